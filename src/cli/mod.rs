@@ -1,0 +1,96 @@
+//! Command-line interface: the clap definitions, dispatch to each command, and writing results
+//! to standard output or `--out FILE` in the chosen `--format`.
+
+mod erlang;
+mod validate;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::report::{Exporter, Format, HtmlExporter, Output};
+
+pub use erlang::ErlangArgs;
+pub use validate::ValidateArgs;
+
+/// Workforce load-testing and capacity planner for live-chat support.
+#[derive(Debug, Parser)]
+#[command(name = "chatcap", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE instead of standard output (`-` means standard output).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No progress bars or informational messages on standard error.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The chatcap commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Closed-form Erlang C / Erlang A staffing: the fewest agents meeting every target, or the
+    /// figures for a given number of agents.
+    Erlang(ErlangArgs),
+    /// Check a profile and say exactly what is wrong with it.
+    Validate(ValidateArgs),
+}
+
+/// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
+pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
+    match &cli.command {
+        Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
+        Command::Validate(args) => validate::run(&cli.global, args, stdout),
+    }
+}
+
+/// Writes `output` in the global format to `--out` (or `stdout`).
+pub(crate) fn emit(global: &GlobalArgs, output: &Output, stdout: &mut dyn Write) -> Result<()> {
+    let exporter = global.format.exporter();
+    write_with(exporter.as_ref(), output, global.out.as_deref(), stdout)
+}
+
+/// Writes `output` as a standalone HTML report to `path` (`-` means `stdout`).
+pub(crate) fn emit_html(path: &Path, output: &Output, stdout: &mut dyn Write) -> Result<()> {
+    write_with(&HtmlExporter, output, Some(path), stdout)
+}
+
+fn write_with(
+    exporter: &dyn Exporter,
+    output: &Output,
+    path: Option<&Path>,
+    stdout: &mut dyn Write,
+) -> Result<()> {
+    match path {
+        None => exporter
+            .export(output, stdout)
+            .and_then(|()| stdout.flush())
+            .map_err(|source| Error::Write { path: "-".into(), source }),
+        Some(p) if p == Path::new("-") => exporter
+            .export(output, stdout)
+            .and_then(|()| stdout.flush())
+            .map_err(|source| Error::Write { path: "-".into(), source }),
+        Some(p) => {
+            let wrap = |source| Error::Write { path: p.to_path_buf(), source };
+            let mut file = BufWriter::new(File::create(p).map_err(wrap)?);
+            exporter.export(output, &mut file).map_err(wrap)?;
+            file.flush().map_err(wrap)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The library's error type. Every variant's message says what is wrong and how to fix it;
+//! [`Error::exit_code`] maps it to the process exit code.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can make a chatcap command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A profile or forecast file is unreadable or invalid.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    /// The closed-form calculator was given inputs it cannot answer.
+    #[error(transparent)]
+    Erlang(#[from] crate::erlang::ErlangError),
+    /// A command-line value is out of range or inconsistent with another.
+    #[error("invalid {flag}: {message}")]
+    InvalidArgument {
+        /// The flag, e.g. `--sl-target`.
+        flag: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}; check that the directory exists and is writable", path.display())]
+    Write {
+        /// The file (or `-` for standard output).
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Exit code: 2 for bad input (flags, profiles, files), 1 for a run that failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
+            Error::Write { .. } => 1,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(flag: &str, message: impl Into<String>) -> Error {
+        Error::InvalidArgument { flag: flag.to_string(), message: message.into() }
+    }
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

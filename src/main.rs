@@ -1,0 +1,18 @@
+//! The `chatcap` binary: parse arguments, run the library, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = chatcap::Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    match chatcap::run(cli, &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = err.exit_code();
+            eprintln!("error: {:#}", anyhow::Error::new(err));
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Stochastic models: arrivals, duration distributions, patience, concurrency slowdown.

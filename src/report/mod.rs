@@ -1,0 +1,231 @@
+//! Output formats. Every command builds one [`Output`]: its results struct serialized to JSON
+//! (the stable contract) and a neutral [`Document`] of titled tables. Each format lives in its own
+//! file behind the one-method [`Exporter`] trait and writes to an injected `&mut dyn Write`.
+
+mod csv;
+mod html;
+mod json;
+mod markdown;
+mod table;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+pub use self::csv::CsvExporter;
+pub use self::html::HtmlExporter;
+pub use self::json::JsonExporter;
+pub use self::markdown::MarkdownExporter;
+pub use self::table::TableExporter;
+
+/// Writes an [`Output`] in one format.
+pub trait Exporter {
+    /// Writes the whole output to `w`.
+    fn export(&self, output: &Output, w: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The output formats selectable with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text tables for a terminal.
+    #[default]
+    Table,
+    /// The results struct as pretty JSON (stable keys).
+    Json,
+    /// The primary table as CSV with a header row.
+    Csv,
+    /// GitHub-flavoured Markdown tables.
+    Markdown,
+}
+
+impl Format {
+    /// The exporter for this format.
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Table => Box::new(TableExporter),
+            Format::Json => Box::new(JsonExporter),
+            Format::Csv => Box::new(CsvExporter),
+            Format::Markdown => Box::new(MarkdownExporter),
+        }
+    }
+}
+
+/// A results struct that can be shown as tables.
+pub trait ToDocument {
+    /// The tables, notes and charts that present these results to a person.
+    fn document(&self) -> Document;
+}
+
+/// What a command produced, ready for any exporter.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The results struct serialized: the JSON contract.
+    pub json: serde_json::Value,
+    /// The same results as titled tables.
+    pub document: Document,
+}
+
+impl Output {
+    /// Builds the output of a results struct.
+    pub fn new<T: Serialize + ToDocument>(results: &T) -> serde_json::Result<Self> {
+        Ok(Output { json: serde_json::to_value(results)?, document: results.document() })
+    }
+}
+
+/// A neutral, format-independent presentation: a title, notes and tables.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    /// Heading of the report.
+    pub title: String,
+    /// Free lines shown under the title (warnings, assumptions, recommendations).
+    pub notes: Vec<String>,
+    /// Tables in display order; the first one is the primary table (the one CSV writes).
+    pub tables: Vec<Table>,
+    /// Charts, drawn by the HTML exporter only.
+    pub charts: Vec<Chart>,
+}
+
+/// A titled table.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Caption shown above the table.
+    pub title: String,
+    /// Column headers.
+    pub columns: Vec<String>,
+    /// Rows; each has one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A table with the given caption and headers and no rows.
+    pub fn new(title: impl Into<String>, columns: &[&str]) -> Self {
+        Table {
+            title: title.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// A two-column key/value table.
+    pub fn key_value(title: impl Into<String>, pairs: Vec<(&str, Cell)>) -> Self {
+        let mut table = Table::new(title, &["metric", "value"]);
+        for (key, value) in pairs {
+            table.rows.push(vec![Cell::text(key), value]);
+        }
+        table
+    }
+}
+
+/// One table cell. Numbers keep their value so that CSV can write them in full precision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing to show.
+    Empty,
+    /// Plain text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// A real number shown with a fixed number of decimals.
+    Num {
+        /// The value.
+        value: f64,
+        /// Decimals shown in tables.
+        decimals: u8,
+    },
+    /// A share in 0..1 shown as a percentage.
+    Pct(f64),
+    /// An estimate with a confidence interval.
+    Ci {
+        /// Point estimate.
+        mean: f64,
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+        /// Decimals shown in tables; a negative value means "percentage with one decimal".
+        decimals: i8,
+    },
+}
+
+impl Cell {
+    /// A text cell.
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    /// A number with `decimals` shown.
+    pub fn num(value: f64, decimals: u8) -> Cell {
+        Cell::Num { value, decimals }
+    }
+
+    /// Text as shown in a table.
+    pub fn display(&self) -> String {
+        fn fixed(v: f64, d: usize) -> String {
+            if v.is_finite() { format!("{v:.d$}") } else { "-".to_string() }
+        }
+        fn pct(v: f64) -> String {
+            if v.is_finite() { format!("{:.1}%", v * 100.0) } else { "-".to_string() }
+        }
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Num { value, decimals } => fixed(*value, *decimals as usize),
+            Cell::Pct(v) => pct(*v),
+            Cell::Ci { mean, low, high, decimals } if *decimals < 0 => {
+                format!("{} [{}, {}]", pct(*mean), pct(*low), pct(*high))
+            }
+            Cell::Ci { mean, low, high, decimals } => {
+                let d = *decimals as usize;
+                format!("{} [{}, {}]", fixed(*mean, d), fixed(*low, d), fixed(*high, d))
+            }
+        }
+    }
+
+    /// Machine-readable value for CSV: full precision, shares as fractions.
+    pub fn raw(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Num { value, .. } | Cell::Pct(value) | Cell::Ci { mean: value, .. } => {
+                if value.is_finite() { value.to_string() } else { String::new() }
+            }
+        }
+    }
+
+    /// True for cells that hold numbers (right-aligned in tables).
+    pub fn is_numeric(&self) -> bool {
+        !matches!(self, Cell::Text(_) | Cell::Empty)
+    }
+}
+
+/// A chart for the HTML report: one or more series over a shared x axis.
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
+    /// Chart title.
+    pub title: String,
+    /// X-axis label.
+    pub x_label: String,
+    /// Y-axis label.
+    pub y_label: String,
+    /// Category labels along the x axis (interval start times, caps...).
+    pub x: Vec<String>,
+    /// The plotted series.
+    pub series: Vec<Series>,
+    /// Horizontal reference lines (targets), with labels.
+    pub targets: Vec<(String, f64)>,
+}
+
+/// One plotted series.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// One value per x category.
+    pub values: Vec<f64>,
+    /// Optional confidence band (low, high) per x category.
+    pub band: Option<Vec<(f64, f64)>>,
+    /// Draw as bars instead of a line.
+    pub bars: bool,
+}

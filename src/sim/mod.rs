@@ -1,0 +1,1 @@
+//! The discrete-event simulator: event queue, driver, replications, metric collection.

@@ -1,0 +1,7 @@
+//! Integration tests, one binary with a module per area. Commands run in-process through
+//! `chatcap::run(Cli::parse_from([...]), &mut out)`.
+
+mod cli;
+mod erlang;
+mod profile;
+mod routing;
