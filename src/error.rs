@@ -42,7 +42,10 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidArgument`].
     pub fn invalid(flag: &str, message: impl Into<String>) -> Error {
-        Error::InvalidArgument { flag: flag.to_string(), message: message.into() }
+        Error::InvalidArgument {
+            flag: flag.to_string(),
+            message: message.into(),
+        }
     }
 }
 

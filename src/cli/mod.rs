@@ -81,13 +81,22 @@ fn write_with(
         None => exporter
             .export(output, stdout)
             .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Write { path: "-".into(), source }),
+            .map_err(|source| Error::Write {
+                path: "-".into(),
+                source,
+            }),
         Some(p) if p == Path::new("-") => exporter
             .export(output, stdout)
             .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Write { path: "-".into(), source }),
+            .map_err(|source| Error::Write {
+                path: "-".into(),
+                source,
+            }),
         Some(p) => {
-            let wrap = |source| Error::Write { path: p.to_path_buf(), source };
+            let wrap = |source| Error::Write {
+                path: p.to_path_buf(),
+                source,
+            };
             let mut file = BufWriter::new(File::create(p).map_err(wrap)?);
             exporter.export(output, &mut file).map_err(wrap)?;
             file.flush().map_err(wrap)

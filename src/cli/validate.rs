@@ -15,6 +15,10 @@ pub struct ValidateArgs {
     pub profile: PathBuf,
 }
 
-pub(crate) fn run(_global: &GlobalArgs, _args: &ValidateArgs, _stdout: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(
+    _global: &GlobalArgs,
+    _args: &ValidateArgs,
+    _stdout: &mut dyn Write,
+) -> Result<()> {
     Ok(())
 }

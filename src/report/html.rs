@@ -34,9 +34,19 @@ ul.notes li{margin:.2rem 0}figure{margin:1rem 0}";
 impl Exporter for HtmlExporter {
     fn export(&self, output: &Output, w: &mut dyn Write) -> io::Result<()> {
         let doc = &output.document;
-        writeln!(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
-        writeln!(w, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
-        writeln!(w, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", escape(&doc.title))?;
+        writeln!(
+            w,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+        )?;
+        writeln!(
+            w,
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        )?;
+        writeln!(
+            w,
+            "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+            escape(&doc.title)
+        )?;
         writeln!(w, "<h1>{}</h1>", escape(&doc.title))?;
         if !doc.notes.is_empty() {
             writeln!(w, "<ul class=\"notes\">")?;
@@ -54,7 +64,11 @@ impl Exporter for HtmlExporter {
             for row in &table.rows {
                 write!(w, "<tr>")?;
                 for cell in row {
-                    let class = if cell.is_numeric() { " class=\"n\"" } else { "" };
+                    let class = if cell.is_numeric() {
+                        " class=\"n\""
+                    } else {
+                        ""
+                    };
                     write!(w, "<td{class}>{}</td>", escape(&cell.display()))?;
                 }
                 writeln!(w, "</tr>")?;

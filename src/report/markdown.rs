@@ -29,7 +29,11 @@ impl Exporter for MarkdownExporter {
             writeln!(w, "| {} |", header.join(" | "))?;
             let align: Vec<&str> = (0..table.columns.len())
                 .map(|i| {
-                    if table.rows.iter().any(|r| r.get(i).is_some_and(|c| c.is_numeric())) {
+                    if table
+                        .rows
+                        .iter()
+                        .any(|r| r.get(i).is_some_and(|c| c.is_numeric()))
+                    {
                         "---:"
                     } else {
                         "---"

@@ -68,7 +68,10 @@ pub struct Output {
 impl Output {
     /// Builds the output of a results struct.
     pub fn new<T: Serialize + ToDocument>(results: &T) -> serde_json::Result<Self> {
-        Ok(Output { json: serde_json::to_value(results)?, document: results.document() })
+        Ok(Output {
+            json: serde_json::to_value(results)?,
+            document: results.document(),
+        })
     }
 }
 
@@ -161,10 +164,18 @@ impl Cell {
     /// Text as shown in a table.
     pub fn display(&self) -> String {
         fn fixed(v: f64, d: usize) -> String {
-            if v.is_finite() { format!("{v:.d$}") } else { "-".to_string() }
+            if v.is_finite() {
+                format!("{v:.d$}")
+            } else {
+                "-".to_string()
+            }
         }
         fn pct(v: f64) -> String {
-            if v.is_finite() { format!("{:.1}%", v * 100.0) } else { "-".to_string() }
+            if v.is_finite() {
+                format!("{:.1}%", v * 100.0)
+            } else {
+                "-".to_string()
+            }
         }
         match self {
             Cell::Empty => String::new(),
@@ -172,12 +183,27 @@ impl Cell {
             Cell::Int(i) => i.to_string(),
             Cell::Num { value, decimals } => fixed(*value, *decimals as usize),
             Cell::Pct(v) => pct(*v),
-            Cell::Ci { mean, low, high, decimals } if *decimals < 0 => {
+            Cell::Ci {
+                mean,
+                low,
+                high,
+                decimals,
+            } if *decimals < 0 => {
                 format!("{} [{}, {}]", pct(*mean), pct(*low), pct(*high))
             }
-            Cell::Ci { mean, low, high, decimals } => {
+            Cell::Ci {
+                mean,
+                low,
+                high,
+                decimals,
+            } => {
                 let d = *decimals as usize;
-                format!("{} [{}, {}]", fixed(*mean, d), fixed(*low, d), fixed(*high, d))
+                format!(
+                    "{} [{}, {}]",
+                    fixed(*mean, d),
+                    fixed(*low, d),
+                    fixed(*high, d)
+                )
             }
         }
     }
@@ -189,7 +215,11 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
             Cell::Num { value, .. } | Cell::Pct(value) | Cell::Ci { mean: value, .. } => {
-                if value.is_finite() { value.to_string() } else { String::new() }
+                if value.is_finite() {
+                    value.to_string()
+                } else {
+                    String::new()
+                }
             }
         }
     }

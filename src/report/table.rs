@@ -29,8 +29,11 @@ fn write_table(table: &Table, w: &mut dyn Write) -> io::Result<()> {
     if !table.title.is_empty() {
         writeln!(w, "{}", table.title)?;
     }
-    let cells: Vec<Vec<String>> =
-        table.rows.iter().map(|row| row.iter().map(|c| c.display()).collect()).collect();
+    let cells: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.display()).collect())
+        .collect();
     let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
     for row in &cells {
         for (i, cell) in row.iter().enumerate() {
@@ -40,7 +43,12 @@ fn write_table(table: &Table, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     let numeric: Vec<bool> = (0..table.columns.len())
-        .map(|i| table.rows.iter().any(|r| r.get(i).is_some_and(|c| c.is_numeric())))
+        .map(|i| {
+            table
+                .rows
+                .iter()
+                .any(|r| r.get(i).is_some_and(|c| c.is_numeric()))
+        })
         .collect();
     let line = |w: &mut dyn Write, items: &[String]| -> io::Result<()> {
         let mut parts = Vec::with_capacity(items.len());

@@ -7,5 +7,8 @@ use clap::Parser;
 fn help_lists_commands() {
     let err = Cli::try_parse_from(["chatcap", "--help"]).unwrap_err();
     let help = err.to_string();
-    assert!(help.contains("erlang") && help.contains("validate"), "{help}");
+    assert!(
+        help.contains("erlang") && help.contains("validate"),
+        "{help}"
+    );
 }
