@@ -16,21 +16,34 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     let mut total = 0.0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("invalid duration {text:?}; {hint}"));
         }
-        let value: f64 =
-            rest[..digits].parse().map_err(|_| format!("invalid duration {text:?}; {hint}"))?;
+        let value: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}; {hint}"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
             "h" => 3600.0,
             "m" | "min" => 60.0,
             "s" => 1.0,
             "ms" => 0.001,
-            "" => return Err(format!("duration {text:?} lacks a unit after {value}; {hint}")),
-            unit => return Err(format!("unknown unit {unit:?} in duration {text:?}; {hint}")),
+            "" => {
+                return Err(format!(
+                    "duration {text:?} lacks a unit after {value}; {hint}"
+                ));
+            }
+            unit => {
+                return Err(format!(
+                    "unknown unit {unit:?} in duration {text:?}; {hint}"
+                ));
+            }
         };
         total += value * factor;
         rest = &rest[unit_len..];
@@ -40,7 +53,9 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
 
 fn check_seconds(secs: f64, text: &str, hint: &str) -> Result<f64, String> {
     if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("invalid duration {text:?}: must be a finite value >= 0; {hint}"));
+        return Err(format!(
+            "invalid duration {text:?}: must be a finite value >= 0; {hint}"
+        ));
     }
     Ok(secs)
 }
