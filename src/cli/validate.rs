@@ -56,13 +56,24 @@ impl ValidateSummary {
             source: profile.source.clone(),
             intervals: profile.intervals,
             start: profile.interval_label(0),
-            end: profile.interval_label(profile.intervals),
+            end: end_label(profile),
             interval_secs: profile.interval_secs,
             queues: profile.queues.iter().map(|q| q.name.clone()).collect(),
             agent_groups: profile.agents.iter().map(|a| a.name.clone()).collect(),
             total_volume: profile.total_volume(),
             staffing_given: profile.has_staffing(),
         }
+    }
+}
+
+/// Clock time at which the horizon ends, marked when it falls on a later day.
+fn end_label(profile: &Profile) -> String {
+    let label = profile.interval_label(profile.intervals);
+    let days = ((profile.start_secs + profile.horizon_secs()) / 86_400.0).floor() as u64;
+    match days {
+        0 => label,
+        1 => format!("{label} next day"),
+        n => format!("{label} day {}", n + 1),
     }
 }
 

@@ -238,3 +238,43 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "name = \"x\"\n\n[[queues]]\nname = \"orders\"\nhandle_time = { dist = \"gamma\" }\n\n[[queues]]\nname = \"billing\"\n";
+
+    #[test]
+    fn lines_and_paths() {
+        let loc = Locator::new(TEXT, "t.toml").unwrap();
+        assert_eq!(line_of(TEXT, 0), 1);
+        assert_eq!(line_of(TEXT, TEXT.find("[[queues]]").unwrap()), 3);
+        let dist = FieldPath::root()
+            .key("queues")
+            .index(0)
+            .key("handle_time")
+            .key("dist");
+        assert_eq!(
+            loc.describe(&dist),
+            "queues[0] \"orders\": handle_time.dist"
+        );
+        assert_eq!(loc.line_of_path(&dist), Some(5));
+        // A missing key falls back to the closest enclosing entry that exists.
+        let missing = FieldPath::root().key("queues").index(1).key("handle_time");
+        assert_eq!(loc.line_of_path(&missing), Some(7));
+        assert_eq!(
+            loc.describe(&FieldPath::root().key("queues").index(1)),
+            "queues[1] \"billing\""
+        );
+        let offset = TEXT.find("gamma").unwrap();
+        assert_eq!(loc.path_at(offset), Some(dist));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let e = Locator::new("a = 1\nb = = 2\n", "t.toml").err().unwrap();
+        assert_eq!(e.line(), Some(2));
+        assert!(!e.to_string().contains('\n'));
+    }
+}

@@ -529,3 +529,73 @@ pub fn load_or_default(path: Option<&Path>) -> Result<Profile, ProfileError> {
         None => default_profile(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_times_parse_and_format() {
+        assert_eq!(parse_clock("08:00"), Ok(28_800.0));
+        assert_eq!(parse_clock("23:59"), Ok(86_340.0));
+        assert_eq!(parse_clock("00:00:30"), Ok(30.0));
+        for bad in [
+            "24:00",
+            "8:00",
+            "08:60",
+            "08",
+            "08:00:00:00",
+            "ab:cd",
+            "",
+            "08:5",
+        ] {
+            let e = parse_clock(bad).unwrap_err();
+            assert!(e.contains("HH:MM"), "{bad:?}: {e}");
+        }
+        assert_eq!(clock_label(28_800.0), "08:00");
+        assert_eq!(clock_label(86_400.0 + 1800.0), "00:30");
+        assert_eq!(clock_label(45.0), "00:00:45");
+    }
+
+    #[test]
+    fn error_messages_are_one_line_with_location() {
+        let e = ProfileError::Invalid {
+            file: "p.toml".into(),
+            line: Some(3),
+            field: "targets.service_level".into(),
+            message: "= 2 is above 1".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "p.toml:3: targets.service_level = 2 is above 1"
+        );
+        assert_eq!(e.field(), "targets.service_level");
+        assert_eq!(e.line(), Some(3));
+        let e = ProfileError::Invalid {
+            file: "p.toml".into(),
+            line: None,
+            field: String::new(),
+            message: "invalid TOML".into(),
+        };
+        assert_eq!(e.to_string(), "p.toml: invalid TOML");
+        let e = ProfileError::Forecast {
+            path: "f.csv".into(),
+            line: Some(7),
+            message: "bad".into(),
+        };
+        assert_eq!(e.to_string(), "f.csv:7: bad");
+    }
+
+    #[test]
+    fn csat_score_falls_with_wait_to_the_floor() {
+        let c = CsatSpec {
+            response_share: 0.3,
+            score: 4.6,
+            drop_per_minute: 0.1,
+            floor: 1.0,
+        };
+        assert_eq!(c.score_after(0.0), 4.6);
+        assert!((c.score_after(120.0) - 4.4).abs() < 1e-12);
+        assert_eq!(c.score_after(10_000.0), 1.0);
+    }
+}

@@ -101,6 +101,17 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
     let forecasts = load_forecasts(&raw.queues, &queue_names, base_dir)?;
     let (intervals, intervals_origin) = intervals(&raw, &forecasts, base_dir)?;
     let horizon = intervals as f64 * interval_secs;
+    if !forecasts.is_empty() && horizon > DAY_SECS {
+        return Err(Issue::new(
+            &root.key("intervals"),
+            format!(
+                "= {intervals} covers {} but forecast rows are matched by clock time; keep the horizon within 24 hours",
+                super::duration::format_duration(horizon)
+            ),
+        )
+        .into());
+    }
+
     let clock = Clock::new(start_secs, interval_secs, intervals);
 
     let mut queues = Vec::with_capacity(raw.queues.len());
@@ -155,17 +166,6 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         )
         .into());
     }
-    if !forecasts.is_empty() && horizon > DAY_SECS {
-        return Err(Issue::new(
-            &root.key("intervals"),
-            format!(
-                "= {intervals} covers {} but forecast rows are matched by clock time; keep the horizon within 24 hours",
-                super::duration::format_duration(horizon)
-            ),
-        )
-        .into());
-    }
-
     Ok(Profile {
         name,
         source: source.to_string(),
@@ -245,10 +245,10 @@ fn load_forecasts(
             .into());
         }
         let resolved = forecast_path(base_dir, file);
-        if !forecasts.contains_key(&resolved) {
-            let forecast = Forecast::load(&resolved)?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = forecasts.entry(resolved) {
+            let forecast = Forecast::load(slot.key())?;
             forecast.check_queues(&names)?;
-            forecasts.insert(resolved, forecast);
+            slot.insert(forecast);
         }
     }
     Ok(forecasts)
@@ -262,7 +262,7 @@ fn intervals(
 ) -> Result<(usize, String), Failure> {
     let path = FieldPath::root().key("intervals");
     if let Some(n) = raw.intervals {
-        if n < 1 || n > 100_000 {
+        if !(1..=100_000).contains(&n) {
             return Err(Issue::new(
                 &path,
                 format!("= {n} is out of range; use 1 to 100000 intervals"),
@@ -275,7 +275,7 @@ fn intervals(
         if let Some(Value::Array(items)) = &q.volume {
             let name = q.name.as_deref().unwrap_or("");
             if items.is_empty() {
-                break;
+                continue;
             }
             return Ok((
                 items.len(),
@@ -284,15 +284,15 @@ fn intervals(
         }
     }
     for q in &raw.queues {
-        if let (Some(file), Some(name)) = (&q.forecast, &q.name) {
-            if let Some(forecast) = forecasts.get(&forecast_path(base_dir, file)) {
-                let n = forecast.rows_for(name);
-                if n > 0 {
-                    return Ok((
-                        n,
-                        format!("{} has {n} rows for queue {name:?}", forecast.path),
-                    ));
-                }
+        if let (Some(file), Some(name)) = (&q.forecast, &q.name)
+            && let Some(forecast) = forecasts.get(&forecast_path(base_dir, file))
+        {
+            let n = forecast.rows_for(name);
+            if n > 0 {
+                return Ok((
+                    n,
+                    format!("{} has {n} rows for queue {name:?}", forecast.path),
+                ));
             }
         }
     }

@@ -666,3 +666,50 @@ fn validate_command_summarizes_or_exits_2() {
         "{e}"
     );
 }
+
+#[test]
+fn forecast_conflicts_and_horizon() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.csv"), CSV_GOOD).unwrap();
+    let both = MINIMAL.replace(
+        "volume = [5, 5, 5]",
+        "volume = [5, 5, 5]\nforecast = \"f.csv\"",
+    );
+    let e = parse(&both, "p.toml", Some(dir.path())).unwrap_err();
+    assert_error(
+        &e,
+        &[
+            "p.toml:16:",
+            "queues[1] \"billing\": volume and forecast are both given",
+        ],
+    );
+    let long = MINIMAL
+        .replace("volume = [10, 20, 30]", "forecast = \"f.csv\"")
+        .replace("volume = [5, 5, 5]", "volume = 5")
+        .replace("start = \"08:00\"", "start = \"08:00\"\nintervals = 49");
+    let e = parse(&long, "p.toml", Some(dir.path())).unwrap_err();
+    assert_error(
+        &e,
+        &[
+            "intervals = 49 covers 24h30m",
+            "keep the horizon within 24 hours",
+        ],
+    );
+}
+
+#[test]
+fn validate_marks_a_horizon_ending_next_day() {
+    let mut out = Vec::new();
+    let path = shipped("bank-24x7.toml");
+    let cli = Cli::parse_from([
+        "chatcap",
+        "--format",
+        "json",
+        "validate",
+        path.to_str().unwrap(),
+    ]);
+    chatcap::run(cli, &mut out).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["end"], "00:00 next day");
+    assert_eq!(json["staffing_given"], true);
+}
