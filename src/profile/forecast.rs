@@ -1,0 +1,283 @@
+//! Forecast CSV import: per-interval volume (and optionally handle time) for queues, as
+//! exported by a workforce-management tool. The header is exactly
+//! `interval_start,queue,volume,aht_secs`; rows are matched to queues by name and to intervals
+//! by clock time, so a file written for one day fits any profile covering those clock times.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{ProfileError, parse_clock};
+
+/// The required header.
+pub(crate) const HEADER: [&str; 4] = ["interval_start", "queue", "volume", "aht_secs"];
+
+/// One data row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ForecastRow {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// Clock time of the interval start as written (`"08:30"`).
+    pub label: String,
+    /// Seconds after midnight, whole seconds.
+    pub clock: u64,
+    /// Queue name.
+    pub queue: String,
+    /// Expected chats.
+    pub volume: f64,
+    /// Mean handle time, when given.
+    pub aht_secs: Option<f64>,
+}
+
+/// A parsed forecast file.
+#[derive(Debug, Clone)]
+pub(crate) struct Forecast {
+    /// The file as named in errors.
+    pub path: String,
+    /// Data rows in file order.
+    pub rows: Vec<ForecastRow>,
+}
+
+impl Forecast {
+    /// Reads and checks a forecast file: header, column count, numbers, clock times.
+    pub(crate) fn load(path: &Path) -> Result<Forecast, ProfileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Read {
+            path: shown.clone(),
+            message: format!("{e}; the forecast path is relative to the profile's directory"),
+        })?;
+        Forecast::parse(&text, &shown)
+    }
+
+    /// Parses forecast text; `path` names it in errors.
+    pub(crate) fn parse(text: &str, path: &str) -> Result<Forecast, ProfileError> {
+        let err = |line: Option<usize>, message: String| ProfileError::Forecast {
+            path: path.to_string(),
+            line,
+            message,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        let mut saw_header = false;
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map(|p| p.line() as usize);
+                err(line, format!("unreadable CSV: {e}"))
+            })?;
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            if !saw_header {
+                let fields: Vec<&str> = record.iter().collect();
+                if fields != HEADER {
+                    return Err(err(
+                        Some(line),
+                        format!(
+                            "header is {:?}; the first line must be exactly {}",
+                            fields.join(","),
+                            HEADER.join(",")
+                        ),
+                    ));
+                }
+                saw_header = true;
+                continue;
+            }
+            if record.len() != HEADER.len() {
+                return Err(err(
+                    Some(line),
+                    format!(
+                        "row has {} columns; write {} columns: {}",
+                        record.len(),
+                        HEADER.len(),
+                        HEADER.join(",")
+                    ),
+                ));
+            }
+            let field = |i: usize| record.get(i).unwrap_or("");
+            let label = field(0).to_string();
+            let clock =
+                parse_clock(&label).map_err(|m| err(Some(line), format!("interval_start {m}")))?;
+            let queue = field(1).to_string();
+            if queue.is_empty() {
+                return Err(err(
+                    Some(line),
+                    "queue is empty; name the profile queue".to_string(),
+                ));
+            }
+            let volume = match field(2).parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => v,
+                _ => {
+                    return Err(err(
+                        Some(line),
+                        format!(
+                            "volume {:?} is not a number >= 0; write expected chats, e.g. 42",
+                            field(2)
+                        ),
+                    ));
+                }
+            };
+            let aht_secs = match field(3) {
+                "" => None,
+                text => match text.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v > 0.0 => Some(v),
+                    _ => {
+                        return Err(err(
+                            Some(line),
+                            format!(
+                                "aht_secs {text:?} is not a number of seconds > 0; write e.g. 420, or leave it empty to use handle_time.mean"
+                            ),
+                        ));
+                    }
+                },
+            };
+            rows.push(ForecastRow {
+                line,
+                label,
+                clock: clock.round() as u64,
+                queue,
+                volume,
+                aht_secs,
+            });
+        }
+        if !saw_header {
+            return Err(err(
+                None,
+                format!(
+                    "file is empty; the first line must be exactly {}",
+                    HEADER.join(",")
+                ),
+            ));
+        }
+        Ok(Forecast {
+            path: path.to_string(),
+            rows,
+        })
+    }
+
+    /// Number of rows for `queue`.
+    pub(crate) fn rows_for(&self, queue: &str) -> usize {
+        self.rows.iter().filter(|r| r.queue == queue).count()
+    }
+
+    /// Checks that every row names one of `queues`.
+    pub(crate) fn check_queues(&self, queues: &[&str]) -> Result<(), ProfileError> {
+        match self
+            .rows
+            .iter()
+            .find(|r| !queues.contains(&r.queue.as_str()))
+        {
+            Some(row) => Err(ProfileError::Forecast {
+                path: self.path.clone(),
+                line: Some(row.line),
+                message: format!(
+                    "queue {:?} is not a queue of the profile; use one of {}",
+                    row.queue,
+                    queues.join(", ")
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Volume and handle time per interval for `queue`. `clocks` holds each interval's start
+    /// in whole seconds after midnight and `labels` its clock label.
+    pub(crate) fn series(
+        &self,
+        queue: &str,
+        clocks: &[u64],
+        labels: &[String],
+    ) -> Result<(Vec<f64>, Vec<Option<f64>>), ProfileError> {
+        let err = |line: Option<usize>, message: String| ProfileError::Forecast {
+            path: self.path.clone(),
+            line,
+            message,
+        };
+        let index: HashMap<u64, usize> = clocks.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let mut volume = vec![f64::NAN; clocks.len()];
+        let mut aht = vec![None; clocks.len()];
+        let mut seen_at: Vec<Option<usize>> = vec![None; clocks.len()];
+        for row in self.rows.iter().filter(|r| r.queue == queue) {
+            let Some(&i) = index.get(&row.clock) else {
+                let first = labels.first().map_or("", String::as_str);
+                let last = labels.last().map_or("", String::as_str);
+                return Err(err(
+                    Some(row.line),
+                    format!(
+                        "interval_start {:?} is not an interval of the profile; intervals start every interval from {first} to {last}",
+                        row.label
+                    ),
+                ));
+            };
+            if let Some(first_line) = seen_at.get(i).copied().flatten() {
+                return Err(err(
+                    Some(row.line),
+                    format!(
+                        "duplicate row for queue {queue:?} at {} (first at line {first_line}); give each interval once",
+                        row.label
+                    ),
+                ));
+            }
+            if let (Some(seen), Some(v), Some(a)) =
+                (seen_at.get_mut(i), volume.get_mut(i), aht.get_mut(i))
+            {
+                *seen = Some(row.line);
+                *v = row.volume;
+                *a = row.aht_secs;
+            }
+        }
+        if let Some(missing) = seen_at.iter().position(Option::is_none) {
+            let count = seen_at.iter().filter(|s| s.is_none()).count();
+            let label = labels.get(missing).map_or("", String::as_str);
+            return Err(err(
+                None,
+                format!(
+                    "queue {queue:?} has no row for interval {label} ({count} of {} intervals missing); every interval needs exactly one row",
+                    clocks.len()
+                ),
+            ));
+        }
+        Ok((volume, aht))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str =
+        "interval_start,queue,volume,aht_secs\n08:00,orders,10,400\n08:30,orders,12,\n";
+
+    #[test]
+    fn parses_rows_with_lines() {
+        let f = Forecast::parse(GOOD, "f.csv").unwrap();
+        assert_eq!(f.rows.len(), 2);
+        assert_eq!(f.rows[0].line, 2);
+        assert_eq!(f.rows[0].clock, 28_800);
+        assert_eq!(f.rows[0].aht_secs, Some(400.0));
+        assert_eq!(f.rows[1].aht_secs, None);
+        let (v, a) = f
+            .series(
+                "orders",
+                &[28_800, 30_600],
+                &["08:00".into(), "08:30".into()],
+            )
+            .unwrap();
+        assert_eq!(v, vec![10.0, 12.0]);
+        assert_eq!(a, vec![Some(400.0), None]);
+    }
+
+    #[test]
+    fn missing_interval_is_named() {
+        let f = Forecast::parse(GOOD, "f.csv").unwrap();
+        let labels = [
+            "08:00".to_string(),
+            "08:30".to_string(),
+            "09:00".to_string(),
+        ];
+        let e = f
+            .series("orders", &[28_800, 30_600, 32_400], &labels)
+            .unwrap_err();
+        assert!(e.to_string().contains("no row for interval 09:00"), "{e}");
+    }
+}
