@@ -185,12 +185,12 @@ mod tests {
     #[test]
     fn beta_tail_recurrence_matches_statrs() {
         for &(a, theta_t) in &[
-            (1.5, 0.1),
+            (1.5_f64, 0.1_f64),
             (14.0, 1.0 / 6.0),
             (95.5, 0.2),
             (3334.0, 1.0 / 6.0),
         ] {
-            let z = (-theta_t as f64).exp();
+            let z = (-theta_t).exp();
             let tails = tails_by_recurrence(a, theta_t, 400);
             for (i, tail) in tails.iter().enumerate() {
                 let b = (i + 1) as f64;

@@ -163,7 +163,7 @@ pub fn square_root_staffing(traffic_erlangs: f64, beta: f64) -> f64 {
 /// the solvers' starting point, not an answer.
 pub fn square_root_estimate(load: &Load, targets: &Targets) -> u32 {
     let traffic = load.traffic_erlangs();
-    if !(traffic > 0.0) {
+    if traffic.is_nan() || traffic <= 0.0 {
         return 0;
     }
     let root = traffic.sqrt();
