@@ -8,7 +8,11 @@ use criterion::Criterion;
 
 /// About 5,000 Erlangs: 5,000 agents' worth of chats with a 3-minute handle time.
 fn large_load(patience_secs: Option<f64>) -> Load {
-    Load { arrival_rate_per_sec: 5000.0 / 180.0, aht_secs: 180.0, patience_secs }
+    Load {
+        arrival_rate_per_sec: 5000.0 / 180.0,
+        aht_secs: 180.0,
+        patience_secs,
+    }
 }
 
 fn targets(max_abandon: Option<f64>) -> Targets {
@@ -36,7 +40,10 @@ pub fn benches(c: &mut Criterion) {
     group.bench_function("evaluate_erlang_a_5000", |b| {
         b.iter(|| evaluate(black_box(&erlang_a), black_box(5050), 20.0))
     });
-    let overloaded = Load { arrival_rate_per_sec: 10_000.0 / 180.0, ..erlang_a };
+    let overloaded = Load {
+        arrival_rate_per_sec: 10_000.0 / 180.0,
+        ..erlang_a
+    };
     group.bench_function("evaluate_erlang_a_5000_at_twice_the_load", |b| {
         b.iter(|| evaluate(black_box(&overloaded), black_box(5000), 20.0))
     });

@@ -18,7 +18,7 @@ use crate::report::{Cell, Document, Output, Table, ToDocument};
 #[derive(Debug, Clone, Args)]
 pub struct ErlangArgs {
     /// Chats offered in one interval.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub volume: f64,
     /// Length of the interval (e.g. 30m).
     #[arg(long, value_parser = parse_duration, default_value = "30m")]
@@ -27,7 +27,7 @@ pub struct ErlangArgs {
     #[arg(long, value_parser = parse_duration)]
     pub aht: f64,
     /// Service-level target: share answered within the threshold (0..1).
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.8)]
     pub sl_target: f64,
     /// Service-level threshold (e.g. 20s).
     #[arg(long, value_parser = parse_duration, default_value = "20s")]
@@ -39,16 +39,16 @@ pub struct ErlangArgs {
     #[arg(long)]
     pub agents: Option<u32>,
     /// Highest acceptable occupancy (0..1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_occupancy: Option<f64>,
     /// Highest acceptable abandon rate (0..1); needs --patience.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_abandon: Option<f64>,
     /// Highest acceptable average speed of answer (e.g. 30s).
     #[arg(long, value_parser = parse_duration)]
     pub max_asa: Option<f64>,
     /// Share of paid time agents are not available (0..1), for the rostered headcount.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub shrinkage: f64,
 }
 

@@ -641,14 +641,14 @@ fn command_table_is_readable() {
 #[test]
 fn command_rejects_bad_inputs_naming_the_flag() {
     let cases: [(&[&str], &str); 8] = [
-        (&["--volume=-5", "--aht", "180s"], "--volume"),
+        (&["--volume", "-5", "--aht", "180s"], "--volume"),
         (&["--volume", "100", "--aht", "0"], "--aht"),
         (
             &["--volume", "100", "--aht", "180s", "--sl-target", "1.5"],
             "--sl-target",
         ),
         (
-            &["--volume", "100", "--aht", "180s", "--shrinkage=-0.1"],
+            &["--volume", "100", "--aht", "180s", "--shrinkage", "-0.1"],
             "--shrinkage",
         ),
         (
