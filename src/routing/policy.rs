@@ -31,17 +31,28 @@ impl AgentSelection {
 
     /// The profile spelling of this policy.
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, p)| *p == self).map(|(s, _)| *s).unwrap_or("least-busy")
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("least-busy")
     }
 }
 
 impl FromStr for AgentSelection {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL.iter().find(|(name, _)| *name == s).map(|(_, p)| *p).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|(n, _)| *n).collect();
-            format!("unknown agent selection {s:?}; use one of {}", names.join(", "))
-        })
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "unknown agent selection {s:?}; use one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -65,7 +76,9 @@ pub enum ChatOrder {
 
 impl Default for ChatOrder {
     fn default() -> Self {
-        ChatOrder::Weighted { priority_weight: 60 * super::SECOND }
+        ChatOrder::Weighted {
+            priority_weight: 60 * super::SECOND,
+        }
     }
 }
 
@@ -85,7 +98,10 @@ pub enum AcceptMode {
 
 impl Default for AcceptMode {
     fn default() -> Self {
-        AcceptMode::Offer { timeout: 30 * super::SECOND, misses_before_away: 1 }
+        AcceptMode::Offer {
+            timeout: 30 * super::SECOND,
+            misses_before_away: 1,
+        }
     }
 }
 
