@@ -42,11 +42,11 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.entries.first().copied()
     }
 
-    /// The smallest entry whose item is not `skip`. If `skip` is at the root, the answer is the
-    /// smaller of the root's children; anywhere else, the root itself.
-    pub(crate) fn peek_skipping(&self, skip: u32) -> Option<(K, u32)> {
+    /// The smallest entry for which `skip(key, item)` is false, assuming at most one entry is
+    /// skipped: if the root is skipped, the answer is the smaller of its children.
+    pub(crate) fn peek_skipping(&self, skip: impl Fn(&K, u32) -> bool) -> Option<(K, u32)> {
         let root = self.peek()?;
-        if root.1 != skip {
+        if !skip(&root.0, root.1) {
             return Some(root);
         }
         match (self.entries.get(1), self.entries.get(2)) {
@@ -210,7 +210,7 @@ mod tests {
         for (item, key) in [(0u32, 5u32), (1, 1), (2, 3), (3, 2)] {
             heap.push(key, item, &mut pos);
         }
-        assert_eq!(heap.peek_skipping(1), Some((2, 3)));
-        assert_eq!(heap.peek_skipping(0), Some((1, 1)));
+        assert_eq!(heap.peek_skipping(|_, item| item == 1), Some((2, 3)));
+        assert_eq!(heap.peek_skipping(|_, item| item == 0), Some((1, 1)));
     }
 }

@@ -43,8 +43,11 @@ struct AgentKey {
     id: u32,
 }
 
+/// One (agent, skill) pair; all agents' pairs live in one flat vector, and the ready heaps hold
+/// indices into it, so recording a heap position is a single write.
 #[derive(Debug, Clone, Copy)]
 struct AgentSkill {
+    agent: u32,
     skill: u32,
     proficiency: u8,
     /// Position in the skill's ready heap, or `NOT_IN_HEAP`.
@@ -54,7 +57,9 @@ struct AgentSkill {
 #[derive(Debug, Clone)]
 struct Agent {
     name: String,
-    skills: Vec<AgentSkill>,
+    /// This agent's pairs: `agent_skills[first_skill..first_skill + skill_count]`.
+    first_skill: u32,
+    skill_count: u32,
     cap: u32,
     status: AgentStatus,
     active: u32,
@@ -171,17 +176,12 @@ impl Positions for ChatPositions<'_> {
     }
 }
 
-struct AgentPositions<'a> {
-    agents: &'a mut [Agent],
-    skill: u32,
-}
+struct SkillPositions<'a>(&'a mut [AgentSkill]);
 
-impl Positions for AgentPositions<'_> {
+impl Positions for SkillPositions<'_> {
     fn set(&mut self, item: u32, pos: u32) {
-        if let Some(agent) = self.agents.get_mut(item as usize) {
-            for s in agent.skills.iter_mut().filter(|s| s.skill == self.skill) {
-                s.pos = pos;
-            }
+        if let Some(pair) = self.0.get_mut(item as usize) {
+            pair.pos = pos;
         }
     }
 }
@@ -201,6 +201,7 @@ pub struct Router {
     queues: Vec<Queue>,
     skills: Vec<Skill>,
     agents: Vec<Agent>,
+    agent_skills: Vec<AgentSkill>,
     chats: Vec<Chat>,
     free_chats: Vec<u32>,
     queue_names: HashMap<String, u32>,
@@ -231,6 +232,7 @@ impl Router {
             queues: Vec::new(),
             skills: Vec::new(),
             agents: Vec::new(),
+            agent_skills: Vec::new(),
             chats: Vec::new(),
             free_chats: Vec::new(),
             queue_names: HashMap::new(),
@@ -350,10 +352,18 @@ impl Router {
         if self.skills.len().saturating_add(new_skills) >= NONE as usize {
             return Err(RouteError::Capacity { kind: "skills" });
         }
-        let mut skills = Vec::with_capacity(a.skills.len());
+        let first_skill = u32::try_from(self.agent_skills.len())
+            .ok()
+            .filter(|first| {
+                first
+                    .checked_add(a.skills.len() as u32)
+                    .is_some_and(|end| end < NONE)
+            })
+            .ok_or(RouteError::Capacity { kind: "skills" })?;
         for (skill, proficiency) in &a.skills {
             let skill = self.intern_skill(skill)?;
-            skills.push(AgentSkill {
+            self.agent_skills.push(AgentSkill {
+                agent: id,
                 skill,
                 proficiency: *proficiency,
                 pos: NOT_IN_HEAP,
@@ -362,7 +372,8 @@ impl Router {
         self.agent_names.insert(a.name.clone(), id);
         self.agents.push(Agent {
             name: a.name,
-            skills,
+            first_skill,
+            skill_count: a.skills.len() as u32,
             cap: a.cap,
             status: AgentStatus::Offline,
             active: 0,
@@ -485,23 +496,21 @@ impl Router {
     /// Puts the agent into, moves it within, or takes it out of its skills' ready heaps.
     fn refresh_agent(&mut self, a: usize) {
         let ready = self.agents[a].is_ready();
-        for k in 0..self.agents[a].skills.len() {
+        for slot in self.skill_slots(a) {
             let AgentSkill {
                 skill,
                 proficiency,
                 pos,
-            } = self.agents[a].skills[k];
+                ..
+            } = self.agent_skills[slot];
             let key = self.agent_key(a, proficiency);
             let Some(heap) = self.skills.get_mut(skill as usize).map(|s| &mut s.ready) else {
                 continue;
             };
-            let mut positions = AgentPositions {
-                agents: &mut self.agents,
-                skill,
-            };
+            let mut positions = SkillPositions(&mut self.agent_skills);
             if ready {
                 if pos == NOT_IN_HEAP {
-                    heap.push(key, a as u32, &mut positions);
+                    heap.push(key, slot as u32, &mut positions);
                 } else {
                     heap.update_at(pos, key, &mut positions);
                 }
@@ -511,15 +520,22 @@ impl Router {
         }
     }
 
-    /// Adds (`sign` = true) or removes the agent's cap from its skills' available slots.
+    /// Indices of the agent's (agent, skill) pairs in `agent_skills`.
+    fn skill_slots(&self, a: usize) -> std::ops::Range<usize> {
+        let agent = &self.agents[a];
+        agent.first_skill as usize..(agent.first_skill + agent.skill_count) as usize
+    }
+
+    /// Adds (`add`) or removes the agent's cap from its skills' available slots.
     fn count_slots(&mut self, a: usize, add: bool) {
         let agent = &self.agents[a];
         if agent.status != AgentStatus::Available {
             return;
         }
         let cap = u64::from(agent.cap);
-        for s in &agent.skills {
-            if let Some(skill) = self.skills.get_mut(s.skill as usize) {
+        for slot in self.skill_slots(a) {
+            let skill = self.agent_skills[slot].skill as usize;
+            if let Some(skill) = self.skills.get_mut(skill) {
                 if add {
                     skill.available_slots += cap;
                 } else {
@@ -536,8 +552,8 @@ impl Router {
         let skill = self.queues[q].skill as usize;
         self.skills[skill]
             .ready
-            .peek_skipping(exclude)
-            .map(|(_, a)| a as usize)
+            .peek_skipping(|key, _| key.id == exclude)
+            .map(|(key, _)| key.id as usize)
     }
 
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.
@@ -631,12 +647,14 @@ impl Router {
     fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         while self.agents[a].is_ready() {
             let mut best: Option<(ChatKey, u32, u32)> = None;
-            for s in &self.agents[a].skills {
-                let Some(skill) = self.skills.get(s.skill as usize) else {
+            for slot in self.skill_slots(a) {
+                let Some(skill) = self.skills.get(self.agent_skills[slot].skill as usize) else {
                     continue;
                 };
                 for &q in &skill.queues {
-                    if let Some((key, c)) = self.queues[q as usize].waiting.peek_skipping(exclude)
+                    if let Some((key, c)) = self.queues[q as usize]
+                        .waiting
+                        .peek_skipping(|_, c| c == exclude)
                         && best.is_none_or(|(k, _, _)| key < k)
                     {
                         best = Some((key, c, q));
@@ -1398,14 +1416,18 @@ impl Router {
                 return Err(format!("agent {name} is draining with nothing left"));
             }
             let ready = agent.is_ready();
-            for s in &agent.skills {
+            for slot in self.skill_slots(a) {
+                let s = &self.agent_skills[slot];
+                if s.agent != a as u32 {
+                    return Err(format!("agent {name} owns another agent's skill entry"));
+                }
                 let skill = self.skills.get(s.skill as usize).ok_or("bad skill")?;
                 if agent.status == AgentStatus::Available {
                     slots_per_skill[s.skill as usize] += u64::from(agent.cap);
                 }
                 if ready {
                     ready_per_skill[s.skill as usize] += 1;
-                    let expected = (self.agent_key(a, s.proficiency), a as u32);
+                    let expected = (self.agent_key(a, s.proficiency), slot as u32);
                     if skill.ready.get(s.pos) != Some(expected) {
                         return Err(format!(
                             "ready agent {name} missing from skill {}",
@@ -1438,13 +1460,9 @@ impl Router {
             if skill.available_slots != slots_per_skill[s] {
                 return Err(format!("skill {} counts wrong available slots", skill.name));
             }
-            skill.ready.audit(|a| {
-                self.agents[a as usize]
-                    .skills
-                    .iter()
-                    .find(|x| x.skill == s as u32)
-                    .map_or(NONE, |x| x.pos)
-            })?;
+            skill
+                .ready
+                .audit(|slot| self.agent_skills[slot as usize].pos)?;
         }
         for (q, queue) in self.queues.iter().enumerate() {
             if queue.waiting.len() != waiting[q] {
