@@ -55,7 +55,9 @@ impl Stream {
     fn new() -> Stream {
         let mut router = Router::new(RouterConfig {
             selection: AgentSelection::LeastBusy,
-            order: ChatOrder::Weighted { priority_weight: 60 * SECOND },
+            order: ChatOrder::Weighted {
+                priority_weight: 60 * SECOND,
+            },
             accept: AcceptMode::Auto,
             transfer_place: TransferPlace::Keep,
         });
@@ -87,12 +89,24 @@ impl Stream {
                 })
                 .collect();
             let id = router
-                .add_agent(AgentConfig { name: format!("agent{a}"), skills, cap: CAP })
+                .add_agent(AgentConfig {
+                    name: format!("agent{a}"),
+                    skills,
+                    cap: CAP,
+                })
                 .expect("valid agent");
-            router.set_status(0, id, AgentStatus::Available, &mut out).expect("known agent");
+            router
+                .set_status(0, id, AgentStatus::Available, &mut out)
+                .expect("known agent");
         }
-        let mut stream =
-            Stream { router, active: Vec::new(), out, rng, now: SECOND, closes_next: false };
+        let mut stream = Stream {
+            router,
+            active: Vec::new(),
+            out,
+            rng,
+            now: SECOND,
+            closes_next: false,
+        };
         while stream.active.len() < TARGET_ACTIVE {
             stream.arrive();
         }
@@ -102,7 +116,9 @@ impl Stream {
     fn arrive(&mut self) {
         self.out.clear();
         let queue = QueueId(self.rng.below(QUEUES as usize) as u32);
-        self.router.arrive(self.now, queue, 0, &mut self.out).expect("known queue");
+        self.router
+            .arrive(self.now, queue, 0, &mut self.out)
+            .expect("known queue");
         self.collect_assigned();
     }
 
@@ -119,7 +135,9 @@ impl Stream {
         self.out.clear();
         let i = self.rng.below(self.active.len());
         let chat = self.active.swap_remove(i);
-        self.router.close(self.now, chat, 1, None, &mut self.out).expect("active chat");
+        self.router
+            .close(self.now, chat, 1, None, &mut self.out)
+            .expect("active chat");
         self.router.release(chat).expect("closed chat");
         self.collect_assigned();
     }
@@ -138,7 +156,10 @@ impl Stream {
 }
 
 fn wants(filter_word: &str) -> bool {
-    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     filters.is_empty() || filters.iter().any(|f| filter_word.contains(f.as_str()))
 }
 

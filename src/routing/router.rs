@@ -881,7 +881,7 @@ impl Router {
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let a = self.agent_index(agent)?;
-        self.check_offer(now, c, chat, a, agent, "accept", true)?;
+        self.check_offer(c, chat, a, agent, "accept", Some(now))?;
         self.set_state(c, ChatState::Active);
         self.chats[c].answered_at = Some(now);
         let entry = &mut self.agents[a];
@@ -895,19 +895,20 @@ impl Router {
         Ok(())
     }
 
+    /// Checks that chat `c` is offered to agent `a`; with `expires_at`, also that the offer is
+    /// still open at that time.
     fn check_offer(
         &self,
-        now: Time,
         c: usize,
         chat: ChatId,
         a: usize,
         agent: AgentId,
         action: &'static str,
-        check_deadline: bool,
+        expires_at: Option<Time>,
     ) -> Result<(), RouteError> {
         let entry = &self.chats[c];
         if entry.state == ChatState::Offered && entry.agent == a as u32 {
-            if check_deadline && now >= entry.deadline {
+            if expires_at.is_some_and(|now| now >= entry.deadline) {
                 return Err(RouteError::OfferExpired { chat, agent });
             }
             return Ok(());
@@ -936,7 +937,7 @@ impl Router {
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let a = self.agent_index(agent)?;
-        self.check_offer(now, c, chat, a, agent, "decline", false)?;
+        self.check_offer(c, chat, a, agent, "decline", None)?;
         self.miss(now, c, out);
         Ok(())
     }

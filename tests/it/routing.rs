@@ -1193,7 +1193,7 @@ fn run(config: RouterConfig, ops: &[Op]) -> Result<Trace, TestCaseError> {
             .collect();
         let pick = |p: u16| {
             let p = p as usize;
-            if p % 4 == 0 || fitting.is_empty() {
+            if p.is_multiple_of(4) || fitting.is_empty() {
                 (!chats.is_empty()).then(|| chats[p / 4 % chats.len()])
             } else {
                 Some(fitting[p / 4 % fitting.len()])
