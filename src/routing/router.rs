@@ -1123,7 +1123,8 @@ impl Router {
     /// [`TransferPlace::Keep`], re-stamped with `Reset`), routed at once to another agent if one
     /// is ready; the transferring agent is skipped like after a miss. A full target queue with
     /// no agent ready fails with [`RouteError::QueueFull`]. To an agent: offered or assigned to
-    /// that agent, who must be available with a free slot ([`RouteError::AgentUnavailable`]).
+    /// that agent, who must be available with a free slot ([`RouteError::AgentUnavailable`]);
+    /// its skills are not checked, since the sender named it. The chat keeps its queue.
     pub fn transfer(
         &mut self,
         now: Time,
