@@ -13,6 +13,12 @@ pub enum Error {
     /// The closed-form calculator was given inputs it cannot answer.
     #[error(transparent)]
     Erlang(#[from] crate::erlang::ErlangError),
+    /// The simulator cannot run the scenario.
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    /// The results could not be serialized.
+    #[error("cannot serialize the results: {0}")]
+    Serialize(#[from] serde_json::Error),
     /// A command-line value is out of range or inconsistent with another.
     #[error("invalid {flag}: {message}")]
     InvalidArgument {
@@ -36,7 +42,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
-            Error::Write { .. } => 1,
+            Error::Sim(_) => 2,
+            Error::Write { .. } | Error::Serialize(_) => 1,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod erlang;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod routing;

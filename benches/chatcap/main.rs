@@ -4,6 +4,7 @@ use criterion::{criterion_group, criterion_main};
 
 mod erlang;
 mod routing;
+mod sim;
 
-criterion_group!(benches, erlang::benches, routing::benches);
+criterion_group!(benches, erlang::benches, routing::benches, sim::benches);
 criterion_main!(benches);

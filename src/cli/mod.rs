@@ -2,6 +2,7 @@
 //! to standard output or `--out FILE` in the chosen `--format`.
 
 mod erlang;
+mod simulate;
 mod validate;
 
 use std::fs::File;
@@ -14,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 pub use erlang::ErlangArgs;
+pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
 
 /// Workforce load-testing and capacity planner for live-chat support.
@@ -48,6 +50,8 @@ pub enum Command {
     /// Closed-form Erlang C / Erlang A staffing: the fewest agents meeting every target, or the
     /// figures for a given number of agents.
     Erlang(ErlangArgs),
+    /// Simulate one scenario in full detail: every figure with a 95% confidence interval.
+    Simulate(SimulateArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
 }
@@ -56,6 +60,7 @@ pub enum Command {
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
+        Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
     }
 }

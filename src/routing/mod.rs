@@ -56,7 +56,9 @@
 //! Per skill an indexed binary heap of ready agents, per queue one of waiting chats, both over
 //! `Vec`s: routing a chat or filling a slot is O(k log n) for an agent holding k skills; no
 //! scan of all agents, no allocation once vectors reach their high-water marks, no hashing
-//! outside setup and name lookups. Queue positions cost O(queue length).
+//! outside setup and name lookups. A chat joining at the back of its queue learns its position
+//! in O(1); one that sorts ahead of others (higher priority, transfer keeping its place) and the
+//! `position` query cost O(queue length).
 
 mod heap;
 pub mod policy;

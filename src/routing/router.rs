@@ -96,6 +96,9 @@ struct Queue {
     priority: i32,
     max_len: Option<u32>,
     waiting: IndexedHeap<ChatKey>,
+    /// An upper bound of the keys in `waiting` (exact until a chat leaves): a chat whose key
+    /// is above it sorts last, so its position is the queue length without counting.
+    max_key: Option<ChatKey>,
     /// Moving average of the time between answers of waiting chats.
     answer_gap: Option<Time>,
     /// The last answer of a waiting chat, or when the queue last became non-empty.
@@ -294,6 +297,7 @@ impl Router {
             priority: q.priority,
             max_len: q.max_len,
             waiting: IndexedHeap::default(),
+            max_key: None,
             answer_gap: None,
             gap_anchor: 0,
             handle_time: None,
@@ -617,10 +621,20 @@ impl Router {
             chat.agent = NONE;
             chat.skipped = skipped;
         }
-        self.queues[q]
+        let queue = &mut self.queues[q];
+        let bound = if queue.waiting.len() == 0 { None } else { queue.max_key };
+        let sorts_last = bound.is_none_or(|max| key > max);
+        queue.max_key = Some(bound.map_or(key, |max| max.max(key)));
+        queue
             .waiting
             .push(key, c as u32, &mut ChatPositions(&mut self.chats));
-        let position = self.position_of(c);
+        // Arrivals in FIFO order sort last: O(1). Out-of-order keys (a higher priority, a
+        // transfer keeping its place) are counted, O(queue length).
+        let position = if sorts_last {
+            u32::try_from(self.queues[q].waiting.len()).unwrap_or(u32::MAX)
+        } else {
+            self.position_of(c)
+        };
         let estimated_wait = self.estimate(now, q, position);
         if show {
             self.chats[c].shown_ewt = Some(estimated_wait);

@@ -5,3 +5,4 @@ mod cli;
 mod erlang;
 mod profile;
 mod routing;
+mod sim;

@@ -1,0 +1,86 @@
+//! `chatcap simulate`: one scenario in full detail, with confidence intervals.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{GlobalArgs, emit, emit_html};
+use crate::error::{Error, Result};
+use crate::plan::analytic_staffing;
+use crate::profile;
+use crate::report::Output;
+use crate::sim::{self, Scenario, Staffing};
+
+/// Arguments of `chatcap simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Profile (TOML); the embedded default profile when omitted.
+    #[arg(long, short, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Independent replications of the day (overrides the profile).
+    #[arg(long, short)]
+    pub replications: Option<u32>,
+    /// Base random seed (overrides the profile).
+    #[arg(long, short)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write a standalone HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// A progress bar over `len` steps on standard error, hidden unless it is a terminal.
+pub(crate) fn progress_bar(global: &GlobalArgs, len: u64, what: &str) -> ProgressBar {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_string());
+    bar
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Write) -> Result<()> {
+    let mut profile = profile::load_or_default(args.profile.as_deref())?;
+    if let Some(r) = args.replications {
+        if r == 0 {
+            return Err(Error::invalid("--replications", "0; give at least 1 (20 is typical)"));
+        }
+        profile.simulation.replications = r;
+    }
+    if let Some(seed) = args.seed {
+        profile.simulation.seed = seed;
+    }
+    if args.threads == Some(0) {
+        return Err(Error::invalid("--threads", "0; give at least 1, or omit for all cores"));
+    }
+    let (staffing, staffing_note) = match Staffing::from_profile(&profile) {
+        Some(s) => (s, None),
+        None => (
+            analytic_staffing(&profile)?,
+            Some(
+                "staffing not given in the profile: simulated with the closed-form estimate; \
+                 run `chatcap plan` for a staffing verified by simulation"
+                    .to_string(),
+            ),
+        ),
+    };
+    let scenario = Scenario::new(&profile, &staffing)?;
+    let reps = profile.simulation.replications;
+    let bar = progress_bar(global, u64::from(reps), "simulating");
+    let mut report = sim::simulate(&scenario, reps, args.threads, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    report.warnings.extend(staffing_note);
+    let output = Output::new(&report).map_err(Error::from)?;
+    if let Some(path) = &args.html {
+        emit_html(path, &output, stdout)?;
+    }
+    emit(global, &output, stdout)
+}

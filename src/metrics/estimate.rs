@@ -1,0 +1,85 @@
+//! Point estimates with 95% confidence intervals over independent replications (Student t).
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// A figure estimated over replications: `{ "mean": .., "ci_low": .., "ci_high": .. }`.
+/// Undefined figures (no chats to measure) serialize as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Mean over the replications where the figure is defined.
+    #[serde(serialize_with = "finite_or_null")]
+    pub mean: f64,
+    /// Lower bound of the 95% confidence interval.
+    #[serde(serialize_with = "finite_or_null")]
+    pub ci_low: f64,
+    /// Upper bound of the 95% confidence interval.
+    #[serde(serialize_with = "finite_or_null")]
+    pub ci_high: f64,
+}
+
+fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom.
+pub fn student_t_975(df: usize) -> f64 {
+    StudentsT::new(0.0, 1.0, df.max(1) as f64).map(|t| t.inverse_cdf(0.975)).unwrap_or(f64::NAN)
+}
+
+impl Estimate {
+    /// An estimate known exactly (no interval).
+    pub fn exact(value: f64) -> Estimate {
+        Estimate { mean: value, ci_low: value, ci_high: value }
+    }
+
+    /// Mean and 95% interval of the finite samples (one per replication). With one sample the
+    /// interval is that value; with none, every field is undefined.
+    pub fn from_samples(samples: impl IntoIterator<Item = f64>) -> Estimate {
+        let (mut n, mut mean, mut m2) = (0usize, 0.0f64, 0.0f64);
+        for x in samples.into_iter().filter(|x| x.is_finite()) {
+            n += 1;
+            let delta = x - mean;
+            mean += delta / n as f64;
+            m2 += delta * (x - mean);
+        }
+        match n {
+            0 => Estimate { mean: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN },
+            1 => Estimate::exact(mean),
+            _ => {
+                let half = student_t_975(n - 1) * (m2 / (n - 1) as f64 / n as f64).sqrt();
+                Estimate { mean, ci_low: mean - half, ci_high: mean + half }
+            }
+        }
+    }
+
+    /// Whether `value` lies inside the interval.
+    pub fn contains(&self, value: f64) -> bool {
+        self.ci_low <= value && value <= self.ci_high
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        assert!((student_t_975(1) - 12.706_204_736).abs() < 1e-6);
+        assert!((student_t_975(19) - 2.093_024_054).abs() < 1e-6);
+        assert!((student_t_975(1000) - 1.962_339_06).abs() < 1e-6);
+    }
+
+    #[test]
+    fn interval_of_known_samples() {
+        let e = Estimate::from_samples([1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(e.mean, 2.5);
+        // sd = 1.2909944, se = 0.6454972, t(3) = 3.1824463
+        assert!((e.ci_high - (2.5 + 3.182_446_305 * 0.645_497_224)).abs() < 1e-6);
+        let e = Estimate::from_samples([f64::NAN, 5.0]);
+        assert_eq!((e.mean, e.ci_low, e.ci_high), (5.0, 5.0, 5.0));
+        assert!(Estimate::from_samples([]).mean.is_nan());
+        let json = serde_json::to_string(&Estimate::from_samples([])).unwrap();
+        assert_eq!(json, r#"{"mean":null,"ci_low":null,"ci_high":null}"#);
+    }
+}

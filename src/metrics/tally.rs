@@ -1,0 +1,202 @@
+//! Raw counters a driver updates as chats move, one per queue and interval (and per agent group
+//! and interval). Adding tallies merges them, so any grouping (whole day, all queues) is a sum.
+
+use hdrhistogram::Histogram;
+
+/// Waits and response times in milliseconds, 2 significant figures (1% buckets).
+#[derive(Debug, Clone)]
+pub struct WaitHistogram(Histogram<u64>);
+
+impl Default for WaitHistogram {
+    fn default() -> Self {
+        // Two significant digits, auto-resizing: a few KiB per histogram. `new` fails only for
+        // more than five significant digits.
+        let mut hist = Histogram::new(2).expect("2 significant digits is a valid precision");
+        hist.auto(true);
+        WaitHistogram(hist)
+    }
+}
+
+impl WaitHistogram {
+    /// Records a duration given in seconds.
+    #[inline]
+    pub fn record_secs(&mut self, secs: f64) {
+        let ms = (secs * 1000.0).round().max(0.0) as u64;
+        let _ = self.0.record(ms);
+    }
+
+    /// The `q` quantile (0..1) in seconds, NaN when empty.
+    pub fn quantile_secs(&self, q: f64) -> f64 {
+        if self.0.is_empty() { f64::NAN } else { self.0.value_at_quantile(q) as f64 / 1000.0 }
+    }
+
+    /// Number of recorded values.
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &WaitHistogram) {
+        let _ = self.0.add(&other.0);
+    }
+}
+
+/// Counters of one queue over one interval (chats attributed to the interval they arrived in).
+#[derive(Debug, Clone, Default)]
+pub struct QueueTally {
+    /// Chats that arrived, before the bot.
+    pub arrivals: u64,
+    /// Chats resolved by the bot.
+    pub bot_resolved: u64,
+    /// Chats that entered the queue (rejections included).
+    pub offered: u64,
+    /// Chats refused by a full queue.
+    pub rejected: u64,
+    /// Chats answered.
+    pub answered: u64,
+    /// Chats answered within the threshold.
+    pub answered_within: u64,
+    /// Chats abandoned after the short-abandon time.
+    pub abandoned: u64,
+    /// Chats abandoned within the short-abandon time.
+    pub short_abandoned: u64,
+    /// Chats that left the queue (answered or abandoned) after a wait above zero.
+    pub waited: u64,
+    /// Sum of waits of answered chats, seconds.
+    pub wait_sum_answered: f64,
+    /// Sum of waits of abandoned chats (short ones included), seconds.
+    pub wait_sum_abandoned: f64,
+    /// Sum of answered-to-closed times, seconds.
+    pub handle_sum: f64,
+    /// Chats closed by an agent.
+    pub handled: u64,
+    /// Sum of queued-to-first-response times, seconds.
+    pub frt_sum: f64,
+    /// Chats with a first response.
+    pub frt_count: u64,
+    /// Sum of arrival-to-final-close times, seconds.
+    pub art_sum: f64,
+    /// Chats finally closed (by agent or bot).
+    pub art_count: u64,
+    /// Answered chats transferred away.
+    pub transferred: u64,
+    /// Answered chats closed without any transfer.
+    pub closed_without_transfer: u64,
+    /// Sum of survey scores.
+    pub csat_sum: f64,
+    /// Surveys answered.
+    pub csat_count: u64,
+    /// Sum of |shown estimated wait - actual wait| of answered chats, seconds.
+    pub ewt_abs_error_sum: f64,
+    /// Answered chats with a shown estimated wait.
+    pub ewt_count: u64,
+    /// Waits of answered chats.
+    pub wait_hist: WaitHistogram,
+    /// First-response times.
+    pub frt_hist: WaitHistogram,
+}
+
+impl QueueTally {
+    /// Adds another tally's counts.
+    pub fn merge(&mut self, o: &QueueTally) {
+        self.arrivals += o.arrivals;
+        self.bot_resolved += o.bot_resolved;
+        self.offered += o.offered;
+        self.rejected += o.rejected;
+        self.answered += o.answered;
+        self.answered_within += o.answered_within;
+        self.abandoned += o.abandoned;
+        self.short_abandoned += o.short_abandoned;
+        self.waited += o.waited;
+        self.wait_sum_answered += o.wait_sum_answered;
+        self.wait_sum_abandoned += o.wait_sum_abandoned;
+        self.handle_sum += o.handle_sum;
+        self.handled += o.handled;
+        self.frt_sum += o.frt_sum;
+        self.frt_count += o.frt_count;
+        self.art_sum += o.art_sum;
+        self.art_count += o.art_count;
+        self.transferred += o.transferred;
+        self.closed_without_transfer += o.closed_without_transfer;
+        self.csat_sum += o.csat_sum;
+        self.csat_count += o.csat_count;
+        self.ewt_abs_error_sum += o.ewt_abs_error_sum;
+        self.ewt_count += o.ewt_count;
+        self.wait_hist.merge(&o.wait_hist);
+        self.frt_hist.merge(&o.frt_hist);
+    }
+
+    /// Records an answered chat with its wait (seconds) against `threshold_secs`.
+    #[inline]
+    pub fn record_answer(&mut self, wait: f64, threshold_secs: f64) {
+        self.answered += 1;
+        self.answered_within += u64::from(wait <= threshold_secs);
+        self.waited += u64::from(wait > 0.0);
+        self.wait_sum_answered += wait;
+        self.wait_hist.record_secs(wait);
+    }
+
+    /// Records an abandon with its wait (seconds).
+    #[inline]
+    pub fn record_abandon(&mut self, wait: f64, short_abandon_secs: f64) {
+        if wait > short_abandon_secs {
+            self.abandoned += 1;
+        } else {
+            self.short_abandoned += 1;
+        }
+        self.waited += u64::from(wait > 0.0);
+        self.wait_sum_abandoned += wait;
+    }
+}
+
+/// Time integrals of one agent group over one interval, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AgentTally {
+    /// Agent-seconds on duty.
+    pub staffed_secs: f64,
+    /// Slot-seconds on duty (agent-seconds x cap).
+    pub staffed_slot_secs: f64,
+    /// Chat-seconds handled by agents on duty.
+    pub busy_slot_secs: f64,
+    /// Agent-seconds on duty with at least one chat.
+    pub with_chat_secs: f64,
+}
+
+impl AgentTally {
+    /// Adds another tally.
+    pub fn merge(&mut self, o: &AgentTally) {
+        self.staffed_secs += o.staffed_secs;
+        self.staffed_slot_secs += o.staffed_slot_secs;
+        self.busy_slot_secs += o.busy_slot_secs;
+        self.with_chat_secs += o.with_chat_secs;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::QueueKpis;
+
+    #[test]
+    fn service_level_definitions() {
+        let mut t = QueueTally { offered: 10, arrivals: 10, ..QueueTally::default() };
+        for wait in [0.0, 5.0, 10.0, 25.0, 40.0, 50.0, 60.0, 0.0] {
+            t.record_answer(wait, 30.0);
+        }
+        t.record_abandon(2.0, 5.0); // short: excluded
+        t.record_abandon(45.0, 5.0);
+        let k = QueueKpis::from_tally(&t);
+        assert_eq!(k.service_level, 5.0 / 9.0);
+        assert_eq!(k.service_level_answered, 5.0 / 8.0);
+        assert_eq!(k.abandon_rate, 0.1);
+        assert_eq!(k.asa_secs, 190.0 / 8.0);
+        assert_eq!(k.mean_wait_secs, 237.0 / 10.0);
+        assert_eq!(k.prob_wait, 8.0 / 10.0);
+        assert!((t.wait_hist.quantile_secs(0.5) - 25.0).abs() <= 0.25);
+    }
+}

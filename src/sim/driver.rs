@@ -1,0 +1,720 @@
+//! One replication: the event loop that drives the routing core through a day in virtual time.
+//!
+//! Customers arrive per queue from exact piecewise-Poisson streams; every attribute a customer
+//! brings (bot outcome, work content, patience, first-response delay, transfer) is drawn at
+//! arrival from that queue's own stream, so the same customers arrive whatever the staffing
+//! (common random numbers). Agent-side randomness (accept delays) has a stream of its own.
+//! Work progresses at rate 1/f(n) while an agent holds n chats; completions are rescheduled when n
+//! changes, and superseded completion events are skipped by generation.
+
+use rand::RngExt;
+
+use crate::metrics::{AgentTally, QueueTally};
+use crate::model::{ArrivalProcess, SimRng, stream};
+use crate::routing::{
+    AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, OfferSeq, QueueConfig, QueueId,
+    Router, Time, TransferTarget,
+};
+
+use super::events::{Event, EventQueue};
+use super::scenario::{Scenario, to_secs, to_time};
+use super::{Observer, SimError};
+
+const NO_RECORD: u32 = u32::MAX;
+
+/// A customer from arrival to the end of their chat.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    chat: Option<ChatId>,
+    queue: u16,
+    interval: u32,
+    counted: bool,
+    transferred: bool,
+    transfer_pending: bool,
+    responded: bool,
+    bot_resolves: bool,
+    arrived_at: Time,
+    queued_at: Time,
+    answered_at: Time,
+    /// Work left in the current leg, microseconds at concurrency 1.
+    work: f64,
+    /// Work content of the leg after a transfer.
+    work_after_transfer: f64,
+    patience: Option<Time>,
+    first_response: Option<Time>,
+    /// Time the work left was last brought up to date.
+    last_update: Time,
+    generation: u32,
+    /// Estimated wait shown when the chat first queued.
+    shown_ewt: Option<Time>,
+    offer: OfferSeq,
+    agent: u32,
+    csat_draw: f64,
+}
+
+/// Simulator-side state of one agent.
+#[derive(Debug, Clone)]
+struct AgentState {
+    group: u16,
+    on_duty: bool,
+    /// Chats being worked (records), at most the cap.
+    chats: Vec<u32>,
+    /// Number of chats the current completion times were computed for.
+    scheduled_n: u32,
+    dirty: bool,
+}
+
+/// Running sums of one agent group, integrated over time.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupLevel {
+    on_duty: u32,
+    busy_slots: u32,
+    with_chat: u32,
+    since: Time,
+}
+
+/// Tallies of one replication.
+#[derive(Debug, Clone)]
+pub struct ReplicationTallies {
+    /// `queues[interval * queue_count + queue]`.
+    pub queues: Vec<QueueTally>,
+    /// `agents[interval * group_count + group]`.
+    pub agents: Vec<AgentTally>,
+    /// Chats still waiting when nothing else could happen (no agent left to serve them).
+    pub stranded: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Customers that arrived.
+    pub chats: u64,
+}
+
+/// The state of one replication; cloning it forks the day at the current instant.
+#[derive(Clone)]
+pub struct Engine<'s, O: Observer = ()> {
+    sc: &'s Scenario,
+    router: Router,
+    queue_ids: Vec<QueueId>,
+    events: EventQueue,
+    now: Time,
+    records: Vec<Record>,
+    free_records: Vec<u32>,
+    by_chat: Vec<u32>,
+    agents: Vec<AgentState>,
+    group_agents: Vec<Vec<AgentId>>,
+    levels: Vec<GroupLevel>,
+    staffing: Vec<Vec<u32>>,
+    arrivals: Vec<ArrivalProcess>,
+    queue_rngs: Vec<SimRng>,
+    agent_rng: SimRng,
+    out: Vec<Decision>,
+    dirty: Vec<u32>,
+    tallies: ReplicationTallies,
+    observer: O,
+}
+
+impl<'s> Engine<'s, ()> {
+    /// A replication of `scenario` at time zero with no observer.
+    pub fn new(scenario: &'s Scenario, replication: u32) -> Result<Self, SimError> {
+        Engine::with_observer(scenario, replication, ())
+    }
+}
+
+impl<'s, O: Observer> Engine<'s, O> {
+    /// A replication of `scenario` at time zero reporting to `observer`.
+    pub fn with_observer(sc: &'s Scenario, replication: u32, observer: O) -> Result<Self, SimError> {
+        let mut router = Router::new(sc.router);
+        let mut queue_ids = Vec::with_capacity(sc.queues.len());
+        for q in &sc.queues {
+            queue_ids.push(router.add_queue(QueueConfig {
+                name: q.name.clone(),
+                skill: q.skill.clone(),
+                priority: q.priority,
+                max_len: q.max_queue,
+            })?);
+        }
+        let mut agents = Vec::new();
+        let mut group_agents = Vec::with_capacity(sc.groups.len());
+        for (g, group) in sc.groups.iter().enumerate() {
+            let peak = group.staffing.iter().copied().max().unwrap_or(0);
+            let mut ids = Vec::with_capacity(peak as usize);
+            for k in 0..peak {
+                let id = router.add_agent(AgentConfig {
+                    name: format!("{}-{}", group.name, k + 1),
+                    skills: group.skills.clone(),
+                    cap: group.cap,
+                })?;
+                debug_assert_eq!(id.0 as usize, agents.len());
+                agents.push(AgentState {
+                    group: g as u16,
+                    on_duty: false,
+                    chats: Vec::with_capacity(group.cap as usize),
+                    scheduled_n: 0,
+                    dirty: false,
+                });
+                ids.push(id);
+            }
+            group_agents.push(ids);
+        }
+        let queue_rngs: Vec<SimRng> =
+            (0..sc.queues.len()).map(|q| stream(sc.seed, replication, 1 + q as u64)).collect();
+        let mut volume_rng = stream(sc.seed, replication, u64::MAX);
+        let arrivals = sc
+            .queues
+            .iter()
+            .map(|q| {
+                let mut process = q.arrivals.clone();
+                process.mix_volume(q.volume_cv, &mut volume_rng);
+                process
+            })
+            .collect();
+        let mut engine = Engine {
+            sc,
+            router,
+            queue_ids,
+            events: EventQueue::default(),
+            now: 0,
+            records: Vec::new(),
+            free_records: Vec::new(),
+            by_chat: Vec::new(),
+            agents,
+            group_agents,
+            levels: vec![GroupLevel::default(); sc.groups.len()],
+            staffing: sc.groups.iter().map(|g| g.staffing.clone()).collect(),
+            arrivals,
+            queue_rngs,
+            agent_rng: stream(sc.seed, replication, 0),
+            out: Vec::with_capacity(64),
+            dirty: Vec::with_capacity(16),
+            tallies: ReplicationTallies {
+                queues: vec![QueueTally::default(); sc.intervals * sc.queues.len()],
+                agents: vec![AgentTally::default(); sc.intervals * sc.groups.len()],
+                stranded: 0,
+                events: 0,
+                chats: 0,
+            },
+            observer,
+        };
+        for q in 0..sc.queues.len() {
+            if let Some(t) = engine.arrivals[q].next_after(0.0, &mut engine.queue_rngs[q]) {
+                engine.events.push(to_time(t), Event::Arrival { queue: q as u16 });
+            }
+        }
+        if sc.intervals > 0 {
+            engine.events.push(0, Event::IntervalStart { interval: 0 });
+        }
+        Ok(engine)
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// The routing core, for inspection.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Changes the agents on duty of `group` in `interval` (takes effect when that interval
+    /// starts, so change only intervals that have not started yet).
+    pub fn set_staffing(&mut self, group: usize, interval: usize, agents: u32) -> Result<(), SimError> {
+        let have = self.group_agents.get(group).map_or(0, |a| a.len()) as u32;
+        if agents > have {
+            return Err(SimError::Staffing(format!(
+                "agent group {group}: {agents} agents requested but only {have} were created; \
+                 size the scenario's staffing for the peak"
+            )));
+        }
+        if let Some(slot) = self.staffing.get_mut(group).and_then(|s| s.get_mut(interval)) {
+            *slot = agents;
+        }
+        Ok(())
+    }
+
+    /// Runs every event before `until` (or all of them with `Time::MAX`).
+    pub fn run_until(&mut self, until: Time) -> Result<(), SimError> {
+        while let Some(t) = self.events.peek_time() {
+            if t >= until {
+                break;
+            }
+            let Some((time, event)) = self.events.pop() else { break };
+            self.now = time;
+            self.tallies.events += 1;
+            self.observer.event(time, &event);
+            self.handle(event)?;
+            self.settle()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the day to the end, draining every chat, and returns the tallies.
+    pub fn finish(mut self) -> Result<(ReplicationTallies, O), SimError> {
+        self.run_until(Time::MAX)?;
+        let horizon = self.sc.horizon();
+        for g in 0..self.levels.len() {
+            self.flush_level(g, horizon);
+        }
+        let counts = self.router.counts();
+        self.tallies.stranded = counts.queued + counts.offered;
+        Ok((self.tallies, self.observer))
+    }
+
+    fn handle(&mut self, event: Event) -> Result<(), SimError> {
+        let now = self.now;
+        match event {
+            Event::Arrival { queue } => self.arrive(queue as usize)?,
+            Event::BotDone { record } => {
+                let r = self.records[record as usize];
+                if r.bot_resolves {
+                    if r.counted {
+                        let t = self.tally(r.interval, r.queue);
+                        t.bot_resolved += 1;
+                        t.art_sum += to_secs(now - r.arrived_at);
+                        t.art_count += 1;
+                    }
+                    self.free_record(record);
+                } else {
+                    self.enter_queue(record)?;
+                }
+            }
+            Event::Patience { chat } => {
+                // A transferred chat already reached an agent once: it does not abandon.
+                if self.record_of(chat).is_some_and(|r| !self.records[r as usize].transferred)
+                    && let Some(view) = self.router.chat(chat)
+                    && matches!(view.state, ChatState::Queued | ChatState::Offered)
+                {
+                    self.router.leave(now, chat, &mut self.out)?;
+                }
+            }
+            Event::AcceptDue { chat, agent, offer } => {
+                if self.record_of(chat).is_some_and(|r| self.records[r as usize].offer == offer) {
+                    // The offer may have ended meanwhile (abandon, timeout): nothing to accept.
+                    let _ = self.router.accept(now, chat, agent, &mut self.out);
+                }
+            }
+            Event::OfferTimeout { chat, offer } => {
+                if self.record_of(chat).is_some() {
+                    let _ = self.router.offer_timeout(now, chat, offer, &mut self.out);
+                }
+            }
+            Event::FirstResponse { chat } => {
+                if let Some(r) = self.record_of(chat) {
+                    let _ = self.router.first_response(now, chat, &mut self.out);
+                    self.record_first_response(r);
+                }
+            }
+            Event::Complete { chat, generation } => {
+                if let Some(r) = self.record_of(chat) {
+                    let rec = &mut self.records[r as usize];
+                    if rec.generation == generation {
+                        if rec.transfer_pending {
+                            rec.transfer_pending = false;
+                            let to = self.sc.queues[rec.queue as usize].transfer.map_or(0, |t| t.1);
+                            let target = TransferTarget::Queue(self.queue_ids[to]);
+                            self.router.transfer(now, chat, target, &mut self.out)?;
+                        } else {
+                            self.router.close(now, chat, 0, None, &mut self.out)?;
+                        }
+                    }
+                }
+            }
+            Event::IntervalStart { interval } => self.start_interval(interval as usize)?,
+            Event::AgentBack { agent } => {
+                let state = &self.agents[agent.0 as usize];
+                if state.on_duty
+                    && self.router.agent(agent).is_some_and(|a| a.status == AgentStatus::Away)
+                {
+                    self.router.set_status(now, agent, AgentStatus::Available, &mut self.out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
+        let index = interval as usize * self.sc.queues.len() + queue as usize;
+        &mut self.tallies.queues[index]
+    }
+
+    fn record_of(&self, chat: ChatId) -> Option<u32> {
+        let r = *self.by_chat.get(chat.index())?;
+        (r != NO_RECORD && self.records[r as usize].chat == Some(chat)).then_some(r)
+    }
+
+    fn alloc_record(&mut self, record: Record) -> u32 {
+        match self.free_records.pop() {
+            Some(i) => {
+                self.records[i as usize] = record;
+                i
+            }
+            None => {
+                self.records.push(record);
+                (self.records.len() - 1) as u32
+            }
+        }
+    }
+
+    fn free_record(&mut self, r: u32) {
+        if let Some(chat) = self.records[r as usize].chat.take()
+            && let Some(slot) = self.by_chat.get_mut(chat.index())
+        {
+            *slot = NO_RECORD;
+        }
+        self.free_records.push(r);
+    }
+
+    fn arrive(&mut self, q: usize) -> Result<(), SimError> {
+        let now = self.now;
+        let now_secs = to_secs(now);
+        let sc = self.sc;
+        let model = &sc.queues[q];
+        if let Some(next) = self.arrivals[q].next_after(now_secs, &mut self.queue_rngs[q]) {
+            self.events.push(to_time(next).max(now), Event::Arrival { queue: q as u16 });
+        }
+        let interval = ((now / sc.interval) as usize).min(sc.intervals.saturating_sub(1));
+        let rng = &mut self.queue_rngs[q];
+        let aht = model.aht_by_interval.get(interval).copied().unwrap_or(model.handle.mean());
+        let work = model.handle.sample_with_mean(rng, aht);
+        let patience = model.patience.as_ref().map(|p| to_time(p.sample(rng)));
+        let first_response = model.first_response.as_ref().map(|f| to_time(f.sample(rng)));
+        let (bot_resolves, bot_time) = match &model.bot {
+            Some((share, time)) => (rng.random::<f64>() < *share, Some(time.sample(rng))),
+            None => (false, None),
+        };
+        let (transfer_pending, work_after_transfer) = match model.transfer {
+            Some((share, to)) => {
+                let transfer = rng.random::<f64>() < share;
+                let target = &sc.queues[to];
+                let aht = target.aht_by_interval.get(interval).copied().unwrap_or(target.handle.mean());
+                (transfer, target.handle.sample_with_mean(rng, aht))
+            }
+            None => (false, 0.0),
+        };
+        let csat_draw = if model.csat.is_some() { rng.random::<f64>() } else { 1.0 };
+        let counted = now >= sc.warmup;
+        self.tallies.chats += 1;
+        let record = self.alloc_record(Record {
+            chat: None,
+            queue: q as u16,
+            interval: interval as u32,
+            counted,
+            transferred: false,
+            transfer_pending,
+            responded: false,
+            bot_resolves,
+            arrived_at: now,
+            queued_at: now,
+            answered_at: 0,
+            work: work * crate::routing::SECOND as f64,
+            work_after_transfer: work_after_transfer * crate::routing::SECOND as f64,
+            patience,
+            first_response,
+            last_update: now,
+            generation: 0,
+            shown_ewt: None,
+            offer: OfferSeq(0),
+            agent: u32::MAX,
+            csat_draw,
+        });
+        if counted {
+            self.tally(interval as u32, q as u16).arrivals += 1;
+        }
+        match bot_time {
+            Some(secs) => self.events.push(now + to_time(secs), Event::BotDone { record }),
+            None => self.enter_queue(record)?,
+        }
+        Ok(())
+    }
+
+    fn enter_queue(&mut self, record: u32) -> Result<(), SimError> {
+        let now = self.now;
+        let r = self.records[record as usize];
+        if r.counted {
+            self.tally(r.interval, r.queue).offered += 1;
+        }
+        let chat = self.router.arrive(now, self.queue_ids[r.queue as usize], 0, &mut self.out)?;
+        let rec = &mut self.records[record as usize];
+        rec.chat = Some(chat);
+        rec.queued_at = now;
+        if self.by_chat.len() <= chat.index() {
+            self.by_chat.resize(chat.index() + 1, NO_RECORD);
+        }
+        self.by_chat[chat.index()] = record;
+        if let Some(patience) = r.patience {
+            self.events.push(now + patience, Event::Patience { chat });
+        }
+        Ok(())
+    }
+
+    /// Records the first agent message of a chat, once.
+    fn record_first_response(&mut self, r: u32) {
+        let rec = &mut self.records[r as usize];
+        if std::mem::replace(&mut rec.responded, true) {
+            return;
+        }
+        let rec = *rec;
+        if rec.counted && !rec.transferred {
+            let frt = to_secs(self.now - rec.queued_at);
+            let t = self.tally(rec.interval, rec.queue);
+            t.frt_sum += frt;
+            t.frt_count += 1;
+            t.frt_hist.record_secs(frt);
+        }
+    }
+
+    /// Applies the decisions the router made for the last input.
+    fn settle(&mut self) -> Result<(), SimError> {
+        let mut out = std::mem::take(&mut self.out);
+        for decision in out.drain(..) {
+            self.observer.decision(self.now, &decision);
+            self.apply(decision);
+        }
+        self.out = out;
+        while let Some(agent) = self.dirty.pop() {
+            self.reschedule(agent);
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, decision: Decision) {
+        let now = self.now;
+        match decision {
+            Decision::Offered { chat, agent, offer, deadline } => {
+                let Some(r) = self.record_of(chat) else { return };
+                self.records[r as usize].offer = offer;
+                self.events.push(deadline, Event::OfferTimeout { chat, offer });
+                let q = self.records[r as usize].queue as usize;
+                let delay = match &self.sc.queues[q].accept_delay {
+                    Some(d) => to_time(d.sample(&mut self.agent_rng)),
+                    None => 0,
+                };
+                if now + delay < deadline {
+                    self.events.push(now + delay, Event::AcceptDue { chat, agent, offer });
+                }
+            }
+            Decision::Assigned { chat, agent } => {
+                let Some(r) = self.record_of(chat) else { return };
+                let rec = &mut self.records[r as usize];
+                rec.answered_at = now;
+                rec.last_update = now;
+                rec.agent = agent.0;
+                let rec = *rec;
+                if !rec.transferred {
+                    if rec.counted {
+                        let wait = to_secs(now - rec.queued_at);
+                        let model = &self.sc.queues[rec.queue as usize];
+                        let threshold = model.threshold_secs;
+                        let shown = rec.shown_ewt;
+                        let t = self.tally(rec.interval, rec.queue);
+                        t.record_answer(wait, threshold);
+                        if let Some(shown) = shown {
+                            t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
+                            t.ewt_count += 1;
+                        }
+                    }
+                    match rec.first_response {
+                        Some(delay) => self.events.push(now + delay, Event::FirstResponse { chat }),
+                        None => self.record_first_response(r),
+                    }
+                }
+                let state = &mut self.agents[agent.0 as usize];
+                state.chats.push(r);
+                self.mark_dirty(agent.0);
+            }
+            Decision::Rejected { chat, .. } => {
+                let Some(r) = self.record_of(chat) else { return };
+                let rec = self.records[r as usize];
+                if rec.counted {
+                    self.tally(rec.interval, rec.queue).rejected += 1;
+                }
+                self.release(chat, r);
+            }
+            Decision::Abandoned { chat } => {
+                let Some(r) = self.record_of(chat) else { return };
+                let rec = self.records[r as usize];
+                if rec.counted && !rec.transferred {
+                    let wait = to_secs(now - rec.queued_at);
+                    let short = self.sc.queues[rec.queue as usize].short_abandon_secs;
+                    self.tally(rec.interval, rec.queue).record_abandon(wait, short);
+                }
+                if rec.agent != u32::MAX {
+                    self.remove_chat(rec.agent, r);
+                }
+                self.release(chat, r);
+            }
+            Decision::Closed { chat, .. } => {
+                let Some(r) = self.record_of(chat) else { return };
+                // A chat closed before its first-response time had its first message at close.
+                self.record_first_response(r);
+                let rec = self.records[r as usize];
+                self.remove_chat(rec.agent, r);
+                if rec.counted {
+                    let model = &self.sc.queues[rec.queue as usize];
+                    let csat = model.csat.as_ref().and_then(|c| {
+                        (rec.csat_draw < c.response_share).then(|| {
+                            let minutes = to_secs(rec.answered_at.max(rec.queued_at) - rec.queued_at) / 60.0;
+                            (c.score - c.drop_per_minute * minutes).max(c.floor)
+                        })
+                    });
+                    let t = self.tally(rec.interval, rec.queue);
+                    t.handle_sum += to_secs(now - rec.answered_at);
+                    t.handled += 1;
+                    t.art_sum += to_secs(now - rec.arrived_at);
+                    t.art_count += 1;
+                    t.closed_without_transfer += u64::from(!rec.transferred);
+                    if let Some(score) = csat {
+                        t.csat_sum += score;
+                        t.csat_count += 1;
+                    }
+                }
+                self.release(chat, r);
+            }
+            Decision::Transferred { chat, .. } => {
+                let Some(r) = self.record_of(chat) else { return };
+                let rec = self.records[r as usize];
+                self.remove_chat(rec.agent, r);
+                if rec.counted {
+                    let t = self.tally(rec.interval, rec.queue);
+                    t.transferred += 1;
+                    t.handle_sum += to_secs(now - rec.answered_at);
+                    t.handled += 1;
+                }
+                let rec = &mut self.records[r as usize];
+                rec.transferred = true;
+                rec.agent = u32::MAX;
+                rec.work = rec.work_after_transfer;
+                rec.generation = rec.generation.wrapping_add(1);
+            }
+            Decision::AgentAway { agent } => {
+                self.events.push(now + self.sc.away_return, Event::AgentBack { agent });
+            }
+            Decision::Queued { chat, estimated_wait, .. } => {
+                if let Some(r) = self.record_of(chat) {
+                    let rec = &mut self.records[r as usize];
+                    if !rec.transferred && rec.shown_ewt.is_none() {
+                        rec.shown_ewt = Some(estimated_wait);
+                    }
+                }
+            }
+            Decision::LoadChanged { .. }
+            | Decision::AgentOffline { .. } => {}
+        }
+    }
+
+    fn release(&mut self, chat: ChatId, r: u32) {
+        let _ = self.router.release(chat);
+        self.free_record(r);
+    }
+
+    fn mark_dirty(&mut self, agent: u32) {
+        let state = &mut self.agents[agent as usize];
+        if !state.dirty {
+            state.dirty = true;
+            self.dirty.push(agent);
+        }
+    }
+
+    fn remove_chat(&mut self, agent: u32, r: u32) {
+        let Some(state) = self.agents.get_mut(agent as usize) else { return };
+        if let Some(pos) = state.chats.iter().position(|&c| c == r) {
+            state.chats.swap_remove(pos);
+            // Invalidate the pending completion of the removed chat.
+            let rec = &mut self.records[r as usize];
+            rec.generation = rec.generation.wrapping_add(1);
+            self.mark_dirty(agent);
+        }
+    }
+
+    /// Brings an agent's chats up to date after its number of chats changed: work done so far
+    /// at the old pace, completion at the new pace.
+    fn reschedule(&mut self, agent: u32) {
+        let now = self.now;
+        let state = &mut self.agents[agent as usize];
+        state.dirty = false;
+        let group = &self.sc.groups[state.group as usize];
+        let old_n = state.scheduled_n;
+        let new_n = state.chats.len() as u32;
+        state.scheduled_n = new_n;
+        let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
+        let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
+        for &r in &state.chats {
+            let rec = &mut self.records[r as usize];
+            let fresh = rec.last_update == now && rec.answered_at == now;
+            if group.flat_slowdown && !fresh {
+                continue;
+            }
+            let elapsed = (now - rec.last_update) as f64;
+            rec.work = (rec.work - elapsed / old_f).max(0.0);
+            rec.last_update = now;
+            rec.generation = rec.generation.wrapping_add(1);
+            let done = now + (rec.work * new_f).round() as Time;
+            if let Some(chat) = rec.chat {
+                self.events.push(done, Event::Complete { chat, generation: rec.generation });
+            }
+        }
+        if state.on_duty && old_n != new_n {
+            let g = state.group as usize;
+            self.flush_level(g, now);
+            let level = &mut self.levels[g];
+            level.busy_slots = level.busy_slots + new_n - old_n;
+            level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
+        }
+    }
+
+    fn start_interval(&mut self, interval: usize) -> Result<(), SimError> {
+        let now = self.now;
+        for g in 0..self.group_agents.len() {
+            self.flush_level(g, now);
+            let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
+            for k in 0..self.group_agents[g].len() {
+                let agent = self.group_agents[g][k];
+                let on = k < target;
+                let state = &mut self.agents[agent.0 as usize];
+                if on == state.on_duty {
+                    continue;
+                }
+                state.on_duty = on;
+                let n = state.chats.len() as u32;
+                let level = &mut self.levels[g];
+                if on {
+                    level.on_duty += 1;
+                    level.busy_slots += n;
+                    level.with_chat += u32::from(n > 0);
+                    self.router.set_status(now, agent, AgentStatus::Available, &mut self.out)?;
+                } else {
+                    level.on_duty -= 1;
+                    level.busy_slots -= n;
+                    level.with_chat -= u32::from(n > 0);
+                    self.router.set_status(now, agent, AgentStatus::Draining, &mut self.out)?;
+                }
+            }
+        }
+        if interval + 1 < self.sc.intervals {
+            let next = self.sc.interval * (interval as Time + 1);
+            self.events.push(next, Event::IntervalStart { interval: interval as u32 + 1 });
+        }
+        Ok(())
+    }
+
+    /// Integrates a group's levels from the last change up to `now` into the interval they
+    /// fall in (interval starts flush, so the span never crosses an interval edge).
+    fn flush_level(&mut self, g: usize, now: Time) {
+        let sc = self.sc;
+        let level = self.levels[g];
+        let start = level.since.max(sc.warmup);
+        let end = now.min(sc.horizon());
+        if end > start {
+            let interval = (start / sc.interval) as usize;
+            let dt = to_secs(end - start);
+            let cap = f64::from(sc.groups[g].cap);
+            let index = interval * sc.groups.len() + g;
+            if let Some(t) = self.tallies.agents.get_mut(index) {
+                t.staffed_secs += f64::from(level.on_duty) * dt;
+                t.staffed_slot_secs += f64::from(level.on_duty) * cap * dt;
+                t.busy_slot_secs += f64::from(level.busy_slots) * dt;
+                t.with_chat_secs += f64::from(level.with_chat) * dt;
+            }
+        }
+        self.levels[g].since = self.levels[g].since.max(now);
+    }
+}

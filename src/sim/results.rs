@@ -1,0 +1,457 @@
+//! Aggregation of replications into the `chatcap simulate` report: per queue and interval, per
+//! queue, overall, and agent-side figures, each a mean with a 95% confidence interval.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::metrics::{AgentKpis, AgentTally, Estimate, QueueKpis, QueueTally};
+use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
+
+use super::{Perf, ReplicationTallies, Scenario};
+
+/// Queue-side figures over replications (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct QueueFigures {
+    /// Chats that arrived, per replication.
+    pub arrivals: Estimate,
+    /// Chats that entered the queue, per replication.
+    pub offered: Estimate,
+    /// Chats answered, per replication.
+    pub answered: Estimate,
+    /// Chats abandoned after the short-abandon time, per replication.
+    pub abandoned: Estimate,
+    /// Chats rejected by a full queue, per replication.
+    pub rejected: Estimate,
+    /// Answered within threshold / (answered + abandoned after short_abandon).
+    pub service_level: Estimate,
+    /// Answered within threshold / answered.
+    pub service_level_answered: Estimate,
+    /// Mean wait of answered chats, seconds.
+    pub asa_secs: Estimate,
+    /// Mean wait of all chats that left the queue, seconds.
+    pub mean_wait_secs: Estimate,
+    /// Abandoned after short_abandon / offered.
+    pub abandon_rate: Estimate,
+    /// Share that waited at all.
+    pub prob_wait: Estimate,
+    /// Median wait of answered chats, seconds.
+    pub wait_p50_secs: Estimate,
+    /// 90th percentile wait of answered chats, seconds.
+    pub wait_p90_secs: Estimate,
+    /// 99th percentile wait of answered chats, seconds.
+    pub wait_p99_secs: Estimate,
+    /// Mean first-response time (queued to first agent message), seconds.
+    pub frt_secs: Estimate,
+    /// 90th percentile first-response time, seconds.
+    pub frt_p90_secs: Estimate,
+    /// Mean answered-to-closed time, seconds.
+    pub aht_secs: Estimate,
+    /// Mean arrival-to-final-close time, seconds.
+    pub art_secs: Estimate,
+    /// Share of answered chats closed without a transfer.
+    pub fcr: Estimate,
+    /// Share of arrivals resolved by the bot.
+    pub bot_resolved: Estimate,
+    /// Share of answered chats transferred.
+    pub transfer_rate: Estimate,
+    /// Mean survey score (null where not modelled).
+    pub csat: Estimate,
+    /// Mean absolute error of the shown estimated wait, seconds.
+    pub ewt_mae_secs: Estimate,
+}
+
+/// Agent-side figures over replications.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AgentFigures {
+    /// Mean agents on duty.
+    pub staffed_agents: Estimate,
+    /// Busy slot time / staffed slot time.
+    pub occupancy: Estimate,
+    /// Time with at least one chat / staffed time.
+    pub utilization: Estimate,
+    /// Mean active chats per staffed agent.
+    pub mean_concurrency: Estimate,
+}
+
+/// Whole-day figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// All queues together.
+    pub overall: QueueFigures,
+    /// Per queue, by name.
+    pub queues: BTreeMap<String, QueueFigures>,
+    /// All agent groups together.
+    pub agents: AgentFigures,
+    /// Per agent group, by name.
+    pub groups: BTreeMap<String, AgentFigures>,
+}
+
+/// One queue in one interval (chats counted in the interval they arrived in).
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalRow {
+    /// Clock time the interval starts, "HH:MM".
+    pub start: String,
+    /// Interval index from 0.
+    pub interval: usize,
+    /// Queue name.
+    pub queue: String,
+    /// The figures.
+    #[serde(flatten)]
+    pub figures: QueueFigures,
+}
+
+/// One agent group in one interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentIntervalRow {
+    /// Clock time the interval starts, "HH:MM".
+    pub start: String,
+    /// Interval index from 0.
+    pub interval: usize,
+    /// Agent group name.
+    pub group: String,
+    /// Agents scheduled on duty.
+    pub scheduled_agents: u32,
+    /// The figures.
+    #[serde(flatten)]
+    pub figures: AgentFigures,
+}
+
+/// Conservation counts summed over all replications.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ChatCounts {
+    /// Customers that arrived (statistics window).
+    pub arrivals: u64,
+    /// Resolved by the bot.
+    pub bot_resolved: u64,
+    /// Entered a queue.
+    pub offered: u64,
+    /// Answered by an agent.
+    pub answered: u64,
+    /// Abandoned after the short-abandon time.
+    pub abandoned: u64,
+    /// Abandoned within the short-abandon time.
+    pub short_abandoned: u64,
+    /// Refused by a full queue.
+    pub rejected: u64,
+    /// Still waiting at the end with no agent left to serve them.
+    pub stranded: u64,
+}
+
+/// The `chatcap simulate` result: the JSON contract of DESIGN.md §6.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulationReport {
+    /// Profile name.
+    pub profile: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Replications run.
+    pub replications: u32,
+    /// Planning interval, seconds.
+    pub interval_secs: f64,
+    /// Whole-day figures.
+    pub summary: Summary,
+    /// One row per interval and queue.
+    pub intervals: Vec<IntervalRow>,
+    /// One row per interval and agent group.
+    pub agent_intervals: Vec<AgentIntervalRow>,
+    /// Conservation counts, all replications.
+    pub chats: ChatCounts,
+    /// Things the user should know (stranded chats, unstable intervals...).
+    pub warnings: Vec<String>,
+    /// Speed of the run.
+    pub perf: Perf,
+}
+
+/// Percentile estimate: the point from the merged histogram, the interval from the spread of
+/// per-replication percentiles.
+fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -> Estimate {
+    let hist = |t: &QueueTally| if frt { t.frt_hist.quantile_secs(q) } else { t.wait_hist.quantile_secs(q) };
+    let point = hist(merged);
+    let spread = Estimate::from_samples(per_rep.iter().map(|t| hist(t)));
+    if !point.is_finite() {
+        return spread;
+    }
+    let half = (spread.ci_high - spread.ci_low) / 2.0;
+    let half = if half.is_finite() { half } else { 0.0 };
+    Estimate { mean: point, ci_low: point - half, ci_high: point + half }
+}
+
+/// Figures of one cell from its per-replication tallies.
+pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
+    let kpis: Vec<QueueKpis> = per_rep.iter().map(|t| QueueKpis::from_tally(t)).collect();
+    let est = |f: fn(&QueueKpis) -> f64| Estimate::from_samples(kpis.iter().map(f));
+    let mut merged = QueueTally::default();
+    for t in per_rep {
+        merged.merge(t);
+    }
+    QueueFigures {
+        arrivals: est(|k| k.arrivals),
+        offered: est(|k| k.offered),
+        answered: est(|k| k.answered),
+        abandoned: est(|k| k.abandoned),
+        rejected: est(|k| k.rejected),
+        service_level: est(|k| k.service_level),
+        service_level_answered: est(|k| k.service_level_answered),
+        asa_secs: est(|k| k.asa_secs),
+        mean_wait_secs: est(|k| k.mean_wait_secs),
+        abandon_rate: est(|k| k.abandon_rate),
+        prob_wait: est(|k| k.prob_wait),
+        wait_p50_secs: percentile(&merged, per_rep, 0.5, false),
+        wait_p90_secs: percentile(&merged, per_rep, 0.9, false),
+        wait_p99_secs: percentile(&merged, per_rep, 0.99, false),
+        frt_secs: est(|k| k.frt_secs),
+        frt_p90_secs: percentile(&merged, per_rep, 0.9, true),
+        aht_secs: est(|k| k.aht_secs),
+        art_secs: est(|k| k.art_secs),
+        fcr: est(|k| k.fcr),
+        bot_resolved: est(|k| k.bot_resolved),
+        transfer_rate: est(|k| k.transfer_rate),
+        csat: est(|k| k.csat),
+        ewt_mae_secs: est(|k| k.ewt_mae_secs),
+    }
+}
+
+/// Agent figures of one cell from its per-replication tallies over `span_secs`.
+pub fn agent_figures(per_rep: &[AgentTally], span_secs: f64) -> AgentFigures {
+    let kpis: Vec<AgentKpis> = per_rep.iter().map(|t| AgentKpis::from_tally(t, span_secs)).collect();
+    let est = |f: fn(&AgentKpis) -> f64| Estimate::from_samples(kpis.iter().map(f));
+    AgentFigures {
+        staffed_agents: est(|k| k.staffed_agents),
+        occupancy: est(|k| k.occupancy),
+        utilization: est(|k| k.utilization),
+        mean_concurrency: est(|k| k.mean_concurrency),
+    }
+}
+
+/// Sums the tallies selected by `pick` within one replication.
+fn merge_queue(run: &ReplicationTallies, pick: impl Fn(usize) -> bool) -> QueueTally {
+    let mut total = QueueTally::default();
+    for (i, t) in run.queues.iter().enumerate() {
+        if pick(i) {
+            total.merge(t);
+        }
+    }
+    total
+}
+
+fn merge_agents(run: &ReplicationTallies, pick: impl Fn(usize) -> bool) -> AgentTally {
+    let mut total = AgentTally::default();
+    for (i, t) in run.agents.iter().enumerate() {
+        if pick(i) {
+            total.merge(t);
+        }
+    }
+    total
+}
+
+/// Aggregates replications into the report.
+pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> SimulationReport {
+    let nq = sc.queues.len();
+    let ng = sc.groups.len();
+    let warm = super::scenario::to_secs(sc.warmup).min(sc.interval_secs * sc.intervals as f64);
+    let day_secs = sc.interval_secs * sc.intervals as f64 - warm;
+    let mut intervals = Vec::with_capacity(sc.intervals * nq);
+    for i in 0..sc.intervals {
+        for (q, queue) in sc.queues.iter().enumerate() {
+            let cells: Vec<&QueueTally> = runs.iter().map(|r| &r.queues[i * nq + q]).collect();
+            intervals.push(IntervalRow {
+                start: sc.interval_label(i),
+                interval: i,
+                queue: queue.name.clone(),
+                figures: queue_figures(&cells),
+            });
+        }
+    }
+    let mut agent_intervals = Vec::with_capacity(sc.intervals * ng);
+    for i in 0..sc.intervals {
+        let start = i as f64 * sc.interval_secs;
+        let span = (start + sc.interval_secs - warm.max(start)).max(0.0);
+        for (g, group) in sc.groups.iter().enumerate() {
+            let cells: Vec<AgentTally> = runs.iter().map(|r| r.agents[i * ng + g]).collect();
+            agent_intervals.push(AgentIntervalRow {
+                start: sc.interval_label(i),
+                interval: i,
+                group: group.name.clone(),
+                scheduled_agents: group.staffing.get(i).copied().unwrap_or(0),
+                figures: agent_figures(&cells, span),
+            });
+        }
+    }
+    let whole_day = |pick: &dyn Fn(usize) -> bool| -> QueueFigures {
+        let merged: Vec<QueueTally> = runs.iter().map(|r| merge_queue(r, pick)).collect();
+        queue_figures(&merged.iter().collect::<Vec<_>>())
+    };
+    let overall = whole_day(&|_| true);
+    let queues = sc
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(q, queue)| (queue.name.clone(), whole_day(&|i| i % nq == q)))
+        .collect();
+    let all_agents: Vec<AgentTally> = runs.iter().map(|r| merge_agents(r, |_| true)).collect();
+    let groups = sc
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let cells: Vec<AgentTally> =
+                runs.iter().map(|r| merge_agents(r, |i| i % ng == g)).collect();
+            (group.name.clone(), agent_figures(&cells, day_secs))
+        })
+        .collect();
+    let mut chats = ChatCounts::default();
+    for run in runs {
+        let t = merge_queue(run, |_| true);
+        chats.arrivals += t.arrivals;
+        chats.bot_resolved += t.bot_resolved;
+        chats.offered += t.offered;
+        chats.answered += t.answered;
+        chats.abandoned += t.abandoned;
+        chats.short_abandoned += t.short_abandoned;
+        chats.rejected += t.rejected;
+        chats.stranded += run.stranded;
+    }
+    let mut warnings = Vec::new();
+    if chats.stranded > 0 {
+        warnings.push(format!(
+            "{} chats were still waiting at the end of the day with no agent on duty who could \
+             serve them; staff the last intervals or give the queue a patience",
+            chats.stranded
+        ));
+    }
+    if runs.len() < 2 {
+        warnings.push(
+            "one replication gives no confidence interval; use --replications 2 or more".into(),
+        );
+    }
+    SimulationReport {
+        profile: sc.name.clone(),
+        seed: sc.seed,
+        replications: runs.len() as u32,
+        interval_secs: sc.interval_secs,
+        summary: Summary {
+            overall,
+            queues,
+            agents: agent_figures(&all_agents, day_secs),
+            groups,
+        },
+        intervals,
+        agent_intervals,
+        chats,
+        warnings,
+        perf,
+    }
+}
+
+fn ci_pct(e: &Estimate) -> Cell {
+    Cell::Ci { mean: e.mean, low: e.ci_low, high: e.ci_high, decimals: -1 }
+}
+
+fn ci(e: &Estimate, decimals: i8) -> Cell {
+    Cell::Ci { mean: e.mean, low: e.ci_low, high: e.ci_high, decimals }
+}
+
+impl ToDocument for SimulationReport {
+    fn document(&self) -> Document {
+        let mut doc = Document {
+            title: format!("chatcap simulate: {}", self.profile),
+            notes: vec![format!(
+                "{} replications, seed {}; figures are means with 95% confidence intervals",
+                self.replications, self.seed
+            )],
+            ..Document::default()
+        };
+        doc.notes.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        let mut rows = Table::new(
+            "Per interval and queue",
+            &["start", "queue", "offered", "SL", "ASA s", "abandon", "wait p90 s", "FRT p90 s", "AHT s"],
+        );
+        for r in &self.intervals {
+            let f = &r.figures;
+            rows.rows.push(vec![
+                Cell::text(&r.start),
+                Cell::text(&r.queue),
+                Cell::num(f.offered.mean, 1),
+                ci_pct(&f.service_level),
+                ci(&f.asa_secs, 1),
+                Cell::Pct(f.abandon_rate.mean),
+                Cell::num(f.wait_p90_secs.mean, 1),
+                Cell::num(f.frt_p90_secs.mean, 1),
+                Cell::num(f.aht_secs.mean, 0),
+            ]);
+        }
+        let mut queues = Table::new(
+            "Whole day per queue",
+            &["queue", "offered", "SL", "ASA s", "abandon", "FRT s", "AHT s", "FCR", "bot"],
+        );
+        let all = std::iter::once(("(all)", &self.summary.overall))
+            .chain(self.summary.queues.iter().map(|(n, f)| (n.as_str(), f)));
+        for (name, f) in all {
+            queues.rows.push(vec![
+                Cell::text(name),
+                Cell::num(f.offered.mean, 0),
+                ci_pct(&f.service_level),
+                ci(&f.asa_secs, 1),
+                ci_pct(&f.abandon_rate),
+                Cell::num(f.frt_secs.mean, 1),
+                Cell::num(f.aht_secs.mean, 0),
+                Cell::Pct(f.fcr.mean),
+                Cell::Pct(f.bot_resolved.mean),
+            ]);
+        }
+        let mut groups = Table::new(
+            "Agents per group and interval",
+            &["start", "group", "agents", "occupancy", "utilization", "concurrency"],
+        );
+        for r in &self.agent_intervals {
+            groups.rows.push(vec![
+                Cell::text(&r.start),
+                Cell::text(&r.group),
+                Cell::Int(i64::from(r.scheduled_agents)),
+                ci_pct(&r.figures.occupancy),
+                Cell::Pct(r.figures.utilization.mean),
+                Cell::num(r.figures.mean_concurrency.mean, 2),
+            ]);
+        }
+        let perf = Table::key_value(
+            "Performance",
+            vec![
+                ("chats", Cell::Int(self.perf.chats as i64)),
+                ("events", Cell::Int(self.perf.events as i64)),
+                ("elapsed s", Cell::num(self.perf.elapsed_secs, 3)),
+                ("chats per second", Cell::num(self.perf.chats_per_sec, 0)),
+                ("threads", Cell::Int(self.perf.threads as i64)),
+            ],
+        );
+        doc.tables = vec![rows, queues, groups, perf];
+        let labels: Vec<String> = self
+            .intervals
+            .iter()
+            .filter(|r| r.queue == self.intervals[0].queue)
+            .map(|r| r.start.clone())
+            .collect();
+        let mut sl = Chart {
+            title: "Service level per interval".into(),
+            x_label: "interval".into(),
+            y_label: "service level".into(),
+            x: labels.clone(),
+            ..Chart::default()
+        };
+        for name in self.summary.queues.keys() {
+            let rows: Vec<&IntervalRow> = self.intervals.iter().filter(|r| &r.queue == name).collect();
+            sl.series.push(Series {
+                name: name.clone(),
+                values: rows.iter().map(|r| r.figures.service_level.mean).collect(),
+                band: Some(
+                    rows.iter()
+                        .map(|r| (r.figures.service_level.ci_low, r.figures.service_level.ci_high))
+                        .collect(),
+                ),
+                bars: false,
+            });
+        }
+        doc.charts.push(sl);
+        doc
+    }
+}

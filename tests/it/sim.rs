@@ -1,0 +1,171 @@
+//! Simulator validation against queueing theory, and determinism.
+//!
+//! Each case simulates a long stationary day (warm-up discarded) with a fixed seed and checks
+//! that the closed-form value lies within 3 standard errors of the simulated mean (the standard
+//! error taken from the replications' 95% interval). The seed is fixed, so the test is
+//! repeatable; a biased simulator fails it.
+
+use chatcap::metrics::Estimate;
+use chatcap::profile;
+use chatcap::sim::{self, Scenario, SimulationReport, Staffing};
+
+/// A one-queue, one-group profile with constant volume over `hours` hours.
+fn stationary(
+    per_hour: f64,
+    aht: &str,
+    handle_dist: &str,
+    patience: Option<&str>,
+    concurrency: u32,
+    threshold: &str,
+) -> String {
+    let patience = patience
+        .map(|p| format!("patience = {{ dist = \"exponential\", mean = \"{p}\" }}"))
+        .unwrap_or_default();
+    format!(
+        r#"
+name = "stationary"
+interval = "1h"
+start = "00:00"
+intervals = 24
+
+[targets]
+service_level = 0.8
+threshold = "{threshold}"
+
+[routing]
+accept = "auto"
+
+[simulation]
+replications = 20
+seed = 11
+warmup = "2h"
+
+[[queues]]
+name = "q"
+volume = {per_hour}
+handle_time = {handle_dist}
+{patience}
+
+[[agents]]
+name = "a"
+skills = ["q"]
+concurrency = {concurrency}
+slowdown = 0.0
+shrinkage = 0.0
+"#,
+        handle_dist = handle_dist.replace("AHT", aht),
+    )
+}
+
+fn run(toml: &str, agents: u32, seed: u64) -> SimulationReport {
+    let mut p = profile::parse(toml, "test.toml", None).expect("test profile is valid");
+    p.simulation.seed = seed;
+    let staffing = Staffing::constant(1, p.intervals, agents);
+    let scenario = Scenario::new(&p, &staffing).expect("scenario builds");
+    sim::simulate(&scenario, p.simulation.replications, None, &|| {}).expect("simulation runs")
+}
+
+/// Asserts that `theory` is within 3 standard errors of the estimate (plus `extra_se` for a
+/// reference value that has its own uncertainty).
+fn assert_close(name: &str, e: &Estimate, theory: f64, extra_se: f64) {
+    let se = (e.ci_high - e.ci_low) / 2.0 / 2.093; // t(0.975, 19 df) for 20 replications
+    let tolerance = 3.0 * (se * se + extra_se * extra_se).sqrt();
+    assert!(
+        (e.mean - theory).abs() <= tolerance,
+        "{name}: simulated {:.5} [{:.5}, {:.5}] vs theory {theory:.5} (tolerance {tolerance:.5})",
+        e.mean,
+        e.ci_low,
+        e.ci_high
+    );
+    assert!(se > 0.0, "{name}: degenerate interval");
+    eprintln!("{name}: {:.5} vs {theory:.5} tol {tolerance:.5}", e.mean);
+}
+
+const EXP: &str = r#"{ dist = "exponential", mean = "AHT" }"#;
+
+#[test]
+fn mmc_matches_erlang_c() {
+    // EC1: 100 chats per 30 min, AHT 180 s, 14 agents, 20 s threshold.
+    let report = run(&stationary(200.0, "180s", EXP, None, 1, "20s"), 14, 101);
+    let s = &report.summary.overall;
+    assert_close("service level", &s.service_level, 0.888_350_019_179_466_9, 0.0);
+    assert_close("P(wait)", &s.prob_wait, 0.174_131_933_595_049_8, 0.0);
+    assert_close("ASA", &s.asa_secs, 7.835_937, 0.0);
+    assert_close("occupancy", &report.summary.agents.occupancy, 10.0 / 14.0, 0.0);
+    assert_eq!(report.chats.abandoned, 0);
+    assert_eq!(report.chats.stranded, 0);
+}
+
+#[test]
+fn mmc_plus_m_matches_erlang_a() {
+    // EA1: 200 per hour, AHT 180 s, patience 120 s, 13 agents, 20 s threshold.
+    let report = run(&stationary(200.0, "180s", EXP, Some("120s"), 1, "20s"), 13, 202);
+    let s = &report.summary.overall;
+    assert_close("P(abandon)", &s.abandon_rate, 0.03843, 0.0);
+    assert_close("service level offered", &s.service_level, 0.88855, 0.0);
+    assert_close("service level answered", &s.service_level_answered, 0.92406, 0.0);
+    assert_close("P(wait)", &s.prob_wait, 0.19372, 0.0);
+    assert_close("mean wait all", &s.mean_wait_secs, 4.6112, 0.0);
+    assert_close("ASA answered", &s.asa_secs, 3.9388, 0.0);
+    assert_close("occupancy", &report.summary.agents.occupancy, 0.73967, 0.0);
+}
+
+#[test]
+fn chat_concurrency_without_slowdown_matches_erlang_a_on_slots() {
+    // 600 per hour, AHT 600 s, patience 120 s, 36 agents x 3 slots = Erlang A with 108 servers.
+    let report = run(&stationary(600.0, "600s", EXP, Some("120s"), 3, "30s"), 36, 303);
+    let s = &report.summary.overall;
+    assert_close("P(wait)", &s.prob_wait, 0.1493, 0.0);
+    assert_close("P(abandon)", &s.abandon_rate, 0.0213, 0.0);
+    assert_close("service level offered", &s.service_level, 0.9557, 0.0);
+    assert_close("chats per agent", &report.summary.agents.mean_concurrency, 2.7185, 0.0);
+}
+
+#[test]
+fn mgc_lognormal_matches_reference() {
+    // Lognormal handle time, mean 300 s, cv 1; 2000 per hour; 178 agents; 30 s threshold.
+    // Reference values carry their own 95% intervals (Ciw, long runs).
+    let lognormal = r#"{ dist = "lognormal", mean = "AHT", cv = 1.0 }"#;
+    let report = run(&stationary(2000.0, "300s", lognormal, None, 1, "30s"), 178, 404);
+    let s = &report.summary.overall;
+    assert_close("mean wait", &s.asa_secs, 7.47, 0.61 / 1.96);
+    assert_close("P(wait)", &s.prob_wait, 0.2944, 0.0126 / 1.96);
+    assert_close("service level", &s.service_level, 0.9116, 0.0080 / 1.96);
+}
+
+#[test]
+fn same_seed_same_json_whatever_the_thread_count() {
+    let p = profile::default_profile().expect("default profile");
+    let staffing = chatcap::plan::analytic_staffing(&p).expect("analytic staffing");
+    let scenario = Scenario::new(&p, &staffing).expect("scenario");
+    let json = |threads| {
+        let report = sim::simulate(&scenario, 6, Some(threads), &|| {}).expect("runs");
+        let mut value = serde_json::to_value(&report).expect("serializes");
+        value.as_object_mut().expect("object").remove("perf");
+        serde_json::to_string(&value).expect("prints")
+    };
+    let one = json(1);
+    assert_eq!(one, json(2));
+    let other_seed = {
+        let mut p = p.clone();
+        p.simulation.seed = 99;
+        let scenario = Scenario::new(&p, &staffing).expect("scenario");
+        let report = sim::simulate(&scenario, 6, Some(2), &|| {}).expect("runs");
+        let mut value = serde_json::to_value(&report).expect("serializes");
+        value.as_object_mut().expect("object").remove("perf");
+        serde_json::to_string(&value).expect("prints")
+    };
+    assert_ne!(one, other_seed, "a different seed must change the figures");
+}
+
+#[test]
+fn conservation_every_chat_ends_once() {
+    let p = profile::default_profile().expect("default profile");
+    let staffing = chatcap::plan::analytic_staffing(&p).expect("analytic staffing");
+    let scenario = Scenario::new(&p, &staffing).expect("scenario");
+    let report = sim::simulate(&scenario, 4, None, &|| {}).expect("runs");
+    let c = report.chats;
+    assert_eq!(c.arrivals, c.bot_resolved + c.offered);
+    assert_eq!(c.offered, c.answered + c.abandoned + c.short_abandoned + c.rejected + c.stranded);
+    assert!(c.arrivals > 10_000);
+}
