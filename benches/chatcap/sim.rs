@@ -38,8 +38,12 @@ pub fn benches(c: &mut Criterion) {
         eprintln!("benchmark profile does not parse");
         return;
     };
-    let Some(staffing) = Staffing::from_profile(&profile) else { return };
-    let Ok(scenario) = Scenario::new(&profile, &staffing) else { return };
+    let Some(staffing) = Staffing::from_profile(&profile) else {
+        return;
+    };
+    let Ok(scenario) = Scenario::new(&profile, &staffing) else {
+        return;
+    };
     let chats = run_replication(&scenario, 0).map(|t| t.chats).unwrap_or(0);
     let mut group = c.benchmark_group("sim");
     group.throughput(Throughput::Elements(chats));

@@ -51,7 +51,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Wri
     let mut profile = profile::load_or_default(args.profile.as_deref())?;
     if let Some(r) = args.replications {
         if r == 0 {
-            return Err(Error::invalid("--replications", "0; give at least 1 (20 is typical)"));
+            return Err(Error::invalid(
+                "--replications",
+                "0; give at least 1 (20 is typical)",
+            ));
         }
         profile.simulation.replications = r;
     }
@@ -59,7 +62,10 @@ pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Wri
         profile.simulation.seed = seed;
     }
     if args.threads == Some(0) {
-        return Err(Error::invalid("--threads", "0; give at least 1, or omit for all cores"));
+        return Err(Error::invalid(
+            "--threads",
+            "0; give at least 1, or omit for all cores",
+        ));
     }
     let (staffing, staffing_note) = match Staffing::from_profile(&profile) {
         Some(s) => (s, None),

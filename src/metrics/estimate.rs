@@ -19,18 +19,28 @@ pub struct Estimate {
 }
 
 fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else {
+        s.serialize_none()
+    }
 }
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom.
 pub fn student_t_975(df: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, df.max(1) as f64).map(|t| t.inverse_cdf(0.975)).unwrap_or(f64::NAN)
+    StudentsT::new(0.0, 1.0, df.max(1) as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(f64::NAN)
 }
 
 impl Estimate {
     /// An estimate known exactly (no interval).
     pub fn exact(value: f64) -> Estimate {
-        Estimate { mean: value, ci_low: value, ci_high: value }
+        Estimate {
+            mean: value,
+            ci_low: value,
+            ci_high: value,
+        }
     }
 
     /// Mean and 95% interval of the finite samples (one per replication). With one sample the
@@ -44,11 +54,19 @@ impl Estimate {
             m2 += delta * (x - mean);
         }
         match n {
-            0 => Estimate { mean: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN },
+            0 => Estimate {
+                mean: f64::NAN,
+                ci_low: f64::NAN,
+                ci_high: f64::NAN,
+            },
             1 => Estimate::exact(mean),
             _ => {
                 let half = student_t_975(n - 1) * (m2 / (n - 1) as f64 / n as f64).sqrt();
-                Estimate { mean, ci_low: mean - half, ci_high: mean + half }
+                Estimate {
+                    mean,
+                    ci_low: mean - half,
+                    ci_high: mean + half,
+                }
             }
         }
     }

@@ -36,7 +36,7 @@ pub struct QueueKpis {
     pub abandoned: f64,
     /// Chats refused by a full queue.
     pub rejected: f64,
-    /// Answered within threshold / (answered + abandoned after short_abandon).
+    /// Answered within threshold / (answered + abandoned after short_abandon + stranded).
     pub service_level: f64,
     /// Answered within threshold / answered.
     pub service_level_answered: f64,
@@ -82,7 +82,11 @@ impl QueueKpis {
             answered,
             abandoned,
             rejected: t.rejected as f64,
-            service_level: ratio(t.answered_within as f64, answered + abandoned),
+            // A chat never answered because nobody was left to serve it missed the target too.
+            service_level: ratio(
+                t.answered_within as f64,
+                answered + abandoned + t.stranded as f64,
+            ),
             service_level_answered: ratio(t.answered_within as f64, answered),
             asa_secs: ratio(t.wait_sum_answered, answered),
             mean_wait_secs: ratio(t.wait_sum_answered + t.wait_sum_abandoned, left),

@@ -17,7 +17,10 @@ impl ArrivalProcess {
     /// A process with `volumes[i]` expected arrivals in interval `i`.
     pub fn new(volumes: &[f64], interval_secs: f64) -> Self {
         let rates = volumes.iter().map(|v| v.max(0.0) / interval_secs).collect();
-        ArrivalProcess { rates, interval_secs }
+        ArrivalProcess {
+            rates,
+            interval_secs,
+        }
     }
 
     /// Multiplies each interval's rate by a gamma factor of mean 1 and coefficient of variation
@@ -87,13 +90,23 @@ mod tests {
         for (i, v) in volumes.iter().enumerate() {
             let n = days as f64;
             let mean = counts[i].iter().map(|&c| c as f64).sum::<f64>() / n;
-            let var = counts[i].iter().map(|&c| (c as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let var = counts[i]
+                .iter()
+                .map(|&c| (c as f64 - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1.0);
             let se = (v / n).sqrt();
-            assert!((mean - v).abs() <= 5.0 * se + 1e-12, "interval {i}: mean {mean} vs {v}");
+            assert!(
+                (mean - v).abs() <= 5.0 * se + 1e-12,
+                "interval {i}: mean {mean} vs {v}"
+            );
             if *v > 0.0 {
                 // Var of the sample variance of a Poisson(v) is about (v + 2v^2) / n.
                 let se_var = ((v + 2.0 * v * v) / n).sqrt();
-                assert!((var - v).abs() <= 5.0 * se_var, "interval {i}: var {var} vs {v}");
+                assert!(
+                    (var - v).abs() <= 5.0 * se_var,
+                    "interval {i}: var {var} vs {v}"
+                );
             } else {
                 assert_eq!(var, 0.0);
             }
@@ -120,7 +133,10 @@ mod tests {
         let mean = totals.iter().sum::<f64>() / n;
         let var = totals.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (n - 1.0);
         // Negative binomial: variance = v + (cv v)^2 = 100 + 900.
-        assert!((mean - 100.0).abs() < 5.0 * (1000.0 / n).sqrt(), "mean {mean}");
+        assert!(
+            (mean - 100.0).abs() < 5.0 * (1000.0 / n).sqrt(),
+            "mean {mean}"
+        );
         assert!((var - 1000.0).abs() < 150.0, "var {var}");
     }
 }

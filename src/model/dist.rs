@@ -27,7 +27,10 @@ pub struct DurationModel {
 }
 
 fn invalid(what: &str, message: String) -> ModelError {
-    ModelError::Invalid { what: what.to_string(), message }
+    ModelError::Invalid {
+        what: what.to_string(),
+        message,
+    }
 }
 
 impl DurationModel {
@@ -37,9 +40,15 @@ impl DurationModel {
         if dist.kind != DistKind::Empirical && !(mean.is_finite() && mean > 0.0) {
             return Err(invalid(what, format!("mean {mean} s must be positive")));
         }
-        let needs_cv = matches!(dist.kind, DistKind::Lognormal | DistKind::Gamma | DistKind::Weibull);
+        let needs_cv = matches!(
+            dist.kind,
+            DistKind::Lognormal | DistKind::Gamma | DistKind::Weibull
+        );
         if needs_cv && !(cv.is_finite() && cv > 0.0) {
-            return Err(invalid(what, format!("cv {cv} must be positive for {:?}", dist.kind)));
+            return Err(invalid(
+                what,
+                format!("cv {cv} must be positive for {:?}", dist.kind),
+            ));
         }
         let sampler = match dist.kind {
             DistKind::Exponential => Sampler::Exponential,
@@ -64,11 +73,17 @@ impl DurationModel {
             DistKind::Empirical => {
                 let values = &dist.values_secs;
                 if values.is_empty() || values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                    return Err(invalid(what, "empirical values must be non-empty and >= 0".into()));
+                    return Err(invalid(
+                        what,
+                        "empirical values must be non-empty and >= 0".into(),
+                    ));
                 }
                 let mean = values.iter().sum::<f64>() / values.len() as f64;
                 if mean <= 0.0 {
-                    return Err(invalid(what, "empirical values must not all be zero".into()));
+                    return Err(invalid(
+                        what,
+                        "empirical values must not all be zero".into(),
+                    ));
                 }
                 return Ok(DurationModel {
                     sampler: Sampler::Empirical(values.clone().into_boxed_slice()),
@@ -139,7 +154,12 @@ mod tests {
     use crate::model::stream;
 
     fn dist(kind: DistKind, mean: f64, cv: f64) -> Dist {
-        Dist { kind, mean_secs: mean, cv, values_secs: Vec::new() }
+        Dist {
+            kind,
+            mean_secs: mean,
+            cv,
+            values_secs: Vec::new(),
+        }
     }
 
     /// Sample mean and cv agree with the parameters within 5 standard errors.
@@ -161,7 +181,10 @@ mod tests {
             let se = 300.0 * cv / (n as f64).sqrt();
             assert!((m - 300.0).abs() < 5.0 * se, "{kind:?}: mean {m}");
             let sample_cv = var.sqrt() / m;
-            assert!((sample_cv - cv).abs() < 0.05 * cv + 0.02, "{kind:?}: cv {sample_cv}");
+            assert!(
+                (sample_cv - cv).abs() < 0.05 * cv + 0.02,
+                "{kind:?}: cv {sample_cv}"
+            );
         }
     }
 

@@ -35,8 +35,8 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
         let mut rate = vec![0.0; nq];
         for (q, queue) in profile.queues.iter().enumerate() {
             let bot = queue.bot.as_ref().map_or(0.0, |b| b.resolve_share);
-            let entering = queue.volume.get(i).copied().unwrap_or(0.0) * (1.0 - bot)
-                / profile.interval_secs;
+            let entering =
+                queue.volume.get(i).copied().unwrap_or(0.0) * (1.0 - bot) / profile.interval_secs;
             rate[q] += entering;
             if let Some(t) = &queue.transfer {
                 rate[t.to] += entering * t.share;
@@ -50,7 +50,11 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                     continue;
                 }
                 let share = rate[q] / servers[q].len() as f64;
-                let aht = queue.aht_by_interval.get(i).copied().unwrap_or(queue.handle_time.mean_secs);
+                let aht = queue
+                    .aht_by_interval
+                    .get(i)
+                    .copied()
+                    .unwrap_or(queue.handle_time.mean_secs);
                 lambda += share;
                 work += share * aht;
                 patience_rate += queue.patience.as_ref().map_or(0.0, |p| share / p.mean_secs);
@@ -77,10 +81,13 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                     let cap = group.concurrency.max(1);
                     let stretch = group.slowdown.factor(cap);
                     // Rate-weighted mean patience of the queues served, if they all have one.
-                    let all_patient = profile.queues.iter().enumerate().all(|(q, queue)| {
-                        !servers[q].contains(&g) || queue.patience.is_some()
-                    });
-                    let patience = (all_patient && patience_rate > 0.0).then(|| lambda / patience_rate);
+                    let all_patient = profile
+                        .queues
+                        .iter()
+                        .enumerate()
+                        .all(|(q, queue)| !servers[q].contains(&g) || queue.patience.is_some());
+                    let patience =
+                        (all_patient && patience_rate > 0.0).then(|| lambda / patience_rate);
                     if patience.is_none() {
                         targets.max_abandon = None;
                     }

@@ -622,7 +622,11 @@ impl Router {
             chat.skipped = skipped;
         }
         let queue = &mut self.queues[q];
-        let bound = if queue.waiting.len() == 0 { None } else { queue.max_key };
+        let bound = if queue.waiting.len() == 0 {
+            None
+        } else {
+            queue.max_key
+        };
         let sorts_last = bound.is_none_or(|max| key > max);
         queue.max_key = Some(bound.map_or(key, |max| max.max(key)));
         queue

@@ -48,6 +48,8 @@ struct Record {
     /// Estimated wait shown when the chat first queued.
     shown_ewt: Option<Time>,
     offer: OfferSeq,
+    /// The agent holding the current offer.
+    offered_to: u32,
     agent: u32,
     csat_draw: f64,
 }
@@ -80,8 +82,6 @@ pub struct ReplicationTallies {
     pub queues: Vec<QueueTally>,
     /// `agents[interval * group_count + group]`.
     pub agents: Vec<AgentTally>,
-    /// Chats still waiting when nothing else could happen (no agent left to serve them).
-    pub stranded: u64,
     /// Events processed.
     pub events: u64,
     /// Customers that arrived.
@@ -104,6 +104,12 @@ pub struct Engine<'s, O: Observer = ()> {
     levels: Vec<GroupLevel>,
     staffing: Vec<Vec<u32>>,
     arrivals: Vec<ArrivalProcess>,
+    /// Next arrival per queue in seconds (exact, for the stream's continuity) and as time;
+    /// arrivals stay out of the event heap: each queue's stream is already in time order.
+    next_arrival_secs: Vec<f64>,
+    next_arrival: Vec<Time>,
+    /// The earliest of `next_arrival` and its queue.
+    soonest_arrival: (Time, usize),
     queue_rngs: Vec<SimRng>,
     agent_rng: SimRng,
     out: Vec<Decision>,
@@ -121,7 +127,11 @@ impl<'s> Engine<'s, ()> {
 
 impl<'s, O: Observer> Engine<'s, O> {
     /// A replication of `scenario` at time zero reporting to `observer`.
-    pub fn with_observer(sc: &'s Scenario, replication: u32, observer: O) -> Result<Self, SimError> {
+    pub fn with_observer(
+        sc: &'s Scenario,
+        replication: u32,
+        observer: O,
+    ) -> Result<Self, SimError> {
         let mut router = Router::new(sc.router);
         let mut queue_ids = Vec::with_capacity(sc.queues.len());
         for q in &sc.queues {
@@ -155,8 +165,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             group_agents.push(ids);
         }
-        let queue_rngs: Vec<SimRng> =
-            (0..sc.queues.len()).map(|q| stream(sc.seed, replication, 1 + q as u64)).collect();
+        let queue_rngs: Vec<SimRng> = (0..sc.queues.len())
+            .map(|q| stream(sc.seed, replication, 1 + q as u64))
+            .collect();
         let mut volume_rng = stream(sc.seed, replication, u64::MAX);
         let arrivals = sc
             .queues
@@ -181,6 +192,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             levels: vec![GroupLevel::default(); sc.groups.len()],
             staffing: sc.groups.iter().map(|g| g.staffing.clone()).collect(),
             arrivals,
+            next_arrival_secs: vec![f64::INFINITY; sc.queues.len()],
+            next_arrival: vec![Time::MAX; sc.queues.len()],
+            soonest_arrival: (Time::MAX, 0),
             queue_rngs,
             agent_rng: stream(sc.seed, replication, 0),
             out: Vec::with_capacity(64),
@@ -188,16 +202,13 @@ impl<'s, O: Observer> Engine<'s, O> {
             tallies: ReplicationTallies {
                 queues: vec![QueueTally::default(); sc.intervals * sc.queues.len()],
                 agents: vec![AgentTally::default(); sc.intervals * sc.groups.len()],
-                stranded: 0,
                 events: 0,
                 chats: 0,
             },
             observer,
         };
         for q in 0..sc.queues.len() {
-            if let Some(t) = engine.arrivals[q].next_after(0.0, &mut engine.queue_rngs[q]) {
-                engine.events.push(to_time(t), Event::Arrival { queue: q as u16 });
-            }
+            engine.draw_next_arrival(q, 0.0);
         }
         if sc.intervals > 0 {
             engine.events.push(0, Event::IntervalStart { interval: 0 });
@@ -217,7 +228,12 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Changes the agents on duty of `group` in `interval` (takes effect when that interval
     /// starts, so change only intervals that have not started yet).
-    pub fn set_staffing(&mut self, group: usize, interval: usize, agents: u32) -> Result<(), SimError> {
+    pub fn set_staffing(
+        &mut self,
+        group: usize,
+        interval: usize,
+        agents: u32,
+    ) -> Result<(), SimError> {
         let have = self.group_agents.get(group).map_or(0, |a| a.len()) as u32;
         if agents > have {
             return Err(SimError::Staffing(format!(
@@ -225,7 +241,11 @@ impl<'s, O: Observer> Engine<'s, O> {
                  size the scenario's staffing for the peak"
             )));
         }
-        if let Some(slot) = self.staffing.get_mut(group).and_then(|s| s.get_mut(interval)) {
+        if let Some(slot) = self
+            .staffing
+            .get_mut(group)
+            .and_then(|s| s.get_mut(interval))
+        {
             *slot = agents;
         }
         Ok(())
@@ -233,18 +253,48 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Runs every event before `until` (or all of them with `Time::MAX`).
     pub fn run_until(&mut self, until: Time) -> Result<(), SimError> {
-        while let Some(t) = self.events.peek_time() {
-            if t >= until {
+        loop {
+            let next_event = self.events.peek_time().unwrap_or(Time::MAX);
+            let (next_arrival, queue) = self.soonest_arrival;
+            // At the same instant an arrival goes first.
+            let time = next_event.min(next_arrival);
+            if time == Time::MAX || time >= until {
                 break;
             }
-            let Some((time, event)) = self.events.pop() else { break };
             self.now = time;
             self.tallies.events += 1;
-            self.observer.event(time, &event);
-            self.handle(event)?;
+            if next_arrival <= next_event {
+                self.observer.event(
+                    time,
+                    &Event::Arrival {
+                        queue: queue as u16,
+                    },
+                );
+                self.arrive(queue)?;
+            } else {
+                let Some((_, event)) = self.events.pop() else {
+                    break;
+                };
+                self.observer.event(time, &event);
+                self.handle(event)?;
+            }
             self.settle()?;
         }
         Ok(())
+    }
+
+    /// Draws queue `q`'s next arrival after `after_secs` and updates the soonest arrival.
+    fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
+        let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
+        self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
+        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.now));
+        let mut soonest = (Time::MAX, 0);
+        for (i, &t) in self.next_arrival.iter().enumerate() {
+            if t < soonest.0 {
+                soonest = (t, i);
+            }
+        }
+        self.soonest_arrival = soonest;
     }
 
     /// Runs the day to the end, draining every chat, and returns the tallies.
@@ -254,8 +304,24 @@ impl<'s, O: Observer> Engine<'s, O> {
         for g in 0..self.levels.len() {
             self.flush_level(g, horizon);
         }
-        let counts = self.router.counts();
-        self.tallies.stranded = counts.queued + counts.offered;
+        // Chats still live when no event is left waited for an agent who never came.
+        for &r in &self.by_chat {
+            if r != NO_RECORD {
+                let rec = &self.records[r as usize];
+                if rec.counted && !rec.transferred {
+                    let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
+                    self.tallies.queues[index].stranded += 1;
+                }
+            }
+        }
+        let nq = self.sc.queues.len();
+        for (i, t) in self.tallies.queues.iter_mut().enumerate() {
+            if self.sc.queues[i % nq].first_response.is_none() {
+                t.frt_sum = t.wait_sum_answered;
+                t.frt_count = t.answered;
+                t.frt_hist = t.wait_hist.clone();
+            }
+        }
         Ok((self.tallies, self.observer))
     }
 
@@ -279,16 +345,21 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             Event::Patience { chat } => {
                 // A transferred chat already reached an agent once: it does not abandon.
-                if self.record_of(chat).is_some_and(|r| !self.records[r as usize].transferred)
+                if self
+                    .record_of(chat)
+                    .is_some_and(|r| !self.records[r as usize].transferred)
                     && let Some(view) = self.router.chat(chat)
                     && matches!(view.state, ChatState::Queued | ChatState::Offered)
                 {
                     self.router.leave(now, chat, &mut self.out)?;
                 }
             }
-            Event::AcceptDue { chat, agent, offer } => {
-                if self.record_of(chat).is_some_and(|r| self.records[r as usize].offer == offer) {
+            Event::AcceptDue { chat, offer } => {
+                if let Some(r) = self.record_of(chat)
+                    && self.records[r as usize].offer == offer
+                {
                     // The offer may have ended meanwhile (abandon, timeout): nothing to accept.
+                    let agent = AgentId(self.records[r as usize].offered_to);
                     let _ = self.router.accept(now, chat, agent, &mut self.out);
                 }
             }
@@ -309,7 +380,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                     if rec.generation == generation {
                         if rec.transfer_pending {
                             rec.transfer_pending = false;
-                            let to = self.sc.queues[rec.queue as usize].transfer.map_or(0, |t| t.1);
+                            let to = self.sc.queues[rec.queue as usize]
+                                .transfer
+                                .map_or(0, |t| t.1);
                             let target = TransferTarget::Queue(self.queue_ids[to]);
                             self.router.transfer(now, chat, target, &mut self.out)?;
                         } else {
@@ -322,9 +395,13 @@ impl<'s, O: Observer> Engine<'s, O> {
             Event::AgentBack { agent } => {
                 let state = &self.agents[agent.0 as usize];
                 if state.on_duty
-                    && self.router.agent(agent).is_some_and(|a| a.status == AgentStatus::Away)
+                    && self
+                        .router
+                        .agent(agent)
+                        .is_some_and(|a| a.status == AgentStatus::Away)
                 {
-                    self.router.set_status(now, agent, AgentStatus::Available, &mut self.out)?;
+                    self.router
+                        .set_status(now, agent, AgentStatus::Available, &mut self.out)?;
                 }
             }
         }
@@ -365,18 +442,22 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     fn arrive(&mut self, q: usize) -> Result<(), SimError> {
         let now = self.now;
-        let now_secs = to_secs(now);
         let sc = self.sc;
         let model = &sc.queues[q];
-        if let Some(next) = self.arrivals[q].next_after(now_secs, &mut self.queue_rngs[q]) {
-            self.events.push(to_time(next).max(now), Event::Arrival { queue: q as u16 });
-        }
+        self.draw_next_arrival(q, self.next_arrival_secs[q]);
         let interval = ((now / sc.interval) as usize).min(sc.intervals.saturating_sub(1));
         let rng = &mut self.queue_rngs[q];
-        let aht = model.aht_by_interval.get(interval).copied().unwrap_or(model.handle.mean());
+        let aht = model
+            .aht_by_interval
+            .get(interval)
+            .copied()
+            .unwrap_or(model.handle.mean());
         let work = model.handle.sample_with_mean(rng, aht);
         let patience = model.patience.as_ref().map(|p| to_time(p.sample(rng)));
-        let first_response = model.first_response.as_ref().map(|f| to_time(f.sample(rng)));
+        let first_response = model
+            .first_response
+            .as_ref()
+            .map(|f| to_time(f.sample(rng)));
         let (bot_resolves, bot_time) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, Some(time.sample(rng))),
             None => (false, None),
@@ -385,12 +466,20 @@ impl<'s, O: Observer> Engine<'s, O> {
             Some((share, to)) => {
                 let transfer = rng.random::<f64>() < share;
                 let target = &sc.queues[to];
-                let aht = target.aht_by_interval.get(interval).copied().unwrap_or(target.handle.mean());
+                let aht = target
+                    .aht_by_interval
+                    .get(interval)
+                    .copied()
+                    .unwrap_or(target.handle.mean());
                 (transfer, target.handle.sample_with_mean(rng, aht))
             }
             None => (false, 0.0),
         };
-        let csat_draw = if model.csat.is_some() { rng.random::<f64>() } else { 1.0 };
+        let csat_draw = if model.csat.is_some() {
+            rng.random::<f64>()
+        } else {
+            1.0
+        };
         let counted = now >= sc.warmup;
         self.tallies.chats += 1;
         let record = self.alloc_record(Record {
@@ -413,6 +502,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             generation: 0,
             shown_ewt: None,
             offer: OfferSeq(0),
+            offered_to: u32::MAX,
             agent: u32::MAX,
             csat_draw,
         });
@@ -420,7 +510,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             self.tally(interval as u32, q as u16).arrivals += 1;
         }
         match bot_time {
-            Some(secs) => self.events.push(now + to_time(secs), Event::BotDone { record }),
+            Some(secs) => self
+                .events
+                .push(now + to_time(secs), Event::BotDone { record }),
             None => self.enter_queue(record)?,
         }
         Ok(())
@@ -432,7 +524,9 @@ impl<'s, O: Observer> Engine<'s, O> {
         if r.counted {
             self.tally(r.interval, r.queue).offered += 1;
         }
-        let chat = self.router.arrive(now, self.queue_ids[r.queue as usize], 0, &mut self.out)?;
+        let chat = self
+            .router
+            .arrive(now, self.queue_ids[r.queue as usize], 0, &mut self.out)?;
         let rec = &mut self.records[record as usize];
         rec.chat = Some(chat);
         rec.queued_at = now;
@@ -446,10 +540,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         Ok(())
     }
 
-    /// Records the first agent message of a chat, once.
+    /// Records the first agent message of a chat, once. Queues without a first-response model
+    /// answer with a message (FRT = wait): their FRT figures are copied from the waits at the end.
     fn record_first_response(&mut self, r: u32) {
         let rec = &mut self.records[r as usize];
-        if std::mem::replace(&mut rec.responded, true) {
+        if std::mem::replace(&mut rec.responded, true)
+            || self.sc.queues[rec.queue as usize].first_response.is_none()
+        {
             return;
         }
         let rec = *rec;
@@ -479,21 +576,33 @@ impl<'s, O: Observer> Engine<'s, O> {
     fn apply(&mut self, decision: Decision) {
         let now = self.now;
         match decision {
-            Decision::Offered { chat, agent, offer, deadline } => {
-                let Some(r) = self.record_of(chat) else { return };
+            Decision::Offered {
+                chat,
+                agent,
+                offer,
+                deadline,
+            } => {
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 self.records[r as usize].offer = offer;
-                self.events.push(deadline, Event::OfferTimeout { chat, offer });
+                self.records[r as usize].offered_to = agent.0;
+                self.events
+                    .push(deadline, Event::OfferTimeout { chat, offer });
                 let q = self.records[r as usize].queue as usize;
                 let delay = match &self.sc.queues[q].accept_delay {
                     Some(d) => to_time(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
                 if now + delay < deadline {
-                    self.events.push(now + delay, Event::AcceptDue { chat, agent, offer });
+                    self.events
+                        .push(now + delay, Event::AcceptDue { chat, offer });
                 }
             }
             Decision::Assigned { chat, agent } => {
-                let Some(r) = self.record_of(chat) else { return };
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 let rec = &mut self.records[r as usize];
                 rec.answered_at = now;
                 rec.last_update = now;
@@ -522,7 +631,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.mark_dirty(agent.0);
             }
             Decision::Rejected { chat, .. } => {
-                let Some(r) = self.record_of(chat) else { return };
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 let rec = self.records[r as usize];
                 if rec.counted {
                     self.tally(rec.interval, rec.queue).rejected += 1;
@@ -530,12 +641,15 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.release(chat, r);
             }
             Decision::Abandoned { chat } => {
-                let Some(r) = self.record_of(chat) else { return };
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 let rec = self.records[r as usize];
                 if rec.counted && !rec.transferred {
                     let wait = to_secs(now - rec.queued_at);
                     let short = self.sc.queues[rec.queue as usize].short_abandon_secs;
-                    self.tally(rec.interval, rec.queue).record_abandon(wait, short);
+                    self.tally(rec.interval, rec.queue)
+                        .record_abandon(wait, short);
                 }
                 if rec.agent != u32::MAX {
                     self.remove_chat(rec.agent, r);
@@ -543,7 +657,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.release(chat, r);
             }
             Decision::Closed { chat, .. } => {
-                let Some(r) = self.record_of(chat) else { return };
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 // A chat closed before its first-response time had its first message at close.
                 self.record_first_response(r);
                 let rec = self.records[r as usize];
@@ -552,7 +668,8 @@ impl<'s, O: Observer> Engine<'s, O> {
                     let model = &self.sc.queues[rec.queue as usize];
                     let csat = model.csat.as_ref().and_then(|c| {
                         (rec.csat_draw < c.response_share).then(|| {
-                            let minutes = to_secs(rec.answered_at.max(rec.queued_at) - rec.queued_at) / 60.0;
+                            let minutes =
+                                to_secs(rec.answered_at.max(rec.queued_at) - rec.queued_at) / 60.0;
                             (c.score - c.drop_per_minute * minutes).max(c.floor)
                         })
                     });
@@ -570,7 +687,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.release(chat, r);
             }
             Decision::Transferred { chat, .. } => {
-                let Some(r) = self.record_of(chat) else { return };
+                let Some(r) = self.record_of(chat) else {
+                    return;
+                };
                 let rec = self.records[r as usize];
                 self.remove_chat(rec.agent, r);
                 if rec.counted {
@@ -586,9 +705,14 @@ impl<'s, O: Observer> Engine<'s, O> {
                 rec.generation = rec.generation.wrapping_add(1);
             }
             Decision::AgentAway { agent } => {
-                self.events.push(now + self.sc.away_return, Event::AgentBack { agent });
+                self.events
+                    .push(now + self.sc.away_return, Event::AgentBack { agent });
             }
-            Decision::Queued { chat, estimated_wait, .. } => {
+            Decision::Queued {
+                chat,
+                estimated_wait,
+                ..
+            } => {
                 if let Some(r) = self.record_of(chat) {
                     let rec = &mut self.records[r as usize];
                     if !rec.transferred && rec.shown_ewt.is_none() {
@@ -596,8 +720,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     }
                 }
             }
-            Decision::LoadChanged { .. }
-            | Decision::AgentOffline { .. } => {}
+            Decision::LoadChanged { .. } | Decision::AgentOffline { .. } => {}
         }
     }
 
@@ -615,7 +738,9 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     fn remove_chat(&mut self, agent: u32, r: u32) {
-        let Some(state) = self.agents.get_mut(agent as usize) else { return };
+        let Some(state) = self.agents.get_mut(agent as usize) else {
+            return;
+        };
         if let Some(pos) = state.chats.iter().position(|&c| c == r) {
             state.chats.swap_remove(pos);
             // Invalidate the pending completion of the removed chat.
@@ -647,9 +772,15 @@ impl<'s, O: Observer> Engine<'s, O> {
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
             rec.generation = rec.generation.wrapping_add(1);
-            let done = now + (rec.work * new_f).round() as Time;
+            let done = now + (rec.work * new_f + 0.5) as Time;
             if let Some(chat) = rec.chat {
-                self.events.push(done, Event::Complete { chat, generation: rec.generation });
+                self.events.push(
+                    done,
+                    Event::Complete {
+                        chat,
+                        generation: rec.generation,
+                    },
+                );
             }
         }
         if state.on_duty && old_n != new_n {
@@ -680,18 +811,25 @@ impl<'s, O: Observer> Engine<'s, O> {
                     level.on_duty += 1;
                     level.busy_slots += n;
                     level.with_chat += u32::from(n > 0);
-                    self.router.set_status(now, agent, AgentStatus::Available, &mut self.out)?;
+                    self.router
+                        .set_status(now, agent, AgentStatus::Available, &mut self.out)?;
                 } else {
                     level.on_duty -= 1;
                     level.busy_slots -= n;
                     level.with_chat -= u32::from(n > 0);
-                    self.router.set_status(now, agent, AgentStatus::Draining, &mut self.out)?;
+                    self.router
+                        .set_status(now, agent, AgentStatus::Draining, &mut self.out)?;
                 }
             }
         }
         if interval + 1 < self.sc.intervals {
             let next = self.sc.interval * (interval as Time + 1);
-            self.events.push(next, Event::IntervalStart { interval: interval as u32 + 1 });
+            self.events.push(
+                next,
+                Event::IntervalStart {
+                    interval: interval as u32 + 1,
+                },
+            );
         }
         Ok(())
     }

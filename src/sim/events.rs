@@ -25,12 +25,10 @@ pub enum Event {
         /// The chat.
         chat: ChatId,
     },
-    /// An agent accepts an offer after its sampled accept delay.
+    /// The agent holding an offer accepts it after its sampled accept delay.
     AcceptDue {
         /// The chat.
         chat: ChatId,
-        /// The agent the chat was offered to.
-        agent: AgentId,
         /// Which offer of the chat.
         offer: OfferSeq,
     },
@@ -102,7 +100,11 @@ impl EventQueue {
     #[inline]
     pub fn push(&mut self, time: Time, event: Event) {
         self.seq += 1;
-        self.heap.push(Entry { time, seq: self.seq, event });
+        self.heap.push(Entry {
+            time,
+            seq: self.seq,
+            event,
+        });
     }
 
     /// Removes and returns the earliest event.
@@ -130,6 +132,16 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_stay_small() {
+        // Heap moves dominate the event loop: keep an entry within half a cache line.
+        assert!(
+            std::mem::size_of::<Entry>() <= 32,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
+    }
 
     #[test]
     fn pops_in_time_then_insertion_order() {

@@ -59,7 +59,10 @@ pub enum SimError {
 }
 
 /// Runs one replication to the end.
-pub fn run_replication(scenario: &Scenario, replication: u32) -> Result<ReplicationTallies, SimError> {
+pub fn run_replication(
+    scenario: &Scenario,
+    replication: u32,
+) -> Result<ReplicationTallies, SimError> {
     Ok(Engine::new(scenario, replication)?.finish()?.0)
 }
 
@@ -90,7 +93,10 @@ pub fn simulate(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
-        .map_err(|e| SimError::Threads { threads: threads.unwrap_or(0), message: e.to_string() })?;
+        .map_err(|e| SimError::Threads {
+            threads: threads.unwrap_or(0),
+            message: e.to_string(),
+        })?;
     let runs: Result<Vec<ReplicationTallies>, SimError> = pool.install(|| {
         (0..replications)
             .into_par_iter()
@@ -108,7 +114,11 @@ pub fn simulate(
         chats,
         events: runs.iter().map(|r| r.events).sum(),
         elapsed_secs: elapsed,
-        chats_per_sec: if elapsed > 0.0 { chats as f64 / elapsed } else { 0.0 },
+        chats_per_sec: if elapsed > 0.0 {
+            chats as f64 / elapsed
+        } else {
+            0.0
+        },
         threads: pool.current_num_threads(),
     };
     Ok(aggregate(scenario, &runs, perf))

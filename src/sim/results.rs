@@ -166,7 +166,13 @@ pub struct SimulationReport {
 /// Percentile estimate: the point from the merged histogram, the interval from the spread of
 /// per-replication percentiles.
 fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -> Estimate {
-    let hist = |t: &QueueTally| if frt { t.frt_hist.quantile_secs(q) } else { t.wait_hist.quantile_secs(q) };
+    let hist = |t: &QueueTally| {
+        if frt {
+            t.frt_hist.quantile_secs(q)
+        } else {
+            t.wait_hist.quantile_secs(q)
+        }
+    };
     let point = hist(merged);
     let spread = Estimate::from_samples(per_rep.iter().map(|t| hist(t)));
     if !point.is_finite() {
@@ -174,7 +180,11 @@ fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -
     }
     let half = (spread.ci_high - spread.ci_low) / 2.0;
     let half = if half.is_finite() { half } else { 0.0 };
-    Estimate { mean: point, ci_low: point - half, ci_high: point + half }
+    Estimate {
+        mean: point,
+        ci_low: point - half,
+        ci_high: point + half,
+    }
 }
 
 /// Figures of one cell from its per-replication tallies.
@@ -214,7 +224,10 @@ pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
 
 /// Agent figures of one cell from its per-replication tallies over `span_secs`.
 pub fn agent_figures(per_rep: &[AgentTally], span_secs: f64) -> AgentFigures {
-    let kpis: Vec<AgentKpis> = per_rep.iter().map(|t| AgentKpis::from_tally(t, span_secs)).collect();
+    let kpis: Vec<AgentKpis> = per_rep
+        .iter()
+        .map(|t| AgentKpis::from_tally(t, span_secs))
+        .collect();
     let est = |f: fn(&AgentKpis) -> f64| Estimate::from_samples(kpis.iter().map(f));
     AgentFigures {
         staffed_agents: est(|k| k.staffed_agents),
@@ -295,8 +308,10 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         .iter()
         .enumerate()
         .map(|(g, group)| {
-            let cells: Vec<AgentTally> =
-                runs.iter().map(|r| merge_agents(r, |i| i % ng == g)).collect();
+            let cells: Vec<AgentTally> = runs
+                .iter()
+                .map(|r| merge_agents(r, |i| i % ng == g))
+                .collect();
             (group.name.clone(), agent_figures(&cells, day_secs))
         })
         .collect();
@@ -310,7 +325,7 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         chats.abandoned += t.abandoned;
         chats.short_abandoned += t.short_abandoned;
         chats.rejected += t.rejected;
-        chats.stranded += run.stranded;
+        chats.stranded += t.stranded;
     }
     let mut warnings = Vec::new();
     if chats.stranded > 0 {
@@ -345,11 +360,21 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
 }
 
 fn ci_pct(e: &Estimate) -> Cell {
-    Cell::Ci { mean: e.mean, low: e.ci_low, high: e.ci_high, decimals: -1 }
+    Cell::Ci {
+        mean: e.mean,
+        low: e.ci_low,
+        high: e.ci_high,
+        decimals: -1,
+    }
 }
 
 fn ci(e: &Estimate, decimals: i8) -> Cell {
-    Cell::Ci { mean: e.mean, low: e.ci_low, high: e.ci_high, decimals }
+    Cell::Ci {
+        mean: e.mean,
+        low: e.ci_low,
+        high: e.ci_high,
+        decimals,
+    }
 }
 
 impl ToDocument for SimulationReport {
@@ -362,10 +387,21 @@ impl ToDocument for SimulationReport {
             )],
             ..Document::default()
         };
-        doc.notes.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        doc.notes
+            .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
         let mut rows = Table::new(
             "Per interval and queue",
-            &["start", "queue", "offered", "SL", "ASA s", "abandon", "wait p90 s", "FRT p90 s", "AHT s"],
+            &[
+                "start",
+                "queue",
+                "offered",
+                "SL",
+                "ASA s",
+                "abandon",
+                "wait p90 s",
+                "FRT p90 s",
+                "AHT s",
+            ],
         );
         for r in &self.intervals {
             let f = &r.figures;
@@ -383,7 +419,9 @@ impl ToDocument for SimulationReport {
         }
         let mut queues = Table::new(
             "Whole day per queue",
-            &["queue", "offered", "SL", "ASA s", "abandon", "FRT s", "AHT s", "FCR", "bot"],
+            &[
+                "queue", "offered", "SL", "ASA s", "abandon", "FRT s", "AHT s", "FCR", "bot",
+            ],
         );
         let all = std::iter::once(("(all)", &self.summary.overall))
             .chain(self.summary.queues.iter().map(|(n, f)| (n.as_str(), f)));
@@ -402,7 +440,14 @@ impl ToDocument for SimulationReport {
         }
         let mut groups = Table::new(
             "Agents per group and interval",
-            &["start", "group", "agents", "occupancy", "utilization", "concurrency"],
+            &[
+                "start",
+                "group",
+                "agents",
+                "occupancy",
+                "utilization",
+                "concurrency",
+            ],
         );
         for r in &self.agent_intervals {
             groups.rows.push(vec![
@@ -439,13 +484,19 @@ impl ToDocument for SimulationReport {
             ..Chart::default()
         };
         for name in self.summary.queues.keys() {
-            let rows: Vec<&IntervalRow> = self.intervals.iter().filter(|r| &r.queue == name).collect();
+            let rows: Vec<&IntervalRow> =
+                self.intervals.iter().filter(|r| &r.queue == name).collect();
             sl.series.push(Series {
                 name: name.clone(),
                 values: rows.iter().map(|r| r.figures.service_level.mean).collect(),
                 band: Some(
                     rows.iter()
-                        .map(|r| (r.figures.service_level.ci_low, r.figures.service_level.ci_high))
+                        .map(|r| {
+                            (
+                                r.figures.service_level.ci_low,
+                                r.figures.service_level.ci_high,
+                            )
+                        })
                         .collect(),
                 ),
                 bars: false,

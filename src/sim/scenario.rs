@@ -24,7 +24,9 @@ impl Staffing {
 
     /// The same number of agents in every interval.
     pub fn constant(groups: usize, intervals: usize, agents: u32) -> Staffing {
-        Staffing { groups: vec![vec![agents; intervals]; groups] }
+        Staffing {
+            groups: vec![vec![agents; intervals]; groups],
+        }
     }
 }
 
@@ -137,10 +139,15 @@ impl Scenario {
             let what = |field: &str| format!("queues {:?} {field}", q.name);
             let handle = DurationModel::new(&q.handle_time, &what("handle_time"))?;
             let optional = |d: &Option<crate::profile::Dist>, field: &str| {
-                d.as_ref().map(|d| DurationModel::new(d, &what(field))).transpose()
+                d.as_ref()
+                    .map(|d| DurationModel::new(d, &what(field)))
+                    .transpose()
             };
             let bot = match &q.bot {
-                Some(b) => Some((b.resolve_share, DurationModel::new(&b.time, &what("bot.time"))?)),
+                Some(b) => Some((
+                    b.resolve_share,
+                    DurationModel::new(&b.time, &what("bot.time"))?,
+                )),
                 None => None,
             };
             queues.push(QueueModel {
@@ -183,7 +190,11 @@ impl Scenario {
             }
             groups.push(GroupModel {
                 name: g.name.clone(),
-                skills: g.skills.iter().map(|s| (s.skill.clone(), s.proficiency)).collect(),
+                skills: g
+                    .skills
+                    .iter()
+                    .map(|s| (s.skill.clone(), s.proficiency))
+                    .collect(),
                 cap: g.concurrency,
                 flat_slowdown: slowdown.iter().all(|f| *f == 1.0),
                 slowdown,
@@ -191,7 +202,10 @@ impl Scenario {
             });
         }
         for q in &queues {
-            if !groups.iter().any(|g| g.skills.iter().any(|(s, _)| *s == q.skill)) {
+            if !groups
+                .iter()
+                .any(|g| g.skills.iter().any(|(s, _)| *s == q.skill))
+            {
                 return Err(SimError::Staffing(format!(
                     "queue {:?}: no agent group has skill {:?}; add it to an [[agents]] skills list",
                     q.name, q.skill

@@ -88,10 +88,20 @@ fn mmc_matches_erlang_c() {
     // EC1: 100 chats per 30 min, AHT 180 s, 14 agents, 20 s threshold.
     let report = run(&stationary(200.0, "180s", EXP, None, 1, "20s"), 14, 101);
     let s = &report.summary.overall;
-    assert_close("service level", &s.service_level, 0.888_350_019_179_466_9, 0.0);
+    assert_close(
+        "service level",
+        &s.service_level,
+        0.888_350_019_179_466_9,
+        0.0,
+    );
     assert_close("P(wait)", &s.prob_wait, 0.174_131_933_595_049_8, 0.0);
     assert_close("ASA", &s.asa_secs, 7.835_937, 0.0);
-    assert_close("occupancy", &report.summary.agents.occupancy, 10.0 / 14.0, 0.0);
+    assert_close(
+        "occupancy",
+        &report.summary.agents.occupancy,
+        10.0 / 14.0,
+        0.0,
+    );
     assert_eq!(report.chats.abandoned, 0);
     assert_eq!(report.chats.stranded, 0);
 }
@@ -99,11 +109,20 @@ fn mmc_matches_erlang_c() {
 #[test]
 fn mmc_plus_m_matches_erlang_a() {
     // EA1: 200 per hour, AHT 180 s, patience 120 s, 13 agents, 20 s threshold.
-    let report = run(&stationary(200.0, "180s", EXP, Some("120s"), 1, "20s"), 13, 202);
+    let report = run(
+        &stationary(200.0, "180s", EXP, Some("120s"), 1, "20s"),
+        13,
+        202,
+    );
     let s = &report.summary.overall;
     assert_close("P(abandon)", &s.abandon_rate, 0.03843, 0.0);
     assert_close("service level offered", &s.service_level, 0.88855, 0.0);
-    assert_close("service level answered", &s.service_level_answered, 0.92406, 0.0);
+    assert_close(
+        "service level answered",
+        &s.service_level_answered,
+        0.92406,
+        0.0,
+    );
     assert_close("P(wait)", &s.prob_wait, 0.19372, 0.0);
     assert_close("mean wait all", &s.mean_wait_secs, 4.6112, 0.0);
     assert_close("ASA answered", &s.asa_secs, 3.9388, 0.0);
@@ -113,12 +132,21 @@ fn mmc_plus_m_matches_erlang_a() {
 #[test]
 fn chat_concurrency_without_slowdown_matches_erlang_a_on_slots() {
     // 600 per hour, AHT 600 s, patience 120 s, 36 agents x 3 slots = Erlang A with 108 servers.
-    let report = run(&stationary(600.0, "600s", EXP, Some("120s"), 3, "30s"), 36, 303);
+    let report = run(
+        &stationary(600.0, "600s", EXP, Some("120s"), 3, "30s"),
+        36,
+        303,
+    );
     let s = &report.summary.overall;
     assert_close("P(wait)", &s.prob_wait, 0.1493, 0.0);
     assert_close("P(abandon)", &s.abandon_rate, 0.0213, 0.0);
     assert_close("service level offered", &s.service_level, 0.9557, 0.0);
-    assert_close("chats per agent", &report.summary.agents.mean_concurrency, 2.7185, 0.0);
+    assert_close(
+        "chats per agent",
+        &report.summary.agents.mean_concurrency,
+        2.7185,
+        0.0,
+    );
 }
 
 #[test]
@@ -126,7 +154,11 @@ fn mgc_lognormal_matches_reference() {
     // Lognormal handle time, mean 300 s, cv 1; 2000 per hour; 178 agents; 30 s threshold.
     // Reference values carry their own 95% intervals (Ciw, long runs).
     let lognormal = r#"{ dist = "lognormal", mean = "AHT", cv = 1.0 }"#;
-    let report = run(&stationary(2000.0, "300s", lognormal, None, 1, "30s"), 178, 404);
+    let report = run(
+        &stationary(2000.0, "300s", lognormal, None, 1, "30s"),
+        178,
+        404,
+    );
     let s = &report.summary.overall;
     assert_close("mean wait", &s.asa_secs, 7.47, 0.61 / 1.96);
     assert_close("P(wait)", &s.prob_wait, 0.2944, 0.0126 / 1.96);
@@ -166,6 +198,127 @@ fn conservation_every_chat_ends_once() {
     let report = sim::simulate(&scenario, 4, None, &|| {}).expect("runs");
     let c = report.chats;
     assert_eq!(c.arrivals, c.bot_resolved + c.offered);
-    assert_eq!(c.offered, c.answered + c.abandoned + c.short_abandoned + c.rejected + c.stranded);
+    assert_eq!(
+        c.offered,
+        c.answered + c.abandoned + c.short_abandoned + c.rejected + c.stranded
+    );
     assert!(c.arrivals > 10_000);
+}
+
+/// Runs the CLI in-process and returns (result, stdout).
+fn cli(args: &[&str]) -> (chatcap::Result<()>, String) {
+    use clap::Parser;
+    let mut out = Vec::new();
+    let result = chatcap::run(chatcap::Cli::parse_from(args), &mut out);
+    (result, String::from_utf8(out).expect("utf-8 output"))
+}
+
+#[test]
+fn zero_staffing_strands_chats_with_a_warning_not_a_hang() {
+    // Nobody on duty and nobody abandons: every chat waits until the day's end.
+    let report = run(&stationary(100.0, "180s", EXP, None, 1, "20s"), 0, 1);
+    assert!(report.chats.offered > 0);
+    assert_eq!(report.chats.stranded, report.chats.offered);
+    assert_eq!(report.chats.answered, 0);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("still waiting at the end of the day")),
+        "{:?}",
+        report.warnings
+    );
+    // With patience, the same day ends with every chat abandoned instead.
+    let report = run(&stationary(100.0, "180s", EXP, Some("60s"), 1, "20s"), 0, 1);
+    assert_eq!(report.chats.stranded, 0);
+    assert_eq!(report.chats.answered, 0);
+    assert_eq!(
+        report.chats.abandoned + report.chats.short_abandoned,
+        report.chats.offered
+    );
+    assert_eq!(report.summary.overall.service_level.mean, 0.0);
+}
+
+#[test]
+fn simulate_command_prints_the_json_contract() {
+    let (result, out) = cli(&[
+        "chatcap",
+        "simulate",
+        "--replications",
+        "2",
+        "--format",
+        "json",
+    ]);
+    result.expect("simulate runs on the embedded default profile");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    for key in ["summary", "intervals", "perf", "chats", "warnings"] {
+        assert!(json.get(key).is_some(), "missing key {key}");
+    }
+    let overall = &json["summary"]["overall"];
+    for key in [
+        "service_level",
+        "asa_secs",
+        "abandon_rate",
+        "aht_secs",
+        "frt_p90_secs",
+        "fcr",
+    ] {
+        let e = &overall[key];
+        assert!(
+            e["mean"].is_number() && e["ci_low"].is_number() && e["ci_high"].is_number(),
+            "{key}: {e}"
+        );
+    }
+    assert!(json["summary"]["queues"]["orders"].is_object());
+    for key in ["chats", "events", "elapsed_secs", "chats_per_sec"] {
+        assert!(json["perf"][key].is_number(), "perf.{key}");
+    }
+    let rows = json["intervals"].as_array().expect("intervals array");
+    assert_eq!(rows.len(), 28 * 3, "one row per interval and queue");
+    assert_eq!(rows[0]["start"], "08:00");
+}
+
+#[test]
+fn simulate_command_other_formats() {
+    let (result, csv) = cli(&["chatcap", "simulate", "-r", "2", "--format", "csv"]);
+    result.expect("csv");
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("start,queue,offered")
+    );
+    assert_eq!(lines.count(), 28 * 3);
+    let (result, md) = cli(&["chatcap", "simulate", "-r", "2", "--format", "markdown"]);
+    result.expect("markdown");
+    assert!(md.contains("| start | queue |"));
+    let (result, table) = cli(&["chatcap", "simulate", "-r", "2"]);
+    result.expect("table");
+    assert!(table.contains("Whole day per queue"));
+}
+
+#[test]
+fn simulate_command_rejects_bad_flags_with_exit_code_2() {
+    for (args, needle) in [
+        (
+            vec!["chatcap", "simulate", "--replications", "0"],
+            "--replications",
+        ),
+        (vec!["chatcap", "simulate", "--threads", "0"], "--threads"),
+        (
+            vec![
+                "chatcap",
+                "simulate",
+                "--profile",
+                "/nonexistent/profile.toml",
+            ],
+            "/nonexistent/profile.toml",
+        ),
+    ] {
+        let (result, _) = cli(&args);
+        let err = result.expect_err("must fail");
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
 }
