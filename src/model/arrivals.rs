@@ -78,12 +78,14 @@ mod tests {
         let volumes = [50.0, 0.0, 200.0, 10.0];
         let process = ArrivalProcess::new(&volumes, 1800.0);
         let days = 2000;
+        // counts[interval][day]
         let mut counts = vec![vec![0u32; days]; volumes.len()];
         let mut rng = stream(3, 0, 0);
         for day in 0..days {
             let mut t = 0.0;
             while let Some(next) = process.next_after(t, &mut rng) {
-                counts[(next / 1800.0) as usize][day] += 1;
+                let interval = &mut counts[(next / 1800.0) as usize];
+                interval[day] += 1;
                 t = next;
             }
         }

@@ -166,7 +166,7 @@ impl Scenario {
                 transfer: q.transfer.as_ref().map(|t| (t.share, t.to)),
                 threshold_secs: q.targets.threshold_secs,
                 short_abandon_secs: q.targets.short_abandon_secs,
-                csat: q.csat.clone(),
+                csat: q.csat,
             });
         }
         let mut groups = Vec::with_capacity(profile.agents.len());
