@@ -2,13 +2,13 @@
 //! as the starting point of the simulated search.
 //!
 //! Each queue's load after the bot (plus the load transferred into it) is split evenly among
-//! the agent groups holding its skill. A group with concurrency cap K is treated as n·K servers
-//! whose service time is the handle time stretched by the slowdown at full concurrency, f(K):
-//! Erlang A (Erlang C without patience) on those slots gives the slots needed, and
-//! agents = ceil(slots / K). Full concurrency is the pessimistic case, so the estimate errs
-//! on the side of enough agents.
+//! the agent groups holding its skill. Each group is then sized with the balanced-pool model
+//! ([`super::pool`]): the fewest agents whose predicted service level, abandon rate and
+//! occupancy meet the strictest targets of the queues it serves.
 
-use crate::erlang::{self, ErlangError, Load, Targets};
+use crate::erlang::{ErlangError, Targets};
+
+use super::pool::PoolLoad;
 use crate::profile::Profile;
 use crate::sim::Staffing;
 
@@ -77,27 +77,23 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                 });
             }
             let agents = match targets {
-                Some(mut targets) if lambda > 0.0 => {
+                Some(targets) if lambda > 0.0 => {
                     let cap = group.concurrency.max(1);
-                    let stretch = group.slowdown.factor(cap);
                     // Rate-weighted mean patience of the queues served, if they all have one.
                     let all_patient = profile
                         .queues
                         .iter()
                         .enumerate()
                         .all(|(q, queue)| !servers[q].contains(&g) || queue.patience.is_some());
-                    let patience =
-                        (all_patient && patience_rate > 0.0).then(|| lambda / patience_rate);
-                    if patience.is_none() {
-                        targets.max_abandon = None;
-                    }
-                    let load = Load {
-                        arrival_rate_per_sec: lambda,
-                        aht_secs: work / lambda * stretch,
-                        patience_secs: patience,
+                    let load = PoolLoad {
+                        arrival_rate: lambda,
+                        aht_secs: work / lambda,
+                        patience_secs: (all_patient && patience_rate > 0.0)
+                            .then(|| lambda / patience_rate),
+                        cap,
+                        slowdown: (0..=cap).map(|c| group.slowdown.factor(c.max(1))).collect(),
                     };
-                    let slots = erlang::required_agents(&load, &targets)?;
-                    slots.div_ceil(cap)
+                    required_pool_agents(&load, &targets)?
                 }
                 _ => 0,
             };
@@ -112,4 +108,66 @@ fn min_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// Agents beyond which a target is called unreachable.
+const AGENT_LIMIT: u32 = 100_000;
+
+/// True when `n` agents meet every target under the pool model.
+pub fn pool_meets(load: &PoolLoad, n: u32, targets: &Targets) -> bool {
+    let m = load.evaluate(n, targets.threshold_secs);
+    let tolerance = 1e-12;
+    m.stable
+        && m.service_level + tolerance >= targets.service_level
+        && targets
+            .max_abandon
+            .is_none_or(|max| m.prob_abandon <= max + tolerance)
+        && targets
+            .max_occupancy
+            .is_none_or(|max| m.occupancy <= max + tolerance)
+        && targets
+            .max_asa_secs
+            .is_none_or(|max| m.mean_wait_secs <= max + tolerance)
+}
+
+/// The fewest agents meeting every target under the pool model (figures improve with every
+/// agent added, so an exponential search then bisection finds the boundary).
+pub fn required_pool_agents(load: &PoolLoad, targets: &Targets) -> Result<u32, ErlangError> {
+    let cap = f64::from(load.cap.max(1));
+    let stretch = load.slowdown.get(load.cap as usize).copied().unwrap_or(1.0);
+    // No fewer than the agents the work needs at full concurrency (when nobody abandons).
+    let floor = if load.patience_secs.is_none() {
+        (load.arrival_rate * load.aht_secs * stretch / cap).floor() as u32
+    } else {
+        0
+    };
+    let mut low = floor.max(1);
+    if pool_meets(load, low, targets) {
+        return Ok(low);
+    }
+    let mut high = low * 2;
+    while !pool_meets(load, high, targets) {
+        low = high;
+        high *= 2;
+        if high > AGENT_LIMIT {
+            return Err(ErlangError::Invalid {
+                field: "targets",
+                message: format!(
+                    "no staffing up to {AGENT_LIMIT} agents meets the targets for a load of \
+                     {:.1} chats per hour; relax the targets",
+                    load.arrival_rate * 3600.0
+                ),
+            });
+        }
+    }
+    // low fails, high meets.
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if pool_meets(load, mid, targets) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    Ok(high)
 }

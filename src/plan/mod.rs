@@ -5,3 +5,4 @@
 pub mod analytic;
 
 pub use analytic::analytic_staffing;
+pub mod pool;

@@ -145,7 +145,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         let mut agents = Vec::new();
         let mut group_agents = Vec::with_capacity(sc.groups.len());
         for (g, group) in sc.groups.iter().enumerate() {
-            let peak = group.staffing.iter().copied().max().unwrap_or(0);
+            let peak = group
+                .staffing
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .max(group.pool);
             let mut ids = Vec::with_capacity(peak as usize);
             for k in 0..peak {
                 let id = router.add_agent(AgentConfig {
@@ -219,6 +225,11 @@ impl<'s, O: Observer> Engine<'s, O> {
     /// Current simulated time.
     pub fn now(&self) -> Time {
         self.now
+    }
+
+    /// The tallies so far (chats count once they have left the queue).
+    pub fn tallies(&self) -> &ReplicationTallies {
+        &self.tallies
     }
 
     /// The routing core, for inspection.

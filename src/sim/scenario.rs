@@ -82,6 +82,9 @@ pub struct GroupModel {
     pub flat_slowdown: bool,
     /// Agents on duty per interval.
     pub staffing: Vec<u32>,
+    /// Agents created for the group: at least the peak of `staffing`; more lets a planner raise
+    /// the staffing of a running engine.
+    pub pool: u32,
 }
 
 /// Everything one replication needs.
@@ -198,6 +201,7 @@ impl Scenario {
                 cap: g.concurrency,
                 flat_slowdown: slowdown.iter().all(|f| *f == 1.0),
                 slowdown,
+                pool: staff.iter().copied().max().unwrap_or(0),
                 staffing: staff.clone(),
             });
         }
