@@ -988,3 +988,109 @@ async fn graceful_shutdown_answers_pending_long_polls() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
+    const WORKERS: usize = 16;
+    const CHATS_PER_WORKER: usize = 40;
+    let toml = PROFILE.replace(
+        "accept = { timeout = \"30s\", misses_before_away = 1 }",
+        "accept = \"auto\"",
+    );
+    let profile = profile::parse(&toml, "server-test.toml", None).expect("profile");
+    let mut config = ServerConfig::new(profile);
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.limits.ended_kept = 100;
+    let server = server::bind(config).await.expect("binds");
+    let base = format!("http://{}", server.local_addr());
+    let client = Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("client");
+    for k in 0..8 {
+        let resp = client
+            .post(format!("{base}/v1/agents/tier1-{k}/status"))
+            .json(&json!({"status": "available", "concurrency": 4}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..WORKERS {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut first = None;
+            for _ in 0..CHATS_PER_WORKER {
+                let queue = if w % 4 == 0 { "billing" } else { "orders" };
+                let created: Value = client
+                    .post(format!("{base}/v1/chats"))
+                    .json(&json!({ "queue": queue }))
+                    .send()
+                    .await
+                    .expect("create")
+                    .json()
+                    .await
+                    .expect("json");
+                assert_eq!(created["state"], "active", "32 slots for 16 workers");
+                let id = str_of(&created["id"]).to_string();
+                first.get_or_insert_with(|| id.clone());
+                let resp = client
+                    .post(format!("{base}/v1/chats/{id}/messages"))
+                    .json(&json!({"text": "on it"}))
+                    .send()
+                    .await
+                    .expect("message");
+                assert_eq!(resp.status(), StatusCode::CREATED);
+                let resp = client
+                    .post(format!("{base}/v1/chats/{id}/close"))
+                    .json(&json!({"resolution": "resolved"}))
+                    .send()
+                    .await
+                    .expect("close");
+                assert_eq!(resp.status(), StatusCode::OK);
+            }
+            first
+        }));
+    }
+    let mut first_ids = Vec::new();
+    for task in tasks {
+        first_ids.extend(task.await.expect("worker"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let total = WORKERS * CHATS_PER_WORKER;
+    eprintln!(
+        "burst: {total} chats, {} requests in {elapsed:.2} s: {:.0} requests/s",
+        3 * total,
+        3.0 * total as f64 / elapsed
+    );
+    let stats: Value = client
+        .get(format!("{base}/v1/stats"))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    let c = &stats["chats"];
+    assert_eq!(c["created"], total as u64);
+    assert_eq!(c["closed"], total as u64);
+    assert_eq!(c["active"], 0);
+    assert_eq!(stats["overall"]["answered"], total as f64);
+    assert_eq!(stats["overall"]["service_level"], 1.0);
+    assert_eq!(stats["queues"]["billing"]["answered"], (total / 4) as f64);
+    assert!(stats["overall"]["frt_secs"].is_number());
+    // Only the last 100 ended chats stay readable; the first ones are forgotten.
+    let resp = client
+        .get(format!("{base}/v1/chats/{}", first_ids[0]))
+        .send()
+        .await
+        .expect("get");
+    expect_error(resp, StatusCode::NOT_FOUND, "unknown_chat").await;
+    server.shutdown();
+    tokio::time::timeout(Duration::from_secs(5), server.join())
+        .await
+        .expect("stops")
+        .expect("cleanly");
+}
