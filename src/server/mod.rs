@@ -73,8 +73,8 @@ impl Default for ServerLimits {
     }
 }
 
-/// Everything the server needs to start.
-#[derive(Debug, Clone)]
+/// Everything the server needs to start. Its `Debug` output hides the agent token.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Queues, routing policies, targets and agent groups (for registration defaults).
     pub profile: Profile,
@@ -86,6 +86,21 @@ pub struct ServerConfig {
     pub agent_token: Option<String>,
     /// API limits.
     pub limits: ServerLimits,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("profile", &self.profile.name)
+            .field("bind", &self.bind)
+            .field("time_scale", &self.time_scale)
+            .field(
+                "agent_token",
+                &self.agent_token.as_ref().map(|_| "<hidden>"),
+            )
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl ServerConfig {

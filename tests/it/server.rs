@@ -1094,3 +1094,53 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
         .expect("stops")
         .expect("cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_are_refused_before_serving() {
+    let profile = profile::parse(PROFILE, "server-test.toml", None).expect("profile");
+    let mut config = ServerConfig::new(profile);
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.time_scale = 0.5;
+    let err = server::bind(config.clone())
+        .await
+        .err()
+        .expect("time scale below 1");
+    assert!(err.to_string().contains("time scale 0.5"), "{err}");
+    config.time_scale = 1.0;
+    config.agent_token = Some(String::new());
+    let err = server::bind(config.clone())
+        .await
+        .err()
+        .expect("empty token");
+    assert!(err.to_string().contains("agent token is empty"), "{err}");
+    assert!(!format!("{config:?}").contains("agent_token: Some(\"\")"));
+
+    // A port already in use is a clear bind error naming the address.
+    config.agent_token = Some("secret".to_string());
+    let first = server::bind(config.clone()).await.expect("first server");
+    config.bind = first.local_addr();
+    let err = server::bind(config.clone())
+        .await
+        .err()
+        .expect("port in use");
+    assert!(matches!(err, server::ServerError::Bind { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&first.local_addr().to_string()),
+        "{err}"
+    );
+    assert!(
+        !format!("{config:?}").contains("secret"),
+        "Debug hides the token"
+    );
+    first.shutdown();
+    tokio::time::timeout(Duration::from_secs(5), first.join())
+        .await
+        .expect("stops")
+        .expect("cleanly");
+
+    // The command checks its flags before it builds a runtime or binds.
+    let cli = <chatcap::Cli as clap::Parser>::parse_from(["chatcap", "serve", "--time-scale", "0"]);
+    let err = chatcap::run(cli, &mut Vec::new()).expect_err("time scale 0");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("--time-scale"), "{err}");
+}
