@@ -66,7 +66,10 @@ async fn run(mut core: Core, mut rx: mpsc::Receiver<Command>, timer_tx: mpsc::We
             Command::OfferTimeout { chat, offer } => core.offer_timeout(chat, offer),
         }
         for (deadline, chat, offer) in core.take_timers() {
-            let at = start + Duration::from_micros(deadline);
+            // A deadline beyond what the clock can represent never fires.
+            let Some(at) = start.checked_add(Duration::from_micros(deadline)) else {
+                continue;
+            };
             let timer_tx = timer_tx.clone();
             tokio::spawn(async move {
                 tokio::time::sleep_until(at).await;

@@ -1347,8 +1347,9 @@ impl Core {
                 offers.push(out);
             }
         }
-        if let Some(rec) = self.agents.get_mut(agent.0 as usize) {
-            rec.inbox.retain(|k| !delivered_assignments.contains(k));
+        // A delivered assignment needs no answer: it leaves the inbox and is kept a while.
+        for key in delivered_assignments {
+            self.end_offer(key, OfferState::Assigned);
         }
         let status = self
             .router
@@ -1542,6 +1543,10 @@ impl Core {
             overall: self.queue_stats(&overall, waiting),
             queues,
             route_latency,
+            retained: RetainedOut {
+                chats: self.chats.len() as u64,
+                offers: self.offers.len() as u64,
+            },
         }
     }
 }

@@ -347,4 +347,15 @@ pub struct StatsOut {
     pub queues: BTreeMap<String, QueueStatsOut>,
     /// Route latency.
     pub route_latency: LatencyOut,
+    /// Records held in memory (live plus recently ended), to watch that memory stays flat.
+    pub retained: RetainedOut,
+}
+
+/// Records the server holds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RetainedOut {
+    /// Chats: live ones plus the most recent ended ones.
+    pub chats: u64,
+    /// Offers and assignments: pending ones plus the most recent ended ones.
+    pub offers: u64,
 }

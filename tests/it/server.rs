@@ -1081,6 +1081,9 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
     assert_eq!(stats["overall"]["service_level"], 1.0);
     assert_eq!(stats["queues"]["billing"]["answered"], (total / 4) as f64);
     assert!(stats["overall"]["frt_secs"].is_number());
+    // Only the last 100 ended chats (and their assignments) stay in memory.
+    assert_eq!(stats["retained"]["chats"], 100);
+    assert_eq!(stats["retained"]["offers"], 100);
     // Only the last 100 ended chats stay readable; the first ones are forgotten.
     let resp = client
         .get(format!("{base}/v1/chats/{}", first_ids[0]))
