@@ -16,6 +16,9 @@ pub enum Error {
     /// The simulator cannot run the scenario.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// The chat server could not start or failed while serving.
+    #[error(transparent)]
+    Server(#[from] crate::server::ServerError),
     /// The results could not be serialized.
     #[error("cannot serialize the results: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -43,6 +46,8 @@ impl Error {
         match self {
             Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
             Error::Sim(_) => 2,
+            Error::Server(crate::server::ServerError::Config(_)) => 2,
+            Error::Server(_) => 1,
             Error::Write { .. } | Error::Serialize(_) => 1,
         }
     }

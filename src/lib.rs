@@ -5,6 +5,7 @@
 //! ```text
 //! cli        parse args, pick output format, write results
 //!  ├─ report   one file per format: table, csv, json, markdown, html
+//!  ├─ server   axum HTTP API over the routing core (wall clock, tokio)
 //!  ├─ sim      event queue, driver, replications, metric collection
 //!  ├─ metrics  KPI definitions shared by simulator, server and load test
 //!  ├─ erlang   Erlang B, C, A closed forms and staffing solvers
@@ -22,6 +23,7 @@ pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod routing;
+pub mod server;
 pub mod sim;
 
 pub use cli::{Cli, run};

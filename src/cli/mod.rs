@@ -2,6 +2,7 @@
 //! to standard output or `--out FILE` in the chosen `--format`.
 
 mod erlang;
+mod serve;
 mod simulate;
 mod validate;
 
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 pub use erlang::ErlangArgs;
+pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
 
@@ -54,6 +56,8 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
+    /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
+    Serve(ServeArgs),
 }
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
@@ -62,6 +66,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
+        Command::Serve(args) => serve::run(&cli.global, args),
     }
 }
 

@@ -5,4 +5,5 @@ mod cli;
 mod erlang;
 mod profile;
 mod routing;
+mod server;
 mod sim;

@@ -1,0 +1,410 @@
+//! The axum layer: routes, request parsing (every rejection becomes the API's JSON error),
+//! credentials, and the long-poll loops. Handlers never touch state themselves; they send a
+//! closure to the actor and, for long-polls, wait on a watch channel between asks, so a waiting
+//! client holds no lock and no actor time.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::ServerLimits;
+use super::actor::Handle;
+use super::core::{Credentials, Poll, same_secret};
+use super::error::ApiError;
+use super::prom;
+use super::views::*;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The actor owning the core.
+    pub actor: Handle,
+    /// Becomes `true` when the server shuts down; long-polls return at once.
+    pub shutdown: watch::Receiver<bool>,
+    /// The agent token, if one is configured.
+    pub agent_token: Option<String>,
+    /// Size and time limits.
+    pub limits: ServerLimits,
+}
+
+/// The API's routes over `state`.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.body_bytes;
+    Router::new()
+        .route("/v1/chats", post(create_chat))
+        .route("/v1/chats/{id}", get(chat_info))
+        .route(
+            "/v1/chats/{id}/messages",
+            get(get_messages).post(post_message),
+        )
+        .route("/v1/chats/{id}/leave", post(leave))
+        .route("/v1/chats/{id}/close", post(close))
+        .route("/v1/chats/{id}/transfer", post(transfer))
+        .route("/v1/agents/{id}", get(agent_info))
+        .route("/v1/agents/{id}/status", post(agent_status))
+        .route("/v1/agents/{id}/offers", get(agent_offers))
+        .route("/v1/offers/{id}/accept", post(accept))
+        .route("/v1/offers/{id}/decline", post(decline))
+        .route("/v1/stats", get(stats))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// A JSON body parsed by serde, with the API's error shape for every failure: 413 over the
+/// body limit, 400 `malformed_json` for bad syntax, 400 `bad_field` for a missing, unknown or
+/// mistyped field. The `Content-Type` is not checked.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.limits.body_bytes;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the request body is larger than {limit} bytes; send less"),
+                )
+            } else {
+                ApiError::new(rejection.status(), "bad_body", rejection.body_text())
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                ApiError::bad_field(format!("the body does not fit the request: {e}"))
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    format!("the body is not valid JSON: {e}"),
+                )
+            }
+        })
+    }
+}
+
+/// Query of the long-poll endpoints.
+#[derive(Debug, Deserialize)]
+pub struct PollQuery {
+    /// Seconds to wait for something new (0 = answer at once).
+    pub wait: Option<f64>,
+    /// Messages only: the last sequence number already seen.
+    pub after: Option<u64>,
+}
+
+fn poll_query(
+    query: Result<Query<PollQuery>, QueryRejection>,
+    limits: &ServerLimits,
+) -> Result<(Duration, u64), ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!(
+                "{}; use wait=<seconds> and after=<sequence number>",
+                e.body_text()
+            ),
+        )
+    })?;
+    let wait = q.wait.unwrap_or(0.0);
+    if !(wait.is_finite() && (0.0..=limits.max_wait_secs).contains(&wait)) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!(
+                "wait={wait} is out of range; use 0..={} seconds",
+                limits.max_wait_secs
+            ),
+        ));
+    }
+    Ok((Duration::from_secs_f64(wait), q.after.unwrap_or(0)))
+}
+
+fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn credentials(headers: &HeaderMap) -> Credentials {
+    Credentials {
+        chat_token: header_text(headers, "x-chat-token"),
+        bearer: header_text(headers, header::AUTHORIZATION).and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .map(|t| t.trim().to_string())
+        }),
+        agent_id: header_text(headers, "x-agent-id"),
+    }
+}
+
+/// Agent-only endpoints: with a configured token, the bearer must be it.
+fn require_agent(state: &AppState, creds: &Credentials) -> Result<(), ApiError> {
+    let Some(token) = &state.agent_token else {
+        return Ok(());
+    };
+    match &creds.bearer {
+        Some(b) if same_secret(b, token) => Ok(()),
+        Some(_) => Err(ApiError::unauthorized(
+            "wrong agent token; send Authorization: Bearer <agent token> as configured with --agent-token",
+        )),
+        None => Err(ApiError::unauthorized(
+            "missing agent token; send Authorization: Bearer <agent token>",
+        )),
+    }
+}
+
+/// Waits until `rx` changes, `deadline` passes or the server shuts down.
+async fn wait_for_change(
+    rx: &mut watch::Receiver<u64>,
+    deadline: Instant,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    tokio::select! {
+        _ = rx.changed() => {}
+        _ = tokio::time::sleep_until(deadline) => {}
+        _ = shutting_down(shutdown) => {}
+    }
+}
+
+/// Resolves once the shutdown flag is set (or its sender is gone).
+pub async fn shutting_down(rx: &mut watch::Receiver<bool>) {
+    loop {
+        let stop = *rx.borrow_and_update();
+        if stop || rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn is_shutting_down(rx: &watch::Receiver<bool>) -> bool {
+    *rx.borrow()
+}
+
+// ----- customers -----
+
+async fn create_chat(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<CreateChatRequest>,
+) -> Result<(StatusCode, Json<CreatedChat>), ApiError> {
+    let out = s.actor.call(move |c| c.create_chat(req)).await??;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn chat_info(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ChatOut>, ApiError> {
+    let creds = credentials(&headers);
+    Ok(Json(
+        s.actor.call(move |c| c.chat_info(&id, &creds)).await??,
+    ))
+}
+
+async fn post_message(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+    let creds = credentials(&headers);
+    let out = s
+        .actor
+        .call(move |c| c.post_message(&id, &creds, req))
+        .await??;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn get_messages(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<PollQuery>, QueryRejection>,
+) -> Result<Json<MessagesOut>, ApiError> {
+    let (wait, after) = poll_query(query, &s.limits)?;
+    let creds = credentials(&headers);
+    let deadline = Instant::now() + wait;
+    let mut shutdown = s.shutdown.clone();
+    loop {
+        let force = Instant::now() >= deadline || is_shutting_down(&shutdown);
+        let (id, creds) = (id.clone(), creds.clone());
+        let poll = s
+            .actor
+            .call(move |c| c.poll_messages(&id, &creds, after, force))
+            .await??;
+        match poll {
+            Poll::Ready(out) => return Ok(Json(out)),
+            Poll::Wait(mut rx) => wait_for_change(&mut rx, deadline, &mut shutdown).await,
+        }
+    }
+}
+
+async fn leave(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ChatOut>, ApiError> {
+    let creds = credentials(&headers);
+    Ok(Json(s.actor.call(move |c| c.leave(&id, &creds)).await??))
+}
+
+// ----- agents -----
+
+async fn close(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CloseRequest>,
+) -> Result<Json<ChatOut>, ApiError> {
+    let creds = credentials(&headers);
+    require_agent(&s, &creds)?;
+    Ok(Json(
+        s.actor.call(move |c| c.close(&id, &creds, req)).await??,
+    ))
+}
+
+async fn transfer(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> Result<Json<ChatOut>, ApiError> {
+    let creds = credentials(&headers);
+    require_agent(&s, &creds)?;
+    Ok(Json(
+        s.actor
+            .call(move |c| c.transfer(&id, &creds, req))
+            .await??,
+    ))
+}
+
+async fn agent_info(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<AgentOut>, ApiError> {
+    require_agent(&s, &credentials(&headers))?;
+    Ok(Json(s.actor.call(move |c| c.agent_info(&id)).await??))
+}
+
+async fn agent_status(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> Result<Response, ApiError> {
+    require_agent(&s, &credentials(&headers))?;
+    let out = s.actor.call(move |c| c.agent_status(&id, req)).await??;
+    let status = if out.registered {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(out)).into_response())
+}
+
+async fn agent_offers(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<PollQuery>, QueryRejection>,
+) -> Result<Json<OffersOut>, ApiError> {
+    require_agent(&s, &credentials(&headers))?;
+    let (wait, _) = poll_query(query, &s.limits)?;
+    let deadline = Instant::now() + wait;
+    let mut shutdown = s.shutdown.clone();
+    loop {
+        let force = Instant::now() >= deadline || is_shutting_down(&shutdown);
+        let id = id.clone();
+        match s.actor.call(move |c| c.poll_offers(&id, force)).await?? {
+            Poll::Ready(out) => return Ok(Json(out)),
+            Poll::Wait(mut rx) => wait_for_change(&mut rx, deadline, &mut shutdown).await,
+        }
+    }
+}
+
+async fn accept(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<OfferAnswerOut>, ApiError> {
+    let creds = credentials(&headers);
+    require_agent(&s, &creds)?;
+    Ok(Json(s.actor.call(move |c| c.accept(&id, &creds)).await??))
+}
+
+async fn decline(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<OfferAnswerOut>, ApiError> {
+    let creds = credentials(&headers);
+    require_agent(&s, &creds)?;
+    Ok(Json(s.actor.call(move |c| c.decline(&id, &creds)).await??))
+}
+
+// ----- operations -----
+
+async fn stats(State(s): State<AppState>) -> Result<Json<StatsOut>, ApiError> {
+    Ok(Json(s.actor.call(|c| c.stats()).await?))
+}
+
+async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let stats = s.actor.call(|c| c.stats()).await?;
+    Ok((
+        [(header::CONTENT_TYPE, prom::CONTENT_TYPE)],
+        prom::render(&stats),
+    )
+        .into_response())
+}
+
+async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let uptime = s.actor.call(|c| c.uptime_secs()).await?;
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "uptime_secs": uptime }),
+    ))
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "no route {} {}; see docs/api.md for the paths",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}; see docs/api.md",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
