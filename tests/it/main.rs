@@ -4,5 +4,6 @@
 mod cli;
 mod erlang;
 mod profile;
+mod report;
 mod routing;
 mod sim;
