@@ -36,8 +36,8 @@ h2{font-size:1.1rem;margin:2rem 0 .5rem}\
 ul.notes{list-style:none;padding:0;margin:0 0 1.5rem}\
 ul.notes li{margin:.3rem 0;padding:.4rem .75rem;border-left:4px solid #4e79a7;background:#f4f7fb}\
 ul.notes li.warning{border-left-color:#d97706;background:#fff7e6}\
-figure.chart{width:fit-content;max-width:100%;box-sizing:border-box;margin:0 0 1.25rem;border:1px solid #e5e5e5;border-radius:4px;padding:4px}\
-figure.chart svg{display:block;max-width:100%;height:auto}\
+figure.chart{margin:0 0 1.25rem;border:1px solid #e5e5e5;border-radius:4px;padding:4px}\
+figure.chart svg{display:block;width:100%;height:auto}\
 div.table{overflow-x:auto}\
 table{border-collapse:collapse;margin:.25rem 0 1rem;font-size:.875rem}\
 th,td{border:1px solid #d6d6d6;padding:.25rem .6rem;white-space:nowrap}\

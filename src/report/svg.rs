@@ -35,6 +35,12 @@ const RIGHT_MARGIN: u32 = 20;
 const BAR_SLOT: f64 = 0.8;
 /// Opacity of a confidence band.
 const BAND_OPACITY: f64 = 0.18;
+/// Percent line charts whose lowest point is at least this share do not start at zero.
+const HIGH_SHARE: f64 = 0.5;
+/// Size of tick labels, CSS pixels.
+const TICK_PX: f64 = 12.0;
+/// Size of legend and axis labels, CSS pixels.
+const LABEL_PX: f64 = 13.0;
 /// Markers are drawn on lines with at most this many categories.
 const MAX_MARKED_POINTS: usize = 60;
 
@@ -119,12 +125,13 @@ impl Ranged for CategoryAxis {
 }
 
 /// Labels every `step` categories so that labels of `widest` characters do not collide over
-/// `plot_width` pixels; steps are 1, 2, 3, 4, 6, 8, 12 or multiples of 12 (clock friendly).
+/// `plot_width` pixels; steps are 1, 2, 4, 6, 8, 12 or multiples of 12, so that labels of
+/// quarter-hour and half-hour intervals fall on full hours.
 fn label_step(count: usize, widest: usize, plot_width: f64) -> usize {
-    let per_label = text_width(&"0".repeat(widest.max(1)), 11.0) + 14.0;
+    let per_label = text_width(&"0".repeat(widest.max(1)), TICK_PX) + 14.0;
     let fitting = (plot_width / per_label).floor().max(1.0) as usize;
     let needed = count.div_ceil(fitting).max(1);
-    [1, 2, 3, 4, 6, 8, 12]
+    [1, 2, 4, 6, 8, 12]
         .into_iter()
         .find(|&s| s >= needed)
         .unwrap_or_else(|| needed.div_ceil(12) * 12)
@@ -132,7 +139,8 @@ fn label_step(count: usize, widest: usize, plot_width: f64) -> usize {
 
 /// The y-axis range: the fixed one, or one from zero (lower if values go below it) that holds
 /// every finite value, target and band high, with a little headroom. A percent axis stops at
-/// 100% unless values go beyond it, so bands of shares near 100% do not stretch it.
+/// 100% unless values go beyond it, so bands of shares near 100% do not stretch it; a percent
+/// line chart of high shares starts just below its lowest point instead of at zero.
 fn y_range(chart: &Chart) -> (f64, f64) {
     if let Some((low, high)) = chart.y_range
         && low.is_finite()
@@ -162,19 +170,32 @@ fn y_range(chart: &Chart) -> (f64, f64) {
         return (low, low + 1.0);
     }
     let high = low + (reach - low) * 1.08;
-    if chart.percent && top <= 1.0 {
-        (low, high.min(1.0))
-    } else {
-        (low, high)
+    if !chart.percent || top > 1.0 {
+        return (low, high);
     }
+    // Line charts of high shares (service levels) start at a round 10% below their lowest point
+    // so that differences of a few points stay visible; bars always start at zero.
+    let band_lows = chart
+        .series
+        .iter()
+        .filter_map(|s| s.band.as_ref())
+        .flat_map(|band| band.iter().map(|(band_low, _)| *band_low))
+        .filter(finite);
+    let bottom = band_lows.fold(points.iter().copied().fold(1.0, f64::min), f64::min);
+    let floor = if chart.series.iter().all(|s| !s.bars) && bottom >= HIGH_SHARE {
+        ((bottom - 0.02) * 10.0).floor() / 10.0
+    } else {
+        low
+    };
+    (floor, high.min(1.0))
 }
 
-/// Decimals for tick labels on an axis spanning `span`.
+/// Decimals for tick labels on an axis spanning `span` (about six ticks).
 fn tick_decimals(span: f64) -> usize {
     match span {
-        s if s >= 20.0 => 0,
-        s if s >= 2.0 => 1,
-        s if s >= 0.2 => 2,
+        s if s >= 5.0 => 0,
+        s if s >= 0.5 => 1,
+        s if s >= 0.05 => 2,
         _ => 3,
     }
 }
@@ -182,7 +203,7 @@ fn tick_decimals(span: f64) -> usize {
 /// Tick label of `v` on a percent axis or a plain axis spanning `span`.
 fn tick_label(v: f64, percent: bool, span: f64) -> String {
     if percent {
-        let d = tick_decimals(span * 100.0).min(1);
+        let d = tick_decimals(span * 100.0);
         format!("{:.d$}%", v * 100.0)
     } else {
         let d = tick_decimals(span);
@@ -227,7 +248,7 @@ fn legend_layout(entries: &[(Swatch, String)]) -> Vec<(u32, i32, usize)> {
     let mut placed = Vec::with_capacity(entries.len());
     let (mut row, mut x) = (0u32, LEFT);
     for (i, (_, label)) in entries.iter().enumerate() {
-        let width = 26 + text_width(label, 12.0).ceil() as i32 + 18;
+        let width = 26 + text_width(label, LABEL_PX).ceil() as i32 + 18;
         if x > LEFT && x + width > WIDTH as i32 - LEFT {
             row += 1;
             x = LEFT;
@@ -274,7 +295,7 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
     let height = top + PLOT_HEIGHT;
     let root = SVGBackend::with_string(buf, (WIDTH, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let title_style = (FONT, 15.0 * 1.24, FontStyle::Bold)
+    let title_style = (FONT, 16.0 * 1.24, FontStyle::Bold)
         .into_font()
         .color(&INK)
         .pos(Pos::new(HPos::Left, VPos::Top));
@@ -320,7 +341,7 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
                 }
             }
         }
-        let label_style = font(12.0).pos(Pos::new(HPos::Left, VPos::Center));
+        let label_style = font(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
         root.draw(&Text::new(label.clone(), (x + 26, y), label_style))
             .map_err(|e| fail(&e))?;
     }
@@ -377,8 +398,8 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
         .y_labels(6)
         .x_label_formatter(&category)
         .y_label_formatter(&y_tick)
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
+        .label_style(font(TICK_PX))
+        .axis_desc_style(font(LABEL_PX))
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .draw()
@@ -462,7 +483,7 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
                 .map_err(|e| fail(&e))?;
         }
     }
-    for (label, value) in &chart.targets {
+    for (_, value) in &chart.targets {
         if !value.is_finite() {
             continue;
         }
@@ -470,13 +491,6 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
         let ends = [(-0.5, y), (count as f64 - 0.5, y)];
         let dashed = DashedLineSeries::new(ends, 8, 5, TARGET.stroke_width(2));
         ctx.draw_series(dashed).map_err(|e| fail(&e))?;
-        let style = font(11.0)
-            .color(&TARGET)
-            .pos(Pos::new(HPos::Right, VPos::Bottom));
-        let text =
-            EmptyElement::at((count as f64 - 0.5, y)) + Text::new(label.clone(), (-4, -3), style);
-        ctx.draw_series(std::iter::once(text))
-            .map_err(|e| fail(&e))?;
     }
     for (k, series) in chart.series.iter().enumerate() {
         if series.bars {
@@ -498,6 +512,22 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
                 ctx.draw_series(dots).map_err(|e| fail(&e))?;
             }
         }
+    }
+    // Target labels last, on a light backing so that lines crossing them keep them legible.
+    for (label, value) in &chart.targets {
+        if !value.is_finite() {
+            continue;
+        }
+        let width = text_width(label, TICK_PX).ceil() as i32;
+        let backing = WHITE.mix(0.85).filled();
+        let style = font(TICK_PX)
+            .color(&TARGET)
+            .pos(Pos::new(HPos::Right, VPos::Bottom));
+        let text = EmptyElement::at((count as f64 - 0.5, clamp(*value)))
+            + Rectangle::new([(-width - 8, -18), (-2, -3)], backing)
+            + Text::new(label.clone(), (-5, -4), style);
+        ctx.draw_series(std::iter::once(text))
+            .map_err(|e| fail(&e))?;
     }
     root.present().map_err(|e| fail(&e))
 }
