@@ -381,3 +381,58 @@ fn simulate_writes_a_self_contained_html_report_with_the_service_level_chart() {
     );
     assert_no_external_resources(&page);
 }
+
+#[test]
+fn percent_line_charts_of_high_shares_zoom_in_and_bars_start_at_zero() {
+    let series = |bars: bool| Series {
+        name: "orders".into(),
+        values: vec![0.97, 0.95, 0.99],
+        band: Some(vec![(0.94, 1.02), (0.91, 0.99), (0.98, 1.0)]),
+        bars,
+    };
+    let chart = |title: &str, bars: bool| Chart {
+        title: title.into(),
+        x: vec!["08:00".into(), "08:30".into(), "09:00".into()],
+        series: vec![series(bars)],
+        percent: true,
+        ..Chart::default()
+    };
+    let page = render(Document {
+        title: "shares".into(),
+        charts: vec![chart("line", false), chart("bars", true)],
+        ..Document::default()
+    });
+    let elements = parse(&page).unwrap();
+    let second_svg = elements.iter().rposition(|e| e.name == "svg").unwrap();
+    let ticks = |range: &[Element]| -> Vec<String> {
+        range
+            .iter()
+            .filter(|e| e.name == "text")
+            .map(|e| e.text.trim().to_string())
+            .filter(|t| t.ends_with('%'))
+            .collect()
+    };
+    // Lowest point 91% (a band low): the line chart's axis runs 80%..100%.
+    let line_ticks = ticks(&elements[..second_svg]);
+    assert_eq!(
+        line_ticks.first().map(String::as_str),
+        Some("80%"),
+        "{line_ticks:?}"
+    );
+    assert_eq!(
+        line_ticks.last().map(String::as_str),
+        Some("100%"),
+        "{line_ticks:?}"
+    );
+    let bar_ticks = ticks(&elements[second_svg..]);
+    assert_eq!(
+        bar_ticks.first().map(String::as_str),
+        Some("0%"),
+        "{bar_ticks:?}"
+    );
+    assert_eq!(
+        bar_ticks.last().map(String::as_str),
+        Some("100%"),
+        "{bar_ticks:?}"
+    );
+}
