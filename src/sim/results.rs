@@ -456,8 +456,12 @@ impl SimulationReport {
                 .queues
                 .keys()
                 .map(|name| {
-                    let cells: Vec<Estimate> =
-                        self.intervals.iter().filter(|r| &r.queue == name).map(|r| pick(&r.figures)).collect();
+                    let cells: Vec<Estimate> = self
+                        .intervals
+                        .iter()
+                        .filter(|r| &r.queue == name)
+                        .map(|r| pick(&r.figures))
+                        .collect();
                     estimate_series(name, &cells, bars)
                 })
                 .collect()
@@ -485,11 +489,15 @@ impl SimulationReport {
             percent,
             ..Chart::default()
         };
+        let service_level = per_queue(|f| f.service_level, false);
+        let offered = per_queue(|f| f.offered, true);
+        let asa = per_queue(|f| f.asa_secs, false);
+        let abandon = per_queue(|f| f.abandon_rate, false);
         vec![
-            chart("Service level per interval", "service level", true, per_queue(|f| f.service_level, false)),
-            chart("Offered chats per interval", "chats offered", false, per_queue(|f| f.offered, true)),
-            chart("Average speed of answer per interval", "ASA (s)", false, per_queue(|f| f.asa_secs, false)),
-            chart("Abandon rate per interval", "abandoned", true, per_queue(|f| f.abandon_rate, false)),
+            chart("Service level per interval", "service level", true, service_level),
+            chart("Offered chats per interval", "chats offered", false, offered),
+            chart("Average speed of answer per interval", "ASA (s)", false, asa),
+            chart("Abandon rate per interval", "abandoned", true, abandon),
             chart("Agent occupancy per interval", "occupancy", true, per_group),
         ]
     }
