@@ -1,11 +1,12 @@
 //! A self-contained HTML report: inline CSS, tables, and charts as inline SVG. No external
-//! resources, so the file can be mailed or archived as is.
+//! resources and no scripts, so the file can be mailed or archived as is and opens offline.
 
 use std::io::{self, Write};
 
-use super::{Exporter, Output};
+use super::{Exporter, Output, Table, render_chart};
 
-/// Writes the document as one standalone HTML page.
+/// Writes the document as one standalone HTML page: title, notes (warnings highlighted),
+/// charts, then tables.
 pub struct HtmlExporter;
 
 /// Escapes text for HTML element content and attribute values.
@@ -24,12 +25,47 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}\
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}\
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}\
-th,td{border:1px solid #ccc;padding:.25rem .6rem}th{background:#f3f3f3}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}\
-ul.notes li{margin:.2rem 0}figure{margin:1rem 0}";
+/// Notes starting with this prefix are shown as warnings.
+const WARNING_PREFIX: &str = "warning:";
+
+const STYLE: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;\
+padding:1.5rem 2rem;color:#222;max-width:1200px;line-height:1.4}\
+h1{font-size:1.5rem;margin:.5rem 0 1rem}\
+h2{font-size:1.1rem;margin:2rem 0 .5rem}\
+ul.notes{list-style:none;padding:0;margin:0 0 1.5rem}\
+ul.notes li{margin:.3rem 0;padding:.4rem .75rem;border-left:4px solid #4e79a7;background:#f4f7fb}\
+ul.notes li.warning{border-left-color:#d97706;background:#fff7e6}\
+figure.chart{margin:0 0 1.25rem;border:1px solid #e5e5e5;border-radius:4px;padding:4px}\
+figure.chart svg{display:block;width:100%;height:auto}\
+div.table{overflow-x:auto}\
+table{border-collapse:collapse;margin:.25rem 0 1rem;font-size:.875rem}\
+th,td{border:1px solid #d6d6d6;padding:.25rem .6rem;white-space:nowrap}\
+th{background:#f0f0f0;text-align:left;position:sticky;top:0}\
+tbody tr:nth-child(even){background:#fafafa}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}";
+
+fn write_table(w: &mut dyn Write, table: &Table) -> io::Result<()> {
+    writeln!(w, "<h2>{}</h2>", escape(&table.title))?;
+    writeln!(w, "<div class=\"table\">\n<table>\n<thead><tr>")?;
+    for column in &table.columns {
+        write!(w, "<th>{}</th>", escape(column))?;
+    }
+    writeln!(w, "</tr></thead>\n<tbody>")?;
+    for row in &table.rows {
+        write!(w, "<tr>")?;
+        for cell in row {
+            let class = if cell.is_numeric() {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            write!(w, "<td{class}>{}</td>", escape(&cell.display()))?;
+        }
+        writeln!(w, "</tr>")?;
+    }
+    writeln!(w, "</tbody>\n</table>\n</div>")
+}
 
 impl Exporter for HtmlExporter {
     fn export(&self, output: &Output, w: &mut dyn Write) -> io::Result<()> {
@@ -51,29 +87,30 @@ impl Exporter for HtmlExporter {
         if !doc.notes.is_empty() {
             writeln!(w, "<ul class=\"notes\">")?;
             for note in &doc.notes {
-                writeln!(w, "<li>{}</li>", escape(note))?;
+                let class = if note.starts_with(WARNING_PREFIX) {
+                    " class=\"warning\""
+                } else {
+                    ""
+                };
+                writeln!(w, "<li{class}>{}</li>", escape(note))?;
             }
             writeln!(w, "</ul>")?;
         }
+        for chart in &doc.charts {
+            let svg = render_chart(chart).map_err(io::Error::other)?;
+            let labelled = svg.replacen(
+                "<svg ",
+                &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(&chart.title)),
+                1,
+            );
+            writeln!(
+                w,
+                "<figure class=\"chart\">\n{}</figure>",
+                labelled.trim_end()
+            )?;
+        }
         for table in &doc.tables {
-            writeln!(w, "<h2>{}</h2>\n<table>\n<thead><tr>", escape(&table.title))?;
-            for column in &table.columns {
-                write!(w, "<th>{}</th>", escape(column))?;
-            }
-            writeln!(w, "</tr></thead>\n<tbody>")?;
-            for row in &table.rows {
-                write!(w, "<tr>")?;
-                for cell in row {
-                    let class = if cell.is_numeric() {
-                        " class=\"n\""
-                    } else {
-                        ""
-                    };
-                    write!(w, "<td{class}>{}</td>", escape(&cell.display()))?;
-                }
-                writeln!(w, "</tr>")?;
-            }
-            writeln!(w, "</tbody>\n</table>")?;
+            write_table(w, table)?;
         }
         writeln!(w, "</body>\n</html>")
     }

@@ -6,6 +6,7 @@ mod csv;
 mod html;
 mod json;
 mod markdown;
+mod svg;
 mod table;
 
 use std::io::{self, Write};
@@ -16,6 +17,7 @@ pub use self::csv::CsvExporter;
 pub use self::html::HtmlExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
+pub use self::svg::{ChartError, render_chart};
 pub use self::table::TableExporter;
 
 /// Writes an [`Output`] in one format.
@@ -245,6 +247,12 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Horizontal reference lines (targets), with labels.
     pub targets: Vec<(String, f64)>,
+    /// Values are shares in 0..1: the y axis reads in percent and stops at 100% (confidence
+    /// bands are clipped to it).
+    pub percent: bool,
+    /// Fixed y-axis range (low, high); anything outside is clipped to it. Computed from the
+    /// data when `None`.
+    pub y_range: Option<(f64, f64)>,
 }
 
 /// One plotted series.

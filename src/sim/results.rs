@@ -470,39 +470,80 @@ impl ToDocument for SimulationReport {
             ],
         );
         doc.tables = vec![rows, queues, groups, perf];
+        doc.charts = self.charts();
+        doc
+    }
+}
+
+/// A per-interval series of estimates: the means, with their confidence interval as the band.
+fn estimate_series(name: &str, cells: &[Estimate], bars: bool) -> Series {
+    Series {
+        name: name.to_string(),
+        values: cells.iter().map(|e| e.mean).collect(),
+        band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
+        bars,
+    }
+}
+
+impl SimulationReport {
+    /// Charts of the HTML report, one value per interval: service level, offered volume, ASA
+    /// and abandon rate per queue, occupancy per agent group.
+    fn charts(&self) -> Vec<Chart> {
+        let first_queue = self.intervals.first().map(|r| r.queue.as_str());
         let labels: Vec<String> = self
             .intervals
             .iter()
-            .filter(|r| r.queue == self.intervals[0].queue)
+            .filter(|r| Some(r.queue.as_str()) == first_queue)
             .map(|r| r.start.clone())
             .collect();
-        let mut sl = Chart {
-            title: "Service level per interval".into(),
-            x_label: "interval".into(),
-            y_label: "service level".into(),
+        let per_queue = |pick: fn(&QueueFigures) -> Estimate, bars: bool| -> Vec<Series> {
+            self.summary
+                .queues
+                .keys()
+                .map(|name| {
+                    let cells: Vec<Estimate> = self
+                        .intervals
+                        .iter()
+                        .filter(|r| &r.queue == name)
+                        .map(|r| pick(&r.figures))
+                        .collect();
+                    estimate_series(name, &cells, bars)
+                })
+                .collect()
+        };
+        let per_group: Vec<Series> = self
+            .summary
+            .groups
+            .keys()
+            .map(|name| {
+                let cells: Vec<Estimate> = self
+                    .agent_intervals
+                    .iter()
+                    .filter(|r| &r.group == name)
+                    .map(|r| r.figures.occupancy)
+                    .collect();
+                estimate_series(name, &cells, false)
+            })
+            .collect();
+        let chart = |title: &str, y_label: &str, percent: bool, series: Vec<Series>| Chart {
+            title: title.into(),
+            x_label: "interval start".into(),
+            y_label: y_label.into(),
             x: labels.clone(),
+            series,
+            percent,
             ..Chart::default()
         };
-        for name in self.summary.queues.keys() {
-            let rows: Vec<&IntervalRow> =
-                self.intervals.iter().filter(|r| &r.queue == name).collect();
-            sl.series.push(Series {
-                name: name.clone(),
-                values: rows.iter().map(|r| r.figures.service_level.mean).collect(),
-                band: Some(
-                    rows.iter()
-                        .map(|r| {
-                            (
-                                r.figures.service_level.ci_low,
-                                r.figures.service_level.ci_high,
-                            )
-                        })
-                        .collect(),
-                ),
-                bars: false,
-            });
-        }
-        doc.charts.push(sl);
-        doc
+        let service_level = per_queue(|f| f.service_level, false);
+        let offered = per_queue(|f| f.offered, true);
+        let asa = per_queue(|f| f.asa_secs, false);
+        let abandon = per_queue(|f| f.abandon_rate, false);
+        vec![
+            chart("Service level per interval", "service level", true, service_level),
+            chart("Offered chats per interval", "chats offered", false, offered),
+            chart("Average speed of answer per interval", "ASA (s)", false, asa),
+            chart("Abandon rate per interval", "abandoned", true, abandon),
+            chart("Agent occupancy per interval", "occupancy", true, per_group),
+        ]
     }
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod erlang;
 mod profile;
+mod report;
 mod routing;
 mod server;
 mod sim;
