@@ -539,9 +539,24 @@ impl SimulationReport {
         let asa = per_queue(|f| f.asa_secs, false);
         let abandon = per_queue(|f| f.abandon_rate, false);
         vec![
-            chart("Service level per interval", "service level", true, service_level),
-            chart("Offered chats per interval", "chats offered", false, offered),
-            chart("Average speed of answer per interval", "ASA (s)", false, asa),
+            chart(
+                "Service level per interval",
+                "service level",
+                true,
+                service_level,
+            ),
+            chart(
+                "Offered chats per interval",
+                "chats offered",
+                false,
+                offered,
+            ),
+            chart(
+                "Average speed of answer per interval",
+                "ASA (s)",
+                false,
+                asa,
+            ),
             chart("Abandon rate per interval", "abandoned", true, abandon),
             chart("Agent occupancy per interval", "occupancy", true, per_group),
         ]
