@@ -2,6 +2,7 @@
 //! to standard output or `--out FILE` in the chosen `--format`.
 
 mod erlang;
+mod plan;
 mod serve;
 mod simulate;
 mod validate;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 pub use erlang::ErlangArgs;
+pub use plan::PlanArgs;
 pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
@@ -54,6 +56,9 @@ pub enum Command {
     Erlang(ErlangArgs),
     /// Simulate one scenario in full detail: every figure with a 95% confidence interval.
     Simulate(SimulateArgs),
+    /// The fewest agents per interval and group meeting the profile's targets, found by
+    /// simulation from a closed-form start and verified by an independent run.
+    Plan(PlanArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
@@ -65,6 +70,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
+        Command::Plan(args) => plan::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
     }

@@ -3,51 +3,51 @@
 
 use hdrhistogram::Histogram;
 
-/// Waits and response times in milliseconds, 2 significant figures (1% buckets).
-#[derive(Debug, Clone)]
-pub struct WaitHistogram(Histogram<u64>);
-
-impl Default for WaitHistogram {
-    fn default() -> Self {
-        // 1 ms to 30 days at two significant digits: about 2 KiB, no resizing on record.
-        let hist = Histogram::new_with_bounds(1, MAX_MS, 2).expect("valid histogram bounds");
-        WaitHistogram(hist)
-    }
-}
+/// Waits and response times in milliseconds, 2 significant figures (1% buckets). The counts
+/// (about 25 KiB) are allocated on the first record, so that the many cells nobody records into
+/// (future intervals, queues without chats) cost nothing to create or to clone.
+#[derive(Debug, Clone, Default)]
+pub struct WaitHistogram(Option<Box<Histogram<u64>>>);
 
 /// Longest duration kept exactly: 30 days in milliseconds; longer ones are clamped.
 const MAX_MS: u64 = 30 * 24 * 3600 * 1000;
+
+fn new_histogram() -> Box<Histogram<u64>> {
+    // 1 ms to 30 days at two significant digits: no resizing on record.
+    Box::new(Histogram::new_with_bounds(1, MAX_MS, 2).expect("valid histogram bounds"))
+}
 
 impl WaitHistogram {
     /// Records a duration given in seconds (clamped to 0..30 days).
     #[inline]
     pub fn record_secs(&mut self, secs: f64) {
         let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
-        let _ = self.0.record(ms);
+        let _ = self.0.get_or_insert_with(new_histogram).record(ms);
     }
 
     /// The `q` quantile (0..1) in seconds, NaN when empty.
     pub fn quantile_secs(&self, q: f64) -> f64 {
-        if self.0.is_empty() {
-            f64::NAN
-        } else {
-            self.0.value_at_quantile(q) as f64 / 1000.0
+        match &self.0 {
+            Some(h) if !h.is_empty() => h.value_at_quantile(q) as f64 / 1000.0,
+            _ => f64::NAN,
         }
     }
 
     /// Number of recorded values.
     pub fn len(&self) -> u64 {
-        self.0.len()
+        self.0.as_ref().map_or(0, |h| h.len())
     }
 
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &WaitHistogram) {
-        let _ = self.0.add(&other.0);
+        if let Some(o) = &other.0 {
+            let _ = self.0.get_or_insert_with(new_histogram).add(&**o);
+        }
     }
 }
 
