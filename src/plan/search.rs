@@ -74,9 +74,16 @@ pub struct SearchOutcome {
     pub unmet: Vec<usize>,
 }
 
-/// Most agents a group may get: a multiple of its closed-form peak.
-fn group_limit(seed_peak: u32) -> u32 {
-    (seed_peak * 3).max(seed_peak + 20)
+/// Most agents each group may get in the search: a multiple of its closed-form peak. The
+/// search's engines are built with this many agents per group.
+pub fn group_limits(seed: &Staffing) -> Vec<u32> {
+    seed.groups
+        .iter()
+        .map(|s| {
+            let peak = s.iter().copied().max().unwrap_or(0);
+            (peak * 3).max(peak + 20)
+        })
+        .collect()
 }
 
 /// Rounds of the feasibility phase before an interval is declared unreachable.
@@ -504,11 +511,7 @@ pub fn search(
     pool: &rayon::ThreadPool,
     progress: &dyn Fn(usize),
 ) -> Result<SearchOutcome, PlanError> {
-    let limits: Vec<u32> = seed
-        .groups
-        .iter()
-        .map(|s| group_limit(s.iter().copied().max().unwrap_or(0)))
-        .collect();
+    let limits = group_limits(seed);
     let mut scenario = Scenario::new(profile, seed)?;
     for (g, limit) in limits.iter().enumerate() {
         scenario.groups[g].pool = *limit;
@@ -576,4 +579,31 @@ pub(crate) fn judge_day(
             (v.failing_queues, v.failing_groups)
         })
         .collect()
+}
+
+/// Whether each interval of a whole-day simulation of `staffing` meets its targets, judged as
+/// the search judges a candidate (`strict`: on the confidence bound), with `pool[g]` agents
+/// created per group and the profile's seed. With the search's pool sizes and a one-interval
+/// profile it evaluates exactly what the search evaluates, which makes exhaustive searches to
+/// compare with possible.
+pub fn evaluate_day(
+    profile: &Profile,
+    staffing: &Staffing,
+    pool: &[u32],
+    strict: bool,
+    threads: &rayon::ThreadPool,
+) -> Result<Vec<bool>, PlanError> {
+    let mut scenario = Scenario::new(profile, staffing)?;
+    for (g, &n) in pool.iter().enumerate() {
+        if let Some(group) = scenario.groups.get_mut(g) {
+            group.pool = group.pool.max(n);
+        }
+    }
+    let (runs, _) =
+        crate::sim::simulate_runs(&scenario, profile.simulation.replications, threads, &|| {})?;
+    let targets = IntervalTargets::of(profile);
+    Ok(judge_day(&runs, profile.intervals, &targets, strict)
+        .into_iter()
+        .map(|(q, g)| q.is_empty() && g.is_empty())
+        .collect())
 }

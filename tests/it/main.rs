@@ -3,6 +3,7 @@
 
 mod cli;
 mod erlang;
+mod plan;
 mod profile;
 mod report;
 mod routing;
