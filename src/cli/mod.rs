@@ -1,6 +1,7 @@
 //! Command-line interface: the clap definitions, dispatch to each command, and writing results
 //! to standard output or `--out FILE` in the chosen `--format`.
 
+mod caps;
 mod erlang;
 mod plan;
 mod serve;
@@ -16,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
+pub use caps::CapsArgs;
 pub use erlang::ErlangArgs;
 pub use plan::PlanArgs;
 pub use serve::ServeArgs;
@@ -59,6 +61,9 @@ pub enum Command {
     /// The fewest agents per interval and group meeting the profile's targets, found by
     /// simulation from a closed-form start and verified by an independent run.
     Plan(PlanArgs),
+    /// The plan for each per-agent concurrency cap (headcount, AHT, FRT, occupancy) and the
+    /// cap to run.
+    Caps(CapsArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
@@ -71,6 +76,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Plan(args) => plan::run(&cli.global, args, stdout),
+        Command::Caps(args) => caps::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
     }

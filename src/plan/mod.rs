@@ -6,6 +6,7 @@
 //! - [`caps`]: `chatcap caps`, the plan repeated for each per-agent concurrency cap.
 
 pub mod analytic;
+pub mod caps;
 
 pub mod pool;
 pub mod report;

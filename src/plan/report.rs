@@ -148,6 +148,8 @@ pub struct PlanReport {
     pub targets: BTreeMap<String, QueueTargets>,
     /// Every interval meets every target in the verification run.
     pub targets_met: bool,
+    /// Intervals ("HH:MM") where no staffing up to the search limit met every target.
+    pub unreachable: Vec<String>,
     /// One row per interval and agent group.
     pub intervals: Vec<PlanRow>,
     /// One row per interval and queue.
@@ -376,6 +378,12 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             })
             .collect(),
         targets_met: missed.is_empty(),
+        unreachable: x
+            .outcome
+            .unmet
+            .iter()
+            .map(|&i| sc.interval_label(i))
+            .collect(),
         intervals: rows,
         queues,
         totals: PlanTotals {

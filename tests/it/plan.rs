@@ -387,3 +387,75 @@ fn bad_plan_flags_are_refused_with_exit_code_2() {
         assert!(err.to_string().contains(flag), "{err}");
     }
 }
+
+fn caps_json(extra: &[&str]) -> serde_json::Value {
+    let mut argv = vec![
+        "chatcap",
+        "caps",
+        "--replications",
+        "4",
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    argv.extend_from_slice(extra);
+    let mut out = Vec::new();
+    chatcap::run(Cli::parse_from(argv), &mut out).unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn caps_trade_agent_hours_for_handle_time_and_recommend_within_the_limits() {
+    let json = caps_json(&["--caps", "1..3", "--max-aht-inflation", "1.25"]);
+    let rows = json["caps"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let hours: Vec<f64> = rows
+        .iter()
+        .map(|r| r["agent_hours"].as_f64().unwrap())
+        .collect();
+    let aht: Vec<f64> = rows
+        .iter()
+        .map(|r| r["aht_secs"]["mean"].as_f64().unwrap())
+        .collect();
+    // Holding more chats needs fewer agents, and each chat takes longer (slowdown 0.2-0.25).
+    assert!(hours[0] > hours[1] && hours[1] > hours[2], "{hours:?}");
+    assert!(aht[0] < aht[1] && aht[1] < aht[2], "{aht:?}");
+    // Cap 1 has no slowdown: its AHT is the concurrency-1 handle time.
+    let inflation = rows[0]["aht_inflation"].as_f64().unwrap();
+    assert!((inflation - 1.0).abs() < 0.03, "{inflation}");
+    // Cap 3 (about 1.35x) is over the 1.25x limit; cap 2 (about 1.18x) is the cheapest left.
+    assert_eq!(rows[2]["eligible"], false);
+    assert!(rows[2]["reasons"][0].as_str().unwrap().contains("AHT"));
+    assert_eq!(json["recommended"], 2, "{}", json["reason"]);
+    assert!(
+        json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cap 3 would need")
+    );
+}
+
+#[test]
+fn caps_without_an_eligible_cap_say_why() {
+    let json = caps_json(&["--caps", "2,3", "--max-frt-p90", "1s"]);
+    assert!(json["recommended"].is_null());
+    assert!(json["reason"].as_str().unwrap().contains("--max-frt-p90"));
+}
+
+#[test]
+fn bad_caps_flags_are_refused() {
+    for (flag, value) in [
+        ("--caps", "0..3"),
+        ("--caps", "5..2"),
+        ("--caps", "two"),
+        ("--caps", "1,99"),
+        ("--max-frt-p90", "soon"),
+    ] {
+        let err = Cli::try_parse_from(["chatcap", "caps", flag, value]).unwrap_err();
+        assert!(err.to_string().contains(value), "{flag} {value}: {err}");
+    }
+    let argv = ["chatcap", "caps", "--max-aht-inflation", "0.5", "--quiet"];
+    let err = chatcap::run(Cli::parse_from(argv), &mut Vec::new()).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("--max-aht-inflation"), "{err}");
+}
