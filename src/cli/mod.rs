@@ -4,6 +4,7 @@
 mod caps;
 mod erlang;
 mod plan;
+mod schema;
 mod serve;
 mod simulate;
 mod validate;
@@ -20,6 +21,7 @@ use crate::report::{Exporter, Format, HtmlExporter, Output};
 pub use caps::CapsArgs;
 pub use erlang::ErlangArgs;
 pub use plan::PlanArgs;
+pub use schema::{SchemaArgs, SchemaName, schema_json};
 pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
@@ -64,6 +66,8 @@ pub enum Command {
     /// The plan for each per-agent concurrency cap (headcount, AHT, FRT, occupancy) and the
     /// cap to run.
     Caps(CapsArgs),
+    /// Print the JSON Schema of a command's JSON output (plan, caps, simulate).
+    Schema(SchemaArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
@@ -77,6 +81,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Plan(args) => plan::run(&cli.global, args, stdout),
         Command::Caps(args) => caps::run(&cli.global, args, stdout),
+        Command::Schema(args) => schema::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
     }

@@ -26,7 +26,7 @@ pub struct CapLimits {
 }
 
 /// The plan with one cap.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CapRow {
     /// Chats each agent may hold at once (every group).
     pub cap: u32,
@@ -62,7 +62,7 @@ pub struct CapRow {
 }
 
 /// The `chatcap caps` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CapsReport {
     /// Profile name.
     pub profile: String,

@@ -17,7 +17,7 @@ use super::search::{IntervalTargets, SearchMode, SearchOutcome};
 use super::{PlanError, PlanOptions, PlanTimes};
 
 /// One agent group in one interval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanRow {
     /// Clock time the interval starts, "HH:MM".
     pub start: String,
@@ -49,7 +49,7 @@ pub struct PlanRow {
 }
 
 /// One queue in one interval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueuePlanRow {
     /// Clock time the interval starts, "HH:MM".
     pub start: String,
@@ -65,7 +65,7 @@ pub struct QueuePlanRow {
 }
 
 /// The targets of one queue.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct QueueTargets {
     /// Least share answered within the threshold.
     pub service_level: f64,
@@ -80,7 +80,7 @@ pub struct QueueTargets {
 }
 
 /// Day totals of one agent group, or of all of them.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Sum over intervals of required agents x interval length, hours.
     pub agent_hours: f64,
@@ -97,7 +97,7 @@ pub struct Totals {
 }
 
 /// Day totals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanTotals {
     /// All groups together (peaks are of the per-interval sums).
     #[serde(flatten)]
@@ -109,7 +109,7 @@ pub struct PlanTotals {
 }
 
 /// Timing and effort of the plan.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct PlanPerf {
     /// Candidate staffings simulated by the search.
     pub evaluations: u64,
@@ -130,7 +130,7 @@ pub struct PlanPerf {
 }
 
 /// The `chatcap plan` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanReport {
     /// Profile name.
     pub profile: String,

@@ -43,7 +43,17 @@ use crate::sim::{Engine, ReplicationTallies, Scenario, SimError, Staffing};
 use super::PlanError;
 
 /// How candidate staffings are evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SearchMode {
     /// Clone the engines at the start of the interval (the default).

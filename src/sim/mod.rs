@@ -67,7 +67,7 @@ pub fn run_replication(
 }
 
 /// Timing of a simulation run.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, schemars::JsonSchema)]
 pub struct Perf {
     /// Customers simulated, all replications.
     pub chats: u64,

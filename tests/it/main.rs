@@ -7,5 +7,6 @@ mod plan;
 mod profile;
 mod report;
 mod routing;
+mod schema;
 mod server;
 mod sim;
