@@ -138,7 +138,7 @@ pub fn plan(
         let scenario = Scenario::new(profile, &staffing)?;
         let check_seed = profile.simulation.seed.wrapping_add(CHECK_SEED_OFFSET);
         let (runs, _) = run_day(&scenario, check_seed, replications, &pool)?;
-        let verdicts = search::judge_day(&runs, profile.intervals, &targets, options.confidence);
+        let verdicts = search::judge_day(&runs, profile.intervals, &targets, false);
         let mut changed = false;
         for (i, (queues, groups)) in verdicts.iter().enumerate() {
             let mut raise = vec![false; staffing.groups.len()];
