@@ -19,6 +19,15 @@ pub enum Error {
     /// The chat server could not start or failed while serving.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
+    /// The load test could not run or failed.
+    #[error(transparent)]
+    LoadTest(#[from] crate::loadtest::LoadTestError),
+    /// The load test ran, but `--threshold` rules failed.
+    #[error("{} threshold(s) failed: {}", failed.len(), failed.join("; "))]
+    ThresholdsFailed {
+        /// Each failed rule with its measured value.
+        failed: Vec<String>,
+    },
     /// The results could not be serialized.
     #[error("cannot serialize the results: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -48,6 +57,8 @@ impl Error {
             Error::Sim(_) => 2,
             Error::Server(crate::server::ServerError::Config(_)) => 2,
             Error::Server(_) => 1,
+            Error::LoadTest(e) if e.is_input() => 2,
+            Error::LoadTest(_) | Error::ThresholdsFailed { .. } => 1,
             Error::Write { .. } | Error::Serialize(_) => 1,
         }
     }

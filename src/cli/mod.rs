@@ -2,6 +2,7 @@
 //! to standard output or `--out FILE` in the chosen `--format`.
 
 mod erlang;
+mod loadtest;
 mod serve;
 mod simulate;
 mod validate;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 pub use erlang::ErlangArgs;
+pub use loadtest::LoadtestArgs;
 pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
@@ -58,6 +60,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
     Serve(ServeArgs),
+    /// Load-test a chat backend (e.g. `chatcap serve`) with simulated customers and agents, and
+    /// compare the measured waits with the simulator's forecast.
+    Loadtest(LoadtestArgs),
 }
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
@@ -67,6 +72,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Loadtest(args) => loadtest::run(&cli.global, args, stdout),
     }
 }
 
