@@ -3,6 +3,7 @@
 
 mod cli;
 mod erlang;
+mod loadtest;
 mod profile;
 mod report;
 mod routing;
