@@ -75,6 +75,10 @@ enum Action {
 
 pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
     Box::pin(async move {
+        if shared.is_stopping() {
+            // The server check failed: send nothing.
+            return Ok(());
+        }
         let no = shared.next_agent.fetch_add(1, Ordering::SeqCst);
         let Some(slot) = shared.plan.agents.get(no) else {
             return Ok(());

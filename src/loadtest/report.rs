@@ -759,3 +759,55 @@ impl ToDocument for LoadTestReport {
         doc
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_sd_is_one_windows_spread() {
+        let samples = [1.0, 2.0, 3.0, 4.0];
+        let e = Estimate::from_samples(samples);
+        let sd = (samples.iter().map(|x| (x - 2.5f64).powi(2)).sum::<f64>() / 3.0).sqrt();
+        let measured = 2.5 + sd * (1.25f64).sqrt();
+        let row = ComparisonRow::new("x", measured, &e, 4);
+        assert!((row.sd - sd).abs() < 1e-9, "{} vs {sd}", row.sd);
+        assert!((row.z - 1.0).abs() < 1e-9, "{}", row.z);
+        let one = ComparisonRow::new("x", 1.0, &Estimate::exact(1.0), 1);
+        assert!(one.sd.is_nan() && one.z.is_nan());
+    }
+
+    #[test]
+    fn conservation_needs_equal_counts_and_nothing_lost() {
+        let tally = ChatTally {
+            created: 10,
+            closed: 7,
+            abandoned: 2,
+            rejected: 1,
+            ..ChatTally::default()
+        };
+        let server = ServerChats {
+            created: 10,
+            queued: 0,
+            offered: 0,
+            active: 0,
+            closed: 7,
+            abandoned: 2,
+            rejected: 1,
+        };
+        let out = chats_out(&tally, [0; 3], Some(server));
+        assert_eq!((out.lost, out.conserved), (0, Some(true)));
+        let more = ServerChats {
+            created: 11,
+            ..server
+        };
+        assert_eq!(chats_out(&tally, [0; 3], Some(more)).conserved, Some(false));
+        let open = ChatTally {
+            created: 11,
+            ..tally
+        };
+        let out = chats_out(&open, [0, 0, 1], Some(more));
+        assert_eq!((out.lost, out.active, out.conserved), (1, 1, Some(false)));
+        assert_eq!(chats_out(&tally, [0; 3], None).conserved, None);
+    }
+}
