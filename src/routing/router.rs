@@ -34,14 +34,18 @@ struct ChatKey {
     seq: u64,
 }
 
-/// Order of ready agents: lower first, ties by agent id.
+/// Order of ready agents: lower first, ties by agent id. Two words and the id cover every
+/// policy (most-skilled packs the proficiency above the busy fraction), so a heap entry stays
+/// 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct AgentKey {
     a: u64,
     b: u64,
-    c: u64,
     id: u32,
 }
+
+/// The busy fraction `(load << 32) / cap` is at most `1 << 32`: 33 bits.
+const BUSY_BITS: u32 = 33;
 
 /// One (agent, skill) pair; all agents' pairs live in one flat vector, and the ready heaps hold
 /// indices into it, so recording a heap position is a single write.
@@ -473,25 +477,21 @@ impl Router {
             AgentSelection::LeastBusy => AgentKey {
                 a: busy,
                 b: agent.idle_since,
-                c: 0,
                 id,
             },
             AgentSelection::LongestIdle => AgentKey {
                 a: agent.idle_since,
                 b: 0,
-                c: 0,
                 id,
             },
             AgentSelection::RoundRobin => AgentKey {
                 a: agent.turn,
                 b: 0,
-                c: 0,
                 id,
             },
             AgentSelection::MostSkilled => AgentKey {
-                a: u64::from(MAX_PROFICIENCY.saturating_sub(proficiency)),
-                b: busy,
-                c: agent.idle_since,
+                a: (u64::from(MAX_PROFICIENCY.saturating_sub(proficiency)) << BUSY_BITS) | busy,
+                b: agent.idle_since,
                 id,
             },
         }
@@ -561,6 +561,7 @@ impl Router {
     }
 
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.
+    /// The caller refreshes the agent's ready-heap entries afterwards.
     fn give(&mut self, now: Time, c: usize, a: usize, out: &mut Vec<Decision>) {
         self.next_turn += 1;
         let turn = self.next_turn;
@@ -604,7 +605,6 @@ impl Router {
                 });
             }
         }
-        self.refresh_agent(a);
     }
 
     /// Puts chat `c` into its queue's waiting heap and reports its place.
@@ -655,13 +655,17 @@ impl Router {
     fn place(&mut self, now: Time, c: usize, exclude: u32, show: bool, out: &mut Vec<Decision>) {
         let q = self.chats[c].queue as usize;
         match self.best_agent(q, exclude) {
-            Some(a) => self.give(now, c, a, out),
+            Some(a) => {
+                self.give(now, c, a, out);
+                self.refresh_agent(a);
+            }
             None => self.enqueue(now, c, exclude, show, out),
         }
     }
 
     /// Fills agent `a`'s free slots with the best-scored waiting chats of its queues, passing
-    /// over chat `exclude`.
+    /// over chat `exclude`, then brings the agent's ready-heap entries up to date (once, however
+    /// many chats it took: nothing reads the ready heaps in between).
     fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         while self.agents[a].is_ready() {
             let mut best: Option<(ChatKey, u32, u32)> = None;
@@ -687,6 +691,7 @@ impl Router {
             self.note_answer(now, q as usize);
             self.give(now, c as usize, a, out);
         }
+        self.refresh_agent(a);
     }
 
     /// After agent `a` lost a chat or an offer: idle clock, drain completion, heaps, refill.
@@ -699,7 +704,6 @@ impl Router {
                 agent: AgentId(a as u32),
             });
         }
-        self.refresh_agent(a);
         self.pull(now, a, exclude, out);
     }
 
@@ -793,7 +797,6 @@ impl Router {
         if status == AgentStatus::Draining && new == AgentStatus::Offline && old != new {
             out.push(Decision::AgentOffline { agent });
         }
-        self.refresh_agent(a);
         self.pull(now, a, NONE, out);
         Ok(())
     }
@@ -821,7 +824,6 @@ impl Router {
         self.count_slots(a, false);
         self.agents[a].cap = cap;
         self.count_slots(a, true);
-        self.refresh_agent(a);
         self.pull(now, a, NONE, out);
         Ok(())
     }
@@ -870,7 +872,10 @@ impl Router {
         self.counts.queued += 1;
         let chat = ChatId { index, generation };
         match self.best_agent(q, NONE) {
-            Some(a) => self.give(now, c, a, out),
+            Some(a) => {
+                self.give(now, c, a, out);
+                self.refresh_agent(a);
+            }
             None => {
                 let full = self.queues[q]
                     .max_len
@@ -1209,6 +1214,7 @@ impl Router {
                 let a = self.detach(c, out);
                 self.chats[c].transfers += 1;
                 self.give(now, c, b, out);
+                self.refresh_agent(b);
                 self.slot_freed(now, a, NONE, out);
             }
         }
@@ -1232,11 +1238,11 @@ impl Router {
                 });
             }
         }
-        let generation = self.chats[c].generation.wrapping_add(1);
-        self.chats[c] = Chat {
-            generation,
-            ..Chat::vacant()
-        };
+        // A dead slot is never read until `arrive` rewrites it whole: only the liveness and the
+        // generation (which invalidates old ids) change here.
+        let entry = &mut self.chats[c];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.live = false;
         self.free_chats.push(chat.index);
         Ok(())
     }
