@@ -4,14 +4,25 @@
 use hdrhistogram::Histogram;
 
 /// Waits and response times in milliseconds, 2 significant figures (1% buckets).
+///
+/// Most chats in a well-staffed queue never wait, so waits that round to 0 ms are counted
+/// beside the histogram (a single increment) rather than in it. Every query answers exactly as
+/// a histogram holding all values would: zeros only ever fill the lowest bucket.
 #[derive(Debug, Clone)]
-pub struct WaitHistogram(Histogram<u64>);
+pub struct WaitHistogram {
+    hist: Histogram<u64>,
+    /// Values of 0 ms, not in `hist`.
+    zeros: u64,
+}
 
 impl Default for WaitHistogram {
     fn default() -> Self {
-        // 1 ms to 30 days at two significant digits: about 2 KiB, no resizing on record.
-        let hist = Histogram::new_with_bounds(1, MAX_MS, 2).expect("valid histogram bounds");
-        WaitHistogram(hist)
+        // Buckets depend only on the lowest value (1 ms) and the precision, so a histogram that
+        // grows to the largest value recorded holds exactly the counts of one sized for 30 days
+        // up front (26 KiB): it starts at 2 KiB, which keeps tallies per interval cheap to create
+        // and to clone, and grows a few times at most (values are clamped to 30 days).
+        let hist = Histogram::new(2).expect("valid histogram precision");
+        WaitHistogram { hist, zeros: 0 }
     }
 }
 
@@ -23,31 +34,50 @@ impl WaitHistogram {
     #[inline]
     pub fn record_secs(&mut self, secs: f64) {
         let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
-        let _ = self.0.record(ms);
+        if ms == 0 {
+            self.zeros += 1;
+        } else {
+            let _ = self.hist.record(ms);
+        }
     }
 
     /// The `q` quantile (0..1) in seconds, NaN when empty.
     pub fn quantile_secs(&self, q: f64) -> f64 {
-        if self.0.is_empty() {
-            f64::NAN
-        } else {
-            self.0.value_at_quantile(q) as f64 / 1000.0
+        if self.is_empty() {
+            return f64::NAN;
         }
+        if self.zeros == 0 {
+            return self.hist.value_at_quantile(q) as f64 / 1000.0;
+        }
+        // The rank HdrHistogram's `value_at_quantile` looks for, over all values.
+        let q = if q > 1.0 { 1.0 } else { q };
+        let rank = ((q * self.len() as f64).ceil() as u64).max(1);
+        if rank <= self.zeros {
+            // The lowest bucket holds exactly 0.
+            return 0.0;
+        }
+        // Past the zeros, the walk goes on in `hist` with the rank lowered by them; asking
+        // `hist` for the quantile `(rest - 0.5) / len` makes its own rank `ceil(..)` exactly
+        // `rest` (the rounding error is far below the half step).
+        let rest = rank - self.zeros;
+        let q_rest = (rest as f64 - 0.5) / self.hist.len() as f64;
+        self.hist.value_at_quantile(q_rest) as f64 / 1000.0
     }
 
     /// Number of recorded values.
     pub fn len(&self) -> u64 {
-        self.0.len()
+        self.hist.len() + self.zeros
     }
 
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &WaitHistogram) {
-        let _ = self.0.add(&other.0);
+        let _ = self.hist.add(&other.hist);
+        self.zeros += other.zeros;
     }
 }
 
@@ -212,5 +242,50 @@ mod tests {
         // Median of {0, 0, 5, 10, 25, 40, 50, 60}: the 4th value, within the 1% bucket width.
         let median = t.wait_hist.quantile_secs(0.5);
         assert!((median - 10.0).abs() <= 0.1, "{median}");
+    }
+
+    /// The zero count beside the histogram and the growing histogram answer every quantile
+    /// exactly as one histogram sized for 30 days up front that holds every value.
+    #[test]
+    fn wait_histogram_matches_a_plain_histogram() {
+        let mut state = 7u64;
+        let mut draw = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let quantiles = [0.0, 1e-9, 0.1, 0.25, 0.5, 0.6, 0.9, 0.99, 0.999, 1.0, 1.5];
+        for zero_share in [0.0, 0.3, 0.7, 0.999, 1.0] {
+            let mut parts: Vec<(WaitHistogram, Histogram<u64>)> = Vec::new();
+            for part in 0..3 {
+                let mut ours = WaitHistogram::default();
+                let mut plain = Histogram::<u64>::new_with_bounds(1, MAX_MS, 2).unwrap();
+                for _ in 0..(20_000 * part + 1) {
+                    let secs = if draw() < zero_share {
+                        draw() * 0.0004 // rounds to 0 ms
+                    } else {
+                        // 1 ms to beyond 30 days, log-spread.
+                        10f64.powf(draw() * 9.5 - 3.0)
+                    };
+                    ours.record_secs(secs);
+                    let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
+                    plain.record(ms).unwrap();
+                }
+                parts.push((ours, plain));
+            }
+            let mut ours = WaitHistogram::default();
+            let mut plain = Histogram::<u64>::new_with_bounds(1, MAX_MS, 2).unwrap();
+            for (o, p) in &parts {
+                ours.merge(o);
+                plain.add(p).unwrap();
+                assert_eq!(ours.len(), plain.len());
+                for q in quantiles {
+                    let expected = plain.value_at_quantile(q) as f64 / 1000.0;
+                    assert_eq!(ours.quantile_secs(q), expected, "share {zero_share} q {q}");
+                }
+            }
+        }
+        assert!(WaitHistogram::default().quantile_secs(0.5).is_nan());
     }
 }
