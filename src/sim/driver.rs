@@ -22,10 +22,18 @@ use super::{Observer, SimError};
 
 const NO_RECORD: u32 = u32::MAX;
 
-/// A customer from arrival to the end of their chat.
+/// No chat yet (bot stage) or no longer (released): the router never issues this id.
+const NO_CHAT: ChatId = ChatId {
+    index: u32::MAX,
+    generation: u32::MAX,
+};
+
+/// A customer from arrival to the end of their chat. Kept within 128 bytes: records are
+/// written whole at arrival, and the hot handlers read them field by field.
 #[derive(Debug, Clone, Copy)]
 struct Record {
-    chat: Option<ChatId>,
+    /// The chat in the router, or [`NO_CHAT`].
+    chat: ChatId,
     queue: u16,
     interval: u32,
     counted: bool,
@@ -112,6 +120,11 @@ pub struct Engine<'s, O: Observer = ()> {
     soonest_arrival: (Time, usize),
     queue_rngs: Vec<SimRng>,
     agent_rng: SimRng,
+    /// The interval `[start, end)` last looked up and its index: events mostly fall in the
+    /// interval of the previous one, which spares a division.
+    interval_span: (Time, Time, usize),
+    /// End of the last interval.
+    horizon: Time,
     out: Vec<Decision>,
     dirty: Vec<u32>,
     tallies: ReplicationTallies,
@@ -203,6 +216,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             soonest_arrival: (Time::MAX, 0),
             queue_rngs,
             agent_rng: stream(sc.seed, replication, 0),
+            interval_span: (0, 0, 0),
+            horizon: sc.horizon(),
             out: Vec::with_capacity(64),
             dirty: Vec::with_capacity(16),
             tallies: ReplicationTallies {
@@ -341,12 +356,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         match event {
             Event::Arrival { queue } => self.arrive(queue as usize)?,
             Event::BotDone { record } => {
-                let r = self.records[record as usize];
+                let r = &self.records[record as usize];
                 if r.bot_resolves {
                     if r.counted {
-                        let t = self.tally(r.interval, r.queue);
+                        let (interval, queue, arrived_at) = (r.interval, r.queue, r.arrived_at);
+                        let t = self.tally(interval, queue);
                         t.bot_resolved += 1;
-                        t.art_sum += to_secs(now - r.arrived_at);
+                        t.art_sum += to_secs(now - arrived_at);
                         t.art_count += 1;
                     }
                     self.free_record(record);
@@ -419,14 +435,30 @@ impl<'s, O: Observer> Engine<'s, O> {
         Ok(())
     }
 
+    /// The index of the interval holding `t` (`t / interval`, counted past the horizon too).
+    #[inline]
+    fn interval_at(&mut self, t: Time) -> usize {
+        let (start, end, index) = self.interval_span;
+        if t >= start && t < end {
+            return index;
+        }
+        let len = self.sc.interval;
+        let index = (t / len) as usize;
+        let start = index as Time * len;
+        self.interval_span = (start, start.saturating_add(len), index);
+        index
+    }
+
+    #[inline]
     fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
         let index = interval as usize * self.sc.queues.len() + queue as usize;
         &mut self.tallies.queues[index]
     }
 
+    #[inline]
     fn record_of(&self, chat: ChatId) -> Option<u32> {
         let r = *self.by_chat.get(chat.index())?;
-        (r != NO_RECORD && self.records[r as usize].chat == Some(chat)).then_some(r)
+        (r != NO_RECORD && self.records.get(r as usize)?.chat == chat).then_some(r)
     }
 
     fn alloc_record(&mut self, record: Record) -> u32 {
@@ -443,9 +475,8 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     fn free_record(&mut self, r: u32) {
-        if let Some(chat) = self.records[r as usize].chat.take()
-            && let Some(slot) = self.by_chat.get_mut(chat.index())
-        {
+        let chat = std::mem::replace(&mut self.records[r as usize].chat, NO_CHAT);
+        if let Some(slot) = self.by_chat.get_mut(chat.index()) {
             *slot = NO_RECORD;
         }
         self.free_records.push(r);
@@ -456,7 +487,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let sc = self.sc;
         let model = &sc.queues[q];
         self.draw_next_arrival(q, self.next_arrival_secs[q]);
-        let interval = ((now / sc.interval) as usize).min(sc.intervals.saturating_sub(1));
+        let interval = self.interval_at(now).min(sc.intervals.saturating_sub(1));
         let rng = &mut self.queue_rngs[q];
         let aht = model
             .aht_by_interval
@@ -494,7 +525,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let counted = now >= sc.warmup;
         self.tallies.chats += 1;
         let record = self.alloc_record(Record {
-            chat: None,
+            chat: NO_CHAT,
             queue: q as u16,
             interval: interval as u32,
             counted,
@@ -531,21 +562,23 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     fn enter_queue(&mut self, record: u32) -> Result<(), SimError> {
         let now = self.now;
-        let r = self.records[record as usize];
+        let r = &self.records[record as usize];
+        let (queue, patience) = (r.queue, r.patience);
         if r.counted {
-            self.tally(r.interval, r.queue).offered += 1;
+            let interval = r.interval;
+            self.tally(interval, queue).offered += 1;
         }
         let chat = self
             .router
-            .arrive(now, self.queue_ids[r.queue as usize], 0, &mut self.out)?;
+            .arrive(now, self.queue_ids[queue as usize], 0, &mut self.out)?;
         let rec = &mut self.records[record as usize];
-        rec.chat = Some(chat);
+        rec.chat = chat;
         rec.queued_at = now;
         if self.by_chat.len() <= chat.index() {
             self.by_chat.resize(chat.index() + 1, NO_RECORD);
         }
         self.by_chat[chat.index()] = record;
-        if let Some(patience) = r.patience {
+        if let Some(patience) = patience {
             self.events.push(now + patience, Event::Patience { chat });
         }
         Ok(())
@@ -553,17 +586,19 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Records the first agent message of a chat, once. Queues without a first-response model
     /// answer with a message (FRT = wait): their FRT figures are copied from the waits at the end.
+    #[inline]
     fn record_first_response(&mut self, r: u32) {
         let rec = &mut self.records[r as usize];
-        if std::mem::replace(&mut rec.responded, true)
-            || self.sc.queues[rec.queue as usize].first_response.is_none()
+        // A record keeps its queue, so without a first-response model this never records.
+        if self.sc.queues[rec.queue as usize].first_response.is_none()
+            || std::mem::replace(&mut rec.responded, true)
         {
             return;
         }
-        let rec = *rec;
         if rec.counted && !rec.transferred {
+            let (interval, queue) = (rec.interval, rec.queue);
             let frt = to_secs(self.now - rec.queued_at);
-            let t = self.tally(rec.interval, rec.queue);
+            let t = self.tally(interval, queue);
             t.frt_sum += frt;
             t.frt_count += 1;
             t.frt_hist.record_secs(frt);
@@ -573,10 +608,11 @@ impl<'s, O: Observer> Engine<'s, O> {
     /// Applies the decisions the router made for the last input.
     fn settle(&mut self) -> Result<(), SimError> {
         let mut out = std::mem::take(&mut self.out);
-        for decision in out.drain(..) {
-            self.observer.decision(self.now, &decision);
-            self.apply(decision);
+        for decision in &out {
+            self.observer.decision(self.now, decision);
+            self.apply(*decision);
         }
+        out.clear();
         self.out = out;
         while let Some(agent) = self.dirty.pop() {
             self.reschedule(agent);
@@ -618,21 +654,20 @@ impl<'s, O: Observer> Engine<'s, O> {
                 rec.answered_at = now;
                 rec.last_update = now;
                 rec.agent = agent.0;
-                let rec = *rec;
                 if !rec.transferred {
+                    let first_response = rec.first_response;
                     if rec.counted {
+                        let (interval, queue, shown) = (rec.interval, rec.queue, rec.shown_ewt);
                         let wait = to_secs(now - rec.queued_at);
-                        let model = &self.sc.queues[rec.queue as usize];
-                        let threshold = model.threshold_secs;
-                        let shown = rec.shown_ewt;
-                        let t = self.tally(rec.interval, rec.queue);
+                        let threshold = self.sc.queues[queue as usize].threshold_secs;
+                        let t = self.tally(interval, queue);
                         t.record_answer(wait, threshold);
                         if let Some(shown) = shown {
                             t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
                             t.ewt_count += 1;
                         }
                     }
-                    match rec.first_response {
+                    match first_response {
                         Some(delay) => self.events.push(now + delay, Event::FirstResponse { chat }),
                         None => self.record_first_response(r),
                     }
@@ -645,9 +680,10 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    self.tally(rec.interval, rec.queue).rejected += 1;
+                    let (interval, queue) = (rec.interval, rec.queue);
+                    self.tally(interval, queue).rejected += 1;
                 }
                 self.release(chat, r);
             }
@@ -655,15 +691,15 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
+                let rec = &self.records[r as usize];
+                let (interval, queue, agent) = (rec.interval, rec.queue, rec.agent);
                 if rec.counted && !rec.transferred {
                     let wait = to_secs(now - rec.queued_at);
-                    let short = self.sc.queues[rec.queue as usize].short_abandon_secs;
-                    self.tally(rec.interval, rec.queue)
-                        .record_abandon(wait, short);
+                    let short = self.sc.queues[queue as usize].short_abandon_secs;
+                    self.tally(interval, queue).record_abandon(wait, short);
                 }
-                if rec.agent != u32::MAX {
-                    self.remove_chat(rec.agent, r);
+                if agent != u32::MAX {
+                    self.remove_chat(agent, r);
                 }
                 self.release(chat, r);
             }
@@ -673,23 +709,26 @@ impl<'s, O: Observer> Engine<'s, O> {
                 };
                 // A chat closed before its first-response time had its first message at close.
                 self.record_first_response(r);
-                let rec = self.records[r as usize];
-                self.remove_chat(rec.agent, r);
+                let agent = self.records[r as usize].agent;
+                self.remove_chat(agent, r);
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    let model = &self.sc.queues[rec.queue as usize];
+                    let (interval, queue, transferred) = (rec.interval, rec.queue, rec.transferred);
+                    let (arrived_at, queued_at, answered_at) =
+                        (rec.arrived_at, rec.queued_at, rec.answered_at);
+                    let model = &self.sc.queues[queue as usize];
                     let csat = model.csat.as_ref().and_then(|c| {
                         (rec.csat_draw < c.response_share).then(|| {
-                            let minutes =
-                                to_secs(rec.answered_at.max(rec.queued_at) - rec.queued_at) / 60.0;
+                            let minutes = to_secs(answered_at.max(queued_at) - queued_at) / 60.0;
                             (c.score - c.drop_per_minute * minutes).max(c.floor)
                         })
                     });
-                    let t = self.tally(rec.interval, rec.queue);
-                    t.handle_sum += to_secs(now - rec.answered_at);
+                    let t = self.tally(interval, queue);
+                    t.handle_sum += to_secs(now - answered_at);
                     t.handled += 1;
-                    t.art_sum += to_secs(now - rec.arrived_at);
+                    t.art_sum += to_secs(now - arrived_at);
                     t.art_count += 1;
-                    t.closed_without_transfer += u64::from(!rec.transferred);
+                    t.closed_without_transfer += u64::from(!transferred);
                     if let Some(score) = csat {
                         t.csat_sum += score;
                         t.csat_count += 1;
@@ -701,12 +740,14 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
-                self.remove_chat(rec.agent, r);
+                let agent = self.records[r as usize].agent;
+                self.remove_chat(agent, r);
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    let t = self.tally(rec.interval, rec.queue);
+                    let (interval, queue, answered_at) = (rec.interval, rec.queue, rec.answered_at);
+                    let t = self.tally(interval, queue);
                     t.transferred += 1;
-                    t.handle_sum += to_secs(now - rec.answered_at);
+                    t.handle_sum += to_secs(now - answered_at);
                     t.handled += 1;
                 }
                 let rec = &mut self.records[r as usize];
@@ -771,35 +812,60 @@ impl<'s, O: Observer> Engine<'s, O> {
         let old_n = state.scheduled_n;
         let new_n = state.chats.len() as u32;
         state.scheduled_n = new_n;
-        let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
-        let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
-        for &r in &state.chats {
-            let rec = &mut self.records[r as usize];
-            let fresh = rec.last_update == now && rec.answered_at == now;
-            if group.flat_slowdown && !fresh {
-                continue;
+        if group.flat_slowdown {
+            // Every factor is 1: only chats answered just now need a completion, after the
+            // work they bring (no time has elapsed, so no work is done yet).
+            for &r in &state.chats {
+                let rec = &mut self.records[r as usize];
+                if rec.last_update == now && rec.answered_at == now {
+                    rec.generation = rec.generation.wrapping_add(1);
+                    if rec.chat != NO_CHAT {
+                        let done = now + (rec.work + 0.5) as Time;
+                        let complete = Event::Complete {
+                            chat: rec.chat,
+                            generation: rec.generation,
+                        };
+                        self.events.push(done, complete);
+                    }
+                }
             }
-            let elapsed = (now - rec.last_update) as f64;
-            rec.work = (rec.work - elapsed / old_f).max(0.0);
-            rec.last_update = now;
-            rec.generation = rec.generation.wrapping_add(1);
-            let done = now + (rec.work * new_f + 0.5) as Time;
-            if let Some(chat) = rec.chat {
-                self.events.push(
-                    done,
-                    Event::Complete {
-                        chat,
-                        generation: rec.generation,
-                    },
-                );
-            }
+        } else {
+            self.reschedule_paced(agent, old_n, new_n);
         }
+        let state = &self.agents[agent as usize];
         if state.on_duty && old_n != new_n {
             let g = state.group as usize;
             self.flush_level(g, now);
             let level = &mut self.levels[g];
             level.busy_slots = level.busy_slots + new_n - old_n;
             level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
+        }
+    }
+
+    /// [`Self::reschedule`] for a group whose pace depends on the number of chats: every chat's
+    /// work is brought up to date at the old pace and its completion set at the new one.
+    fn reschedule_paced(&mut self, agent: u32, old_n: u32, new_n: u32) {
+        let now = self.now;
+        let state = &self.agents[agent as usize];
+        let group = &self.sc.groups[state.group as usize];
+        let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
+        let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
+        for &r in &state.chats {
+            let rec = &mut self.records[r as usize];
+            let elapsed = (now - rec.last_update) as f64;
+            rec.work = (rec.work - elapsed / old_f).max(0.0);
+            rec.last_update = now;
+            rec.generation = rec.generation.wrapping_add(1);
+            let done = now + (rec.work * new_f + 0.5) as Time;
+            if rec.chat != NO_CHAT {
+                self.events.push(
+                    done,
+                    Event::Complete {
+                        chat: rec.chat,
+                        generation: rec.generation,
+                    },
+                );
+            }
         }
     }
 
@@ -851,9 +917,9 @@ impl<'s, O: Observer> Engine<'s, O> {
         let sc = self.sc;
         let level = self.levels[g];
         let start = level.since.max(sc.warmup);
-        let end = now.min(sc.horizon());
+        let end = now.min(self.horizon);
         if end > start {
-            let interval = (start / sc.interval) as usize;
+            let interval = self.interval_at(start);
             let dt = to_secs(end - start);
             let cap = f64::from(sc.groups[g].cap);
             let index = interval * sc.groups.len() + g;
