@@ -34,14 +34,14 @@ struct ChatKey {
     seq: u64,
 }
 
-/// Order of ready agents: lower first, ties by agent id. Two words and the id cover every
-/// policy (most-skilled packs the proficiency above the busy fraction), so a heap entry stays
-/// 24 bytes.
+/// Order of ready agents: lower first. Ties go by the heap item, the index of the (agent,
+/// skill) pair: one skill's heap holds each agent once, and pairs are numbered in agent order,
+/// so that is the agent id. Two words cover every policy (most-skilled packs the proficiency
+/// above the busy fraction), so a heap entry is 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct AgentKey {
     a: u64,
     b: u64,
-    id: u32,
 }
 
 /// The busy fraction `(load << 32) / cap` is at most `1 << 32`: 33 bits.
@@ -472,32 +472,28 @@ impl Router {
     fn agent_key(&self, a: usize, proficiency: u8) -> AgentKey {
         let agent = &self.agents[a];
         let busy = (u64::from(agent.load()) << 32) / u64::from(agent.cap.max(1));
-        let id = a as u32;
         match self.config.selection {
             AgentSelection::LeastBusy => AgentKey {
                 a: busy,
                 b: agent.idle_since,
-                id,
             },
             AgentSelection::LongestIdle => AgentKey {
                 a: agent.idle_since,
                 b: 0,
-                id,
             },
             AgentSelection::RoundRobin => AgentKey {
                 a: agent.turn,
                 b: 0,
-                id,
             },
             AgentSelection::MostSkilled => AgentKey {
                 a: (u64::from(MAX_PROFICIENCY.saturating_sub(proficiency)) << BUSY_BITS) | busy,
                 b: agent.idle_since,
-                id,
             },
         }
     }
 
     /// Puts the agent into, moves it within, or takes it out of its skills' ready heaps.
+    #[inline]
     fn refresh_agent(&mut self, a: usize) {
         let ready = self.agents[a].is_ready();
         for slot in self.skill_slots(a) {
@@ -507,19 +503,24 @@ impl Router {
                 pos,
                 ..
             } = self.agent_skills[slot];
-            let key = self.agent_key(a, proficiency);
+            if !ready && pos == NOT_IN_HEAP {
+                continue;
+            }
+            let key = if ready {
+                self.agent_key(a, proficiency)
+            } else {
+                AgentKey { a: 0, b: 0 }
+            };
             let Some(heap) = self.skills.get_mut(skill as usize).map(|s| &mut s.ready) else {
                 continue;
             };
             let mut positions = SkillPositions(&mut self.agent_skills);
-            if ready {
-                if pos == NOT_IN_HEAP {
-                    heap.push(key, slot as u32, &mut positions);
-                } else {
-                    heap.update_at(pos, key, &mut positions);
-                }
-            } else if pos != NOT_IN_HEAP {
+            if !ready {
                 heap.remove_at(pos, &mut positions);
+            } else if pos == NOT_IN_HEAP {
+                heap.push(key, slot as u32, &mut positions);
+            } else {
+                heap.update_at(pos, key, &mut positions);
             }
         }
     }
@@ -554,10 +555,12 @@ impl Router {
     /// The best ready agent for a chat of queue `q`, other than `exclude`.
     fn best_agent(&self, q: usize, exclude: u32) -> Option<usize> {
         let skill = self.queues[q].skill as usize;
+        let pairs = &self.agent_skills;
+        let agent_of = |slot: u32| pairs.get(slot as usize).map_or(NONE, |pair| pair.agent);
         self.skills[skill]
             .ready
-            .peek_skipping(|key, _| key.id == exclude)
-            .map(|(key, _)| key.id as usize)
+            .peek_skipping(|_, slot| agent_of(slot) == exclude)
+            .map(|(_, slot)| agent_of(slot) as usize)
     }
 
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.

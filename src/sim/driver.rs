@@ -20,16 +20,14 @@ use super::events::{Event, EventQueue};
 use super::scenario::{Scenario, to_secs, to_time};
 use super::{Observer, SimError};
 
-const NO_RECORD: u32 = u32::MAX;
-
 /// No chat yet (bot stage) or no longer (released): the router never issues this id.
 const NO_CHAT: ChatId = ChatId {
     index: u32::MAX,
     generation: u32::MAX,
 };
 
-/// A customer from arrival to the end of their chat. Kept within 128 bytes: records are
-/// written whole at arrival, and the hot handlers read them field by field.
+/// A customer from arrival to the end of their chat. Once queued, it lives at its chat's slot
+/// index (the router's slots are dense and reused), so a chat finds its record without a map.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     /// The chat in the router, or [`NO_CHAT`].
@@ -48,13 +46,18 @@ struct Record {
     work: f64,
     /// Work content of the leg after a transfer.
     work_after_transfer: f64,
-    patience: Option<Time>,
-    first_response: Option<Time>,
+    /// Patience and first-response delay, each valid only with its flag (flags rather than
+    /// `Option`s keep the record within 128 bytes, which it is copied in as a whole).
+    patience: Time,
+    has_patience: bool,
+    first_response: Time,
+    has_first_response: bool,
     /// Time the work left was last brought up to date.
     last_update: Time,
     generation: u32,
-    /// Estimated wait shown when the chat first queued.
-    shown_ewt: Option<Time>,
+    /// Estimated wait shown when the chat first queued, valid with its flag.
+    shown_ewt: Time,
+    has_shown_ewt: bool,
     offer: OfferSeq,
     /// The agent holding the current offer.
     offered_to: u32,
@@ -104,9 +107,11 @@ pub struct Engine<'s, O: Observer = ()> {
     queue_ids: Vec<QueueId>,
     events: EventQueue,
     now: Time,
+    /// Customers with a chat, at the chat's slot index.
     records: Vec<Record>,
-    free_records: Vec<u32>,
-    by_chat: Vec<u32>,
+    /// Customers in the bot stage, and the free places among them.
+    bot_stage: Vec<Record>,
+    free_bot_stage: Vec<u32>,
     agents: Vec<AgentState>,
     group_agents: Vec<Vec<AgentId>>,
     levels: Vec<GroupLevel>,
@@ -204,8 +209,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             events: EventQueue::default(),
             now: 0,
             records: Vec::new(),
-            free_records: Vec::new(),
-            by_chat: Vec::new(),
+            bot_stage: Vec::new(),
+            free_bot_stage: Vec::new(),
             agents,
             group_agents,
             levels: vec![GroupLevel::default(); sc.groups.len()],
@@ -331,13 +336,10 @@ impl<'s, O: Observer> Engine<'s, O> {
             self.flush_level(g, horizon);
         }
         // Chats still live when no event is left waited for an agent who never came.
-        for &r in &self.by_chat {
-            if r != NO_RECORD {
-                let rec = &self.records[r as usize];
-                if rec.counted && !rec.transferred {
-                    let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
-                    self.tallies.queues[index].stranded += 1;
-                }
+        for rec in &self.records {
+            if rec.chat != NO_CHAT && rec.counted && !rec.transferred {
+                let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
+                self.tallies.queues[index].stranded += 1;
             }
         }
         let nq = self.sc.queues.len();
@@ -356,18 +358,17 @@ impl<'s, O: Observer> Engine<'s, O> {
         match event {
             Event::Arrival { queue } => self.arrive(queue as usize)?,
             Event::BotDone { record } => {
-                let r = &self.records[record as usize];
+                let r = self.bot_stage[record as usize];
+                self.free_bot_stage.push(record);
                 if r.bot_resolves {
                     if r.counted {
-                        let (interval, queue, arrived_at) = (r.interval, r.queue, r.arrived_at);
-                        let t = self.tally(interval, queue);
+                        let t = self.tally(r.interval, r.queue);
                         t.bot_resolved += 1;
-                        t.art_sum += to_secs(now - arrived_at);
+                        t.art_sum += to_secs(now - r.arrived_at);
                         t.art_count += 1;
                     }
-                    self.free_record(record);
                 } else {
-                    self.enter_queue(record)?;
+                    self.enter_queue(r)?;
                 }
             }
             Event::Patience { chat } => {
@@ -455,31 +456,15 @@ impl<'s, O: Observer> Engine<'s, O> {
         &mut self.tallies.queues[index]
     }
 
+    /// The record of a live chat (its slot index), or `None` for a chat that has ended.
     #[inline]
     fn record_of(&self, chat: ChatId) -> Option<u32> {
-        let r = *self.by_chat.get(chat.index())?;
-        (r != NO_RECORD && self.records.get(r as usize)?.chat == chat).then_some(r)
-    }
-
-    fn alloc_record(&mut self, record: Record) -> u32 {
-        match self.free_records.pop() {
-            Some(i) => {
-                self.records[i as usize] = record;
-                i
-            }
-            None => {
-                self.records.push(record);
-                (self.records.len() - 1) as u32
-            }
-        }
+        let rec = self.records.get(chat.index())?;
+        (rec.chat == chat).then_some(chat.index() as u32)
     }
 
     fn free_record(&mut self, r: u32) {
-        let chat = std::mem::replace(&mut self.records[r as usize].chat, NO_CHAT);
-        if let Some(slot) = self.by_chat.get_mut(chat.index()) {
-            *slot = NO_RECORD;
-        }
-        self.free_records.push(r);
+        self.records[r as usize].chat = NO_CHAT;
     }
 
     fn arrive(&mut self, q: usize) -> Result<(), SimError> {
@@ -524,7 +509,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         };
         let counted = now >= sc.warmup;
         self.tallies.chats += 1;
-        let record = self.alloc_record(Record {
+        let record = Record {
             chat: NO_CHAT,
             queue: q as u16,
             interval: interval as u32,
@@ -538,46 +523,60 @@ impl<'s, O: Observer> Engine<'s, O> {
             answered_at: 0,
             work: work * crate::routing::SECOND as f64,
             work_after_transfer: work_after_transfer * crate::routing::SECOND as f64,
-            patience,
-            first_response,
+            patience: patience.unwrap_or(0),
+            has_patience: patience.is_some(),
+            first_response: first_response.unwrap_or(0),
+            has_first_response: first_response.is_some(),
             last_update: now,
             generation: 0,
-            shown_ewt: None,
+            shown_ewt: 0,
+            has_shown_ewt: false,
             offer: OfferSeq(0),
             offered_to: u32::MAX,
             agent: u32::MAX,
             csat_draw,
-        });
+        };
         if counted {
             self.tally(interval as u32, q as u16).arrivals += 1;
         }
         match bot_time {
-            Some(secs) => self
-                .events
-                .push(now + to_time(secs), Event::BotDone { record }),
+            Some(secs) => {
+                let slot = match self.free_bot_stage.pop() {
+                    Some(slot) => {
+                        self.bot_stage[slot as usize] = record;
+                        slot
+                    }
+                    None => {
+                        self.bot_stage.push(record);
+                        (self.bot_stage.len() - 1) as u32
+                    }
+                };
+                self.events
+                    .push(now + to_time(secs), Event::BotDone { record: slot });
+            }
             None => self.enter_queue(record)?,
         }
         Ok(())
     }
 
-    fn enter_queue(&mut self, record: u32) -> Result<(), SimError> {
+    /// Puts the customer's chat into its queue; the record moves to the chat's slot.
+    fn enter_queue(&mut self, mut rec: Record) -> Result<(), SimError> {
         let now = self.now;
-        let r = &self.records[record as usize];
-        let (queue, patience) = (r.queue, r.patience);
-        if r.counted {
-            let interval = r.interval;
-            self.tally(interval, queue).offered += 1;
+        if rec.counted {
+            self.tally(rec.interval, rec.queue).offered += 1;
         }
         let chat = self
             .router
-            .arrive(now, self.queue_ids[queue as usize], 0, &mut self.out)?;
-        let rec = &mut self.records[record as usize];
+            .arrive(now, self.queue_ids[rec.queue as usize], 0, &mut self.out)?;
         rec.chat = chat;
         rec.queued_at = now;
-        if self.by_chat.len() <= chat.index() {
-            self.by_chat.resize(chat.index() + 1, NO_RECORD);
+        let patience = rec.has_patience.then_some(rec.patience);
+        let slot = chat.index();
+        if slot >= self.records.len() {
+            let vacant = Record { chat: NO_CHAT, ..rec };
+            self.records.resize(slot + 1, vacant);
         }
-        self.by_chat[chat.index()] = record;
+        self.records[slot] = rec;
         if let Some(patience) = patience {
             self.events.push(now + patience, Event::Patience { chat });
         }
@@ -655,9 +654,10 @@ impl<'s, O: Observer> Engine<'s, O> {
                 rec.last_update = now;
                 rec.agent = agent.0;
                 if !rec.transferred {
-                    let first_response = rec.first_response;
+                    let first_response = rec.has_first_response.then_some(rec.first_response);
                     if rec.counted {
-                        let (interval, queue, shown) = (rec.interval, rec.queue, rec.shown_ewt);
+                        let shown = rec.has_shown_ewt.then_some(rec.shown_ewt);
+                        let (interval, queue) = (rec.interval, rec.queue);
                         let wait = to_secs(now - rec.queued_at);
                         let threshold = self.sc.queues[queue as usize].threshold_secs;
                         let t = self.tally(interval, queue);
@@ -767,8 +767,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             } => {
                 if let Some(r) = self.record_of(chat) {
                     let rec = &mut self.records[r as usize];
-                    if !rec.transferred && rec.shown_ewt.is_none() {
-                        rec.shown_ewt = Some(estimated_wait);
+                    if !rec.transferred && !rec.has_shown_ewt {
+                        rec.shown_ewt = estimated_wait;
+                        rec.has_shown_ewt = true;
                     }
                 }
             }
@@ -931,5 +932,20 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
         }
         self.levels[g].since = self.levels[g].since.max(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_stay_within_two_cache_lines() {
+        // Records are copied whole when a chat enters its queue.
+        assert!(
+            std::mem::size_of::<Record>() <= 128,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
     }
 }
