@@ -13,12 +13,37 @@ use crate::metrics::{AgentTally, QueueTally};
 use crate::model::{ArrivalProcess, SimRng, stream};
 use crate::routing::{
     AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, OfferSeq, QueueConfig, QueueId,
-    Router, Time, TransferTarget,
+    Router, SECOND, Time, TransferTarget,
 };
 
 use super::events::{Event, EventQueue};
-use super::scenario::{Scenario, to_secs, to_time};
+use super::scenario::{Scenario, to_secs};
 use super::{Observer, SimError};
+
+/// [`to_secs`], faster: a time below 2^63 converts as a signed integer, to the same value.
+#[inline(always)]
+fn secs(t: Time) -> f64 {
+    match i64::try_from(t) {
+        Ok(t) => t as f64 / SECOND as f64,
+        Err(_) => to_secs(t),
+    }
+}
+
+/// `x as Time` (saturating, NaN to 0), faster: below 2^63 it converts as a signed integer.
+#[inline(always)]
+fn saturate(x: f64) -> Time {
+    if x < 9_223_372_036_854_775_808.0 {
+        if x > 0.0 { x as i64 as Time } else { 0 }
+    } else {
+        x as Time
+    }
+}
+
+/// [`super::scenario::to_time`]: seconds to time rounded to the microsecond, same result.
+#[inline(always)]
+fn time_from_secs(secs: f64) -> Time {
+    saturate(secs * SECOND as f64 + 0.5)
+}
 
 /// No chat yet (bot stage) or no longer (released): the router never issues this id.
 const NO_CHAT: ChatId = ChatId {
@@ -318,7 +343,7 @@ impl<'s, O: Observer> Engine<'s, O> {
     fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
         let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
         self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
-        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.now));
+        self.next_arrival[q] = next.map_or(Time::MAX, |t| time_from_secs(t).max(self.now));
         let mut soonest = (Time::MAX, 0);
         for (i, &t) in self.next_arrival.iter().enumerate() {
             if t < soonest.0 {
@@ -364,7 +389,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     if r.counted {
                         let t = self.tally(r.interval, r.queue);
                         t.bot_resolved += 1;
-                        t.art_sum += to_secs(now - r.arrived_at);
+                        t.art_sum += secs(now - r.arrived_at);
                         t.art_count += 1;
                     }
                 } else {
@@ -437,7 +462,7 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     /// The index of the interval holding `t` (`t / interval`, counted past the horizon too).
-    #[inline]
+    #[inline(always)]
     fn interval_at(&mut self, t: Time) -> usize {
         let (start, end, index) = self.interval_span;
         if t >= start && t < end {
@@ -450,19 +475,20 @@ impl<'s, O: Observer> Engine<'s, O> {
         index
     }
 
-    #[inline]
+    #[inline(always)]
     fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
         let index = interval as usize * self.sc.queues.len() + queue as usize;
         &mut self.tallies.queues[index]
     }
 
     /// The record of a live chat (its slot index), or `None` for a chat that has ended.
-    #[inline]
+    #[inline(always)]
     fn record_of(&self, chat: ChatId) -> Option<u32> {
         let rec = self.records.get(chat.index())?;
         (rec.chat == chat).then_some(chat.index() as u32)
     }
 
+    #[inline(always)]
     fn free_record(&mut self, r: u32) {
         self.records[r as usize].chat = NO_CHAT;
     }
@@ -480,11 +506,11 @@ impl<'s, O: Observer> Engine<'s, O> {
             .copied()
             .unwrap_or(model.handle.mean());
         let work = model.handle.sample_with_mean(rng, aht);
-        let patience = model.patience.as_ref().map(|p| to_time(p.sample(rng)));
+        let patience = model.patience.as_ref().map(|p| time_from_secs(p.sample(rng)));
         let first_response = model
             .first_response
             .as_ref()
-            .map(|f| to_time(f.sample(rng)));
+            .map(|f| time_from_secs(f.sample(rng)));
         let (bot_resolves, bot_time) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, Some(time.sample(rng))),
             None => (false, None),
@@ -552,7 +578,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     }
                 };
                 self.events
-                    .push(now + to_time(secs), Event::BotDone { record: slot });
+                    .push(now + time_from_secs(secs), Event::BotDone { record: slot });
             }
             None => self.enter_queue(record)?,
         }
@@ -585,18 +611,23 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Records the first agent message of a chat, once. Queues without a first-response model
     /// answer with a message (FRT = wait): their FRT figures are copied from the waits at the end.
-    #[inline]
+    #[inline(always)]
     fn record_first_response(&mut self, r: u32) {
-        let rec = &mut self.records[r as usize];
         // A record keeps its queue, so without a first-response model this never records.
-        if self.sc.queues[rec.queue as usize].first_response.is_none()
-            || std::mem::replace(&mut rec.responded, true)
-        {
+        let queue = self.records[r as usize].queue;
+        if self.sc.queues[queue as usize].first_response.is_some() {
+            self.record_modelled_first_response(r);
+        }
+    }
+
+    fn record_modelled_first_response(&mut self, r: u32) {
+        let rec = &mut self.records[r as usize];
+        if std::mem::replace(&mut rec.responded, true) {
             return;
         }
         if rec.counted && !rec.transferred {
             let (interval, queue) = (rec.interval, rec.queue);
-            let frt = to_secs(self.now - rec.queued_at);
+            let frt = secs(self.now - rec.queued_at);
             let t = self.tally(interval, queue);
             t.frt_sum += frt;
             t.frt_count += 1;
@@ -637,7 +668,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     .push(deadline, Event::OfferTimeout { chat, offer });
                 let q = self.records[r as usize].queue as usize;
                 let delay = match &self.sc.queues[q].accept_delay {
-                    Some(d) => to_time(d.sample(&mut self.agent_rng)),
+                    Some(d) => time_from_secs(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
                 if now + delay < deadline {
@@ -658,12 +689,12 @@ impl<'s, O: Observer> Engine<'s, O> {
                     if rec.counted {
                         let shown = rec.has_shown_ewt.then_some(rec.shown_ewt);
                         let (interval, queue) = (rec.interval, rec.queue);
-                        let wait = to_secs(now - rec.queued_at);
+                        let wait = secs(now - rec.queued_at);
                         let threshold = self.sc.queues[queue as usize].threshold_secs;
                         let t = self.tally(interval, queue);
                         t.record_answer(wait, threshold);
                         if let Some(shown) = shown {
-                            t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
+                            t.ewt_abs_error_sum += (secs(shown) - wait).abs();
                             t.ewt_count += 1;
                         }
                     }
@@ -694,7 +725,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let rec = &self.records[r as usize];
                 let (interval, queue, agent) = (rec.interval, rec.queue, rec.agent);
                 if rec.counted && !rec.transferred {
-                    let wait = to_secs(now - rec.queued_at);
+                    let wait = secs(now - rec.queued_at);
                     let short = self.sc.queues[queue as usize].short_abandon_secs;
                     self.tally(interval, queue).record_abandon(wait, short);
                 }
@@ -719,14 +750,14 @@ impl<'s, O: Observer> Engine<'s, O> {
                     let model = &self.sc.queues[queue as usize];
                     let csat = model.csat.as_ref().and_then(|c| {
                         (rec.csat_draw < c.response_share).then(|| {
-                            let minutes = to_secs(answered_at.max(queued_at) - queued_at) / 60.0;
+                            let minutes = secs(answered_at.max(queued_at) - queued_at) / 60.0;
                             (c.score - c.drop_per_minute * minutes).max(c.floor)
                         })
                     });
                     let t = self.tally(interval, queue);
-                    t.handle_sum += to_secs(now - answered_at);
+                    t.handle_sum += secs(now - answered_at);
                     t.handled += 1;
-                    t.art_sum += to_secs(now - arrived_at);
+                    t.art_sum += secs(now - arrived_at);
                     t.art_count += 1;
                     t.closed_without_transfer += u64::from(!transferred);
                     if let Some(score) = csat {
@@ -747,7 +778,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     let (interval, queue, answered_at) = (rec.interval, rec.queue, rec.answered_at);
                     let t = self.tally(interval, queue);
                     t.transferred += 1;
-                    t.handle_sum += to_secs(now - answered_at);
+                    t.handle_sum += secs(now - answered_at);
                     t.handled += 1;
                 }
                 let rec = &mut self.records[r as usize];
@@ -777,11 +808,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         }
     }
 
+    #[inline(always)]
     fn release(&mut self, chat: ChatId, r: u32) {
         let _ = self.router.release(chat);
         self.free_record(r);
     }
 
+    #[inline(always)]
     fn mark_dirty(&mut self, agent: u32) {
         let state = &mut self.agents[agent as usize];
         if !state.dirty {
@@ -821,7 +854,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 if rec.last_update == now && rec.answered_at == now {
                     rec.generation = rec.generation.wrapping_add(1);
                     if rec.chat != NO_CHAT {
-                        let done = now + (rec.work + 0.5) as Time;
+                        let done = now + saturate(rec.work + 0.5);
                         let complete = Event::Complete {
                             chat: rec.chat,
                             generation: rec.generation,
@@ -857,7 +890,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
             rec.generation = rec.generation.wrapping_add(1);
-            let done = now + (rec.work * new_f + 0.5) as Time;
+            let done = now + saturate(rec.work * new_f + 0.5);
             if rec.chat != NO_CHAT {
                 self.events.push(
                     done,
@@ -921,7 +954,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let end = now.min(self.horizon);
         if end > start {
             let interval = self.interval_at(start);
-            let dt = to_secs(end - start);
+            let dt = secs(end - start);
             let cap = f64::from(sc.groups[g].cap);
             let index = interval * sc.groups.len() + g;
             if let Some(t) = self.tallies.agents.get_mut(index) {
@@ -938,6 +971,42 @@ impl<'s, O: Observer> Engine<'s, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_conversions_agree_with_casts() {
+        let times = [0, 1, 999_999, 1_000_000, 123_456_789_012, i64::MAX as Time];
+        for t in times.into_iter().chain([i64::MAX as Time + 1, Time::MAX - 1, Time::MAX]) {
+            assert_eq!(secs(t).to_bits(), to_secs(t).to_bits(), "{t}");
+        }
+        let xs = [
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.5,
+            -0.0,
+            0.0,
+            0.4,
+            0.5,
+            1.0,
+            1.5,
+            123_456.789,
+            4.5e15,
+            9_223_372_036_854_774_784.0,
+            9_223_372_036_854_775_808.0,
+            1.8e19,
+            1e300,
+            f64::INFINITY,
+        ];
+        for x in xs {
+            assert_eq!(saturate(x), x as Time, "{x}");
+            assert_eq!(
+                time_from_secs(x),
+                super::super::scenario::to_time(x),
+                "{x}"
+            );
+        }
+    }
 
     #[test]
     fn records_stay_within_two_cache_lines() {
