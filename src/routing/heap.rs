@@ -28,6 +28,7 @@ impl<K> Default for IndexedHeap<K> {
 
 impl<K: Ord + Copy> IndexedHeap<K> {
     /// Number of items.
+    #[inline(always)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -38,12 +39,14 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// The smallest entry.
+    #[inline(always)]
     pub(crate) fn peek(&self) -> Option<(K, u32)> {
         self.entries.first().copied()
     }
 
     /// The smallest entry for which `skip(key, item)` is false, assuming at most one entry is
     /// skipped: if the root is skipped, the answer is the smaller of its children.
+    #[inline(always)]
     pub(crate) fn peek_skipping(&self, skip: impl Fn(&K, u32) -> bool) -> Option<(K, u32)> {
         let root = self.peek()?;
         if !skip(&root.0, root.1) {
@@ -57,12 +60,13 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// The entry at `pos`.
+    #[inline(always)]
     pub(crate) fn get(&self, pos: u32) -> Option<(K, u32)> {
         self.entries.get(pos as usize).copied()
     }
 
     /// Inserts `item` with `key`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, key: K, item: u32, positions: &mut impl Positions) {
         let pos = self.entries.len();
         self.entries.push((key, item));
@@ -70,7 +74,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Removes the entry at `pos`, returning it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove_at(
         &mut self,
         pos: u32,
@@ -97,7 +101,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Gives the entry at `pos` a new key and restores the heap order.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn update_at(&mut self, pos: u32, key: K, positions: &mut impl Positions) {
         let pos = pos as usize;
         let Some(&old) = self.entries.get(pos) else {
@@ -112,7 +116,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Places `entry` at the hole `pos` or above it, moving larger parents down.
-    #[inline]
+    #[inline(always)]
     fn sift_up_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
@@ -130,7 +134,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Places `entry` at the hole `pos` or below it, moving smaller children up.
-    #[inline]
+    #[inline(always)]
     fn sift_down_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
         let len = self.entries.len();
         loop {

@@ -75,10 +75,12 @@ struct Agent {
 }
 
 impl Agent {
+    #[inline(always)]
     fn load(&self) -> u32 {
         self.active + self.pending
     }
 
+    #[inline(always)]
     fn is_ready(&self) -> bool {
         self.status == AgentStatus::Available && self.load() < self.cap
     }
@@ -410,6 +412,7 @@ impl Router {
 
     // ----- lookups -----
 
+    #[inline(always)]
     fn chat_index(&self, chat: ChatId) -> Result<usize, RouteError> {
         match self.chats.get(chat.index as usize) {
             Some(c) if c.live && c.generation == chat.generation => Ok(chat.index as usize),
@@ -417,6 +420,7 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn agent_index(&self, agent: AgentId) -> Result<usize, RouteError> {
         if (agent.0 as usize) < self.agents.len() {
             Ok(agent.0 as usize)
@@ -425,11 +429,13 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn chat_id(&self, index: u32) -> ChatId {
         let generation = self.chats.get(index as usize).map_or(0, |c| c.generation);
         ChatId { index, generation }
     }
 
+    #[inline(always)]
     fn count_of(&mut self, state: ChatState) -> &mut u64 {
         match state {
             ChatState::Queued => &mut self.counts.queued,
@@ -441,6 +447,7 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn set_state(&mut self, c: usize, state: ChatState) {
         let old = self.chats[c].state;
         *self.count_of(old) -= 1;
@@ -450,6 +457,7 @@ impl Router {
 
     // ----- keys -----
 
+    #[inline(always)]
     fn chat_key(&self, c: &Chat) -> ChatKey {
         match self.config.order {
             ChatOrder::Weighted { priority_weight } => {
@@ -469,6 +477,7 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn agent_key(&self, a: usize, proficiency: u8) -> AgentKey {
         let agent = &self.agents[a];
         let busy = (u64::from(agent.load()) << 32) / u64::from(agent.cap.max(1));
@@ -493,7 +502,7 @@ impl Router {
     }
 
     /// Puts the agent into, moves it within, or takes it out of its skills' ready heaps.
-    #[inline]
+    #[inline(always)]
     fn refresh_agent(&mut self, a: usize) {
         let ready = self.agents[a].is_ready();
         for slot in self.skill_slots(a) {
@@ -526,6 +535,7 @@ impl Router {
     }
 
     /// Indices of the agent's (agent, skill) pairs in `agent_skills`.
+    #[inline(always)]
     fn skill_slots(&self, a: usize) -> std::ops::Range<usize> {
         let agent = &self.agents[a];
         agent.first_skill as usize..(agent.first_skill + agent.skill_count) as usize
@@ -553,6 +563,7 @@ impl Router {
     // ----- routing -----
 
     /// The best ready agent for a chat of queue `q`, other than `exclude`.
+    #[inline(always)]
     fn best_agent(&self, q: usize, exclude: u32) -> Option<usize> {
         let skill = self.queues[q].skill as usize;
         let pairs = &self.agent_skills;
@@ -565,6 +576,7 @@ impl Router {
 
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.
     /// The caller refreshes the agent's ready-heap entries afterwards.
+    #[inline(always)]
     fn give(&mut self, now: Time, c: usize, a: usize, out: &mut Vec<Decision>) {
         self.next_turn += 1;
         let turn = self.next_turn;
@@ -611,6 +623,7 @@ impl Router {
     }
 
     /// Puts chat `c` into its queue's waiting heap and reports its place.
+    #[inline(always)]
     fn enqueue(&mut self, now: Time, c: usize, skipped: u32, show: bool, out: &mut Vec<Decision>) {
         let q = self.chats[c].queue as usize;
         let key = self.chat_key(&self.chats[c]);
@@ -655,6 +668,7 @@ impl Router {
     }
 
     /// Routes chat `c` of its queue: to the best ready agent other than `exclude`, or to wait.
+    #[inline(always)]
     fn place(&mut self, now: Time, c: usize, exclude: u32, show: bool, out: &mut Vec<Decision>) {
         let q = self.chats[c].queue as usize;
         match self.best_agent(q, exclude) {
@@ -669,6 +683,7 @@ impl Router {
     /// Fills agent `a`'s free slots with the best-scored waiting chats of its queues, passing
     /// over chat `exclude`, then brings the agent's ready-heap entries up to date (once, however
     /// many chats it took: nothing reads the ready heaps in between).
+    #[inline(always)]
     fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         while self.agents[a].is_ready() {
             let mut best: Option<(ChatKey, u32, u32)> = None;
@@ -698,6 +713,7 @@ impl Router {
     }
 
     /// After agent `a` lost a chat or an offer: idle clock, drain completion, heaps, refill.
+    #[inline(always)]
     fn slot_freed(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         let agent = &mut self.agents[a];
         agent.idle_since = now;
@@ -711,6 +727,7 @@ impl Router {
     }
 
     /// Takes chat `c` off its agent (active or pending), returning the agent.
+    #[inline(always)]
     fn detach(&mut self, c: usize, out: &mut Vec<Decision>) -> usize {
         let a = self.chats[c].agent as usize;
         let was_active = self.chats[c].state == ChatState::Active;
@@ -729,6 +746,7 @@ impl Router {
 
     // ----- EWT -----
 
+    #[inline(always)]
     fn note_answer(&mut self, now: Time, q: usize) {
         let queue = &mut self.queues[q];
         let gap = now.saturating_sub(queue.gap_anchor);
@@ -736,6 +754,7 @@ impl Router {
         queue.gap_anchor = queue.gap_anchor.max(now);
     }
 
+    #[inline(always)]
     fn estimate(&self, now: Time, q: usize, position: u32) -> Time {
         let queue = &self.queues[q];
         let ahead = u64::from(position.saturating_sub(1));
@@ -1072,6 +1091,7 @@ impl Router {
         Ok(())
     }
 
+    #[inline(always)]
     fn finish(
         &mut self,
         now: Time,
@@ -1134,6 +1154,7 @@ impl Router {
         Ok(())
     }
 
+    #[inline(always)]
     fn abandon(&mut self, now: Time, c: usize, out: &mut Vec<Decision>) {
         self.set_state(c, ChatState::Abandoned);
         let entry = &mut self.chats[c];

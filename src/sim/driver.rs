@@ -340,10 +340,15 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     /// Draws queue `q`'s next arrival after `after_secs` and updates the soonest arrival.
+    #[inline(always)]
     fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
         let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
         self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
         self.next_arrival[q] = next.map_or(Time::MAX, |t| time_from_secs(t).max(self.now));
+        if let [only] = self.next_arrival[..] {
+            self.soonest_arrival = (only, 0);
+            return;
+        }
         let mut soonest = (Time::MAX, 0);
         for (i, &t) in self.next_arrival.iter().enumerate() {
             if t < soonest.0 {
@@ -506,7 +511,10 @@ impl<'s, O: Observer> Engine<'s, O> {
             .copied()
             .unwrap_or(model.handle.mean());
         let work = model.handle.sample_with_mean(rng, aht);
-        let patience = model.patience.as_ref().map(|p| time_from_secs(p.sample(rng)));
+        let patience = model
+            .patience
+            .as_ref()
+            .map(|p| time_from_secs(p.sample(rng)));
         let first_response = model
             .first_response
             .as_ref()
@@ -599,7 +607,10 @@ impl<'s, O: Observer> Engine<'s, O> {
         let patience = rec.has_patience.then_some(rec.patience);
         let slot = chat.index();
         if slot >= self.records.len() {
-            let vacant = Record { chat: NO_CHAT, ..rec };
+            let vacant = Record {
+                chat: NO_CHAT,
+                ..rec
+            };
             self.records.resize(slot + 1, vacant);
         }
         self.records[slot] = rec;
@@ -975,7 +986,10 @@ mod tests {
     #[test]
     fn fast_conversions_agree_with_casts() {
         let times = [0, 1, 999_999, 1_000_000, 123_456_789_012, i64::MAX as Time];
-        for t in times.into_iter().chain([i64::MAX as Time + 1, Time::MAX - 1, Time::MAX]) {
+        for t in times
+            .into_iter()
+            .chain([i64::MAX as Time + 1, Time::MAX - 1, Time::MAX])
+        {
             assert_eq!(secs(t).to_bits(), to_secs(t).to_bits(), "{t}");
         }
         let xs = [
@@ -1000,11 +1014,7 @@ mod tests {
         ];
         for x in xs {
             assert_eq!(saturate(x), x as Time, "{x}");
-            assert_eq!(
-                time_from_secs(x),
-                super::super::scenario::to_time(x),
-                "{x}"
-            );
+            assert_eq!(time_from_secs(x), super::super::scenario::to_time(x), "{x}");
         }
     }
 
