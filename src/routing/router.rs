@@ -579,21 +579,25 @@ impl Router {
     #[inline(always)]
     fn give(&mut self, now: Time, c: usize, a: usize, out: &mut Vec<Decision>) {
         self.next_turn += 1;
-        let turn = self.next_turn;
-        let chat_id = self.chat_id(c as u32);
+        let accept = self.config.accept;
+        let chat = &mut self.chats[c];
+        let chat_id = ChatId {
+            index: c as u32,
+            generation: chat.generation,
+        };
+        let old = chat.state;
+        chat.agent = a as u32;
+        chat.offered_at = Some(now);
+        chat.skipped = NONE;
         let agent_id = AgentId(a as u32);
-        {
-            let chat = &mut self.chats[c];
-            chat.agent = a as u32;
-            chat.offered_at = Some(now);
-            chat.skipped = NONE;
-        }
-        self.agents[a].turn = turn;
-        match self.config.accept {
+        match accept {
             AcceptMode::Auto => {
-                self.set_state(c, ChatState::Active);
-                self.chats[c].answered_at = Some(now);
+                chat.state = ChatState::Active;
+                chat.answered_at = Some(now);
+                *self.count_of(old) -= 1;
+                self.counts.active += 1;
                 let agent = &mut self.agents[a];
+                agent.turn = self.next_turn;
                 agent.active += 1;
                 let active = agent.active;
                 out.push(Decision::Assigned {
@@ -606,12 +610,15 @@ impl Router {
                 });
             }
             AcceptMode::Offer { timeout, .. } => {
-                self.set_state(c, ChatState::Offered);
-                let chat = &mut self.chats[c];
+                chat.state = ChatState::Offered;
                 chat.offer = chat.offer.wrapping_add(1);
                 chat.deadline = now.saturating_add(timeout);
                 let (offer, deadline) = (OfferSeq(chat.offer), chat.deadline);
-                self.agents[a].pending += 1;
+                *self.count_of(old) -= 1;
+                self.counts.offered += 1;
+                let agent = &mut self.agents[a];
+                agent.turn = self.next_turn;
+                agent.pending += 1;
                 out.push(Decision::Offered {
                     chat: chat_id,
                     agent: agent_id,
@@ -1092,6 +1099,7 @@ impl Router {
     }
 
     #[inline(always)]
+    /// Closes active chat `c` and refills its agent's slot.
     fn finish(
         &mut self,
         now: Time,
@@ -1100,20 +1108,30 @@ impl Router {
         csat: Option<u8>,
         out: &mut Vec<Decision>,
     ) {
-        let a = self.chats[c].agent as usize;
-        let chat = self.chat_id(c as u32);
-        out.push(Decision::Closed {
-            chat,
-            agent: AgentId(a as u32),
-        });
-        self.detach(c, out);
-        self.set_state(c, ChatState::Closed);
+        // Written out rather than through `detach` and `set_state`: the chat is known to be
+        // active, and one pass over it keeps this hot path short.
         let entry = &mut self.chats[c];
+        debug_assert_eq!(entry.state, ChatState::Active);
+        let a = entry.agent as usize;
+        let chat = ChatId {
+            index: c as u32,
+            generation: entry.generation,
+        };
+        let (q, answered_at) = (entry.queue as usize, entry.answered_at);
+        entry.state = ChatState::Closed;
         entry.closed_at = Some(now);
         entry.resolution = Some(resolution);
         entry.csat = csat;
-        if let Some(answered) = entry.answered_at {
-            let queue = &mut self.queues[entry.queue as usize];
+        self.counts.active -= 1;
+        self.counts.closed += 1;
+        let agent = &mut self.agents[a];
+        agent.active -= 1;
+        let active = agent.active;
+        let agent = AgentId(a as u32);
+        out.push(Decision::Closed { chat, agent });
+        out.push(Decision::LoadChanged { agent, active });
+        if let Some(answered) = answered_at {
+            let queue = &mut self.queues[q];
             queue.handle_time = Some(ewma(queue.handle_time, now.saturating_sub(answered)));
         }
         self.slot_freed(now, a, NONE, out);
