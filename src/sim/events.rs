@@ -1,4 +1,4 @@
-//! The event queue: a binary heap keyed by (time, sequence). The sequence number makes order
+//! The event queue: a 4-ary heap keyed by (time, sequence). The sequence number makes order
 //! total and deterministic for events at the same instant. Cancelled timers are not removed;
 //! their handlers check a generation or the chat's state and ignore stale events.
 
@@ -75,15 +75,26 @@ impl Entry {
     }
 }
 
-/// Pending events in time order: a binary min-heap on (time, seq).
+/// Children per node. Four halves the depth of a binary heap, and the four children of a
+/// node share one or two cache lines.
+const ARITY: usize = 4;
+
+/// Pending events in time order: a 4-ary min-heap on (time, seq).
 ///
 /// Hand-written rather than `BinaryHeap` so that a pop moves the hole to a leaf choosing the
-/// smaller child without a branch (the choice is a coin flip the predictor cannot learn), then
-/// sifts the last entry up from there, which rarely takes more than a step.
+/// smallest child without branches (the choice is a coin flip the predictor cannot learn), then
+/// sifts the last entry up from there, which rarely takes more than a step. Keys are unique, so
+/// the order events come out in does not depend on the heap's layout.
 #[derive(Debug, Clone, Default)]
 pub struct EventQueue {
     heap: Vec<Entry>,
     seq: u64,
+}
+
+/// The smaller of two (key, index) pairs, without a branch.
+#[inline(always)]
+fn min_by_key(a: (u128, usize), b: (u128, usize)) -> (u128, usize) {
+    if b.0 < a.0 { b } else { a }
 }
 
 impl EventQueue {
@@ -106,7 +117,7 @@ impl EventQueue {
     fn sift_up(heap: &mut [Entry], mut hole: usize, entry: Entry) {
         let key = entry.key();
         while hole > 0 {
-            let parent = (hole - 1) / 2;
+            let parent = (hole - 1) / ARITY;
             let above = heap[parent];
             if above.key() <= key {
                 break;
@@ -122,20 +133,29 @@ impl EventQueue {
     pub fn pop(&mut self) -> Option<(Time, Event)> {
         let last = self.heap.pop()?;
         let heap = &mut self.heap[..];
-        let len = heap.len();
         let Some(&top) = heap.first() else {
             return Some((last.time, last.event));
         };
-        // The hole left by the root sinks along the smaller children to a leaf.
+        // The hole left by the root sinks along the smallest children to a leaf.
         let mut hole = 0;
-        let mut child = 1;
-        while child + 1 < len {
-            child += usize::from(heap[child + 1].key() < heap[child].key());
-            heap[hole] = heap[child];
-            hole = child;
-            child = 2 * hole + 1;
-        }
-        if child < len {
+        loop {
+            let first = ARITY * hole + 1;
+            let child = if let Some(group) = heap.get(first..first + ARITY) {
+                let k = |i: usize| (group[i].key(), first + i);
+                min_by_key(min_by_key(k(0), k(1)), min_by_key(k(2), k(3))).1
+            } else if let Some(group) = heap.get(first..) {
+                let k = |i: usize| (group[i].key(), first + i);
+                let mut best = (u128::MAX, usize::MAX);
+                for i in 0..group.len() {
+                    best = min_by_key(best, k(i));
+                }
+                if best.1 == usize::MAX {
+                    break;
+                }
+                best.1
+            } else {
+                break;
+            };
             heap[hole] = heap[child];
             hole = child;
         }
