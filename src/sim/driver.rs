@@ -648,13 +648,14 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Applies the decisions the router made for the last input.
     fn settle(&mut self) -> Result<(), SimError> {
-        let mut out = std::mem::take(&mut self.out);
-        for decision in &out {
-            self.observer.decision(self.now, decision);
-            self.apply(*decision);
+        // Applying a decision never calls the router, so `out` does not grow meanwhile.
+        let mut i = 0;
+        while let Some(&decision) = self.out.get(i) {
+            self.observer.decision(self.now, &decision);
+            self.apply(decision);
+            i += 1;
         }
-        out.clear();
-        self.out = out;
+        self.out.clear();
         while let Some(agent) = self.dirty.pop() {
             self.reschedule(agent);
         }
