@@ -229,7 +229,7 @@ mod tests {
             let time = floor + (state >> 33) % 50;
             q.push(time, Event::IntervalStart { interval: i });
             reference.push((time, i));
-            if state % 3 == 0 {
+            if state.is_multiple_of(3) {
                 let (t, e) = q.pop().expect("not empty");
                 floor = t;
                 popped.push((t, e));
