@@ -18,6 +18,8 @@ pub enum Error {
     Sim(#[from] crate::sim::SimError),
     /// The chat server could not start or failed while serving.
     #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
     Server(#[from] crate::server::ServerError),
     /// The results could not be serialized.
     #[error("cannot serialize the results: {0}")]
@@ -46,6 +48,8 @@ impl Error {
         match self {
             Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
             Error::Sim(_) => 2,
+            Error::Plan(crate::plan::PlanError::Sim(crate::sim::SimError::Threads { .. })) => 1,
+            Error::Plan(_) => 2,
             Error::Server(crate::server::ServerError::Config(_)) => 2,
             Error::Server(_) => 1,
             Error::Write { .. } | Error::Serialize(_) => 1,

@@ -1,7 +1,10 @@
 //! Command-line interface: the clap definitions, dispatch to each command, and writing results
 //! to standard output or `--out FILE` in the chosen `--format`.
 
+mod caps;
 mod erlang;
+mod plan;
+mod schema;
 mod serve;
 mod simulate;
 mod validate;
@@ -15,7 +18,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
+pub use caps::CapsArgs;
 pub use erlang::ErlangArgs;
+pub use plan::PlanArgs;
+pub use schema::{SchemaArgs, SchemaName, schema_json};
 pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
 pub use validate::ValidateArgs;
@@ -54,6 +60,14 @@ pub enum Command {
     Erlang(ErlangArgs),
     /// Simulate one scenario in full detail: every figure with a 95% confidence interval.
     Simulate(SimulateArgs),
+    /// The fewest agents per interval and group meeting the profile's targets, found by
+    /// simulation from a closed-form start and verified by an independent run.
+    Plan(PlanArgs),
+    /// The plan for each per-agent concurrency cap (headcount, AHT, FRT, occupancy) and the
+    /// cap to run.
+    Caps(CapsArgs),
+    /// Print the JSON Schema of a command's JSON output (plan, caps, simulate).
+    Schema(SchemaArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
@@ -65,6 +79,9 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
+        Command::Plan(args) => plan::run(&cli.global, args, stdout),
+        Command::Caps(args) => caps::run(&cli.global, args, stdout),
+        Command::Schema(args) => schema::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
     }

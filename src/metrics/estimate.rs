@@ -5,16 +5,19 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A figure estimated over replications: `{ "mean": .., "ci_low": .., "ci_high": .. }`.
 /// Undefined figures (no chats to measure) serialize as `null`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Estimate {
     /// Mean over the replications where the figure is defined.
     #[serde(serialize_with = "finite_or_null")]
+    #[schemars(with = "Option<f64>")]
     pub mean: f64,
     /// Lower bound of the 95% confidence interval.
     #[serde(serialize_with = "finite_or_null")]
+    #[schemars(with = "Option<f64>")]
     pub ci_low: f64,
     /// Upper bound of the 95% confidence interval.
     #[serde(serialize_with = "finite_or_null")]
+    #[schemars(with = "Option<f64>")]
     pub ci_high: f64,
 }
 

@@ -5,29 +5,28 @@ use hdrhistogram::Histogram;
 
 /// Waits and response times in milliseconds, 2 significant figures (1% buckets).
 ///
+/// Cheap to create and to clone, since a planner copies engines with a tally per queue and
+/// interval: the counts are allocated on the first non-zero value, and grow to the largest
+/// value recorded. Buckets depend only on the lowest value (1 ms) and the precision, so this
+/// holds exactly the counts of a histogram sized for 30 days up front (26 KiB).
+///
 /// Most chats in a well-staffed queue never wait, so waits that round to 0 ms are counted
-/// beside the histogram (a single increment) rather than in it. Every query answers exactly as
-/// a histogram holding all values would: zeros only ever fill the lowest bucket.
-#[derive(Debug, Clone)]
+/// beside the histogram (a single increment). Every query answers exactly as a histogram
+/// holding all values would: zeros only ever fill the lowest bucket.
+#[derive(Debug, Clone, Default)]
 pub struct WaitHistogram {
-    hist: Histogram<u64>,
+    hist: Option<Box<Histogram<u64>>>,
     /// Values of 0 ms, not in `hist`.
     zeros: u64,
 }
 
-impl Default for WaitHistogram {
-    fn default() -> Self {
-        // Buckets depend only on the lowest value (1 ms) and the precision, so a histogram that
-        // grows to the largest value recorded holds exactly the counts of one sized for 30 days
-        // up front (26 KiB): it starts at 2 KiB, which keeps tallies per interval cheap to create
-        // and to clone, and grows a few times at most (values are clamped to 30 days).
-        let hist = Histogram::new(2).expect("valid histogram precision");
-        WaitHistogram { hist, zeros: 0 }
-    }
-}
-
 /// Longest duration kept exactly: 30 days in milliseconds; longer ones are clamped.
 const MAX_MS: u64 = 30 * 24 * 3600 * 1000;
+
+fn new_histogram() -> Box<Histogram<u64>> {
+    // Starts at 2 KiB and grows a few times at most (values are clamped to 30 days).
+    Box::new(Histogram::new(2).expect("valid histogram precision"))
+}
 
 impl WaitHistogram {
     /// Records a duration given in seconds (clamped to 0..30 days).
@@ -37,17 +36,19 @@ impl WaitHistogram {
         if ms == 0 {
             self.zeros += 1;
         } else {
-            let _ = self.hist.record(ms);
+            let _ = self.hist.get_or_insert_with(new_histogram).record(ms);
         }
     }
 
     /// The `q` quantile (0..1) in seconds, NaN when empty.
     pub fn quantile_secs(&self, q: f64) -> f64 {
-        if self.is_empty() {
-            return f64::NAN;
-        }
+        let hist = match &self.hist {
+            Some(hist) if !hist.is_empty() => hist,
+            _ if self.zeros > 0 => return 0.0,
+            _ => return f64::NAN,
+        };
         if self.zeros == 0 {
-            return self.hist.value_at_quantile(q) as f64 / 1000.0;
+            return hist.value_at_quantile(q) as f64 / 1000.0;
         }
         // The rank HdrHistogram's `value_at_quantile` looks for, over all values.
         let q = if q > 1.0 { 1.0 } else { q };
@@ -60,13 +61,13 @@ impl WaitHistogram {
         // `hist` for the quantile `(rest - 0.5) / len` makes its own rank `ceil(..)` exactly
         // `rest` (the rounding error is far below the half step).
         let rest = rank - self.zeros;
-        let q_rest = (rest as f64 - 0.5) / self.hist.len() as f64;
-        self.hist.value_at_quantile(q_rest) as f64 / 1000.0
+        let q_rest = (rest as f64 - 0.5) / hist.len() as f64;
+        hist.value_at_quantile(q_rest) as f64 / 1000.0
     }
 
     /// Number of recorded values.
     pub fn len(&self) -> u64 {
-        self.hist.len() + self.zeros
+        self.hist.as_ref().map_or(0, |h| h.len()) + self.zeros
     }
 
     /// True when nothing was recorded.
@@ -76,7 +77,9 @@ impl WaitHistogram {
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &WaitHistogram) {
-        let _ = self.hist.add(&other.hist);
+        if let Some(o) = other.hist.as_deref().filter(|o| !o.is_empty()) {
+            let _ = self.hist.get_or_insert_with(new_histogram).add(o);
+        }
         self.zeros += other.zeros;
     }
 }

@@ -1,8 +1,190 @@
 //! Staffing: how many agents each group needs on duty per interval.
 //!
-//! [`analytic`] gives a closed-form staffing in milliseconds; the simulated planner refines it.
+//! - [`analytic`]: a closed-form staffing in milliseconds (balanced-pool model, [`pool`]);
+//! - [`search`]: the simulated search that corrects it interval by interval;
+//! - [`report`]: the `chatcap plan` result, verified by an independent simulation of the day;
+//! - [`caps`]: `chatcap caps`, the plan repeated for each per-agent concurrency cap.
 
 pub mod analytic;
+pub mod caps;
+
+pub mod pool;
+pub mod report;
+pub mod search;
+
+use std::time::Instant;
 
 pub use analytic::analytic_staffing;
-pub mod pool;
+pub use report::PlanReport;
+pub use search::{SearchMode, SearchOptions};
+
+use crate::erlang::ErlangError;
+use crate::profile::Profile;
+use crate::sim::{self, ReplicationTallies, Scenario, SimError};
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The closed-form seed failed (for example targets no staffing can meet).
+    #[error(transparent)]
+    Erlang(#[from] ErlangError),
+    /// The simulator refused the scenario.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// A plan option is out of range.
+    #[error("invalid {option}: {message}")]
+    Option {
+        /// The option at fault.
+        option: &'static str,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+}
+
+/// What `chatcap plan` is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanOptions {
+    /// Judge targets on the 95% confidence bound instead of the mean.
+    pub confidence: bool,
+    /// How the search evaluates candidates.
+    pub mode: SearchMode,
+    /// Worker threads (all cores when `None`); results do not depend on it.
+    pub threads: Option<usize>,
+    /// Paid hours per FTE, for the FTE total.
+    pub fte_hours: f64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            confidence: false,
+            mode: SearchMode::Incremental,
+            threads: None,
+            fte_hours: 8.0,
+        }
+    }
+}
+
+/// Verification rounds: intervals that miss a target in an independent run get one more agent.
+pub const REPAIR_ROUNDS: usize = 3;
+
+/// Seed offsets of the verification runs (independent streams of the same profile).
+const CHECK_SEED_OFFSET: u64 = 1_000_003;
+const REPORT_SEED_OFFSET: u64 = 2_000_003;
+
+/// Timings of the phases of a plan, seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanTimes {
+    /// Closed-form seed.
+    pub analytic_secs: f64,
+    /// Simulated search.
+    pub search_secs: f64,
+    /// Verification and repair runs.
+    pub verify_secs: f64,
+}
+
+/// Runs the whole day of `scenario` with `seed`; the per-replication tallies.
+fn run_day(
+    scenario: &Scenario,
+    seed: u64,
+    replications: u32,
+    pool: &rayon::ThreadPool,
+) -> Result<(Vec<ReplicationTallies>, sim::Perf), SimError> {
+    let mut sc = scenario.clone();
+    sc.seed = seed;
+    sim::simulate_runs(&sc, replications, pool, &|| {})
+}
+
+/// Plans `profile`: closed-form seed, simulated search, verification with fresh seeds.
+/// `progress(done, total)` is called as intervals are planned.
+pub fn plan(
+    profile: &Profile,
+    options: PlanOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<PlanReport, PlanError> {
+    if !(options.fte_hours.is_finite() && options.fte_hours > 0.0 && options.fte_hours <= 24.0) {
+        return Err(PlanError::Option {
+            option: "--fte-hours",
+            message: format!(
+                "{}; give the paid hours of one FTE per day, above 0 and at most 24 (8 is usual)",
+                options.fte_hours
+            ),
+        });
+    }
+    let started = Instant::now();
+    let pool = sim::thread_pool(options.threads)?;
+    let seed = analytic_staffing(profile)?;
+    let mut times = PlanTimes {
+        analytic_secs: started.elapsed().as_secs_f64(),
+        ..PlanTimes::default()
+    };
+    let total = profile.intervals + REPAIR_ROUNDS + 1;
+    let search_options = SearchOptions {
+        confidence: options.confidence,
+        mode: options.mode,
+    };
+    let outcome = search::search(profile, &seed, search_options, &pool, &|i| {
+        progress(i + 1, total)
+    })?;
+    times.search_secs = started.elapsed().as_secs_f64() - times.analytic_secs;
+
+    // Verification with a fresh seed; repair intervals that miss.
+    let targets = search::IntervalTargets::of(profile);
+    let replications = profile.simulation.replications;
+    let mut staffing = outcome.staffing.clone();
+    let mut repaired = Vec::new();
+    for round in 0..REPAIR_ROUNDS {
+        progress(profile.intervals + round + 1, total);
+        let scenario = Scenario::new(profile, &staffing)?;
+        let check_seed = profile.simulation.seed.wrapping_add(CHECK_SEED_OFFSET);
+        let (runs, _) = run_day(&scenario, check_seed, replications, &pool)?;
+        let verdicts = search::judge_day(&runs, profile.intervals, &targets, false);
+        let mut changed = false;
+        for (i, (queues, groups)) in verdicts.iter().enumerate() {
+            let mut raise = vec![false; staffing.groups.len()];
+            for &q in queues {
+                // The group carrying most of the failing queue.
+                if let Some(&g) = targets.servers[q]
+                    .iter()
+                    .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
+                {
+                    raise[g] = true;
+                }
+            }
+            for &g in groups {
+                raise[g] = true;
+            }
+            for (g, up) in raise.iter().enumerate() {
+                if *up {
+                    staffing.groups[g][i] += 1;
+                    repaired.push((i, g));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    progress(total, total);
+    let scenario = Scenario::new(profile, &staffing)?;
+    let report_seed = profile.simulation.seed.wrapping_add(REPORT_SEED_OFFSET);
+    let (runs, perf) = run_day(&scenario, report_seed, replications, &pool)?;
+    times.verify_secs = started.elapsed().as_secs_f64() - times.analytic_secs - times.search_secs;
+    report::build(report::Inputs {
+        profile,
+        scenario: &scenario,
+        options,
+        seed: &seed,
+        outcome: &outcome,
+        staffing: &staffing,
+        repaired: &repaired,
+        runs: &runs,
+        report_seed,
+        targets: &targets,
+        times,
+        verify_perf: perf,
+        elapsed_secs: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+    })
+}

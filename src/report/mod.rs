@@ -191,7 +191,9 @@ impl Cell {
                 high,
                 decimals,
             } if *decimals < 0 => {
-                format!("{} [{}, {}]", pct(*mean), pct(*low), pct(*high))
+                // A share's interval is shown within 0..100%.
+                let clip = |v: f64| v.clamp(0.0, 1.0);
+                format!("{} [{}, {}]", pct(*mean), pct(clip(*low)), pct(clip(*high)))
             }
             Cell::Ci {
                 mean,

@@ -282,6 +282,17 @@ impl<'s, O: Observer> Engine<'s, O> {
         &self.router
     }
 
+    /// Empties the tallies of the intervals before `interval`, so that copies of the engine
+    /// (a planner exploring staffings from here) do not carry them. Chats of those intervals
+    /// still in the system no longer count anywhere.
+    pub fn discard_tallies_before(&mut self, interval: usize) {
+        let (nq, ng) = (self.sc.queues.len(), self.sc.groups.len());
+        let queues = (interval * nq).min(self.tallies.queues.len());
+        self.tallies.queues[..queues].fill_with(QueueTally::default);
+        let agents = (interval * ng).min(self.tallies.agents.len());
+        self.tallies.agents[..agents].fill_with(AgentTally::default);
+    }
+
     /// Changes the agents on duty of `group` in `interval` (takes effect when that interval
     /// starts, so change only intervals that have not started yet).
     pub fn set_staffing(

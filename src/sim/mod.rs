@@ -67,7 +67,7 @@ pub fn run_replication(
 }
 
 /// Timing of a simulation run.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, schemars::JsonSchema)]
 pub struct Perf {
     /// Customers simulated, all replications.
     pub chats: u64,
@@ -81,22 +81,26 @@ pub struct Perf {
     pub threads: usize,
 }
 
-/// Runs `replications` replications on `threads` threads (all cores when `None`), calling
-/// `progress` after each, and aggregates them. The result does not depend on the thread count.
-pub fn simulate(
-    scenario: &Scenario,
-    replications: u32,
-    threads: Option<usize>,
-    progress: &(dyn Fn() + Sync),
-) -> Result<SimulationReport, SimError> {
-    let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
+/// A thread pool of `threads` workers (all cores when `None`).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, SimError> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
         .map_err(|e| SimError::Threads {
             threads: threads.unwrap_or(0),
             message: e.to_string(),
-        })?;
+        })
+}
+
+/// Runs `replications` replications on `pool`, calling `progress` after each; returns the
+/// per-replication tallies in replication order (whatever the thread count) and the timing.
+pub fn simulate_runs(
+    scenario: &Scenario,
+    replications: u32,
+    pool: &rayon::ThreadPool,
+    progress: &(dyn Fn() + Sync),
+) -> Result<(Vec<ReplicationTallies>, Perf), SimError> {
+    let started = Instant::now();
     let runs: Result<Vec<ReplicationTallies>, SimError> = pool.install(|| {
         (0..replications)
             .into_par_iter()
@@ -108,18 +112,38 @@ pub fn simulate(
             .collect()
     });
     let runs = runs?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let chats = runs.iter().map(|r| r.chats).sum::<u64>();
-    let perf = Perf {
-        chats,
-        events: runs.iter().map(|r| r.events).sum(),
-        elapsed_secs: elapsed,
-        chats_per_sec: if elapsed > 0.0 {
-            chats as f64 / elapsed
-        } else {
-            0.0
-        },
-        threads: pool.current_num_threads(),
-    };
+    let perf = Perf::measure(&runs, started, pool.current_num_threads());
+    Ok((runs, perf))
+}
+
+impl Perf {
+    /// Timing of `runs` started at `started`.
+    pub fn measure(runs: &[ReplicationTallies], started: Instant, threads: usize) -> Perf {
+        let elapsed = started.elapsed().as_secs_f64();
+        let chats = runs.iter().map(|r| r.chats).sum::<u64>();
+        Perf {
+            chats,
+            events: runs.iter().map(|r| r.events).sum(),
+            elapsed_secs: elapsed,
+            chats_per_sec: if elapsed > 0.0 {
+                chats as f64 / elapsed
+            } else {
+                0.0
+            },
+            threads,
+        }
+    }
+}
+
+/// Runs `replications` replications on `threads` threads (all cores when `None`), calling
+/// `progress` after each, and aggregates them. The result does not depend on the thread count.
+pub fn simulate(
+    scenario: &Scenario,
+    replications: u32,
+    threads: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<SimulationReport, SimError> {
+    let pool = thread_pool(threads)?;
+    let (runs, perf) = simulate_runs(scenario, replications, &pool, progress)?;
     Ok(aggregate(scenario, &runs, perf))
 }

@@ -11,7 +11,7 @@ use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 use super::{Perf, ReplicationTallies, Scenario};
 
 /// Queue-side figures over replications (DESIGN.md §4).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct QueueFigures {
     /// Chats that arrived, per replication.
     pub arrivals: Estimate,
@@ -62,7 +62,7 @@ pub struct QueueFigures {
 }
 
 /// Agent-side figures over replications.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct AgentFigures {
     /// Mean agents on duty.
     pub staffed_agents: Estimate,
@@ -75,7 +75,7 @@ pub struct AgentFigures {
 }
 
 /// Whole-day figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// All queues together.
     pub overall: QueueFigures,
@@ -88,7 +88,7 @@ pub struct Summary {
 }
 
 /// One queue in one interval (chats counted in the interval they arrived in).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IntervalRow {
     /// Clock time the interval starts, "HH:MM".
     pub start: String,
@@ -102,7 +102,7 @@ pub struct IntervalRow {
 }
 
 /// One agent group in one interval.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AgentIntervalRow {
     /// Clock time the interval starts, "HH:MM".
     pub start: String,
@@ -118,7 +118,7 @@ pub struct AgentIntervalRow {
 }
 
 /// Conservation counts summed over all replications.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, schemars::JsonSchema)]
 pub struct ChatCounts {
     /// Customers that arrived (statistics window).
     pub arrivals: u64,
@@ -139,7 +139,7 @@ pub struct ChatCounts {
 }
 
 /// The `chatcap simulate` result: the JSON contract of DESIGN.md §6.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SimulationReport {
     /// Profile name.
     pub profile: String,

@@ -3,8 +3,10 @@
 
 mod cli;
 mod erlang;
+mod plan;
 mod profile;
 mod report;
 mod routing;
+mod schema;
 mod server;
 mod sim;

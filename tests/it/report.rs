@@ -436,3 +436,42 @@ fn percent_line_charts_of_high_shares_zoom_in_and_bars_start_at_zero() {
         "{bar_ticks:?}"
     );
 }
+
+#[test]
+fn plan_writes_a_self_contained_html_report_with_staffing_and_service_level_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.html");
+    let argv = [
+        "chatcap",
+        "plan",
+        "--replications",
+        "3",
+        "--quiet",
+        "--html",
+        path.to_str().unwrap(),
+    ];
+    let mut out = Vec::new();
+    chatcap::run(Cli::parse_from(argv), &mut out).unwrap();
+    let page = std::fs::read_to_string(&path).unwrap();
+    let elements = parse(&page).unwrap_or_else(|e| panic!("{e}"));
+    let labels: Vec<&str> = named(&elements, "svg")
+        .iter()
+        .filter_map(|s| s.attr("aria-label"))
+        .collect();
+    for chart in [
+        "Agents on duty per interval",
+        "Service level per interval",
+        "Agent occupancy per interval",
+    ] {
+        assert!(labels.contains(&chart), "{chart} missing from {labels:?}");
+    }
+    let headers: Vec<&str> = named(&elements, "th")
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        headers.contains(&"required") && headers.contains(&"rostered"),
+        "{headers:?}"
+    );
+    assert_no_external_resources(&page);
+}

@@ -1,0 +1,106 @@
+//! `chatcap caps`: the staffing plan for each per-agent concurrency cap, and the cap to run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::plan::{load_profile, options};
+use super::simulate::progress_bar;
+use super::{GlobalArgs, emit, emit_html};
+use crate::error::{Error, Result};
+use crate::plan::SearchMode;
+use crate::plan::caps::{self, CapLimits};
+use crate::profile::duration::parse_duration;
+use crate::report::Output;
+
+/// Arguments of `chatcap caps`.
+#[derive(Debug, Clone, Args)]
+pub struct CapsArgs {
+    /// Profile (TOML); the embedded default profile when omitted.
+    #[arg(long, short, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Caps to try: a range `1..6` (inclusive) or a list `1,2,4`.
+    #[arg(long, default_value = "1..6", value_parser = parse_caps, value_name = "CAPS")]
+    pub caps: CapList,
+    /// Longest 90th-percentile first-response time a recommended cap may have.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub max_frt_p90: f64,
+    /// Largest AHT a recommended cap may have, as a multiple of the handle time at
+    /// concurrency 1.
+    #[arg(long, default_value_t = 1.5, value_name = "RATIO")]
+    pub max_aht_inflation: f64,
+    /// Require the 95% lower confidence bound (not just the mean) to meet each target.
+    #[arg(long)]
+    pub confidence: bool,
+    /// Replications per evaluation (overrides the profile).
+    #[arg(long, short)]
+    pub replications: Option<u32>,
+    /// Base random seed (overrides the profile).
+    #[arg(long, short)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also write a standalone HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// Caps to try, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapList(pub Vec<u32>);
+
+/// Parses `1..6`, `1..=6` or `1,2,4`.
+pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
+    let bad =
+        || format!("{text:?} is not a list of caps; write a range like 1..6 or a list like 1,2,4");
+    let number = |s: &str| -> std::result::Result<u32, String> {
+        let n: u32 = s.trim().parse().map_err(|_| bad())?;
+        if (1..=50).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("cap {n} is out of range; caps go from 1 to 50"))
+        }
+    };
+    let caps: Vec<u32> = if let Some((a, b)) = text.split_once("..") {
+        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+        if a > b {
+            return Err(format!(
+                "{text:?} is an empty range; write the smaller cap first"
+            ));
+        }
+        (a..=b).collect()
+    } else {
+        let mut list = text
+            .split(',')
+            .map(number)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        list.sort_unstable();
+        list.dedup();
+        list
+    };
+    if caps.is_empty() {
+        return Err(bad());
+    }
+    Ok(CapList(caps))
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) -> Result<()> {
+    let profile = load_profile(args.profile.as_deref(), args.replications, args.seed)?;
+    let options = options(args.confidence, SearchMode::Incremental, args.threads, 8.0)?;
+    let limits = CapLimits {
+        max_frt_p90_secs: args.max_frt_p90,
+        max_aht_inflation: args.max_aht_inflation,
+    };
+    let bar = progress_bar(global, args.caps.0.len() as u64, "planning caps");
+    let report = caps::caps(&profile, &args.caps.0, limits, options, &|done, _| {
+        bar.set_position(done as u64)
+    })?;
+    bar.finish_and_clear();
+    let output = Output::new(&report).map_err(Error::from)?;
+    if let Some(path) = &args.html {
+        emit_html(path, &output, stdout)?;
+    }
+    emit(global, &output, stdout)
+}

@@ -1,0 +1,369 @@
+//! `chatcap caps`: the plan repeated for each per-agent concurrency cap, so a team lead sees what
+//! each cap costs in agent hours and in customer experience (slower handling, later first
+//! responses), and which cap to run.
+//!
+//! A higher cap needs fewer agents as long as the slowdown per extra chat stays modest, but each
+//! chat takes longer (AHT inflation) and the agent's first reply comes later. The recommended
+//! cap is the one with the fewest agent hours among the caps whose plan reaches every target,
+//! whose FRT p90 stays within `max_frt_p90_secs` and whose AHT stays within `max_aht_inflation`
+//! times the handle time at concurrency 1.
+
+use serde::Serialize;
+
+use crate::metrics::Estimate;
+use crate::profile::{Profile, Slowdown};
+use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
+
+use super::{PlanError, PlanOptions, plan};
+
+/// Limits a cap must stay within to be recommended.
+#[derive(Debug, Clone, Copy)]
+pub struct CapLimits {
+    /// Longest 90th-percentile first-response time, seconds.
+    pub max_frt_p90_secs: f64,
+    /// Largest ratio of AHT to the handle time at concurrency 1.
+    pub max_aht_inflation: f64,
+}
+
+/// The plan with one cap.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CapRow {
+    /// Chats each agent may hold at once (every group).
+    pub cap: u32,
+    /// Required agent hours over the day.
+    pub agent_hours: f64,
+    /// Rostered agent hours (shrinkage included).
+    pub rostered_agent_hours: f64,
+    /// Most agents required in one interval.
+    pub peak_required: u32,
+    /// Most agents rostered in one interval.
+    pub peak_rostered: u32,
+    /// Mean answered-to-closed time with this cap's slowdown, seconds.
+    pub aht_secs: Estimate,
+    /// AHT over the handle time at concurrency 1.
+    pub aht_inflation: f64,
+    /// Whole-day service level.
+    pub service_level: Estimate,
+    /// Whole-day abandon rate.
+    pub abandon_rate: Estimate,
+    /// 90th percentile first-response time, seconds.
+    pub frt_p90_secs: Estimate,
+    /// Busy slots / staffed slots.
+    pub occupancy: Estimate,
+    /// Mean chats per staffed agent.
+    pub mean_concurrency: Estimate,
+    /// Every interval meets every target in the plan's verification run (a miss there within
+    /// the simulation's noise does not make a cap ineligible; an unreachable target does).
+    pub targets_met: bool,
+    /// Within every limit, and the targets reachable: a candidate for the recommendation.
+    pub eligible: bool,
+    /// Why not, when not eligible.
+    pub reasons: Vec<String>,
+}
+
+/// The `chatcap caps` result.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CapsReport {
+    /// Profile name.
+    pub profile: String,
+    /// Replications per plan.
+    pub replications: u32,
+    /// Seed of the plans.
+    pub seed: u64,
+    /// Handle time at concurrency 1, volume-weighted over queues and intervals, seconds.
+    pub base_aht_secs: f64,
+    /// Longest FRT p90 allowed for the recommendation, seconds.
+    pub max_frt_p90_secs: f64,
+    /// Largest AHT inflation allowed for the recommendation.
+    pub max_aht_inflation: f64,
+    /// One row per cap tried.
+    pub caps: Vec<CapRow>,
+    /// The cap to run: fewest agent hours among the eligible ones; null when none is.
+    pub recommended: Option<u32>,
+    /// Why that cap, in words.
+    pub reason: String,
+    /// Things to know.
+    pub warnings: Vec<String>,
+}
+
+/// Volume-weighted handle time at concurrency 1 of the chats agents handle, seconds.
+fn base_aht(profile: &Profile) -> f64 {
+    let (mut work, mut chats) = (0.0, 0.0);
+    for q in &profile.queues {
+        let bot = q.bot.as_ref().map_or(0.0, |b| b.resolve_share);
+        for (i, v) in q.volume.iter().enumerate() {
+            let handled = v * (1.0 - bot);
+            let aht = q
+                .aht_by_interval
+                .get(i)
+                .copied()
+                .unwrap_or(q.handle_time.mean_secs);
+            work += handled * aht;
+            chats += handled;
+        }
+    }
+    if chats > 0.0 { work / chats } else { f64::NAN }
+}
+
+/// Plans `profile` once per cap in `caps`; `progress(done, total)` after each.
+pub fn caps(
+    profile: &Profile,
+    caps: &[u32],
+    limits: CapLimits,
+    options: PlanOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<CapsReport, PlanError> {
+    if caps.is_empty() || caps.iter().any(|&c| c == 0 || c > 50) {
+        return Err(PlanError::Option {
+            option: "--caps",
+            message: format!("{caps:?}; give caps between 1 and 50, e.g. 1..6 or 1,2,3"),
+        });
+    }
+    if !(limits.max_aht_inflation.is_finite() && limits.max_aht_inflation >= 1.0) {
+        return Err(PlanError::Option {
+            option: "--max-aht-inflation",
+            message: format!(
+                "{}; give a ratio of at least 1 (1.5 allows chats to take 50% longer)",
+                limits.max_aht_inflation
+            ),
+        });
+    }
+    if !(limits.max_frt_p90_secs.is_finite() && limits.max_frt_p90_secs > 0.0) {
+        return Err(PlanError::Option {
+            option: "--max-frt-p90",
+            message: format!(
+                "{} s; give a positive duration such as 60s",
+                limits.max_frt_p90_secs
+            ),
+        });
+    }
+    let base = base_aht(profile);
+    let mut warnings = Vec::new();
+    let mut rows = Vec::with_capacity(caps.len());
+    for (k, &cap) in caps.iter().enumerate() {
+        let mut p = profile.clone();
+        for g in &mut p.agents {
+            if let Slowdown::Levels(levels) = &g.slowdown
+                && levels.len() < cap as usize
+            {
+                warnings.push(format!(
+                    "agent group {:?} lists slowdown for {} chats; cap {cap} repeats the last \
+                     factor beyond it. List a factor per level up to the largest cap tried",
+                    g.name,
+                    levels.len()
+                ));
+            }
+            g.concurrency = cap;
+            g.staffing = None;
+        }
+        let report = plan(&p, options, &|_, _| {})?;
+        let s = &report.summary;
+        let aht = s.overall.aht_secs;
+        let inflation = aht.mean / base;
+        let mut reasons = Vec::new();
+        if !report.unreachable.is_empty() {
+            reasons.push(format!(
+                "no staffing meets the targets at {}",
+                report.unreachable.join(", ")
+            ));
+        }
+        let frt = s.overall.frt_p90_secs;
+        if frt.mean > limits.max_frt_p90_secs {
+            reasons.push(format!(
+                "FRT p90 {:.0} s above {:.0} s",
+                frt.mean, limits.max_frt_p90_secs
+            ));
+        }
+        if inflation > limits.max_aht_inflation {
+            reasons.push(format!(
+                "AHT {:.2}x the concurrency-1 handle time, above {:.2}x",
+                inflation, limits.max_aht_inflation
+            ));
+        }
+        rows.push(CapRow {
+            cap,
+            agent_hours: report.totals.all.agent_hours,
+            rostered_agent_hours: report.totals.all.rostered_agent_hours,
+            peak_required: report.totals.all.peak_required,
+            peak_rostered: report.totals.all.peak_rostered,
+            aht_secs: aht,
+            aht_inflation: inflation,
+            service_level: s.overall.service_level,
+            abandon_rate: s.overall.abandon_rate,
+            frt_p90_secs: frt,
+            occupancy: s.agents.occupancy,
+            mean_concurrency: s.agents.mean_concurrency,
+            targets_met: report.targets_met,
+            eligible: reasons.is_empty(),
+            reasons,
+        });
+        progress(k + 1, caps.len());
+    }
+    warnings.dedup();
+    let best = rows.iter().filter(|r| r.eligible).min_by(|a, b| {
+        a.agent_hours
+            .total_cmp(&b.agent_hours)
+            .then(a.cap.cmp(&b.cap))
+    });
+    let reason = match best {
+        Some(b) => {
+            let mut reason = format!(
+                "cap {} needs the fewest agent hours ({:.1}) among the caps that meet every \
+                 target with FRT p90 at most {:.0} s and AHT at most {:.2}x",
+                b.cap, b.agent_hours, limits.max_frt_p90_secs, limits.max_aht_inflation
+            );
+            if let Some(cheaper) = rows
+                .iter()
+                .filter(|r| !r.eligible && r.agent_hours < b.agent_hours)
+                .min_by(|a, b| a.agent_hours.total_cmp(&b.agent_hours))
+            {
+                reason.push_str(&format!(
+                    "; cap {} would need {:.1} agent hours but {}",
+                    cheaper.cap,
+                    cheaper.agent_hours,
+                    cheaper.reasons.join(" and ")
+                ));
+            }
+            reason
+        }
+        None => format!(
+            "no cap tried meets every target with FRT p90 at most {:.0} s and AHT at most \
+             {:.2}x; relax --max-frt-p90 or --max-aht-inflation, or try other caps",
+            limits.max_frt_p90_secs, limits.max_aht_inflation
+        ),
+    };
+    Ok(CapsReport {
+        profile: profile.name.clone(),
+        replications: profile.simulation.replications,
+        seed: profile.simulation.seed,
+        base_aht_secs: base,
+        max_frt_p90_secs: limits.max_frt_p90_secs,
+        max_aht_inflation: limits.max_aht_inflation,
+        recommended: best.map(|b| b.cap),
+        caps: rows,
+        reason,
+        warnings,
+    })
+}
+
+fn ci(e: &Estimate, decimals: i8) -> Cell {
+    Cell::Ci {
+        mean: e.mean,
+        low: e.ci_low,
+        high: e.ci_high,
+        decimals,
+    }
+}
+
+fn estimate_series(name: &str, cells: impl Iterator<Item = Estimate>, bars: bool) -> Series {
+    let cells: Vec<Estimate> = cells.collect();
+    Series {
+        name: name.into(),
+        values: cells.iter().map(|e| e.mean).collect(),
+        band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
+        bars,
+    }
+}
+
+impl ToDocument for CapsReport {
+    fn document(&self) -> Document {
+        let mut notes = vec![
+            format!(
+                "each cap planned with {} replications, seed {}; handle time at concurrency 1: \
+                 {:.0} s",
+                self.replications, self.seed, self.base_aht_secs
+            ),
+            match self.recommended {
+                Some(c) => format!("recommended cap: {c}: {}", self.reason),
+                None => format!("no recommended cap: {}", self.reason),
+            },
+        ];
+        notes.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        let mut table = Table::new(
+            "Plan per concurrency cap",
+            &[
+                "cap",
+                "agent hours",
+                "rostered hours",
+                "peak rostered",
+                "AHT s",
+                "AHT x",
+                "SL",
+                "FRT p90 s",
+                "occupancy",
+                "eligible",
+            ],
+        );
+        for r in &self.caps {
+            table.rows.push(vec![
+                Cell::Int(i64::from(r.cap)),
+                Cell::num(r.agent_hours, 1),
+                Cell::num(r.rostered_agent_hours, 1),
+                Cell::Int(i64::from(r.peak_rostered)),
+                ci(&r.aht_secs, 0),
+                Cell::num(r.aht_inflation, 2),
+                ci(&r.service_level, -1),
+                ci(&r.frt_p90_secs, 1),
+                ci(&r.occupancy, -1),
+                Cell::text(if r.eligible {
+                    "yes".to_string()
+                } else {
+                    format!("no: {}", r.reasons.join("; "))
+                }),
+            ]);
+        }
+        let x: Vec<String> = self.caps.iter().map(|r| r.cap.to_string()).collect();
+        let chart = |title: &str, y: &str, series: Vec<Series>, targets| Chart {
+            title: title.into(),
+            x_label: "concurrency cap".into(),
+            y_label: y.into(),
+            x: x.clone(),
+            series,
+            targets,
+            percent: false,
+            y_range: None,
+        };
+        let hours = Series {
+            name: "agent hours".into(),
+            values: self.caps.iter().map(|r| r.agent_hours).collect(),
+            band: None,
+            bars: true,
+        };
+        let rostered = Series {
+            name: "rostered agent hours".into(),
+            values: self.caps.iter().map(|r| r.rostered_agent_hours).collect(),
+            band: None,
+            bars: true,
+        };
+        let frt = estimate_series("FRT p90", self.caps.iter().map(|r| r.frt_p90_secs), false);
+        let aht = estimate_series("AHT", self.caps.iter().map(|r| r.aht_secs), false);
+        Document {
+            title: format!("chatcap caps: {}", self.profile),
+            notes,
+            tables: vec![table],
+            charts: vec![
+                chart(
+                    "Agent hours per concurrency cap",
+                    "agent hours",
+                    vec![hours, rostered],
+                    Vec::new(),
+                ),
+                chart(
+                    "First-response time p90 per concurrency cap",
+                    "seconds",
+                    vec![frt],
+                    vec![("max FRT p90".into(), self.max_frt_p90_secs)],
+                ),
+                chart(
+                    "Average handle time per concurrency cap",
+                    "seconds",
+                    vec![aht],
+                    vec![(
+                        format!("{:.2}x base", self.max_aht_inflation),
+                        self.max_aht_inflation * self.base_aht_secs,
+                    )],
+                ),
+            ],
+        }
+    }
+}
