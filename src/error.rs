@@ -21,6 +21,15 @@ pub enum Error {
     Plan(#[from] crate::plan::PlanError),
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
+    /// The load test could not run or failed.
+    #[error(transparent)]
+    LoadTest(#[from] crate::loadtest::LoadTestError),
+    /// The load test ran, but `--threshold` rules failed.
+    #[error("{} threshold(s) failed: {}", failed.len(), failed.join("; "))]
+    ThresholdsFailed {
+        /// Each failed rule with its measured value.
+        failed: Vec<String>,
+    },
     /// The results could not be serialized.
     #[error("cannot serialize the results: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -52,6 +61,8 @@ impl Error {
             Error::Plan(_) => 2,
             Error::Server(crate::server::ServerError::Config(_)) => 2,
             Error::Server(_) => 1,
+            Error::LoadTest(e) if e.is_input() => 2,
+            Error::LoadTest(_) | Error::ThresholdsFailed { .. } => 1,
             Error::Write { .. } | Error::Serialize(_) => 1,
         }
     }

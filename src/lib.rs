@@ -5,6 +5,7 @@
 //! ```text
 //! cli        parse args, pick output format, write results
 //!  ├─ report   one file per format: table, csv, json, markdown, html
+//!  ├─ loadtest goose customers and agents against the chat API, forecast comparison
 //!  ├─ server   axum HTTP API over the routing core (wall clock, tokio)
 //!  ├─ sim      event queue, driver, replications, metric collection
 //!  ├─ metrics  KPI definitions shared by simulator, server and load test
@@ -17,6 +18,7 @@
 pub mod cli;
 pub mod erlang;
 pub mod error;
+pub mod loadtest;
 pub mod metrics;
 pub mod model;
 pub mod plan;

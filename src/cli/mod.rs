@@ -3,6 +3,7 @@
 
 mod caps;
 mod erlang;
+mod loadtest;
 mod plan;
 mod schema;
 mod serve;
@@ -20,6 +21,7 @@ use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 pub use caps::CapsArgs;
 pub use erlang::ErlangArgs;
+pub use loadtest::LoadtestArgs;
 pub use plan::PlanArgs;
 pub use schema::{SchemaArgs, SchemaName, schema_json};
 pub use serve::ServeArgs;
@@ -72,6 +74,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
     Serve(ServeArgs),
+    /// Load-test a chat backend (e.g. `chatcap serve`) with simulated customers and agents, and
+    /// compare the measured waits with the simulator's forecast.
+    Loadtest(LoadtestArgs),
 }
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
@@ -84,6 +89,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Schema(args) => schema::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Loadtest(args) => loadtest::run(&cli.global, args, stdout),
     }
 }
 

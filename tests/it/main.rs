@@ -3,6 +3,7 @@
 
 mod cli;
 mod erlang;
+mod loadtest;
 mod plan;
 mod profile;
 mod report;

@@ -1,0 +1,184 @@
+//! `chatcap loadtest`: checks the flags, plans the window, runs the goose attack on a tokio
+//! runtime of its own, writes the summary and turns failed `--threshold` rules into exit code 1.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{GlobalArgs, emit};
+use crate::error::{Error, Result};
+use crate::loadtest::{self, AgentsChoice, LoadPlan, LoadTestConfig, PlanInputs, Threshold};
+use crate::profile::{self, duration::parse_duration};
+use crate::report::Output;
+
+/// Arguments of `chatcap loadtest`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadtestArgs {
+    /// Base URL of the chat API (e.g. http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL")]
+    pub host: String,
+    /// Profile (TOML) the server also serves; the embedded default when omitted.
+    #[arg(long, short, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Wall time of arrivals (e.g. 60s); it covers duration x time scale of profile time.
+    #[arg(long, value_parser = parse_duration, value_name = "D")]
+    pub duration: f64,
+    /// Compress profile time K-fold on both sides; the server must run with the same value.
+    #[arg(long, default_value_t = 1.0, value_name = "K")]
+    pub time_scale: f64,
+    /// Agents on duty: N in every agent group, or GROUP=N,... (default: the profile's
+    /// staffing, else the closed-form estimate).
+    #[arg(long, value_name = "N|GROUP=N,...")]
+    pub agents: Option<String>,
+    /// Bearer token the server wants from agents.
+    #[arg(
+        long,
+        env = "CHATCAP_AGENT_TOKEN",
+        value_name = "T",
+        hide_env_values = true
+    )]
+    pub agent_token: Option<String>,
+    /// A rule the run must meet, e.g. wait_p90<30s, service_level>0.8, route_p99<5ms,
+    /// http_p99<200ms, abandon_rate<0.05 (repeatable); a failed rule exits with code 1.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Also write goose's own report (.html, .json or .md, optionally .gz; repeatable).
+    #[arg(long = "report-file", value_name = "F")]
+    pub report_files: Vec<String>,
+    /// Profile clock time the test starts at, an interval start (default: the first one).
+    #[arg(long, value_name = "HH:MM")]
+    pub start: Option<String>,
+    /// Wall time after the arrivals for open chats to end before their customers leave.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D")]
+    pub drain: f64,
+    /// Customer users (default: sized from the arrival rate and the time a chat takes).
+    #[arg(long, value_name = "N")]
+    pub customers: Option<usize>,
+    /// Profile time between an agent's status messages during a chat (0: none).
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D")]
+    pub status_every: f64,
+    /// Replications of the forecast (overrides the profile).
+    #[arg(long, short)]
+    pub replications: Option<u32>,
+    /// Seed of the arrival schedule and the forecast (overrides the profile).
+    #[arg(long, short)]
+    pub seed: Option<u64>,
+}
+
+/// Goose picks a report's format from its extension.
+fn check_report_file(name: &str) -> Result<()> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if [".html", ".htm", ".json", ".md"]
+        .iter()
+        .any(|ext| base.ends_with(ext))
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "--report-file",
+            format!("{name:?}: use a name ending in .html, .htm, .json or .md (optionally .gz)"),
+        ))
+    }
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Write) -> Result<()> {
+    if !(args.time_scale.is_finite() && args.time_scale >= 1.0) {
+        return Err(Error::invalid(
+            "--time-scale",
+            format!(
+                "{}; give 1 (real time) or more (profile seconds per wall second), as the server's",
+                args.time_scale
+            ),
+        ));
+    }
+    if args.duration <= 0.0 {
+        return Err(Error::invalid(
+            "--duration",
+            "0; give the wall time of arrivals, e.g. 60s",
+        ));
+    }
+    if args.agent_token.as_deref().is_some_and(str::is_empty) {
+        return Err(Error::invalid(
+            "--agent-token",
+            "an empty token; give the server's token or omit it",
+        ));
+    }
+    if args.replications == Some(0) {
+        return Err(Error::invalid(
+            "--replications",
+            "0; give at least 2 for a confidence interval (20 is typical)",
+        ));
+    }
+    let thresholds = args
+        .thresholds
+        .iter()
+        .map(|t| Threshold::parse(t).map_err(|e| Error::invalid("--threshold", e)))
+        .collect::<Result<Vec<_>>>()?;
+    for f in &args.report_files {
+        check_report_file(f)?;
+    }
+    let start_clock_secs = args
+        .start
+        .as_deref()
+        .map(profile::parse_clock)
+        .transpose()
+        .map_err(|e| Error::invalid("--start", e))?;
+    let agents = match &args.agents {
+        None => AgentsChoice::Profile,
+        Some(text) => AgentsChoice::parse(text).map_err(|e| Error::invalid("--agents", e))?,
+    };
+    let profile = profile::load_or_default(args.profile.as_deref())?;
+    let replications = args.replications.unwrap_or(profile.simulation.replications);
+    let plan = LoadPlan::new(
+        profile,
+        &PlanInputs {
+            duration_secs: args.duration,
+            time_scale: args.time_scale,
+            start_clock_secs,
+            agents,
+            customers: args.customers,
+            seed: args.seed,
+        },
+    )?;
+    if !global.quiet {
+        eprintln!(
+            "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
+             {} scheduled customers, {} agents, {} customer users -> {}",
+            plan.profile.name,
+            plan.window.start,
+            plan.window.profile_secs,
+            plan.window.wall_secs,
+            plan.window.time_scale,
+            plan.schedule.len(),
+            plan.agents.len(),
+            plan.customers,
+            args.host
+        );
+    }
+    let config = LoadTestConfig {
+        host: args.host.clone(),
+        plan,
+        agent_token: args.agent_token.clone(),
+        drain_secs: args.drain,
+        status_every_secs: args.status_every,
+        replications,
+        report_files: args.report_files.clone(),
+        thresholds,
+        quiet: global.quiet,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
+    let report = runtime.block_on(loadtest::run(config))?;
+    let output = Output::new(&report).map_err(Error::from)?;
+    emit(global, &output, stdout)?;
+    let failed = report.failed_thresholds();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ThresholdsFailed { failed })
+    }
+}

@@ -1,0 +1,536 @@
+//! The agent user: logs in with its group's skills and cap, long-polls its inbox, accepts each
+//! offer after a sampled accept delay (counted from delivery, so route latency adds to the
+//! wait as it would for a person), sends the first response after a sampled delay and status
+//! messages while working, and closes (or transfers, at the profile's share) when the chat's
+//! sampled work is done. Work progresses at rate 1 / f(n) while the agent holds n chats, the
+//! profile's concurrency slowdown, exactly as in the simulator. Agents log in or out at interval
+//! starts to follow the staffing, and come back 60 profile seconds after being set away.
+//!
+//! One call of [`step`] makes at most one request (a due action, else an inbox long-poll of at
+//! most 1 s that any new offer ends at once).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use goose::prelude::*;
+use rand::RngExt;
+use serde_json::json;
+
+use super::http::{Auth, call};
+use super::plan::AGENT_STREAM;
+use super::shared::{Endpoint, Shared, record_secs};
+use super::{BoxedStep, LoadTestError};
+use crate::model::{SimRng, stream};
+
+/// Longest inbox long-poll.
+const MAX_POLL: Duration = Duration::from_secs(1);
+/// Profile seconds an agent stays away after missing offers (as the simulator's agents do).
+const AWAY_RETURN_SECS: f64 = 60.0;
+
+#[derive(Debug, Clone)]
+struct Agent {
+    slot: usize,
+    group: usize,
+    rng: SimRng,
+    on_duty: bool,
+    away_until: Option<Instant>,
+    pending: Vec<Pending>,
+    seen: HashSet<String>,
+    chats: Vec<Held>,
+    last_progress: Instant,
+}
+
+/// An offer the agent will accept at `accept_at`.
+#[derive(Debug, Clone)]
+struct Pending {
+    offer_id: String,
+    chat_id: String,
+    queue: usize,
+    transfers: u64,
+    accept_at: Instant,
+}
+
+/// A chat the agent is working on.
+#[derive(Debug, Clone)]
+struct Held {
+    chat_id: String,
+    /// Work left, profile seconds at concurrency 1.
+    work: f64,
+    responded: bool,
+    respond_at: Instant,
+    next_status: Option<Instant>,
+    transfer_to: Option<usize>,
+    view_taken: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Accept(usize),
+    Respond(usize),
+    Status(usize),
+    Finish(usize),
+}
+
+pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+    Box::pin(async move {
+        if shared.is_stopping() {
+            // The server check failed: send nothing.
+            return Ok(());
+        }
+        let no = shared.next_agent.fetch_add(1, Ordering::SeqCst);
+        let Some(slot) = shared.plan.agents.get(no) else {
+            return Ok(());
+        };
+        let group = &shared.groups[slot.group];
+        let on = shared.plan.on_duty(slot, 0.0);
+        let body = json!({
+            "status": if on { "available" } else { "offline" },
+            "skills": group.skills,
+            "concurrency": group.cap,
+        });
+        let reply = call(
+            user,
+            &shared,
+            Endpoint::AgentStatus,
+            GooseMethod::Post,
+            &format!("/v1/agents/{}/status", slot.id),
+            Auth::Agent(&slot.id),
+            Some(&body),
+            &[],
+        )
+        .await?;
+        if !reply.ok() {
+            let detail = reply.str("detail").unwrap_or("").to_string();
+            let why = match (reply.status, reply.code()) {
+                (0, _) => "no answer from the server".to_string(),
+                (401, _) => "the server refused the agent token; give the server's token with \
+                             --agent-token or CHATCAP_AGENT_TOKEN"
+                    .to_string(),
+                (409, "skills_fixed") => format!(
+                    "{detail}; the agent is registered with other skills by an earlier run with \
+                     another profile: restart the server or use its profile"
+                ),
+                (status, code) => format!("{status} {code}: {detail}"),
+            };
+            shared.fail(LoadTestError::Run(format!(
+                "agent {} could not log in: {why}",
+                slot.id
+            )));
+            return Ok(());
+        }
+        user.set_session_data(Some(Agent {
+            slot: no,
+            group: slot.group,
+            rng: stream(shared.plan.seed, AGENT_STREAM, no as u64),
+            on_duty: on,
+            away_until: None,
+            pending: Vec::new(),
+            seen: HashSet::new(),
+            chats: Vec::new(),
+            last_progress: Instant::now(),
+        }));
+        shared.agents_ready.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    })
+}
+
+pub(crate) fn logout(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+    Box::pin(async move {
+        let Some(Some(a)) = user.get_session_data::<Option<Agent>>().cloned() else {
+            return Ok(());
+        };
+        let id = shared.plan.agents[a.slot].id.clone();
+        call(
+            user,
+            &shared,
+            Endpoint::AgentStatus,
+            GooseMethod::Post,
+            &format!("/v1/agents/{id}/status"),
+            Auth::Agent(&id),
+            Some(&json!({"status": "offline"})),
+            &[],
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+pub(crate) fn step(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+    Box::pin(async move {
+        if shared.t0().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            return Ok(());
+        }
+        let Some(mut a) = user
+            .get_session_data_mut::<Option<Agent>>()
+            .and_then(Option::take)
+        else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            return Ok(());
+        };
+        let result = act(user, &shared, &mut a).await;
+        user.set_session_data(Some(a));
+        result
+    })
+}
+
+/// Brings every held chat's work up to `now` at the current pace.
+fn progress(sh: &Shared, a: &mut Agent, now: Instant) {
+    let n = a.chats.len() as u32;
+    if n > 0 {
+        let f = sh.groups[a.group].slowdown.factor(n);
+        let dt = now.saturating_duration_since(a.last_progress).as_secs_f64() * sh.scale;
+        for c in &mut a.chats {
+            c.work -= dt / f;
+        }
+    }
+    a.last_progress = now;
+}
+
+/// When chat `c`'s work is done at the current pace.
+fn completion(sh: &Shared, a: &Agent, c: &Held) -> Instant {
+    let f = sh.groups[a.group].slowdown.factor(a.chats.len() as u32);
+    a.last_progress + sh.wall(c.work.max(0.0) * f)
+}
+
+/// The earliest thing the agent has to do, and when.
+fn next_action(sh: &Shared, a: &Agent) -> Option<(Instant, Action)> {
+    let mut best: Option<(Instant, Action)> = None;
+    let mut consider = |at: Instant, action: Action| {
+        if best.is_none_or(|(b, _)| at < b) {
+            best = Some((at, action));
+        }
+    };
+    for (i, p) in a.pending.iter().enumerate() {
+        consider(p.accept_at, Action::Accept(i));
+    }
+    for (i, c) in a.chats.iter().enumerate() {
+        let done = completion(sh, a, c);
+        if !c.responded {
+            consider(c.respond_at.min(done), Action::Respond(i));
+        } else {
+            consider(done, Action::Finish(i));
+            if let Some(s) = c.next_status
+                && s < done
+            {
+                consider(s, Action::Status(i));
+            }
+        }
+    }
+    best
+}
+
+async fn act(user: &mut GooseUser, sh: &Shared, a: &mut Agent) -> TransactionResult {
+    let now = Instant::now();
+    progress(sh, a, now);
+    if sh.is_stopping() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(());
+    }
+    let slot = &sh.plan.agents[a.slot];
+    let want = sh.plan.on_duty(slot, sh.profile_time(now));
+    if want != a.on_duty {
+        if set_status(user, sh, a, if want { "available" } else { "offline" }).await? {
+            a.on_duty = want;
+            a.away_until = None;
+        }
+        return Ok(());
+    }
+    if a.on_duty && a.away_until.is_some_and(|u| now >= u) {
+        if set_status(user, sh, a, "available").await? {
+            a.away_until = None;
+        }
+        return Ok(());
+    }
+    match next_action(sh, a) {
+        Some((at, action)) if at <= now => perform(user, sh, a, action).await,
+        next => poll(user, sh, a, now, next.map(|(at, _)| at)).await,
+    }
+}
+
+async fn set_status(
+    user: &mut GooseUser,
+    sh: &Shared,
+    a: &Agent,
+    status: &str,
+) -> Result<bool, Box<TransactionError>> {
+    let id = &sh.plan.agents[a.slot].id;
+    let reply = call(
+        user,
+        sh,
+        Endpoint::AgentStatus,
+        GooseMethod::Post,
+        &format!("/v1/agents/{id}/status"),
+        Auth::Agent(id),
+        Some(&json!({ "status": status })),
+        &[],
+    )
+    .await?;
+    if !reply.ok() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(reply.ok())
+}
+
+/// Starts working on a chat just answered (accepted or assigned).
+fn hold(sh: &Shared, a: &mut Agent, chat_id: String, queue: usize, transfers: u64) {
+    let now = Instant::now();
+    progress(sh, a, now);
+    let model = &sh.queues[queue];
+    let aht = sh.aht(queue, sh.profile_time(now));
+    let work = model.handle.sample_with_mean(&mut a.rng, aht);
+    let transfer_to = match model.transfer {
+        Some((share, to)) if transfers == 0 => (a.rng.random::<f64>() < share).then_some(to),
+        _ => None,
+    };
+    let respond_in = model
+        .first_response
+        .as_ref()
+        .map_or(0.0, |m| m.sample(&mut a.rng));
+    a.chats.push(Held {
+        chat_id,
+        work,
+        responded: false,
+        respond_at: now + sh.wall(respond_in),
+        next_status: None,
+        transfer_to,
+        view_taken: false,
+    });
+}
+
+fn drop_chat(sh: &Shared, a: &mut Agent, i: usize) {
+    progress(sh, a, Instant::now());
+    a.chats.swap_remove(i);
+}
+
+async fn perform(
+    user: &mut GooseUser,
+    sh: &Shared,
+    a: &mut Agent,
+    action: Action,
+) -> TransactionResult {
+    let agent_id = sh.plan.agents[a.slot].id.clone();
+    let auth = Auth::Agent(&agent_id);
+    let gone: &[(u16, &str)] = &[(409, ""), (404, "")];
+    match action {
+        Action::Accept(i) => {
+            let p = a.pending.swap_remove(i);
+            let reply = call(
+                user,
+                sh,
+                Endpoint::AcceptOffer,
+                GooseMethod::Post,
+                &format!("/v1/offers/{}/accept", p.offer_id),
+                auth,
+                None,
+                gone,
+            )
+            .await?;
+            if reply.ok() {
+                sh.rec().offers.accepted += 1;
+                hold(sh, a, p.chat_id, p.queue, p.transfers);
+            } else {
+                sh.rec().offers.accept_refused += 1;
+            }
+        }
+        Action::Respond(i) | Action::Status(i) => {
+            let first = matches!(action, Action::Respond(_));
+            let text = if first {
+                "Hi, thanks for waiting. Let me look into it."
+            } else {
+                "Still on it, one moment please."
+            };
+            let reply = call(
+                user,
+                sh,
+                Endpoint::AgentMessage,
+                GooseMethod::Post,
+                &format!("/v1/chats/{}/messages", a.chats[i].chat_id),
+                auth,
+                Some(&json!({ "text": text })),
+                gone,
+            )
+            .await?;
+            if reply.ok() {
+                let now = Instant::now();
+                let c = &mut a.chats[i];
+                c.responded = true;
+                c.next_status = sh.status_every.map(|d| now + d);
+            } else if matches!(reply.status, 404 | 409) {
+                drop_chat(sh, a, i);
+            }
+        }
+        Action::Finish(i) => {
+            let c = a.chats[i].clone();
+            let path = format!("/v1/chats/{}", c.chat_id);
+            match c.transfer_to {
+                Some(_) if !c.view_taken => {
+                    // The first answer is in the view only until the next agent answers.
+                    let reply = call(
+                        user,
+                        sh,
+                        Endpoint::GetChat,
+                        GooseMethod::Get,
+                        &path,
+                        auth,
+                        None,
+                        gone,
+                    )
+                    .await?;
+                    if let Some(answered) = reply.f64("answered_at") {
+                        sh.rec().first_answers.insert(c.chat_id.clone(), answered);
+                        a.chats[i].view_taken = true;
+                    } else if matches!(reply.status, 404 | 409) {
+                        drop_chat(sh, a, i);
+                    }
+                }
+                Some(to) => {
+                    let reply = call(
+                        user,
+                        sh,
+                        Endpoint::TransferChat,
+                        GooseMethod::Post,
+                        &format!("{path}/transfer"),
+                        auth,
+                        Some(&json!({"queue": sh.queues[to].name, "note": "needs the other team"})),
+                        &[(409, ""), (404, ""), (503, "queue_full")],
+                    )
+                    .await?;
+                    if reply.ok() {
+                        sh.rec().offers.transfers += 1;
+                        drop_chat(sh, a, i);
+                    } else if reply.status == 503 {
+                        a.chats[i].transfer_to = None;
+                    } else if matches!(reply.status, 404 | 409) {
+                        sh.rec().first_answers.remove(&c.chat_id);
+                        drop_chat(sh, a, i);
+                    }
+                }
+                None => {
+                    let reply = call(
+                        user,
+                        sh,
+                        Endpoint::CloseChat,
+                        GooseMethod::Post,
+                        &format!("{path}/close"),
+                        auth,
+                        Some(&json!({"resolution": "resolved"})),
+                        gone,
+                    )
+                    .await?;
+                    if reply.ok() || matches!(reply.status, 404 | 409) {
+                        drop_chat(sh, a, i);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn poll(
+    user: &mut GooseUser,
+    sh: &Shared,
+    a: &mut Agent,
+    now: Instant,
+    next_due: Option<Instant>,
+) -> TransactionResult {
+    let mut wait = MAX_POLL;
+    if let Some(at) = next_due {
+        wait = wait.min(at.saturating_duration_since(now));
+    }
+    if wait < Duration::from_millis(2) {
+        tokio::time::sleep(wait).await;
+        return Ok(());
+    }
+    let id = sh.plan.agents[a.slot].id.clone();
+    let reply = call(
+        user,
+        sh,
+        Endpoint::PollOffers,
+        GooseMethod::Get,
+        &format!("/v1/agents/{id}/offers?wait={:.3}", wait.as_secs_f64()),
+        Auth::Agent(&id),
+        None,
+        &[],
+    )
+    .await?;
+    if !reply.ok() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(());
+    }
+    let arrived = Instant::now();
+    if reply.str("status") == Some("away") && a.on_duty && a.away_until.is_none() {
+        a.away_until = Some(arrived + sh.wall(AWAY_RETURN_SECS));
+    }
+    let server_time = reply.f64("server_time").unwrap_or(f64::NAN);
+    let offers = reply.body["offers"].as_array().cloned().unwrap_or_default();
+    let mut listed = HashSet::with_capacity(offers.len());
+    for o in &offers {
+        let Some(offer_id) = o["offer_id"].as_str() else {
+            continue;
+        };
+        listed.insert(offer_id.to_string());
+        if !a.seen.insert(offer_id.to_string()) {
+            continue;
+        }
+        let (Some(chat_id), Some(queue)) = (
+            o["chat_id"].as_str(),
+            o["queue"].as_str().and_then(|q| sh.queue_index(q)),
+        ) else {
+            sh.rec().error(format!(
+                "poll_offers: offer {offer_id} without a known chat and queue"
+            ));
+            continue;
+        };
+        let route = match (o["delivered_at"].as_f64(), o["offered_at"].as_f64()) {
+            (Some(d), Some(o)) => Some(d - o),
+            _ => None,
+        };
+        {
+            let mut rec = sh.rec();
+            rec.offers.delivered += 1;
+            if let Some(r) = route {
+                record_secs(&mut rec.route_us, r);
+            }
+        }
+        if let Some(r) = route {
+            user.record_custom_request_duration(
+                "CHAT",
+                "route_latency",
+                Duration::from_secs_f64(r.max(0.0)),
+                true,
+                None,
+                None,
+            )
+            .await?;
+        }
+        let transfers = o["transfers"].as_u64().unwrap_or(0);
+        if o["kind"] == "assignment" {
+            hold(sh, a, chat_id.to_string(), queue, transfers);
+            continue;
+        }
+        let delay = sh.queues[queue]
+            .accept_delay
+            .as_ref()
+            .map_or(0.0, |m| m.sample(&mut a.rng));
+        let deadline = o["deadline"].as_f64().unwrap_or(f64::INFINITY);
+        if server_time + delay / sh.scale < deadline || server_time.is_nan() {
+            a.pending.push(Pending {
+                offer_id: offer_id.to_string(),
+                chat_id: chat_id.to_string(),
+                queue,
+                transfers,
+                accept_at: arrived + sh.wall(delay),
+            });
+        } else {
+            sh.rec().offers.left_to_lapse += 1;
+        }
+    }
+    let pending = &a.pending;
+    a.seen
+        .retain(|id| listed.contains(id) || pending.iter().any(|p| &p.offer_id == id));
+    Ok(())
+}

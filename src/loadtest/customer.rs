@@ -1,0 +1,487 @@
+//! The customer user: an open-model arrival source. Goose runs a fixed set of users in loops (a
+//! closed model), so arrivals are precomputed from a seeded Poisson process (see `plan`) and
+//! each free customer takes the next one from the shared schedule and sleeps until its instant
+//! on the absolute clock. How late it gets there is the arrival lag, the generator's own health.
+//!
+//! One call of [`step`] makes at most one request or sleeps at most 500 ms, so goose can stop
+//! the user between calls. A chat: create it, say hello, long-poll the messages (replying to
+//! the agent), leave when patience runs out before an answer, and read the final chat view
+//! whose server timestamps feed the measured KPIs.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use goose::prelude::*;
+use rand::RngExt;
+use serde_json::{Value, json};
+
+use super::http::{Auth, call};
+use super::plan::CUSTOMER_STREAM;
+use super::shared::{Endpoint, Shared, record_duration, record_secs};
+use super::{BoxedStep, terminal};
+use crate::model::stream;
+
+/// Longest nap of one step.
+const MAX_NAP: Duration = Duration::from_millis(500);
+/// Longest message long-poll; a chat end or a message ends it at once.
+const MAX_POLL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+enum Customer {
+    Idle,
+    Due(Due),
+    Chat(Box<ChatState>),
+    Done,
+}
+
+#[derive(Debug, Clone)]
+struct Due {
+    idx: usize,
+    queue: usize,
+    at: Instant,
+    /// Profile seconds this customer waits for an answer.
+    patience: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct ChatState {
+    id: String,
+    token: String,
+    queue: usize,
+    posted: Instant,
+    patience_at: Option<Instant>,
+    state: &'static str,
+    seen_active: bool,
+    last_seq: u64,
+    reply_due: bool,
+    heard_agent: bool,
+    shown_ewt: Option<f64>,
+    needs_view: bool,
+}
+
+/// The API's chat state names, interned.
+pub(crate) fn state_name(s: Option<&str>) -> &'static str {
+    match s {
+        Some("queued") => "queued",
+        Some("offered") => "offered",
+        Some("active") => "active",
+        Some("closed") => "closed",
+        Some("abandoned") => "abandoned",
+        Some("rejected") => "rejected",
+        _ => "unknown",
+    }
+}
+
+pub(crate) fn on_start(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+    Box::pin(async move {
+        user.set_session_data(Customer::Idle);
+        shared.customers_ready.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    })
+}
+
+pub(crate) fn step(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+    Box::pin(run_step(user, shared))
+}
+
+async fn run_step(user: &mut GooseUser, sh: Arc<Shared>) -> TransactionResult {
+    let Some(t0) = sh.t0() else {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        return Ok(());
+    };
+    let state = user
+        .get_session_data_mut::<Customer>()
+        .map(|c| std::mem::replace(c, Customer::Idle))
+        .unwrap_or(Customer::Idle);
+    let next = match state {
+        Customer::Idle => take_arrival(&sh, t0),
+        Customer::Due(d) => due(user, &sh, d).await?,
+        Customer::Chat(c) => chat(user, &sh, *c).await?,
+        Customer::Done => {
+            tokio::time::sleep(MAX_NAP).await;
+            Customer::Done
+        }
+    };
+    user.set_session_data(next);
+    Ok(())
+}
+
+/// Takes the next arrival of the schedule; bot-resolved customers end here (they never reach
+/// the server) and the next one is taken.
+fn take_arrival(sh: &Shared, t0: Instant) -> Customer {
+    if sh.is_stopping() {
+        return Customer::Done;
+    }
+    loop {
+        let idx = sh.next_arrival.fetch_add(1, Ordering::SeqCst);
+        let Some(arrival) = sh.plan.schedule.get(idx) else {
+            return Customer::Done;
+        };
+        let q = arrival.queue as usize;
+        let model = &sh.queues[q];
+        let mut rng = stream(sh.plan.seed, CUSTOMER_STREAM, idx as u64);
+        let (resolved, bot_secs) = match &model.bot {
+            Some((share, time)) => (rng.random::<f64>() < *share, time.sample(&mut rng)),
+            None => (false, 0.0),
+        };
+        let patience = model.patience.as_ref().map(|p| p.sample(&mut rng));
+        if resolved {
+            let mut rec = sh.rec();
+            rec.chats.bot_resolved += 1;
+            rec.tallies[q].arrivals += 1;
+            rec.tallies[q].bot_resolved += 1;
+            continue;
+        }
+        sh.in_flight.fetch_add(1, Ordering::SeqCst);
+        return Customer::Due(Due {
+            idx,
+            queue: q,
+            at: t0 + sh.wall(arrival.at + bot_secs),
+            patience,
+        });
+    }
+}
+
+async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<TransactionError>> {
+    let now = Instant::now();
+    if now < d.at {
+        tokio::time::sleep((d.at - now).min(MAX_NAP)).await;
+        return Ok(Customer::Due(d));
+    }
+    let lag = now - d.at;
+    record_duration(&mut sh.rec().arrival_lag_us, lag);
+    user.record_custom_request_duration("CHAT", "arrival_lag", lag, true, None, None)
+        .await?;
+    let body = json!({"queue": sh.queues[d.queue].name, "customer": format!("lt-{}", d.idx)});
+    let posted = Instant::now();
+    let reply = call(
+        user,
+        sh,
+        Endpoint::CreateChat,
+        GooseMethod::Post,
+        "/v1/chats",
+        Auth::Anonymous,
+        Some(&body),
+        &[(503, "queue_full")],
+    )
+    .await?;
+    let q = d.queue;
+    if reply.status == 201
+        && let (Some(id), Some(token)) = (reply.str("id"), reply.str("token"))
+    {
+        let state = state_name(reply.str("state"));
+        let shown_ewt = if state == "queued" {
+            reply.f64("estimated_wait_secs")
+        } else {
+            None
+        };
+        {
+            let mut rec = sh.rec();
+            rec.chats.created += 1;
+            rec.tallies[q].arrivals += 1;
+            rec.tallies[q].offered += 1;
+            rec.live.insert(id.to_string(), state);
+        }
+        return Ok(Customer::Chat(Box::new(ChatState {
+            id: id.to_string(),
+            token: token.to_string(),
+            queue: q,
+            posted,
+            patience_at: d.patience.map(|p| posted + sh.wall(p)),
+            state,
+            seen_active: state == "active",
+            last_seq: 0,
+            reply_due: true,
+            heard_agent: false,
+            shown_ewt,
+            needs_view: false,
+        })));
+    }
+    {
+        let mut rec = sh.rec();
+        if reply.status == 503 && reply.code() == "queue_full" {
+            rec.chats.created += 1;
+            rec.chats.rejected += 1;
+            let t = &mut rec.tallies[q];
+            t.arrivals += 1;
+            t.offered += 1;
+            t.rejected += 1;
+        } else {
+            rec.chats.create_failed += 1;
+            if reply.status == 201 {
+                rec.error("create_chat: 201 without an id and token".into());
+            }
+        }
+    }
+    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    Ok(Customer::Idle)
+}
+
+async fn chat(
+    user: &mut GooseUser,
+    sh: &Shared,
+    mut c: ChatState,
+) -> Result<Customer, Box<TransactionError>> {
+    let now = Instant::now();
+    let path = format!("/v1/chats/{}", c.id);
+    if c.needs_view {
+        let reply = call(
+            user,
+            sh,
+            Endpoint::GetChat,
+            GooseMethod::Get,
+            &path,
+            Auth::Customer(&c.token),
+            None,
+            &[],
+        )
+        .await?;
+        if reply.ok() {
+            return ended(user, sh, &c, &reply.body).await;
+        }
+        if reply.status == 404 {
+            finish_blind(sh, &c);
+            return Ok(Customer::Idle);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(Customer::Chat(Box::new(c)));
+    }
+    let drain_deadline = sh.drain_deadline();
+    if drain_deadline.is_some_and(|d| now >= d) {
+        return leave(user, sh, c, true).await;
+    }
+    if c.reply_due {
+        let text = if c.heard_agent {
+            "Thanks, that helps."
+        } else {
+            "Hello, I have a question about my order."
+        };
+        let reply = call(
+            user,
+            sh,
+            Endpoint::CustomerMessage,
+            GooseMethod::Post,
+            &format!("{path}/messages"),
+            Auth::Customer(&c.token),
+            Some(&json!({ "text": text })),
+            &[(409, "")],
+        )
+        .await?;
+        c.reply_due = false;
+        // Skip our own message on the next poll when nothing came in between.
+        if reply.status == 201 && reply.body["seq"].as_u64() == Some(c.last_seq + 1) {
+            c.last_seq += 1;
+        } else if matches!(reply.status, 404 | 409) {
+            c.needs_view = true;
+        }
+        return Ok(Customer::Chat(Box::new(c)));
+    }
+    let waiting = matches!(c.state, "queued" | "offered") && !c.seen_active;
+    if waiting && c.patience_at.is_some_and(|p| now >= p) {
+        return leave(user, sh, c, false).await;
+    }
+    let mut wait = MAX_POLL;
+    if waiting && let Some(p) = c.patience_at {
+        wait = wait.min(p.saturating_duration_since(now));
+    }
+    if let Some(d) = drain_deadline {
+        wait = wait.min(d.saturating_duration_since(now));
+    }
+    let reply = call(
+        user,
+        sh,
+        Endpoint::PollMessages,
+        GooseMethod::Get,
+        &format!(
+            "{path}/messages?after={}&wait={:.3}",
+            c.last_seq,
+            wait.as_secs_f64()
+        ),
+        Auth::Customer(&c.token),
+        None,
+        &[],
+    )
+    .await?;
+    if !reply.ok() {
+        if reply.status == 404 {
+            finish_blind(sh, &c);
+            return Ok(Customer::Idle);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(Customer::Chat(Box::new(c)));
+    }
+    let state = state_name(reply.str("state"));
+    if state != c.state {
+        c.state = state;
+        if let Some(live) = sh.rec().live.get_mut(&c.id) {
+            *live = state;
+        }
+    }
+    c.seen_active |= state == "active";
+    let from_agent = reply.body["messages"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|m| m["from"] == "agent"));
+    if from_agent {
+        c.seen_active = true;
+        c.reply_due = !terminal(state);
+        if !c.heard_agent {
+            c.heard_agent = true;
+            let frt = c.posted.elapsed();
+            record_duration(&mut sh.rec().first_response_us, frt);
+            user.record_custom_request_duration("CHAT", "first_response", frt, true, None, None)
+                .await?;
+        }
+    }
+    c.last_seq = reply.body["last_seq"].as_u64().unwrap_or(c.last_seq);
+    if terminal(state) {
+        c.needs_view = true;
+    }
+    Ok(Customer::Chat(Box::new(c)))
+}
+
+async fn leave(
+    user: &mut GooseUser,
+    sh: &Shared,
+    mut c: ChatState,
+    forced: bool,
+) -> Result<Customer, Box<TransactionError>> {
+    let reply = call(
+        user,
+        sh,
+        Endpoint::LeaveChat,
+        GooseMethod::Post,
+        &format!("/v1/chats/{}/leave", c.id),
+        Auth::Customer(&c.token),
+        None,
+        &[(409, "invalid_state")],
+    )
+    .await?;
+    if reply.ok() {
+        if forced {
+            sh.rec().chats.forced_leaves += 1;
+        }
+        return ended(user, sh, &c, &reply.body).await;
+    }
+    match reply.status {
+        409 => c.needs_view = true,
+        404 => {
+            finish_blind(sh, &c);
+            return Ok(Customer::Idle);
+        }
+        _ => tokio::time::sleep(Duration::from_millis(100)).await,
+    }
+    Ok(Customer::Chat(Box::new(c)))
+}
+
+/// Records an ended chat from its final view and frees the customer.
+async fn ended(
+    user: &mut GooseUser,
+    sh: &Shared,
+    c: &ChatState,
+    view: &Value,
+) -> Result<Customer, Box<TransactionError>> {
+    if !terminal(state_name(view["state"].as_str())) {
+        // Not ended after all (a leave raced an answer): keep following the chat.
+        let mut c = c.clone();
+        c.needs_view = false;
+        c.state = state_name(view["state"].as_str());
+        return Ok(Customer::Chat(Box::new(c)));
+    }
+    if let Some(tta) = finish(sh, c, view) {
+        user.record_custom_request_duration(
+            "CHAT",
+            "time_to_answer",
+            Duration::from_secs_f64(tta.max(0.0)),
+            true,
+            None,
+            None,
+        )
+        .await?;
+    }
+    Ok(Customer::Idle)
+}
+
+/// Tallies an ended chat from the server's timestamps (wall seconds, turned into profile
+/// seconds). Returns the wall time to the first answer, if it was answered.
+fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
+    let k = sh.scale;
+    let model = &sh.queues[c.queue];
+    let state = state_name(v["state"].as_str());
+    let at = |key: &str| v[key].as_f64();
+    let transfers = v["transfers"].as_u64().unwrap_or(0);
+    let mut tta = None;
+    {
+        let mut guard = sh.rec();
+        let rec = &mut *guard;
+        rec.live.remove(&c.id);
+        match state {
+            "closed" => rec.chats.closed += 1,
+            "abandoned" => rec.chats.abandoned += 1,
+            other => rec.error(format!("chat ended in unexpected state {other}")),
+        }
+        let first_answer = if transfers > 0 {
+            rec.first_answers.remove(&c.id).or(at("answered_at"))
+        } else {
+            at("answered_at")
+        };
+        let t = &mut rec.tallies[c.queue];
+        match (at("created_at"), first_answer, at("closed_at")) {
+            (Some(created), Some(answered), closed) if state == "closed" || transfers > 0 => {
+                let wait_wall = (answered - created).max(0.0);
+                let wait = wait_wall * k;
+                t.record_answer(wait, model.threshold_secs);
+                if let Some(shown) = c.shown_ewt {
+                    t.ewt_abs_error_sum += (shown - wait).abs();
+                    t.ewt_count += 1;
+                }
+                tta = Some(wait_wall);
+                if let Some(fr) = at("first_response_at") {
+                    let frt = (fr - created).max(0.0) * k;
+                    t.frt_sum += frt;
+                    t.frt_count += 1;
+                    t.frt_hist.record_secs(frt);
+                }
+                if let (Some(closed), Some(latest)) = (closed, at("answered_at"))
+                    && state == "closed"
+                {
+                    t.handle_sum += (closed - latest).max(0.0) * k;
+                    t.handled += 1;
+                    t.art_sum += (closed - created).max(0.0) * k;
+                    t.art_count += 1;
+                    t.closed_without_transfer += u64::from(transfers == 0);
+                }
+                t.transferred += u64::from(transfers > 0);
+            }
+            (Some(created), _, Some(closed)) if state == "abandoned" => {
+                t.record_abandon((closed - created).max(0.0) * k, model.short_abandon_secs);
+            }
+            _ => rec.error(format!(
+                "chat view without the timestamps of a {state} chat"
+            )),
+        }
+        if let Some(tta) = tta {
+            record_secs(&mut rec.time_to_answer_us, tta);
+        }
+    }
+    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    tta
+}
+
+/// Counts a chat whose final view is gone (forgotten by the server) by its last state.
+fn finish_blind(sh: &Shared, c: &ChatState) {
+    {
+        let mut rec = sh.rec();
+        rec.live.remove(&c.id);
+        match c.state {
+            "closed" => rec.chats.closed += 1,
+            "abandoned" => rec.chats.abandoned += 1,
+            _ => {}
+        }
+        rec.error(format!(
+            "get_chat: chat forgotten by the server before its final view (last seen {})",
+            c.state
+        ));
+    }
+    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+}

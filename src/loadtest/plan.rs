@@ -1,0 +1,568 @@
+//! What a load test plays, worked out before any request is sent: the slice of the profile's
+//! day it covers (the window), the staffing per interval of that window, the Poisson arrival
+//! schedule on an absolute clock, the number of customer users that can keep it, and the
+//! simulator's forecast for exactly the same window, staffing and arrival rates.
+//!
+//! The window starts at an interval start and lasts `duration x time_scale` profile seconds.
+//! Its last interval may be cut short, so the arrival rate is laid on a grid fine enough to end
+//! exactly at the window's end (the greatest common divisor of the interval and the window, in
+//! milliseconds); the load test and the forecast use the very same rate function.
+
+use crate::erlang::ErlangError;
+use crate::model::{ArrivalProcess, stream};
+use crate::plan::analytic_staffing;
+use crate::profile::{Profile, clock_label};
+use crate::sim::{self, Scenario, SimError, SimulationReport, Staffing};
+
+use super::LoadTestError;
+
+/// Random stream keys of the load test (the simulator uses replications from 0 upward).
+pub(crate) const SCHEDULE_STREAM: u32 = 0x5C4E_D01E;
+/// Per-customer attributes (bot outcome, bot time, patience): stream id = arrival index.
+pub(crate) const CUSTOMER_STREAM: u32 = 0xC057_0E55;
+/// Per-agent randomness (accept delays, handle times): stream id = agent number.
+pub(crate) const AGENT_STREAM: u32 = 0xA6E7_0000;
+
+/// Longest window grid, cells per queue (8 bytes each).
+const MAX_GRID_CELLS: u64 = 5_000_000;
+
+/// Most goose users (agents plus customers) one process runs.
+pub const MAX_USERS: usize = 50_000;
+
+/// How many agents are on duty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentsChoice {
+    /// The profile's staffing, or the closed-form estimate when it has none.
+    Profile,
+    /// The same number in every agent group, all window long.
+    Each(u32),
+    /// Per group by name, all window long; groups not named get none.
+    ByGroup(Vec<(String, u32)>),
+}
+
+impl AgentsChoice {
+    /// Parses `--agents`: `N` (every group) or `group=N,group=N`.
+    pub fn parse(text: &str) -> Result<AgentsChoice, String> {
+        let text = text.trim();
+        if let Ok(n) = text.parse::<u32>() {
+            return Ok(AgentsChoice::Each(n));
+        }
+        let mut groups = Vec::new();
+        for part in text.split(',') {
+            let (name, n) = part.split_once('=').ok_or_else(|| {
+                format!(
+                    "{text:?} is neither a number nor a list of group=count; write e.g. 20 or \
+                     tier1=20,billing-desk=5"
+                )
+            })?;
+            let n = n.trim().parse::<u32>().map_err(|_| {
+                format!("{:?} in {text:?} is not a whole number of agents", n.trim())
+            })?;
+            groups.push((name.trim().to_string(), n));
+        }
+        Ok(AgentsChoice::ByGroup(groups))
+    }
+}
+
+/// The load test's slice of the profile's day.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Window {
+    /// Clock time the window starts, e.g. `"08:00"`.
+    pub start: String,
+    /// Index of the profile interval it starts in.
+    pub start_interval: usize,
+    /// Profile intervals it touches.
+    pub intervals: usize,
+    /// Length in profile seconds.
+    pub profile_secs: f64,
+    /// Length in wall seconds (the arrival phase of the test).
+    pub wall_secs: f64,
+    /// Profile seconds per wall second.
+    pub time_scale: f64,
+    /// Grid of the arrival rate function, profile seconds.
+    pub grid_secs: f64,
+}
+
+/// One scheduled customer arrival.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arrival {
+    /// Profile seconds after the window start.
+    pub at: f64,
+    /// Queue index in the profile.
+    pub queue: u16,
+}
+
+/// One agent user: its group and its number within the group (from 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSlot {
+    /// Agent group index in the profile.
+    pub group: usize,
+    /// Number within the group; on duty in interval `i` when `k < staffing[group][i]`.
+    pub k: u32,
+    /// The id it logs in with.
+    pub id: String,
+}
+
+/// Everything a load test needs before it starts.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// The profile as given.
+    pub profile: Profile,
+    /// The window of the day played.
+    pub window: Window,
+    /// The profile cut to the window (its intervals, staffing, no forecast noise or warm-up).
+    pub derived: Profile,
+    /// Arrival rate per queue over the window (profile seconds from the window start).
+    pub arrivals: Vec<ArrivalProcess>,
+    /// Agents on duty per group and window interval.
+    pub staffing: Staffing,
+    /// Where the staffing came from, for the report.
+    pub staffing_source: &'static str,
+    /// The arrival schedule, all queues merged, in time order.
+    pub schedule: Vec<Arrival>,
+    /// The agent users.
+    pub agents: Vec<AgentSlot>,
+    /// Customer users: enough to keep the schedule (Little's law with a margin).
+    pub customers: usize,
+    /// Seed of the schedule and the forecast.
+    pub seed: u64,
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// An agent id from a group name and number: characters the API does not allow become `-`.
+fn agent_id(group: &str, k: u32) -> String {
+    let clean: String = group
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@:".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(48)
+        .collect();
+    format!("{clean}-{}", k + 1)
+}
+
+/// Inputs of [`LoadPlan::new`].
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    /// Wall seconds of arrivals.
+    pub duration_secs: f64,
+    /// Profile seconds per wall second.
+    pub time_scale: f64,
+    /// Clock time to start at (seconds after midnight); the first interval when `None`.
+    pub start_clock_secs: Option<f64>,
+    /// Agents on duty.
+    pub agents: AgentsChoice,
+    /// Customer users; computed when `None`.
+    pub customers: Option<usize>,
+    /// Seed; the profile's when `None`.
+    pub seed: Option<u64>,
+}
+
+impl LoadPlan {
+    /// Works out the window, staffing, schedule and user counts. Errors name the flag at fault.
+    pub fn new(profile: Profile, inputs: &PlanInputs) -> Result<LoadPlan, LoadTestError> {
+        let k = inputs.time_scale;
+        let interval = profile.interval_secs;
+        let start_interval = match inputs.start_clock_secs {
+            None => 0,
+            Some(clock) => (0..profile.intervals)
+                .find(|&i| (profile.interval_clock_secs(i) - clock).abs() < 0.5)
+                .ok_or_else(|| {
+                    let first = profile.interval_label(0);
+                    let last = profile.interval_label(profile.intervals - 1);
+                    LoadTestError::invalid(
+                        "--start",
+                        format!(
+                            "{} is not the start of an interval of profile {:?}; use an \
+                             interval start from {first} to {last} in steps of {}",
+                            clock_label(clock),
+                            profile.name,
+                            crate::profile::duration::format_duration(interval)
+                        ),
+                    )
+                })?,
+        };
+        let profile_ms = (inputs.duration_secs * k * 1000.0).round() as u64;
+        if profile_ms < 1000 {
+            return Err(LoadTestError::invalid(
+                "--duration",
+                "covers less than one profile second; give a longer --duration or a larger \
+                 --time-scale",
+            ));
+        }
+        let profile_secs = profile_ms as f64 / 1000.0;
+        let intervals = ((profile_secs / interval) - 1e-9).ceil().max(1.0) as usize;
+        if start_interval + intervals > profile.intervals {
+            return Err(LoadTestError::invalid(
+                "--duration",
+                format!(
+                    "{} wall seconds at time scale {k} cover {} of profile time from {}, past the \
+                     end of profile {:?} at {}; shorten --duration, lower --time-scale or start \
+                     earlier with --start",
+                    inputs.duration_secs,
+                    crate::profile::duration::format_duration(profile_secs),
+                    profile.interval_label(start_interval),
+                    profile.name,
+                    clock_label(profile.start_secs + profile.horizon_secs()),
+                ),
+            ));
+        }
+        let interval_ms = (interval * 1000.0).round() as u64;
+        let grid_ms = gcd(interval_ms, profile_ms).max(1);
+        let cells = profile_ms / grid_ms;
+        if cells > MAX_GRID_CELLS {
+            return Err(LoadTestError::invalid(
+                "--duration",
+                format!(
+                    "a window of {profile_ms} ms cut into {grid_ms} ms pieces needs {cells} rate \
+                     cells; round --duration x --time-scale to whole seconds"
+                ),
+            ));
+        }
+        let grid_secs = grid_ms as f64 / 1000.0;
+        let arrivals: Vec<ArrivalProcess> = profile
+            .queues
+            .iter()
+            .map(|q| {
+                let per_cell: Vec<f64> = (0..cells)
+                    .map(|c| {
+                        let i = start_interval + ((c * grid_ms) / interval_ms) as usize;
+                        q.volume.get(i).copied().unwrap_or(0.0) * grid_secs / interval
+                    })
+                    .collect();
+                ArrivalProcess::new(&per_cell, grid_secs)
+            })
+            .collect();
+
+        let staffing = window_staffing(&profile, &inputs.agents, start_interval, intervals)?;
+        let staffing_source = match (&inputs.agents, profile.has_staffing()) {
+            (AgentsChoice::Profile, true) => "profile",
+            (AgentsChoice::Profile, false) => "closed-form estimate",
+            _ => "--agents",
+        };
+        let mut agents = Vec::new();
+        for (g, group) in profile.agents.iter().enumerate() {
+            let peak = staffing.groups[g].iter().copied().max().unwrap_or(0);
+            agents.extend((0..peak).map(|k| AgentSlot {
+                group: g,
+                k,
+                id: agent_id(&group.name, k),
+            }));
+        }
+        if agents.is_empty() {
+            return Err(LoadTestError::invalid(
+                "--agents",
+                "no agent is on duty in the window; give --agents N (agents per group) or \
+                 group=N,...",
+            ));
+        }
+
+        let mut derived = profile.clone();
+        derived.start_secs = profile.interval_clock_secs(start_interval);
+        derived.intervals = intervals;
+        derived.simulation.warmup_secs = 0.0;
+        let range = start_interval..start_interval + intervals;
+        for q in &mut derived.queues {
+            q.volume = q.volume[range.clone()].to_vec();
+            q.aht_by_interval = q.aht_by_interval[range.clone()].to_vec();
+            q.volume_cv = 0.0;
+        }
+        for (g, group) in derived.agents.iter_mut().enumerate() {
+            group.staffing = Some(staffing.groups[g].clone());
+        }
+
+        let seed = inputs.seed.unwrap_or(profile.simulation.seed);
+        let mut schedule = Vec::new();
+        for (q, process) in arrivals.iter().enumerate() {
+            let mut rng = stream(seed, SCHEDULE_STREAM, q as u64);
+            let mut t = 0.0;
+            while let Some(next) = process.next_after(t, &mut rng) {
+                schedule.push(Arrival {
+                    at: next,
+                    queue: q as u16,
+                });
+                t = next;
+            }
+        }
+        schedule.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.queue.cmp(&b.queue)));
+
+        let customers = match inputs.customers {
+            Some(0) => {
+                return Err(LoadTestError::invalid(
+                    "--customers",
+                    "0; give at least 1, or omit it to size the customers from the load",
+                ));
+            }
+            Some(n) => n,
+            None => customer_users(&profile, start_interval..start_interval + intervals, k),
+        };
+        if agents.len() + customers > MAX_USERS {
+            return Err(LoadTestError::invalid(
+                "--agents",
+                format!(
+                    "{} agents and {customers} customers make more than {MAX_USERS} users for \
+                     one process; lower the time scale or the staffing",
+                    agents.len()
+                ),
+            ));
+        }
+        Ok(LoadPlan {
+            window: Window {
+                start: profile.interval_label(start_interval),
+                start_interval,
+                intervals,
+                profile_secs,
+                wall_secs: profile_secs / k,
+                time_scale: k,
+                grid_secs,
+            },
+            profile,
+            derived,
+            arrivals,
+            staffing,
+            staffing_source,
+            schedule,
+            agents,
+            customers,
+            seed,
+        })
+    }
+
+    /// The window interval (0-based) that profile time `t` (seconds from the start) falls in.
+    pub fn interval_at(&self, t: f64) -> usize {
+        ((t.max(0.0) / self.profile.interval_secs) as usize).min(self.window.intervals - 1)
+    }
+
+    /// Whether agent `slot` is on duty at profile time `t`.
+    pub fn on_duty(&self, slot: &AgentSlot, t: f64) -> bool {
+        let i = self.interval_at(t);
+        slot.k < self.staffing.groups[slot.group][i]
+    }
+
+    /// Runs the simulator on the window: same profile slice, staffing and arrival rates.
+    pub fn forecast(&self, replications: u32) -> Result<SimulationReport, SimError> {
+        let mut derived = self.derived.clone();
+        derived.simulation.seed = self.seed;
+        let mut scenario = Scenario::new(&derived, &self.staffing)?;
+        for (q, process) in self.arrivals.iter().enumerate() {
+            scenario.queues[q].arrivals = process.clone();
+            scenario.queues[q].volume_cv = 0.0;
+        }
+        sim::simulate(&scenario, replications, None, &|| {})
+    }
+}
+
+/// Staffing of the window, one value per group and window interval.
+fn window_staffing(
+    profile: &Profile,
+    choice: &AgentsChoice,
+    start: usize,
+    intervals: usize,
+) -> Result<Staffing, LoadTestError> {
+    let range = start..start + intervals;
+    let groups = match choice {
+        AgentsChoice::Each(n) => vec![vec![*n; intervals]; profile.agents.len()],
+        AgentsChoice::ByGroup(list) => {
+            let mut groups = vec![vec![0; intervals]; profile.agents.len()];
+            for (name, n) in list {
+                let g = profile
+                    .agents
+                    .iter()
+                    .position(|a| &a.name == name)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> =
+                            profile.agents.iter().map(|a| a.name.as_str()).collect();
+                        LoadTestError::invalid(
+                            "--agents",
+                            format!(
+                                "profile {:?} has no agent group {name:?}; its groups are {}",
+                                profile.name,
+                                names.join(", ")
+                            ),
+                        )
+                    })?;
+                groups[g] = vec![*n; intervals];
+            }
+            groups
+        }
+        AgentsChoice::Profile => {
+            let full = match Staffing::from_profile(profile) {
+                Some(s) => s,
+                None => analytic_staffing(profile).map_err(|e: ErlangError| {
+                    LoadTestError::invalid(
+                        "--agents",
+                        format!(
+                            "the profile lists no staffing and the closed-form estimate failed \
+                             ({e}); give --agents N"
+                        ),
+                    )
+                })?,
+            };
+            full.groups
+                .iter()
+                .map(|g| g[range.clone()].to_vec())
+                .collect()
+        }
+    };
+    Ok(Staffing { groups })
+}
+
+/// Customer users needed to keep the schedule: the peak arrival rate (wall) times the time a
+/// customer spends on one arrival (bot time, wait up to patience, handle time at full
+/// concurrency, in wall seconds), doubled, plus a few standard deviations and a floor.
+fn customer_users(profile: &Profile, range: std::ops::Range<usize>, k: f64) -> usize {
+    let mut busy_secs: f64 = 0.0;
+    let mut peak_rate = 0.0;
+    for queue in &profile.queues {
+        let rate = queue.volume[range.clone()]
+            .iter()
+            .fold(0.0, |m: f64, v| m.max(*v))
+            / profile.interval_secs;
+        peak_rate += rate;
+        let slowest = profile
+            .agents
+            .iter()
+            .filter(|g| g.skills.iter().any(|s| s.skill == queue.skill))
+            .map(|g| g.slowdown.factor(g.concurrency))
+            .fold(1.0, f64::max);
+        let bot = queue.bot.as_ref().map_or(0.0, |b| b.time.mean_secs);
+        let wait = queue
+            .patience
+            .as_ref()
+            .map_or(4.0 * queue.targets.threshold_secs, |p| p.mean_secs)
+            .min(10.0 * queue.targets.threshold_secs.max(1.0));
+        let handle = queue
+            .aht_by_interval
+            .iter()
+            .copied()
+            .fold(queue.handle_time.mean_secs, f64::max);
+        busy_secs = busy_secs.max(bot + wait + handle * slowest);
+    }
+    let in_system = peak_rate * k * (busy_secs / k + 0.2);
+    (2.0 * in_system + 4.0 * in_system.sqrt()).ceil() as usize + 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        crate::profile::parse(
+            r#"
+name = "plan test"
+interval = "30m"
+start = "08:00"
+intervals = 4
+
+[[queues]]
+name = "a"
+volume = [60, 120, 180, 240]
+handle_time = { dist = "exponential", mean = "3m" }
+
+[[queues]]
+name = "b"
+volume = [30, 30, 30, 30]
+handle_time = { dist = "exponential", mean = "3m" }
+
+[[agents]]
+name = "team"
+skills = ["a", "b"]
+concurrency = 2
+staffing = [5, 6, 7, 8]
+"#,
+            "plan-test.toml",
+            None,
+        )
+        .expect("valid profile")
+    }
+
+    fn inputs(duration: f64, scale: f64) -> PlanInputs {
+        PlanInputs {
+            duration_secs: duration,
+            time_scale: scale,
+            start_clock_secs: None,
+            agents: AgentsChoice::Profile,
+            customers: None,
+            seed: Some(3),
+        }
+    }
+
+    #[test]
+    fn window_cuts_the_last_interval_exactly() {
+        // 45 s at scale 60 = 45 profile minutes: one full interval and half of the next.
+        let plan = LoadPlan::new(profile(), &inputs(45.0, 60.0)).expect("plan");
+        assert_eq!(plan.window.intervals, 2);
+        assert_eq!(plan.window.profile_secs, 2700.0);
+        assert_eq!(plan.window.grid_secs, 900.0);
+        assert_eq!(plan.staffing.groups, vec![vec![5, 6]]);
+        assert_eq!(plan.agents.len(), 6);
+        assert_eq!(plan.agents[5].id, "team-6");
+        // Expected arrivals: a = 60 + 60, b = 30 + 15.
+        assert!((plan.arrivals[0].horizon() - 2700.0).abs() < 1e-9);
+        let expected = 165.0;
+        let n = plan.schedule.len() as f64;
+        assert!((n - expected).abs() < 5.0 * expected.sqrt(), "{n}");
+        assert!(plan.schedule.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(plan.schedule.iter().all(|a| a.at < 2700.0));
+        // The same seed gives the same schedule.
+        let again = LoadPlan::new(profile(), &inputs(45.0, 60.0)).expect("plan");
+        assert_eq!(plan.schedule, again.schedule);
+        assert!(plan.customers >= 10);
+        assert!(!plan.on_duty(&plan.agents[5], 100.0));
+        assert!(plan.on_duty(&plan.agents[5], 1900.0));
+    }
+
+    #[test]
+    fn bad_windows_name_the_flag() {
+        let err = LoadPlan::new(profile(), &inputs(300.0, 60.0)).unwrap_err();
+        assert!(err.to_string().contains("--duration"), "{err}");
+        assert!(err.to_string().contains("10:00"), "{err}");
+        let mut i = inputs(10.0, 60.0);
+        i.start_clock_secs = Some(8.0 * 3600.0 + 600.0);
+        let err = LoadPlan::new(profile(), &i).unwrap_err();
+        assert!(err.to_string().contains("--start"), "{err}");
+        assert!(err.to_string().contains("08:10"), "{err}");
+        let mut i = inputs(10.0, 60.0);
+        i.agents = AgentsChoice::ByGroup(vec![("nobody".into(), 3)]);
+        let err = LoadPlan::new(profile(), &i).unwrap_err();
+        assert!(err.to_string().contains("team"), "{err}");
+        i.agents = AgentsChoice::Each(0);
+        assert!(LoadPlan::new(profile(), &i).is_err());
+    }
+
+    #[test]
+    fn agents_flag_forms() {
+        assert_eq!(AgentsChoice::parse("12"), Ok(AgentsChoice::Each(12)));
+        assert_eq!(
+            AgentsChoice::parse("tier1=3, billing-desk=2"),
+            Ok(AgentsChoice::ByGroup(vec![
+                ("tier1".into(), 3),
+                ("billing-desk".into(), 2)
+            ]))
+        );
+        assert!(AgentsChoice::parse("tier1").is_err());
+        assert!(AgentsChoice::parse("tier1=x").is_err());
+    }
+
+    #[test]
+    fn forecast_covers_the_window() {
+        let mut i = inputs(30.0, 60.0);
+        i.start_clock_secs = Some(8.5 * 3600.0);
+        let plan = LoadPlan::new(profile(), &i).expect("plan");
+        assert_eq!(plan.window.start, "08:30");
+        let report = plan.forecast(8).expect("forecast");
+        // 30 profile minutes of interval 1: 120 + 30 expected arrivals.
+        let arrivals = report.summary.overall.arrivals.mean;
+        assert!(
+            (arrivals - 150.0).abs() < 4.0 * (150.0f64 / 8.0).sqrt(),
+            "{arrivals}"
+        );
+    }
+}

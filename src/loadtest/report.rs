@@ -1,0 +1,813 @@
+//! The `chatcap loadtest` summary: chats by state (ours and the server's), the measured section
+//! 4 figures beside the simulator's forecast for the same window, HTTP latency per endpoint,
+//! route latency, arrival lag and the threshold results. Serialized as the JSON contract and
+//! shown as tables through the report module.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::metrics::{Estimate, QueueKpis, QueueTally, student_t_975};
+use crate::report::{Cell, Document, Table, ToDocument};
+use crate::sim::results::QueueFigures;
+
+use super::plan::Window;
+use super::shared::{ChatTally, EndedBy, OfferTally};
+use super::threshold::ThresholdResult;
+
+pub(crate) fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else {
+        s.serialize_none()
+    }
+}
+
+/// Percentiles of a latency histogram, wall milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LatencyOut {
+    /// Samples.
+    pub count: u64,
+    /// Mean.
+    #[serde(serialize_with = "finite_or_null")]
+    pub mean_ms: f64,
+    /// Median.
+    #[serde(serialize_with = "finite_or_null")]
+    pub p50_ms: f64,
+    /// 90th percentile.
+    #[serde(serialize_with = "finite_or_null")]
+    pub p90_ms: f64,
+    /// 99th percentile.
+    #[serde(serialize_with = "finite_or_null")]
+    pub p99_ms: f64,
+    /// Largest.
+    #[serde(serialize_with = "finite_or_null")]
+    pub max_ms: f64,
+}
+
+impl LatencyOut {
+    /// From a histogram of microseconds.
+    pub(crate) fn of(h: &Histogram<u64>) -> LatencyOut {
+        if h.is_empty() {
+            return LatencyOut {
+                count: 0,
+                mean_ms: f64::NAN,
+                p50_ms: f64::NAN,
+                p90_ms: f64::NAN,
+                p99_ms: f64::NAN,
+                max_ms: f64::NAN,
+            };
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        LatencyOut {
+            count: h.len(),
+            mean_ms: h.mean() / 1000.0,
+            p50_ms: ms(h.value_at_quantile(0.5)),
+            p90_ms: ms(h.value_at_quantile(0.9)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+/// One endpoint's requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointOut {
+    /// `METHOD /path`.
+    pub route: &'static str,
+    /// Long-polls wait on purpose: their latency is not the server's speed.
+    pub long_poll: bool,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed (no answer or an unexpected status).
+    pub failures: u64,
+    /// Latency to the response headers.
+    #[serde(flatten)]
+    pub latency: LatencyOut,
+}
+
+/// HTTP figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpOut {
+    /// Requests sent, all endpoints.
+    pub requests: u64,
+    /// Requests that failed.
+    pub failures: u64,
+    /// failures / requests.
+    #[serde(serialize_with = "finite_or_null")]
+    pub error_rate: f64,
+    /// Requests per wall second from the window start to the end of the drain.
+    #[serde(serialize_with = "finite_or_null")]
+    pub rps: f64,
+    /// Latency over every endpoint except the long-polls.
+    pub all: LatencyOut,
+    /// Per endpoint, by request name.
+    pub endpoints: BTreeMap<String, EndpointOut>,
+}
+
+/// The section 4 figures of one measured run (profile seconds; shares in 0..1).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Figures {
+    /// Customers that arrived (bot-resolved included).
+    pub arrivals: f64,
+    /// Chats that entered a queue (rejections included).
+    pub offered: f64,
+    /// Chats answered.
+    pub answered: f64,
+    /// Chats abandoned after the short-abandon time.
+    pub abandoned: f64,
+    /// Chats refused by a full queue.
+    pub rejected: f64,
+    /// Answered within threshold / (answered + abandoned).
+    #[serde(serialize_with = "finite_or_null")]
+    pub service_level: f64,
+    /// Answered within threshold / answered.
+    #[serde(serialize_with = "finite_or_null")]
+    pub service_level_answered: f64,
+    /// Mean wait of answered chats.
+    #[serde(serialize_with = "finite_or_null")]
+    pub asa_secs: f64,
+    /// Mean wait of all chats that left the queue.
+    #[serde(serialize_with = "finite_or_null")]
+    pub mean_wait_secs: f64,
+    /// Abandoned / offered.
+    #[serde(serialize_with = "finite_or_null")]
+    pub abandon_rate: f64,
+    /// Share that waited at all.
+    #[serde(serialize_with = "finite_or_null")]
+    pub prob_wait: f64,
+    /// Median wait of answered chats.
+    #[serde(serialize_with = "finite_or_null")]
+    pub wait_p50_secs: f64,
+    /// 90th percentile wait.
+    #[serde(serialize_with = "finite_or_null")]
+    pub wait_p90_secs: f64,
+    /// 99th percentile wait.
+    #[serde(serialize_with = "finite_or_null")]
+    pub wait_p99_secs: f64,
+    /// Mean arrival to first agent message.
+    #[serde(serialize_with = "finite_or_null")]
+    pub frt_secs: f64,
+    /// 90th percentile first-response time.
+    #[serde(serialize_with = "finite_or_null")]
+    pub frt_p90_secs: f64,
+    /// Mean answered-to-closed time (last leg of a transferred chat).
+    #[serde(serialize_with = "finite_or_null")]
+    pub aht_secs: f64,
+    /// Mean arrival to close.
+    #[serde(serialize_with = "finite_or_null")]
+    pub art_secs: f64,
+    /// Answered chats closed without a transfer / answered.
+    #[serde(serialize_with = "finite_or_null")]
+    pub fcr: f64,
+    /// Share of arrivals resolved by the bot.
+    #[serde(serialize_with = "finite_or_null")]
+    pub bot_resolved: f64,
+    /// Transferred / answered.
+    #[serde(serialize_with = "finite_or_null")]
+    pub transfer_rate: f64,
+    /// Mean |estimated wait shown - actual wait|.
+    #[serde(serialize_with = "finite_or_null")]
+    pub ewt_mae_secs: f64,
+}
+
+impl Figures {
+    /// From a tally, with [`QueueKpis`] (the simulator's definitions).
+    pub(crate) fn of(t: &QueueTally) -> Figures {
+        let k = QueueKpis::from_tally(t);
+        Figures {
+            arrivals: k.arrivals,
+            offered: k.offered,
+            answered: k.answered,
+            abandoned: k.abandoned,
+            rejected: k.rejected,
+            service_level: k.service_level,
+            service_level_answered: k.service_level_answered,
+            asa_secs: k.asa_secs,
+            mean_wait_secs: k.mean_wait_secs,
+            abandon_rate: k.abandon_rate,
+            prob_wait: k.prob_wait,
+            wait_p50_secs: t.wait_hist.quantile_secs(0.5),
+            wait_p90_secs: t.wait_hist.quantile_secs(0.9),
+            wait_p99_secs: t.wait_hist.quantile_secs(0.99),
+            frt_secs: k.frt_secs,
+            frt_p90_secs: t.frt_hist.quantile_secs(0.9),
+            aht_secs: k.aht_secs,
+            art_secs: k.art_secs,
+            fcr: k.fcr,
+            bot_resolved: k.bot_resolved,
+            transfer_rate: k.transfer_rate,
+            ewt_mae_secs: k.ewt_mae_secs,
+        }
+    }
+}
+
+/// What the load test measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    /// All queues.
+    #[serde(flatten)]
+    pub overall: Figures,
+    /// Per queue (the queue a chat arrived in).
+    pub queues: BTreeMap<String, Figures>,
+}
+
+/// The simulator's forecast for the same window, staffing and arrival rates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Forecast {
+    /// Replications simulated.
+    pub replications: u32,
+    /// All queues; each figure `{mean, ci_low, ci_high}`.
+    #[serde(flatten)]
+    pub overall: QueueFigures,
+    /// Per queue.
+    pub queues: BTreeMap<String, QueueFigures>,
+}
+
+/// One figure measured against the forecast.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonRow {
+    /// Figure key, as in `measured` and `forecast`.
+    pub figure: &'static str,
+    /// Measured value.
+    #[serde(serialize_with = "finite_or_null")]
+    pub measured: f64,
+    /// Forecast mean.
+    #[serde(serialize_with = "finite_or_null")]
+    pub forecast: f64,
+    /// Forecast 95% interval, low end.
+    #[serde(serialize_with = "finite_or_null")]
+    pub ci_low: f64,
+    /// Forecast 95% interval, high end.
+    #[serde(serialize_with = "finite_or_null")]
+    pub ci_high: f64,
+    /// Standard deviation of the figure over one simulated window (from the interval width).
+    #[serde(serialize_with = "finite_or_null")]
+    pub sd: f64,
+    /// (measured - forecast) / (sd x sqrt(1 + 1/replications)): how unusual one run this far
+    /// from the forecast mean is; |z| above 3 rarely happens by chance.
+    #[serde(serialize_with = "finite_or_null")]
+    pub z: f64,
+}
+
+impl ComparisonRow {
+    pub(crate) fn new(
+        figure: &'static str,
+        measured: f64,
+        e: &Estimate,
+        replications: u32,
+    ) -> ComparisonRow {
+        let r = f64::from(replications.max(1));
+        let sd = if replications >= 2 {
+            (e.ci_high - e.ci_low) / 2.0 * r.sqrt() / student_t_975(replications as usize - 1)
+        } else {
+            f64::NAN
+        };
+        let z = if sd > 0.0 {
+            (measured - e.mean) / (sd * (1.0 + 1.0 / r).sqrt())
+        } else {
+            f64::NAN
+        };
+        ComparisonRow {
+            figure,
+            measured,
+            forecast: e.mean,
+            ci_low: e.ci_low,
+            ci_high: e.ci_high,
+            sd,
+            z,
+        }
+    }
+}
+
+/// Chat counts as `/v1/stats` gives them (created and ended: change over the test; live: now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ServerChats {
+    /// Created during the test.
+    pub created: u64,
+    /// Queued now.
+    pub queued: u64,
+    /// Offered now.
+    pub offered: u64,
+    /// Active now.
+    pub active: u64,
+    /// Closed during the test.
+    pub closed: u64,
+    /// Abandoned during the test.
+    pub abandoned: u64,
+    /// Rejected during the test.
+    pub rejected: u64,
+}
+
+/// Chats by state.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatsOut {
+    /// Chats the server took (201) or refused as queue full (503).
+    pub created: u64,
+    /// Still queued at the end (last state its customer saw).
+    pub queued: u64,
+    /// Still offered at the end.
+    pub offered: u64,
+    /// Still active at the end.
+    pub active: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Abandoned.
+    pub abandoned: u64,
+    /// Rejected (queue full).
+    pub rejected: u64,
+    /// Created but not seen to end: created - closed - abandoned - rejected. Must be 0.
+    pub lost: u64,
+    /// Customers the bot resolved before the queue (never sent to the server).
+    pub bot_resolved: u64,
+    /// Creations that failed (no answer or an unexpected status).
+    pub create_failed: u64,
+    /// Chats whose customer left because the drain time ran out.
+    pub forced_leaves: u64,
+    /// The server's own counts, when it serves `/v1/stats`.
+    pub server: Option<ServerChats>,
+    /// Every count equal to the server's and nothing lost (`null` without server counts).
+    pub conserved: Option<bool>,
+}
+
+/// Staffing used.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffingOut {
+    /// `--agents`, `profile`, or `closed-form estimate`.
+    pub source: &'static str,
+    /// Agent users (the peak on duty, all groups).
+    pub agents: usize,
+    /// Agents on duty per group and window interval.
+    pub groups: BTreeMap<String, Vec<u32>>,
+}
+
+/// How the run went.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOut {
+    /// Why it stopped.
+    pub ended_by: EndedBy,
+    /// Wall seconds from the window start to the end of the drain.
+    pub elapsed_secs: f64,
+    /// Wall seconds of arrivals.
+    pub arrivals_secs: f64,
+    /// Wall seconds allowed for chats to end after the arrivals.
+    pub drain_limit_secs: f64,
+    /// Goose users: agents plus customers.
+    pub users: usize,
+    /// Goose report files written.
+    pub report_files: Vec<String>,
+}
+
+/// The `chatcap loadtest` result (DESIGN.md section 6).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadTestReport {
+    /// Profile name.
+    pub profile: String,
+    /// Target base URL.
+    pub host: String,
+    /// Seed of the arrival schedule and the forecast.
+    pub seed: u64,
+    /// The slice of the profile's day played.
+    pub window: Window,
+    /// Agents on duty.
+    pub staffing: StaffingOut,
+    /// Customer users (each plays one arrival at a time).
+    pub customers: usize,
+    /// Chats by state.
+    pub chats: ChatsOut,
+    /// Measured figures (server timestamps, profile seconds).
+    pub measured: Measured,
+    /// The simulator's forecast.
+    pub forecast: Forecast,
+    /// Measured against forecast, figure by figure.
+    pub comparison: Vec<ComparisonRow>,
+    /// HTTP requests.
+    pub http: HttpOut,
+    /// Route latency (`delivered_at - offered_at` of each offer), wall time.
+    pub route_latency: LatencyOut,
+    /// How late customers arrived against the schedule: the generator's own health.
+    pub arrival_lag: LatencyOut,
+    /// Chat created to first answer, wall time.
+    pub time_to_answer: LatencyOut,
+    /// Chat creation sent to the first agent message seen by the customer, wall time.
+    pub first_response: LatencyOut,
+    /// Offers as agents saw them.
+    pub offers: OfferTally,
+    /// The server's route-latency histogram from `/v1/stats`, when available.
+    pub server_route_latency: Option<serde_json::Value>,
+    /// Unexpected outcomes by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// `--threshold` results.
+    pub thresholds: Vec<ThresholdResult>,
+    /// How the run went.
+    pub run: RunOut,
+    /// Things to know about this run.
+    pub warnings: Vec<String>,
+}
+
+/// Bare chat tallies in the summary's shape.
+pub(crate) fn chats_out(
+    tally: &ChatTally,
+    live: [u64; 3],
+    server: Option<ServerChats>,
+) -> ChatsOut {
+    let ended = tally.closed + tally.abandoned + tally.rejected;
+    let lost = tally.created.saturating_sub(ended);
+    let conserved = server.map(|s| {
+        lost == 0
+            && s.created == tally.created
+            && s.closed == tally.closed
+            && s.abandoned == tally.abandoned
+            && s.rejected == tally.rejected
+            && s.queued + s.offered + s.active == 0
+    });
+    ChatsOut {
+        created: tally.created,
+        queued: live[0],
+        offered: live[1],
+        active: live[2],
+        closed: tally.closed,
+        abandoned: tally.abandoned,
+        rejected: tally.rejected,
+        lost,
+        bot_resolved: tally.bot_resolved,
+        create_failed: tally.create_failed,
+        forced_leaves: tally.forced_leaves,
+        server,
+        conserved,
+    }
+}
+
+impl LoadTestReport {
+    /// The value a threshold metric names (seconds for times, 0..1 for shares); NaN when
+    /// nothing was measured.
+    pub fn metric(&self, name: &str) -> f64 {
+        let m = &self.measured.overall;
+        let secs = |ms: f64| ms / 1000.0;
+        match name {
+            "service_level" => m.service_level,
+            "service_level_answered" => m.service_level_answered,
+            "abandon_rate" => m.abandon_rate,
+            "prob_wait" => m.prob_wait,
+            "asa" => m.asa_secs,
+            "mean_wait" => m.mean_wait_secs,
+            "wait_p50" => m.wait_p50_secs,
+            "wait_p90" => m.wait_p90_secs,
+            "wait_p99" => m.wait_p99_secs,
+            "frt" => m.frt_secs,
+            "frt_p90" => m.frt_p90_secs,
+            "aht" => m.aht_secs,
+            "route_p50" => secs(self.route_latency.p50_ms),
+            "route_p90" => secs(self.route_latency.p90_ms),
+            "route_p99" => secs(self.route_latency.p99_ms),
+            "route_max" => secs(self.route_latency.max_ms),
+            "http_p50" => secs(self.http.all.p50_ms),
+            "http_p90" => secs(self.http.all.p90_ms),
+            "http_p99" => secs(self.http.all.p99_ms),
+            "http_max" => secs(self.http.all.max_ms),
+            "http_error_rate" => self.http.error_rate,
+            "arrival_lag_p99" => secs(self.arrival_lag.p99_ms),
+            "lost" => self.chats.lost as f64,
+            "rps" => self.http.rps,
+            _ => f64::NAN,
+        }
+    }
+
+    /// The rules that failed.
+    pub fn failed_thresholds(&self) -> Vec<String> {
+        self.thresholds
+            .iter()
+            .filter(|t| !t.passed)
+            .map(|t| {
+                if t.value.is_finite() {
+                    format!("{} (measured {})", t.expr, shown_value(&t.metric, t.value))
+                } else {
+                    format!("{} (nothing measured)", t.expr)
+                }
+            })
+            .collect()
+    }
+}
+
+/// A threshold metric's value as people read it.
+fn shown_value(metric: &str, value: f64) -> String {
+    match metric {
+        "service_level"
+        | "service_level_answered"
+        | "abandon_rate"
+        | "prob_wait"
+        | "http_error_rate" => format!("{:.2}%", value * 100.0),
+        "lost" => format!("{value}"),
+        "rps" => format!("{value:.1}"),
+        m if m.starts_with("route") || m.starts_with("http") || m.starts_with("arrival") => {
+            format!("{:.3}ms", value * 1000.0)
+        }
+        _ => format!("{value:.2}s"),
+    }
+}
+
+/// Comparison figures: key, whether it is a share, decimals.
+const COMPARED: [(&str, bool); 12] = [
+    ("offered", false),
+    ("service_level", true),
+    ("service_level_answered", true),
+    ("abandon_rate", true),
+    ("asa_secs", false),
+    ("mean_wait_secs", false),
+    ("wait_p50_secs", false),
+    ("wait_p90_secs", false),
+    ("wait_p99_secs", false),
+    ("frt_secs", false),
+    ("frt_p90_secs", false),
+    ("aht_secs", false),
+];
+
+/// The figure `key` of measured and forecast figures.
+pub(crate) fn compare(
+    measured: &Figures,
+    forecast: &QueueFigures,
+    reps: u32,
+) -> Vec<ComparisonRow> {
+    COMPARED
+        .iter()
+        .map(|(key, _)| {
+            let (m, f) = match *key {
+                "offered" => (measured.offered, forecast.offered),
+                "service_level" => (measured.service_level, forecast.service_level),
+                "service_level_answered" => (
+                    measured.service_level_answered,
+                    forecast.service_level_answered,
+                ),
+                "abandon_rate" => (measured.abandon_rate, forecast.abandon_rate),
+                "asa_secs" => (measured.asa_secs, forecast.asa_secs),
+                "mean_wait_secs" => (measured.mean_wait_secs, forecast.mean_wait_secs),
+                "wait_p50_secs" => (measured.wait_p50_secs, forecast.wait_p50_secs),
+                "wait_p90_secs" => (measured.wait_p90_secs, forecast.wait_p90_secs),
+                "wait_p99_secs" => (measured.wait_p99_secs, forecast.wait_p99_secs),
+                "frt_secs" => (measured.frt_secs, forecast.frt_secs),
+                "frt_p90_secs" => (measured.frt_p90_secs, forecast.frt_p90_secs),
+                _ => (measured.aht_secs, forecast.aht_secs),
+            };
+            ComparisonRow::new(key, m, &f, reps)
+        })
+        .collect()
+}
+
+fn value_cell(v: f64, share: bool) -> Cell {
+    if share { Cell::Pct(v) } else { Cell::num(v, 1) }
+}
+
+fn ms_cell(v: f64) -> Cell {
+    Cell::num(v, 2)
+}
+
+fn latency_row(name: &str, l: &LatencyOut) -> Vec<Cell> {
+    vec![
+        Cell::text(name),
+        Cell::Int(l.count as i64),
+        ms_cell(l.p50_ms),
+        ms_cell(l.p90_ms),
+        ms_cell(l.p99_ms),
+        ms_cell(l.max_ms),
+    ]
+}
+
+impl ToDocument for LoadTestReport {
+    fn document(&self) -> Document {
+        let w = &self.window;
+        let mut doc = Document {
+            title: format!("chatcap loadtest: {} at {}", self.profile, self.host),
+            notes: vec![format!(
+                "window {} for {:.0} profile s ({:.1} wall s at time scale {}); {} agents ({}), \
+                 {} customer users; forecast: {} simulated windows, 95% intervals; waits in \
+                 profile seconds, latencies in wall milliseconds",
+                w.start,
+                w.profile_secs,
+                w.wall_secs,
+                w.time_scale,
+                self.staffing.agents,
+                self.staffing.source,
+                self.customers,
+                self.forecast.replications
+            )],
+            ..Document::default()
+        };
+        doc.notes
+            .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+
+        let mut cmp = Table::new(
+            "Measured vs forecast",
+            &["figure", "measured", "forecast", "95% CI", "z"],
+        );
+        for row in &self.comparison {
+            let share = COMPARED
+                .iter()
+                .find(|(k, _)| *k == row.figure)
+                .is_some_and(|(_, s)| *s);
+            let ci = if share {
+                format!(
+                    "{} - {}",
+                    Cell::Pct(row.ci_low).display(),
+                    Cell::Pct(row.ci_high).display()
+                )
+            } else {
+                format!(
+                    "{} - {}",
+                    Cell::num(row.ci_low, 1).display(),
+                    Cell::num(row.ci_high, 1).display()
+                )
+            };
+            cmp.rows.push(vec![
+                Cell::text(row.figure),
+                value_cell(row.measured, share),
+                value_cell(row.forecast, share),
+                Cell::text(ci),
+                Cell::num(row.z, 2),
+            ]);
+        }
+
+        let c = &self.chats;
+        let server = |f: fn(&ServerChats) -> u64| {
+            c.server
+                .as_ref()
+                .map_or(Cell::Empty, |s| Cell::Int(f(s) as i64))
+        };
+        let mut chats = Table::new("Chats", &["state", "load test", "server"]);
+        let rows: [(&str, u64, Cell); 7] = [
+            ("created", c.created, server(|s| s.created)),
+            ("queued", c.queued, server(|s| s.queued)),
+            ("offered", c.offered, server(|s| s.offered)),
+            ("active", c.active, server(|s| s.active)),
+            ("closed", c.closed, server(|s| s.closed)),
+            ("abandoned", c.abandoned, server(|s| s.abandoned)),
+            ("rejected", c.rejected, server(|s| s.rejected)),
+        ];
+        for (name, ours, theirs) in rows {
+            chats
+                .rows
+                .push(vec![Cell::text(name), Cell::Int(ours as i64), theirs]);
+        }
+        for (name, v) in [
+            ("lost", c.lost),
+            ("bot resolved", c.bot_resolved),
+            ("create failed", c.create_failed),
+            ("sent away at drain end", c.forced_leaves),
+        ] {
+            chats
+                .rows
+                .push(vec![Cell::text(name), Cell::Int(v as i64), Cell::Empty]);
+        }
+        chats.rows.push(vec![
+            Cell::text("conserved"),
+            Cell::text(match c.conserved {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "unknown (no /v1/stats)",
+            }),
+            Cell::Empty,
+        ]);
+
+        let mut http = Table::new(
+            "HTTP per endpoint (wall ms)",
+            &[
+                "endpoint", "requests", "failures", "p50", "p90", "p99", "max",
+            ],
+        );
+        for (name, e) in &self.http.endpoints {
+            if e.requests == 0 {
+                continue;
+            }
+            let label = if e.long_poll {
+                format!("{name} (long-poll)")
+            } else {
+                name.clone()
+            };
+            http.rows.push(vec![
+                Cell::text(label),
+                Cell::Int(e.requests as i64),
+                Cell::Int(e.failures as i64),
+                ms_cell(e.latency.p50_ms),
+                ms_cell(e.latency.p90_ms),
+                ms_cell(e.latency.p99_ms),
+                ms_cell(e.latency.max_ms),
+            ]);
+        }
+        let a = &self.http.all;
+        http.rows.push(vec![
+            Cell::text("(all but long-polls)"),
+            Cell::Int(a.count as i64),
+            Cell::Int(self.http.failures as i64),
+            ms_cell(a.p50_ms),
+            ms_cell(a.p90_ms),
+            ms_cell(a.p99_ms),
+            ms_cell(a.max_ms),
+        ]);
+
+        let mut timings = Table::new(
+            "Timings (wall ms)",
+            &["timing", "count", "p50", "p90", "p99", "max"],
+        );
+        timings.rows = vec![
+            latency_row("route latency", &self.route_latency),
+            latency_row("arrival lag", &self.arrival_lag),
+            latency_row("time to answer", &self.time_to_answer),
+            latency_row("first response seen", &self.first_response),
+        ];
+
+        let mut thresholds = Table::new("Thresholds", &["rule", "measured", "result"]);
+        for t in &self.thresholds {
+            thresholds.rows.push(vec![
+                Cell::text(&t.expr),
+                Cell::text(if t.value.is_finite() {
+                    shown_value(&t.metric, t.value)
+                } else {
+                    "-".to_string()
+                }),
+                Cell::text(if t.passed { "pass" } else { "FAIL" }),
+            ]);
+        }
+
+        let run = Table::key_value(
+            "Run",
+            vec![
+                ("ended by", Cell::text(format!("{:?}", self.run.ended_by))),
+                ("elapsed wall s", Cell::num(self.run.elapsed_secs, 1)),
+                ("HTTP requests", Cell::Int(self.http.requests as i64)),
+                ("requests per second", Cell::num(self.http.rps, 1)),
+                ("HTTP error rate", Cell::Pct(self.http.error_rate)),
+                ("offers delivered", Cell::Int(self.offers.delivered as i64)),
+                ("offers accepted", Cell::Int(self.offers.accepted as i64)),
+                ("transfers", Cell::Int(self.offers.transfers as i64)),
+                ("goose users", Cell::Int(self.run.users as i64)),
+            ],
+        );
+        doc.tables = vec![cmp, chats, http, timings];
+        if !self.thresholds.is_empty() {
+            doc.tables.push(thresholds);
+        }
+        doc.tables.push(run);
+        if !self.errors.is_empty() {
+            let mut errors = Table::new("Unexpected answers", &["what", "count"]);
+            for (what, n) in &self.errors {
+                errors
+                    .rows
+                    .push(vec![Cell::text(what), Cell::Int(*n as i64)]);
+            }
+            doc.tables.push(errors);
+        }
+        doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_sd_is_one_windows_spread() {
+        let samples = [1.0, 2.0, 3.0, 4.0];
+        let e = Estimate::from_samples(samples);
+        let sd = (samples.iter().map(|x| (x - 2.5f64).powi(2)).sum::<f64>() / 3.0).sqrt();
+        let measured = 2.5 + sd * (1.25f64).sqrt();
+        let row = ComparisonRow::new("x", measured, &e, 4);
+        assert!((row.sd - sd).abs() < 1e-9, "{} vs {sd}", row.sd);
+        assert!((row.z - 1.0).abs() < 1e-9, "{}", row.z);
+        let one = ComparisonRow::new("x", 1.0, &Estimate::exact(1.0), 1);
+        assert!(one.sd.is_nan() && one.z.is_nan());
+    }
+
+    #[test]
+    fn conservation_needs_equal_counts_and_nothing_lost() {
+        let tally = ChatTally {
+            created: 10,
+            closed: 7,
+            abandoned: 2,
+            rejected: 1,
+            ..ChatTally::default()
+        };
+        let server = ServerChats {
+            created: 10,
+            queued: 0,
+            offered: 0,
+            active: 0,
+            closed: 7,
+            abandoned: 2,
+            rejected: 1,
+        };
+        let out = chats_out(&tally, [0; 3], Some(server));
+        assert_eq!((out.lost, out.conserved), (0, Some(true)));
+        let more = ServerChats {
+            created: 11,
+            ..server
+        };
+        assert_eq!(chats_out(&tally, [0; 3], Some(more)).conserved, Some(false));
+        let open = ChatTally {
+            created: 11,
+            ..tally
+        };
+        let out = chats_out(&open, [0, 0, 1], Some(more));
+        assert_eq!((out.lost, out.active, out.conserved), (1, 1, Some(false)));
+        assert_eq!(chats_out(&tally, [0; 3], None).conserved, None);
+    }
+}

@@ -1,0 +1,441 @@
+//! State shared by every goose user of one load test: the plan, the samplers, the absolute
+//! clock, counters that decide when the test has drained, and the recorder that collects what
+//! the summary reports. Locks are held for a few counter updates and never across an await.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use crate::metrics::QueueTally;
+use crate::model::DurationModel;
+use crate::profile::Slowdown;
+
+use super::LoadTestError;
+use super::plan::LoadPlan;
+
+/// The API endpoints the users call, each a named row in goose's reports and ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Endpoint {
+    CreateChat,
+    CustomerMessage,
+    PollMessages,
+    LeaveChat,
+    GetChat,
+    AgentStatus,
+    PollOffers,
+    AcceptOffer,
+    AgentMessage,
+    CloseChat,
+    TransferChat,
+}
+
+impl Endpoint {
+    pub(crate) const ALL: [Endpoint; 11] = [
+        Endpoint::CreateChat,
+        Endpoint::CustomerMessage,
+        Endpoint::PollMessages,
+        Endpoint::LeaveChat,
+        Endpoint::GetChat,
+        Endpoint::AgentStatus,
+        Endpoint::PollOffers,
+        Endpoint::AcceptOffer,
+        Endpoint::AgentMessage,
+        Endpoint::CloseChat,
+        Endpoint::TransferChat,
+    ];
+
+    /// The request name in goose's reports and the key in the summary.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Endpoint::CreateChat => "create_chat",
+            Endpoint::CustomerMessage => "customer_message",
+            Endpoint::PollMessages => "poll_messages",
+            Endpoint::LeaveChat => "leave_chat",
+            Endpoint::GetChat => "get_chat",
+            Endpoint::AgentStatus => "agent_status",
+            Endpoint::PollOffers => "poll_offers",
+            Endpoint::AcceptOffer => "accept_offer",
+            Endpoint::AgentMessage => "agent_message",
+            Endpoint::CloseChat => "close_chat",
+            Endpoint::TransferChat => "transfer_chat",
+        }
+    }
+
+    /// `METHOD /path` as documented in docs/api.md.
+    pub(crate) fn route(self) -> &'static str {
+        match self {
+            Endpoint::CreateChat => "POST /v1/chats",
+            Endpoint::CustomerMessage | Endpoint::AgentMessage => "POST /v1/chats/{id}/messages",
+            Endpoint::PollMessages => "GET /v1/chats/{id}/messages",
+            Endpoint::LeaveChat => "POST /v1/chats/{id}/leave",
+            Endpoint::GetChat => "GET /v1/chats/{id}",
+            Endpoint::AgentStatus => "POST /v1/agents/{id}/status",
+            Endpoint::PollOffers => "GET /v1/agents/{id}/offers",
+            Endpoint::AcceptOffer => "POST /v1/offers/{id}/accept",
+            Endpoint::CloseChat => "POST /v1/chats/{id}/close",
+            Endpoint::TransferChat => "POST /v1/chats/{id}/transfer",
+        }
+    }
+
+    /// Long-polls wait on purpose; their latency is not the server's speed.
+    pub(crate) fn long_poll(self) -> bool {
+        matches!(self, Endpoint::PollMessages | Endpoint::PollOffers)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Latencies in microseconds, 1 µs to 10 minutes, 3 significant digits.
+pub(crate) fn micros_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Requests, failures and latencies of one endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointStats {
+    pub requests: u64,
+    pub failures: u64,
+    pub latency_us: Histogram<u64>,
+}
+
+impl Default for EndpointStats {
+    fn default() -> Self {
+        EndpointStats {
+            requests: 0,
+            failures: 0,
+            latency_us: micros_histogram(),
+        }
+    }
+}
+
+/// Chats as the load test saw them end.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct ChatTally {
+    /// Chat creations the server accepted (201) or refused as queue full (503): what the
+    /// server counts as created.
+    pub created: u64,
+    /// Closed by an agent (or by the customer leaving an active chat).
+    pub closed: u64,
+    /// The customer left before an answer.
+    pub abandoned: u64,
+    /// Refused: the queue was full.
+    pub rejected: u64,
+    /// Customers resolved by the bot before reaching a queue (never sent to the server).
+    pub bot_resolved: u64,
+    /// Creations that failed otherwise (transport error, unexpected status): not created.
+    pub create_failed: u64,
+    /// Chats the customer left because the drain time ran out.
+    pub forced_leaves: u64,
+}
+
+/// Offers as the agents saw them.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct OfferTally {
+    /// Offers and assignments delivered to agents.
+    pub delivered: u64,
+    /// Offers accepted.
+    pub accepted: u64,
+    /// Offers left to lapse because the sampled accept delay ran past the deadline.
+    pub left_to_lapse: u64,
+    /// Accepts refused (withdrawn or expired offers).
+    pub accept_refused: u64,
+    /// Transfers made.
+    pub transfers: u64,
+}
+
+/// Everything measured, behind one lock.
+pub(crate) struct Recorder {
+    pub tallies: Vec<QueueTally>,
+    pub endpoints: Vec<EndpointStats>,
+    pub route_us: Histogram<u64>,
+    pub arrival_lag_us: Histogram<u64>,
+    pub time_to_answer_us: Histogram<u64>,
+    pub first_response_us: Histogram<u64>,
+    pub chats: ChatTally,
+    pub offers: OfferTally,
+    /// Live chats by id with the last state their customer saw.
+    pub live: HashMap<String, &'static str>,
+    /// First answer (server Unix seconds) of chats transferred away.
+    pub first_answers: HashMap<String, f64>,
+    /// Unexpected outcomes: message -> count (at most [`MAX_ERROR_KINDS`] kinds).
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// Distinct error messages kept.
+const MAX_ERROR_KINDS: usize = 20;
+
+impl Recorder {
+    fn new(queues: usize) -> Recorder {
+        Recorder {
+            tallies: vec![QueueTally::default(); queues],
+            endpoints: Endpoint::ALL
+                .iter()
+                .map(|_| EndpointStats::default())
+                .collect(),
+            route_us: micros_histogram(),
+            arrival_lag_us: micros_histogram(),
+            time_to_answer_us: micros_histogram(),
+            first_response_us: micros_histogram(),
+            chats: ChatTally::default(),
+            offers: OfferTally::default(),
+            live: HashMap::new(),
+            first_answers: HashMap::new(),
+            errors: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn endpoint(&mut self, ep: Endpoint) -> &mut EndpointStats {
+        &mut self.endpoints[ep.index()]
+    }
+
+    pub(crate) fn error(&mut self, message: String) {
+        if self.errors.len() < MAX_ERROR_KINDS || self.errors.contains_key(&message) {
+            *self.errors.entry(message).or_insert(0) += 1;
+        } else {
+            *self.errors.entry("(other errors)".to_string()).or_insert(0) += 1;
+        }
+    }
+}
+
+/// Records `d` (clamped to the histogram's range) in microseconds.
+pub(crate) fn record_duration(hist: &mut Histogram<u64>, d: Duration) {
+    let us = (d.as_micros() as u64).clamp(1, 600_000_000);
+    let _ = hist.record(us);
+}
+
+/// Records `secs` (wall seconds; negative clock skew clamps to 1 µs).
+pub(crate) fn record_secs(hist: &mut Histogram<u64>, secs: f64) {
+    let us = if secs.is_finite() {
+        (secs * 1e6).round().clamp(1.0, 6e8) as u64
+    } else {
+        return;
+    };
+    let _ = hist.record(us);
+}
+
+/// One queue's samplers and settings.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueModels {
+    pub name: String,
+    pub handle: DurationModel,
+    pub aht_by_interval: Vec<f64>,
+    pub patience: Option<DurationModel>,
+    pub accept_delay: Option<DurationModel>,
+    pub first_response: Option<DurationModel>,
+    pub bot: Option<(f64, DurationModel)>,
+    pub transfer: Option<(f64, usize)>,
+    pub threshold_secs: f64,
+    pub short_abandon_secs: f64,
+}
+
+/// One agent group's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupModels {
+    pub cap: u32,
+    pub slowdown: Slowdown,
+    pub skills: serde_json::Value,
+}
+
+/// Why the attack ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    /// Every scheduled customer finished: the normal end.
+    Drained,
+    /// The drain time ran out; customers still in a chat were sent away, then the test stopped.
+    DrainLimit,
+    /// Stopped from outside (Ctrl-C) or by goose's run-time cap.
+    Interrupted,
+}
+
+/// The shared state.
+pub(crate) struct Shared {
+    pub plan: LoadPlan,
+    pub queues: Vec<QueueModels>,
+    pub groups: Vec<GroupModels>,
+    pub scale: f64,
+    pub agent_token: Option<String>,
+    /// Wall time between agent status messages while handling a chat.
+    pub status_every: Option<Duration>,
+    /// Wall time allowed after the arrivals for chats to end.
+    pub drain: Duration,
+    t0: OnceLock<Instant>,
+    pub agents_ready: AtomicUsize,
+    pub customers_ready: AtomicUsize,
+    pub next_agent: AtomicUsize,
+    pub next_arrival: AtomicUsize,
+    /// Customers holding an arrival: due, creating, or in a chat.
+    pub in_flight: AtomicUsize,
+    pub stopping: AtomicBool,
+    pub ended_by: Mutex<Option<EndedBy>>,
+    pub fatal: Mutex<Option<LoadTestError>>,
+    /// `/v1/stats` before and after the test (`None`: not available).
+    pub stats_before: Mutex<Option<serde_json::Value>>,
+    pub stats_after: Mutex<Option<serde_json::Value>>,
+    /// Things the summary should mention.
+    pub warnings: Mutex<Vec<String>>,
+    pub finished_at: Mutex<Option<Instant>>,
+    recorder: Mutex<Recorder>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        plan: LoadPlan,
+        agent_token: Option<String>,
+        status_every_profile_secs: f64,
+        drain: Duration,
+    ) -> Result<Shared, LoadTestError> {
+        let scale = plan.window.time_scale;
+        let model = |d: &Option<crate::profile::Dist>, what: String| {
+            d.as_ref()
+                .map(|d| DurationModel::new(d, &what))
+                .transpose()
+                .map_err(|e| LoadTestError::Profile(e.to_string()))
+        };
+        let mut queues = Vec::with_capacity(plan.derived.queues.len());
+        for q in &plan.derived.queues {
+            let what = |f: &str| format!("queues {:?} {f}", q.name);
+            let bot = match &q.bot {
+                Some(b) => Some((
+                    b.resolve_share,
+                    DurationModel::new(&b.time, &what("bot.time"))
+                        .map_err(|e| LoadTestError::Profile(e.to_string()))?,
+                )),
+                None => None,
+            };
+            queues.push(QueueModels {
+                name: q.name.clone(),
+                handle: DurationModel::new(&q.handle_time, &what("handle_time"))
+                    .map_err(|e| LoadTestError::Profile(e.to_string()))?,
+                aht_by_interval: q.aht_by_interval.clone(),
+                patience: model(&q.patience, what("patience"))?,
+                accept_delay: model(&q.accept_delay, what("accept_delay"))?,
+                first_response: model(&q.first_response, what("first_response"))?,
+                bot,
+                transfer: q.transfer.as_ref().map(|t| (t.share, t.to)),
+                threshold_secs: q.targets.threshold_secs,
+                short_abandon_secs: q.targets.short_abandon_secs,
+            });
+        }
+        let groups = plan
+            .derived
+            .agents
+            .iter()
+            .map(|g| GroupModels {
+                cap: g.concurrency,
+                slowdown: g.slowdown.clone(),
+                skills: serde_json::Value::Array(
+                    g.skills
+                        .iter()
+                        .map(|s| serde_json::json!({"name": s.skill, "proficiency": s.proficiency}))
+                        .collect(),
+                ),
+            })
+            .collect();
+        let status_every = (status_every_profile_secs > 0.0)
+            .then(|| Duration::from_secs_f64(status_every_profile_secs / scale));
+        let recorder = Recorder::new(queues.len());
+        Ok(Shared {
+            plan,
+            queues,
+            groups,
+            scale,
+            agent_token,
+            status_every,
+            drain,
+            t0: OnceLock::new(),
+            agents_ready: AtomicUsize::new(0),
+            customers_ready: AtomicUsize::new(0),
+            next_agent: AtomicUsize::new(0),
+            next_arrival: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            ended_by: Mutex::new(None),
+            fatal: Mutex::new(None),
+            stats_before: Mutex::new(None),
+            stats_after: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
+            finished_at: Mutex::new(None),
+            recorder: Mutex::new(recorder),
+        })
+    }
+
+    /// The recorder; a poisoned lock (a panicked user) still yields the data.
+    pub(crate) fn rec(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The instant profile time 0 of the window maps to, once every user is ready.
+    pub(crate) fn t0(&self) -> Option<Instant> {
+        self.t0.get().copied()
+    }
+
+    pub(crate) fn start_clock(&self, at: Instant) {
+        let _ = self.t0.set(at);
+    }
+
+    /// Profile seconds since the window start (0 before it).
+    pub(crate) fn profile_time(&self, now: Instant) -> f64 {
+        self.t0().map_or(0.0, |t0| {
+            now.saturating_duration_since(t0).as_secs_f64() * self.scale
+        })
+    }
+
+    /// Wall duration of `secs` profile seconds.
+    pub(crate) fn wall(&self, secs: f64) -> Duration {
+        Duration::from_secs_f64((secs / self.scale).clamp(0.0, 1e9))
+    }
+
+    /// When customers still in a chat leave: the end of the arrivals plus the drain time.
+    pub(crate) fn drain_deadline(&self) -> Option<Instant> {
+        self.t0()
+            .map(|t0| t0 + Duration::from_secs_f64(self.plan.window.wall_secs) + self.drain)
+    }
+
+    /// Stops the test with an error (the first one is kept).
+    pub(crate) fn fail(&self, error: LoadTestError) {
+        let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        if fatal.is_none() {
+            *fatal = Some(error);
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn has_failed(&self) -> bool {
+        self.fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    pub(crate) fn warn(&self, message: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Mean handle time of queue `q` in the window interval of profile time `t`.
+    pub(crate) fn aht(&self, q: usize, t: f64) -> f64 {
+        let i = self.plan.interval_at(t);
+        let model = &self.queues[q];
+        model
+            .aht_by_interval
+            .get(i)
+            .copied()
+            .unwrap_or(model.handle.mean())
+    }
+
+    pub(crate) fn queue_index(&self, name: &str) -> Option<usize> {
+        self.queues.iter().position(|q| q.name == name)
+    }
+}
