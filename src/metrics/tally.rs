@@ -3,18 +3,29 @@
 
 use hdrhistogram::Histogram;
 
-/// Waits and response times in milliseconds, 2 significant figures (1% buckets). The counts
-/// (about 25 KiB) are allocated on the first record, so that the many cells nobody records into
-/// (future intervals, queues without chats) cost nothing to create or to clone.
+/// Waits and response times in milliseconds, 2 significant figures (1% buckets).
+///
+/// Cheap to create and to clone, since a planner copies engines with a tally per queue and
+/// interval: the counts are allocated on the first non-zero value, and grow to the largest
+/// value recorded. Buckets depend only on the lowest value (1 ms) and the precision, so this
+/// holds exactly the counts of a histogram sized for 30 days up front (26 KiB).
+///
+/// Most chats in a well-staffed queue never wait, so waits that round to 0 ms are counted
+/// beside the histogram (a single increment). Every query answers exactly as a histogram
+/// holding all values would: zeros only ever fill the lowest bucket.
 #[derive(Debug, Clone, Default)]
-pub struct WaitHistogram(Option<Box<Histogram<u64>>>);
+pub struct WaitHistogram {
+    hist: Option<Box<Histogram<u64>>>,
+    /// Values of 0 ms, not in `hist`.
+    zeros: u64,
+}
 
 /// Longest duration kept exactly: 30 days in milliseconds; longer ones are clamped.
 const MAX_MS: u64 = 30 * 24 * 3600 * 1000;
 
 fn new_histogram() -> Box<Histogram<u64>> {
-    // 1 ms to 30 days at two significant digits: no resizing on record.
-    Box::new(Histogram::new_with_bounds(1, MAX_MS, 2).expect("valid histogram bounds"))
+    // Starts at 2 KiB and grows a few times at most (values are clamped to 30 days).
+    Box::new(Histogram::new(2).expect("valid histogram precision"))
 }
 
 impl WaitHistogram {
@@ -22,20 +33,41 @@ impl WaitHistogram {
     #[inline]
     pub fn record_secs(&mut self, secs: f64) {
         let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
-        let _ = self.0.get_or_insert_with(new_histogram).record(ms);
+        if ms == 0 {
+            self.zeros += 1;
+        } else {
+            let _ = self.hist.get_or_insert_with(new_histogram).record(ms);
+        }
     }
 
     /// The `q` quantile (0..1) in seconds, NaN when empty.
     pub fn quantile_secs(&self, q: f64) -> f64 {
-        match &self.0 {
-            Some(h) if !h.is_empty() => h.value_at_quantile(q) as f64 / 1000.0,
-            _ => f64::NAN,
+        let hist = match &self.hist {
+            Some(hist) if !hist.is_empty() => hist,
+            _ if self.zeros > 0 => return 0.0,
+            _ => return f64::NAN,
+        };
+        if self.zeros == 0 {
+            return hist.value_at_quantile(q) as f64 / 1000.0;
         }
+        // The rank HdrHistogram's `value_at_quantile` looks for, over all values.
+        let q = if q > 1.0 { 1.0 } else { q };
+        let rank = ((q * self.len() as f64).ceil() as u64).max(1);
+        if rank <= self.zeros {
+            // The lowest bucket holds exactly 0.
+            return 0.0;
+        }
+        // Past the zeros, the walk goes on in `hist` with the rank lowered by them; asking
+        // `hist` for the quantile `(rest - 0.5) / len` makes its own rank `ceil(..)` exactly
+        // `rest` (the rounding error is far below the half step).
+        let rest = rank - self.zeros;
+        let q_rest = (rest as f64 - 0.5) / hist.len() as f64;
+        hist.value_at_quantile(q_rest) as f64 / 1000.0
     }
 
     /// Number of recorded values.
     pub fn len(&self) -> u64 {
-        self.0.as_ref().map_or(0, |h| h.len())
+        self.hist.as_ref().map_or(0, |h| h.len()) + self.zeros
     }
 
     /// True when nothing was recorded.
@@ -45,9 +77,10 @@ impl WaitHistogram {
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &WaitHistogram) {
-        if let Some(o) = &other.0 {
-            let _ = self.0.get_or_insert_with(new_histogram).add(&**o);
+        if let Some(o) = other.hist.as_deref().filter(|o| !o.is_empty()) {
+            let _ = self.hist.get_or_insert_with(new_histogram).add(o);
         }
+        self.zeros += other.zeros;
     }
 }
 
@@ -212,5 +245,50 @@ mod tests {
         // Median of {0, 0, 5, 10, 25, 40, 50, 60}: the 4th value, within the 1% bucket width.
         let median = t.wait_hist.quantile_secs(0.5);
         assert!((median - 10.0).abs() <= 0.1, "{median}");
+    }
+
+    /// The zero count beside the histogram and the growing histogram answer every quantile
+    /// exactly as one histogram sized for 30 days up front that holds every value.
+    #[test]
+    fn wait_histogram_matches_a_plain_histogram() {
+        let mut state = 7u64;
+        let mut draw = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let quantiles = [0.0, 1e-9, 0.1, 0.25, 0.5, 0.6, 0.9, 0.99, 0.999, 1.0, 1.5];
+        for zero_share in [0.0, 0.3, 0.7, 0.999, 1.0] {
+            let mut parts: Vec<(WaitHistogram, Histogram<u64>)> = Vec::new();
+            for part in 0..3 {
+                let mut ours = WaitHistogram::default();
+                let mut plain = Histogram::<u64>::new_with_bounds(1, MAX_MS, 2).unwrap();
+                for _ in 0..(20_000 * part + 1) {
+                    let secs = if draw() < zero_share {
+                        draw() * 0.0004 // rounds to 0 ms
+                    } else {
+                        // 1 ms to beyond 30 days, log-spread.
+                        10f64.powf(draw() * 9.5 - 3.0)
+                    };
+                    ours.record_secs(secs);
+                    let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
+                    plain.record(ms).unwrap();
+                }
+                parts.push((ours, plain));
+            }
+            let mut ours = WaitHistogram::default();
+            let mut plain = Histogram::<u64>::new_with_bounds(1, MAX_MS, 2).unwrap();
+            for (o, p) in &parts {
+                ours.merge(o);
+                plain.add(p).unwrap();
+                assert_eq!(ours.len(), plain.len());
+                for q in quantiles {
+                    let expected = plain.value_at_quantile(q) as f64 / 1000.0;
+                    assert_eq!(ours.quantile_secs(q), expected, "share {zero_share} q {q}");
+                }
+            }
+        }
+        assert!(WaitHistogram::default().quantile_secs(0.5).is_nan());
     }
 }

@@ -48,13 +48,14 @@ impl ArrivalProcess {
     }
 
     /// The first arrival strictly after `t` seconds, or `None` past the horizon.
-    #[inline]
+    #[inline(always)]
     pub fn next_after<R: Rng + ?Sized>(&self, t: f64, rng: &mut R) -> Option<f64> {
         let mut hazard: f64 = Exp1.sample(rng);
         let mut now = t.max(0.0);
-        let mut i = (now / self.interval_secs) as usize;
+        let mut i = index_of(now / self.interval_secs);
         while let Some(&rate) = self.rates.get(i) {
-            let end = (i + 1) as f64 * self.interval_secs;
+            // `i` indexes a vector, so it converts exactly through i64, the cheaper conversion.
+            let end = (i as i64 + 1) as f64 * self.interval_secs;
             let room = (end - now) * rate;
             if hazard < room {
                 return Some(now + hazard / rate);
@@ -64,6 +65,16 @@ impl ArrivalProcess {
             i += 1;
         }
         None
+    }
+}
+
+/// `x as usize` (saturating, NaN to 0), faster: below 2^63 it converts as a signed integer.
+#[inline(always)]
+fn index_of(x: f64) -> usize {
+    if x < 9_223_372_036_854_775_808.0 {
+        if x > 0.0 { x as i64 as usize } else { 0 }
+    } else {
+        x as usize
     }
 }
 
@@ -140,5 +151,26 @@ mod tests {
             "mean {mean}"
         );
         assert!((var - 1000.0).abs() < 150.0, "var {var}");
+    }
+
+    #[test]
+    fn index_conversion_agrees_with_the_cast() {
+        for x in [
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            0.999,
+            1.0,
+            47.99999,
+            1e15,
+            9_223_372_036_854_774_784.0,
+            9_223_372_036_854_775_808.0,
+            1e300,
+            f64::INFINITY,
+        ] {
+            assert_eq!(index_of(x), x as usize, "{x}");
+        }
     }
 }

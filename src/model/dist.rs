@@ -100,14 +100,27 @@ impl DurationModel {
     }
 
     /// One sample in seconds, from the distribution scaled so that its mean is `mean`.
-    #[inline]
+    #[inline(always)]
     pub fn sample_with_mean<R: Rng + ?Sized>(&self, rng: &mut R, mean: f64) -> f64 {
         self.sample(rng) * (mean / self.mean)
     }
 
     /// One sample in seconds.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // The exponential (the common case, and small) inline; the other families out of line.
+        match &self.sampler {
+            Sampler::Exponential => {
+                let e: f64 = Exp1.sample(rng);
+                e * self.mean
+            }
+            Sampler::Deterministic => self.mean,
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
             Sampler::Exponential => {
                 let e: f64 = Exp1.sample(rng);

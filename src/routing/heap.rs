@@ -12,7 +12,7 @@ pub(crate) trait Positions {
     fn set(&mut self, item: u32, pos: u32);
 }
 
-/// A min-heap of `(key, item)` pairs.
+/// A min-heap of `(key, item)` pairs, ordered by key, then item.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexedHeap<K> {
     entries: Vec<(K, u32)>,
@@ -28,6 +28,7 @@ impl<K> Default for IndexedHeap<K> {
 
 impl<K: Ord + Copy> IndexedHeap<K> {
     /// Number of items.
+    #[inline(always)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -38,80 +39,89 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// The smallest entry.
+    #[inline(always)]
     pub(crate) fn peek(&self) -> Option<(K, u32)> {
         self.entries.first().copied()
     }
 
     /// The smallest entry for which `skip(key, item)` is false, assuming at most one entry is
     /// skipped: if the root is skipped, the answer is the smaller of its children.
+    #[inline(always)]
     pub(crate) fn peek_skipping(&self, skip: impl Fn(&K, u32) -> bool) -> Option<(K, u32)> {
         let root = self.peek()?;
         if !skip(&root.0, root.1) {
             return Some(root);
         }
         match (self.entries.get(1), self.entries.get(2)) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { *b } else { *a }),
+            (Some(a), Some(b)) => Some(if b < a { *b } else { *a }),
             (Some(a), None) => Some(*a),
             _ => None,
         }
     }
 
     /// The entry at `pos`.
+    #[inline(always)]
     pub(crate) fn get(&self, pos: u32) -> Option<(K, u32)> {
         self.entries.get(pos as usize).copied()
     }
 
     /// Inserts `item` with `key`.
+    #[inline(always)]
     pub(crate) fn push(&mut self, key: K, item: u32, positions: &mut impl Positions) {
         let pos = self.entries.len();
         self.entries.push((key, item));
-        self.sift_up(pos, positions);
+        self.sift_up_from(pos, (key, item), positions);
     }
 
     /// Removes the entry at `pos`, returning it.
+    #[inline(always)]
     pub(crate) fn remove_at(
         &mut self,
         pos: u32,
         positions: &mut impl Positions,
     ) -> Option<(K, u32)> {
         let pos = pos as usize;
-        let last = self.entries.len().checked_sub(1)?;
-        if pos > last {
+        if pos >= self.entries.len() {
             return None;
         }
-        self.entries.swap(pos, last);
-        let removed = self.entries.pop()?;
+        let last = self.entries.pop()?;
+        if pos == self.entries.len() {
+            positions.set(last.1, NOT_IN_HEAP);
+            return Some(last);
+        }
+        // The last entry fills the hole, moving up or down from there.
+        let removed = self.entries[pos];
         positions.set(removed.1, NOT_IN_HEAP);
-        if pos < self.entries.len() {
-            let moved = self.sift_up(pos, positions);
-            if moved == pos {
-                self.sift_down(pos, positions);
-            }
+        if pos > 0 && last < self.entries[(pos - 1) / 2] {
+            self.sift_up_from(pos, last, positions);
+        } else {
+            self.sift_down_from(pos, last, positions);
         }
         Some(removed)
     }
 
     /// Gives the entry at `pos` a new key and restores the heap order.
+    #[inline(always)]
     pub(crate) fn update_at(&mut self, pos: u32, key: K, positions: &mut impl Positions) {
         let pos = pos as usize;
-        let Some(entry) = self.entries.get_mut(pos) else {
+        let Some(&old) = self.entries.get(pos) else {
             return;
         };
-        let old = entry.0;
-        entry.0 = key;
-        if key < old {
-            self.sift_up(pos, positions);
-        } else if old < key {
-            self.sift_down(pos, positions);
+        let entry = (key, old.1);
+        if entry < old {
+            self.sift_up_from(pos, entry, positions);
+        } else if old < entry {
+            self.sift_down_from(pos, entry, positions);
         }
     }
 
-    fn sift_up(&mut self, mut pos: usize, positions: &mut impl Positions) -> usize {
-        let entry = self.entries[pos];
+    /// Places `entry` at the hole `pos` or above it, moving larger parents down.
+    #[inline(always)]
+    fn sift_up_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
             let above = self.entries[parent];
-            if entry.0 < above.0 {
+            if entry < above {
                 self.entries[pos] = above;
                 positions.set(above.1, pos as u32);
                 pos = parent;
@@ -121,25 +131,25 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         }
         self.entries[pos] = entry;
         positions.set(entry.1, pos as u32);
-        pos
     }
 
-    fn sift_down(&mut self, mut pos: usize, positions: &mut impl Positions) {
+    /// Places `entry` at the hole `pos` or below it, moving smaller children up.
+    #[inline(always)]
+    fn sift_down_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
         let len = self.entries.len();
-        let entry = self.entries[pos];
         loop {
             let left = 2 * pos + 1;
             if left >= len {
                 break;
             }
             let right = left + 1;
-            let child = if right < len && self.entries[right].0 < self.entries[left].0 {
+            let child = if right < len && self.entries[right] < self.entries[left] {
                 right
             } else {
                 left
             };
             let below = self.entries[child];
-            if below.0 < entry.0 {
+            if below < entry {
                 self.entries[pos] = below;
                 positions.set(below.1, pos as u32);
                 pos = child;
@@ -159,7 +169,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                     "heap item {item} at {pos} records another position"
                 ));
             }
-            if pos > 0 && *key < self.entries[(pos - 1) / 2].0 {
+            if pos > 0 && (*key, *item) < self.entries[(pos - 1) / 2] {
                 return Err(format!("heap order broken at position {pos}"));
             }
         }

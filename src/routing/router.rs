@@ -34,14 +34,18 @@ struct ChatKey {
     seq: u64,
 }
 
-/// Order of ready agents: lower first, ties by agent id.
+/// Order of ready agents: lower first. Ties go by the heap item, the index of the (agent,
+/// skill) pair: one skill's heap holds each agent once, and pairs are numbered in agent order,
+/// so that is the agent id. Two words cover every policy (most-skilled packs the proficiency
+/// above the busy fraction), so a heap entry is 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct AgentKey {
     a: u64,
     b: u64,
-    c: u64,
-    id: u32,
 }
+
+/// The busy fraction `(load << 32) / cap` is at most `1 << 32`: 33 bits.
+const BUSY_BITS: u32 = 33;
 
 /// One (agent, skill) pair; all agents' pairs live in one flat vector, and the ready heaps hold
 /// indices into it, so recording a heap position is a single write.
@@ -71,10 +75,12 @@ struct Agent {
 }
 
 impl Agent {
+    #[inline(always)]
     fn load(&self) -> u32 {
         self.active + self.pending
     }
 
+    #[inline(always)]
     fn is_ready(&self) -> bool {
         self.status == AgentStatus::Available && self.load() < self.cap
     }
@@ -406,6 +412,7 @@ impl Router {
 
     // ----- lookups -----
 
+    #[inline(always)]
     fn chat_index(&self, chat: ChatId) -> Result<usize, RouteError> {
         match self.chats.get(chat.index as usize) {
             Some(c) if c.live && c.generation == chat.generation => Ok(chat.index as usize),
@@ -413,6 +420,7 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn agent_index(&self, agent: AgentId) -> Result<usize, RouteError> {
         if (agent.0 as usize) < self.agents.len() {
             Ok(agent.0 as usize)
@@ -421,11 +429,13 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn chat_id(&self, index: u32) -> ChatId {
         let generation = self.chats.get(index as usize).map_or(0, |c| c.generation);
         ChatId { index, generation }
     }
 
+    #[inline(always)]
     fn count_of(&mut self, state: ChatState) -> &mut u64 {
         match state {
             ChatState::Queued => &mut self.counts.queued,
@@ -437,6 +447,7 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn set_state(&mut self, c: usize, state: ChatState) {
         let old = self.chats[c].state;
         *self.count_of(old) -= 1;
@@ -446,6 +457,7 @@ impl Router {
 
     // ----- keys -----
 
+    #[inline(always)]
     fn chat_key(&self, c: &Chat) -> ChatKey {
         match self.config.order {
             ChatOrder::Weighted { priority_weight } => {
@@ -465,39 +477,32 @@ impl Router {
         }
     }
 
+    #[inline(always)]
     fn agent_key(&self, a: usize, proficiency: u8) -> AgentKey {
         let agent = &self.agents[a];
         let busy = (u64::from(agent.load()) << 32) / u64::from(agent.cap.max(1));
-        let id = a as u32;
         match self.config.selection {
             AgentSelection::LeastBusy => AgentKey {
                 a: busy,
                 b: agent.idle_since,
-                c: 0,
-                id,
             },
             AgentSelection::LongestIdle => AgentKey {
                 a: agent.idle_since,
                 b: 0,
-                c: 0,
-                id,
             },
             AgentSelection::RoundRobin => AgentKey {
                 a: agent.turn,
                 b: 0,
-                c: 0,
-                id,
             },
             AgentSelection::MostSkilled => AgentKey {
-                a: u64::from(MAX_PROFICIENCY.saturating_sub(proficiency)),
-                b: busy,
-                c: agent.idle_since,
-                id,
+                a: (u64::from(MAX_PROFICIENCY.saturating_sub(proficiency)) << BUSY_BITS) | busy,
+                b: agent.idle_since,
             },
         }
     }
 
     /// Puts the agent into, moves it within, or takes it out of its skills' ready heaps.
+    #[inline(always)]
     fn refresh_agent(&mut self, a: usize) {
         let ready = self.agents[a].is_ready();
         for slot in self.skill_slots(a) {
@@ -507,24 +512,30 @@ impl Router {
                 pos,
                 ..
             } = self.agent_skills[slot];
-            let key = self.agent_key(a, proficiency);
+            if !ready && pos == NOT_IN_HEAP {
+                continue;
+            }
+            let key = if ready {
+                self.agent_key(a, proficiency)
+            } else {
+                AgentKey { a: 0, b: 0 }
+            };
             let Some(heap) = self.skills.get_mut(skill as usize).map(|s| &mut s.ready) else {
                 continue;
             };
             let mut positions = SkillPositions(&mut self.agent_skills);
-            if ready {
-                if pos == NOT_IN_HEAP {
-                    heap.push(key, slot as u32, &mut positions);
-                } else {
-                    heap.update_at(pos, key, &mut positions);
-                }
-            } else if pos != NOT_IN_HEAP {
+            if !ready {
                 heap.remove_at(pos, &mut positions);
+            } else if pos == NOT_IN_HEAP {
+                heap.push(key, slot as u32, &mut positions);
+            } else {
+                heap.update_at(pos, key, &mut positions);
             }
         }
     }
 
     /// Indices of the agent's (agent, skill) pairs in `agent_skills`.
+    #[inline(always)]
     fn skill_slots(&self, a: usize) -> std::ops::Range<usize> {
         let agent = &self.agents[a];
         agent.first_skill as usize..(agent.first_skill + agent.skill_count) as usize
@@ -552,32 +563,41 @@ impl Router {
     // ----- routing -----
 
     /// The best ready agent for a chat of queue `q`, other than `exclude`.
+    #[inline(always)]
     fn best_agent(&self, q: usize, exclude: u32) -> Option<usize> {
         let skill = self.queues[q].skill as usize;
+        let pairs = &self.agent_skills;
+        let agent_of = |slot: u32| pairs.get(slot as usize).map_or(NONE, |pair| pair.agent);
         self.skills[skill]
             .ready
-            .peek_skipping(|key, _| key.id == exclude)
-            .map(|(key, _)| key.id as usize)
+            .peek_skipping(|_, slot| agent_of(slot) == exclude)
+            .map(|(_, slot)| agent_of(slot) as usize)
     }
 
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.
+    /// The caller refreshes the agent's ready-heap entries afterwards.
+    #[inline(always)]
     fn give(&mut self, now: Time, c: usize, a: usize, out: &mut Vec<Decision>) {
         self.next_turn += 1;
-        let turn = self.next_turn;
-        let chat_id = self.chat_id(c as u32);
+        let accept = self.config.accept;
+        let chat = &mut self.chats[c];
+        let chat_id = ChatId {
+            index: c as u32,
+            generation: chat.generation,
+        };
+        let old = chat.state;
+        chat.agent = a as u32;
+        chat.offered_at = Some(now);
+        chat.skipped = NONE;
         let agent_id = AgentId(a as u32);
-        {
-            let chat = &mut self.chats[c];
-            chat.agent = a as u32;
-            chat.offered_at = Some(now);
-            chat.skipped = NONE;
-        }
-        self.agents[a].turn = turn;
-        match self.config.accept {
+        match accept {
             AcceptMode::Auto => {
-                self.set_state(c, ChatState::Active);
-                self.chats[c].answered_at = Some(now);
+                chat.state = ChatState::Active;
+                chat.answered_at = Some(now);
+                *self.count_of(old) -= 1;
+                self.counts.active += 1;
                 let agent = &mut self.agents[a];
+                agent.turn = self.next_turn;
                 agent.active += 1;
                 let active = agent.active;
                 out.push(Decision::Assigned {
@@ -590,12 +610,15 @@ impl Router {
                 });
             }
             AcceptMode::Offer { timeout, .. } => {
-                self.set_state(c, ChatState::Offered);
-                let chat = &mut self.chats[c];
+                chat.state = ChatState::Offered;
                 chat.offer = chat.offer.wrapping_add(1);
                 chat.deadline = now.saturating_add(timeout);
                 let (offer, deadline) = (OfferSeq(chat.offer), chat.deadline);
-                self.agents[a].pending += 1;
+                *self.count_of(old) -= 1;
+                self.counts.offered += 1;
+                let agent = &mut self.agents[a];
+                agent.turn = self.next_turn;
+                agent.pending += 1;
                 out.push(Decision::Offered {
                     chat: chat_id,
                     agent: agent_id,
@@ -604,10 +627,10 @@ impl Router {
                 });
             }
         }
-        self.refresh_agent(a);
     }
 
     /// Puts chat `c` into its queue's waiting heap and reports its place.
+    #[inline(always)]
     fn enqueue(&mut self, now: Time, c: usize, skipped: u32, show: bool, out: &mut Vec<Decision>) {
         let q = self.chats[c].queue as usize;
         let key = self.chat_key(&self.chats[c]);
@@ -652,16 +675,22 @@ impl Router {
     }
 
     /// Routes chat `c` of its queue: to the best ready agent other than `exclude`, or to wait.
+    #[inline(always)]
     fn place(&mut self, now: Time, c: usize, exclude: u32, show: bool, out: &mut Vec<Decision>) {
         let q = self.chats[c].queue as usize;
         match self.best_agent(q, exclude) {
-            Some(a) => self.give(now, c, a, out),
+            Some(a) => {
+                self.give(now, c, a, out);
+                self.refresh_agent(a);
+            }
             None => self.enqueue(now, c, exclude, show, out),
         }
     }
 
     /// Fills agent `a`'s free slots with the best-scored waiting chats of its queues, passing
-    /// over chat `exclude`.
+    /// over chat `exclude`, then brings the agent's ready-heap entries up to date (once, however
+    /// many chats it took: nothing reads the ready heaps in between).
+    #[inline(always)]
     fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         while self.agents[a].is_ready() {
             let mut best: Option<(ChatKey, u32, u32)> = None;
@@ -687,9 +716,11 @@ impl Router {
             self.note_answer(now, q as usize);
             self.give(now, c as usize, a, out);
         }
+        self.refresh_agent(a);
     }
 
     /// After agent `a` lost a chat or an offer: idle clock, drain completion, heaps, refill.
+    #[inline(always)]
     fn slot_freed(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
         let agent = &mut self.agents[a];
         agent.idle_since = now;
@@ -699,11 +730,11 @@ impl Router {
                 agent: AgentId(a as u32),
             });
         }
-        self.refresh_agent(a);
         self.pull(now, a, exclude, out);
     }
 
     /// Takes chat `c` off its agent (active or pending), returning the agent.
+    #[inline(always)]
     fn detach(&mut self, c: usize, out: &mut Vec<Decision>) -> usize {
         let a = self.chats[c].agent as usize;
         let was_active = self.chats[c].state == ChatState::Active;
@@ -722,6 +753,7 @@ impl Router {
 
     // ----- EWT -----
 
+    #[inline(always)]
     fn note_answer(&mut self, now: Time, q: usize) {
         let queue = &mut self.queues[q];
         let gap = now.saturating_sub(queue.gap_anchor);
@@ -729,6 +761,7 @@ impl Router {
         queue.gap_anchor = queue.gap_anchor.max(now);
     }
 
+    #[inline(always)]
     fn estimate(&self, now: Time, q: usize, position: u32) -> Time {
         let queue = &self.queues[q];
         let ahead = u64::from(position.saturating_sub(1));
@@ -793,7 +826,6 @@ impl Router {
         if status == AgentStatus::Draining && new == AgentStatus::Offline && old != new {
             out.push(Decision::AgentOffline { agent });
         }
-        self.refresh_agent(a);
         self.pull(now, a, NONE, out);
         Ok(())
     }
@@ -821,7 +853,6 @@ impl Router {
         self.count_slots(a, false);
         self.agents[a].cap = cap;
         self.count_slots(a, true);
-        self.refresh_agent(a);
         self.pull(now, a, NONE, out);
         Ok(())
     }
@@ -870,7 +901,10 @@ impl Router {
         self.counts.queued += 1;
         let chat = ChatId { index, generation };
         match self.best_agent(q, NONE) {
-            Some(a) => self.give(now, c, a, out),
+            Some(a) => {
+                self.give(now, c, a, out);
+                self.refresh_agent(a);
+            }
             None => {
                 let full = self.queues[q]
                     .max_len
@@ -1064,6 +1098,8 @@ impl Router {
         Ok(())
     }
 
+    #[inline(always)]
+    /// Closes active chat `c` and refills its agent's slot.
     fn finish(
         &mut self,
         now: Time,
@@ -1072,20 +1108,30 @@ impl Router {
         csat: Option<u8>,
         out: &mut Vec<Decision>,
     ) {
-        let a = self.chats[c].agent as usize;
-        let chat = self.chat_id(c as u32);
-        out.push(Decision::Closed {
-            chat,
-            agent: AgentId(a as u32),
-        });
-        self.detach(c, out);
-        self.set_state(c, ChatState::Closed);
+        // Written out rather than through `detach` and `set_state`: the chat is known to be
+        // active, and one pass over it keeps this hot path short.
         let entry = &mut self.chats[c];
+        debug_assert_eq!(entry.state, ChatState::Active);
+        let a = entry.agent as usize;
+        let chat = ChatId {
+            index: c as u32,
+            generation: entry.generation,
+        };
+        let (q, answered_at) = (entry.queue as usize, entry.answered_at);
+        entry.state = ChatState::Closed;
         entry.closed_at = Some(now);
         entry.resolution = Some(resolution);
         entry.csat = csat;
-        if let Some(answered) = entry.answered_at {
-            let queue = &mut self.queues[entry.queue as usize];
+        self.counts.active -= 1;
+        self.counts.closed += 1;
+        let agent = &mut self.agents[a];
+        agent.active -= 1;
+        let active = agent.active;
+        let agent = AgentId(a as u32);
+        out.push(Decision::Closed { chat, agent });
+        out.push(Decision::LoadChanged { agent, active });
+        if let Some(answered) = answered_at {
+            let queue = &mut self.queues[q];
             queue.handle_time = Some(ewma(queue.handle_time, now.saturating_sub(answered)));
         }
         self.slot_freed(now, a, NONE, out);
@@ -1126,6 +1172,7 @@ impl Router {
         Ok(())
     }
 
+    #[inline(always)]
     fn abandon(&mut self, now: Time, c: usize, out: &mut Vec<Decision>) {
         self.set_state(c, ChatState::Abandoned);
         let entry = &mut self.chats[c];
@@ -1209,6 +1256,7 @@ impl Router {
                 let a = self.detach(c, out);
                 self.chats[c].transfers += 1;
                 self.give(now, c, b, out);
+                self.refresh_agent(b);
                 self.slot_freed(now, a, NONE, out);
             }
         }
@@ -1232,11 +1280,11 @@ impl Router {
                 });
             }
         }
-        let generation = self.chats[c].generation.wrapping_add(1);
-        self.chats[c] = Chat {
-            generation,
-            ..Chat::vacant()
-        };
+        // A dead slot is never read until `arrive` rewrites it whole: only the liveness and the
+        // generation (which invalidates old ids) change here.
+        let entry = &mut self.chats[c];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.live = false;
         self.free_chats.push(chat.index);
         Ok(())
     }

@@ -13,19 +13,50 @@ use crate::metrics::{AgentTally, QueueTally};
 use crate::model::{ArrivalProcess, SimRng, stream};
 use crate::routing::{
     AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, OfferSeq, QueueConfig, QueueId,
-    Router, Time, TransferTarget,
+    Router, SECOND, Time, TransferTarget,
 };
 
 use super::events::{Event, EventQueue};
-use super::scenario::{Scenario, to_secs, to_time};
+use super::scenario::{Scenario, to_secs};
 use super::{Observer, SimError};
 
-const NO_RECORD: u32 = u32::MAX;
+/// [`to_secs`], faster: a time below 2^63 converts as a signed integer, to the same value.
+#[inline(always)]
+fn secs(t: Time) -> f64 {
+    match i64::try_from(t) {
+        Ok(t) => t as f64 / SECOND as f64,
+        Err(_) => to_secs(t),
+    }
+}
 
-/// A customer from arrival to the end of their chat.
+/// `x as Time` (saturating, NaN to 0), faster: below 2^63 it converts as a signed integer.
+#[inline(always)]
+fn saturate(x: f64) -> Time {
+    if x < 9_223_372_036_854_775_808.0 {
+        if x > 0.0 { x as i64 as Time } else { 0 }
+    } else {
+        x as Time
+    }
+}
+
+/// [`super::scenario::to_time`]: seconds to time rounded to the microsecond, same result.
+#[inline(always)]
+fn time_from_secs(secs: f64) -> Time {
+    saturate(secs * SECOND as f64 + 0.5)
+}
+
+/// No chat yet (bot stage) or no longer (released): the router never issues this id.
+const NO_CHAT: ChatId = ChatId {
+    index: u32::MAX,
+    generation: u32::MAX,
+};
+
+/// A customer from arrival to the end of their chat. Once queued, it lives at its chat's slot
+/// index (the router's slots are dense and reused), so a chat finds its record without a map.
 #[derive(Debug, Clone, Copy)]
 struct Record {
-    chat: Option<ChatId>,
+    /// The chat in the router, or [`NO_CHAT`].
+    chat: ChatId,
     queue: u16,
     interval: u32,
     counted: bool,
@@ -40,13 +71,18 @@ struct Record {
     work: f64,
     /// Work content of the leg after a transfer.
     work_after_transfer: f64,
-    patience: Option<Time>,
-    first_response: Option<Time>,
+    /// Patience and first-response delay, each valid only with its flag (flags rather than
+    /// `Option`s keep the record within 128 bytes, which it is copied in as a whole).
+    patience: Time,
+    has_patience: bool,
+    first_response: Time,
+    has_first_response: bool,
     /// Time the work left was last brought up to date.
     last_update: Time,
     generation: u32,
-    /// Estimated wait shown when the chat first queued.
-    shown_ewt: Option<Time>,
+    /// Estimated wait shown when the chat first queued, valid with its flag.
+    shown_ewt: Time,
+    has_shown_ewt: bool,
     offer: OfferSeq,
     /// The agent holding the current offer.
     offered_to: u32,
@@ -96,9 +132,11 @@ pub struct Engine<'s, O: Observer = ()> {
     queue_ids: Vec<QueueId>,
     events: EventQueue,
     now: Time,
+    /// Customers with a chat, at the chat's slot index.
     records: Vec<Record>,
-    free_records: Vec<u32>,
-    by_chat: Vec<u32>,
+    /// Customers in the bot stage, and the free places among them.
+    bot_stage: Vec<Record>,
+    free_bot_stage: Vec<u32>,
     agents: Vec<AgentState>,
     group_agents: Vec<Vec<AgentId>>,
     levels: Vec<GroupLevel>,
@@ -112,6 +150,11 @@ pub struct Engine<'s, O: Observer = ()> {
     soonest_arrival: (Time, usize),
     queue_rngs: Vec<SimRng>,
     agent_rng: SimRng,
+    /// The interval `[start, end)` last looked up and its index: events mostly fall in the
+    /// interval of the previous one, which spares a division.
+    interval_span: (Time, Time, usize),
+    /// End of the last interval.
+    horizon: Time,
     out: Vec<Decision>,
     dirty: Vec<u32>,
     tallies: ReplicationTallies,
@@ -191,8 +234,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             events: EventQueue::default(),
             now: 0,
             records: Vec::new(),
-            free_records: Vec::new(),
-            by_chat: Vec::new(),
+            bot_stage: Vec::new(),
+            free_bot_stage: Vec::new(),
             agents,
             group_agents,
             levels: vec![GroupLevel::default(); sc.groups.len()],
@@ -203,6 +246,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             soonest_arrival: (Time::MAX, 0),
             queue_rngs,
             agent_rng: stream(sc.seed, replication, 0),
+            interval_span: (0, 0, 0),
+            horizon: sc.horizon(),
             out: Vec::with_capacity(64),
             dirty: Vec::with_capacity(16),
             tallies: ReplicationTallies {
@@ -306,10 +351,15 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     /// Draws queue `q`'s next arrival after `after_secs` and updates the soonest arrival.
+    #[inline(always)]
     fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
         let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
         self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
-        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.now));
+        self.next_arrival[q] = next.map_or(Time::MAX, |t| time_from_secs(t).max(self.now));
+        if let [only] = self.next_arrival[..] {
+            self.soonest_arrival = (only, 0);
+            return;
+        }
         let mut soonest = (Time::MAX, 0);
         for (i, &t) in self.next_arrival.iter().enumerate() {
             if t < soonest.0 {
@@ -327,13 +377,10 @@ impl<'s, O: Observer> Engine<'s, O> {
             self.flush_level(g, horizon);
         }
         // Chats still live when no event is left waited for an agent who never came.
-        for &r in &self.by_chat {
-            if r != NO_RECORD {
-                let rec = &self.records[r as usize];
-                if rec.counted && !rec.transferred {
-                    let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
-                    self.tallies.queues[index].stranded += 1;
-                }
+        for rec in &self.records {
+            if rec.chat != NO_CHAT && rec.counted && !rec.transferred {
+                let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
+                self.tallies.queues[index].stranded += 1;
             }
         }
         let nq = self.sc.queues.len();
@@ -352,17 +399,17 @@ impl<'s, O: Observer> Engine<'s, O> {
         match event {
             Event::Arrival { queue } => self.arrive(queue as usize)?,
             Event::BotDone { record } => {
-                let r = self.records[record as usize];
+                let r = self.bot_stage[record as usize];
+                self.free_bot_stage.push(record);
                 if r.bot_resolves {
                     if r.counted {
                         let t = self.tally(r.interval, r.queue);
                         t.bot_resolved += 1;
-                        t.art_sum += to_secs(now - r.arrived_at);
+                        t.art_sum += secs(now - r.arrived_at);
                         t.art_count += 1;
                     }
-                    self.free_record(record);
                 } else {
-                    self.enter_queue(record)?;
+                    self.enter_queue(r)?;
                 }
             }
             Event::Patience { chat } => {
@@ -430,36 +477,36 @@ impl<'s, O: Observer> Engine<'s, O> {
         Ok(())
     }
 
+    /// The index of the interval holding `t` (`t / interval`, counted past the horizon too).
+    #[inline(always)]
+    fn interval_at(&mut self, t: Time) -> usize {
+        let (start, end, index) = self.interval_span;
+        if t >= start && t < end {
+            return index;
+        }
+        let len = self.sc.interval;
+        let index = (t / len) as usize;
+        let start = index as Time * len;
+        self.interval_span = (start, start.saturating_add(len), index);
+        index
+    }
+
+    #[inline(always)]
     fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
         let index = interval as usize * self.sc.queues.len() + queue as usize;
         &mut self.tallies.queues[index]
     }
 
+    /// The record of a live chat (its slot index), or `None` for a chat that has ended.
+    #[inline(always)]
     fn record_of(&self, chat: ChatId) -> Option<u32> {
-        let r = *self.by_chat.get(chat.index())?;
-        (r != NO_RECORD && self.records[r as usize].chat == Some(chat)).then_some(r)
+        let rec = self.records.get(chat.index())?;
+        (rec.chat == chat).then_some(chat.index() as u32)
     }
 
-    fn alloc_record(&mut self, record: Record) -> u32 {
-        match self.free_records.pop() {
-            Some(i) => {
-                self.records[i as usize] = record;
-                i
-            }
-            None => {
-                self.records.push(record);
-                (self.records.len() - 1) as u32
-            }
-        }
-    }
-
+    #[inline(always)]
     fn free_record(&mut self, r: u32) {
-        if let Some(chat) = self.records[r as usize].chat.take()
-            && let Some(slot) = self.by_chat.get_mut(chat.index())
-        {
-            *slot = NO_RECORD;
-        }
-        self.free_records.push(r);
+        self.records[r as usize].chat = NO_CHAT;
     }
 
     fn arrive(&mut self, q: usize) -> Result<(), SimError> {
@@ -467,7 +514,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let sc = self.sc;
         let model = &sc.queues[q];
         self.draw_next_arrival(q, self.next_arrival_secs[q]);
-        let interval = ((now / sc.interval) as usize).min(sc.intervals.saturating_sub(1));
+        let interval = self.interval_at(now).min(sc.intervals.saturating_sub(1));
         let rng = &mut self.queue_rngs[q];
         let aht = model
             .aht_by_interval
@@ -475,11 +522,14 @@ impl<'s, O: Observer> Engine<'s, O> {
             .copied()
             .unwrap_or(model.handle.mean());
         let work = model.handle.sample_with_mean(rng, aht);
-        let patience = model.patience.as_ref().map(|p| to_time(p.sample(rng)));
+        let patience = model
+            .patience
+            .as_ref()
+            .map(|p| time_from_secs(p.sample(rng)));
         let first_response = model
             .first_response
             .as_ref()
-            .map(|f| to_time(f.sample(rng)));
+            .map(|f| time_from_secs(f.sample(rng)));
         let (bot_resolves, bot_time) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, Some(time.sample(rng))),
             None => (false, None),
@@ -504,8 +554,8 @@ impl<'s, O: Observer> Engine<'s, O> {
         };
         let counted = now >= sc.warmup;
         self.tallies.chats += 1;
-        let record = self.alloc_record(Record {
-            chat: None,
+        let record = Record {
+            chat: NO_CHAT,
             queue: q as u16,
             interval: interval as u32,
             counted,
@@ -518,45 +568,64 @@ impl<'s, O: Observer> Engine<'s, O> {
             answered_at: 0,
             work: work * crate::routing::SECOND as f64,
             work_after_transfer: work_after_transfer * crate::routing::SECOND as f64,
-            patience,
-            first_response,
+            patience: patience.unwrap_or(0),
+            has_patience: patience.is_some(),
+            first_response: first_response.unwrap_or(0),
+            has_first_response: first_response.is_some(),
             last_update: now,
             generation: 0,
-            shown_ewt: None,
+            shown_ewt: 0,
+            has_shown_ewt: false,
             offer: OfferSeq(0),
             offered_to: u32::MAX,
             agent: u32::MAX,
             csat_draw,
-        });
+        };
         if counted {
             self.tally(interval as u32, q as u16).arrivals += 1;
         }
         match bot_time {
-            Some(secs) => self
-                .events
-                .push(now + to_time(secs), Event::BotDone { record }),
+            Some(secs) => {
+                let slot = match self.free_bot_stage.pop() {
+                    Some(slot) => {
+                        self.bot_stage[slot as usize] = record;
+                        slot
+                    }
+                    None => {
+                        self.bot_stage.push(record);
+                        (self.bot_stage.len() - 1) as u32
+                    }
+                };
+                self.events
+                    .push(now + time_from_secs(secs), Event::BotDone { record: slot });
+            }
             None => self.enter_queue(record)?,
         }
         Ok(())
     }
 
-    fn enter_queue(&mut self, record: u32) -> Result<(), SimError> {
+    /// Puts the customer's chat into its queue; the record moves to the chat's slot.
+    fn enter_queue(&mut self, mut rec: Record) -> Result<(), SimError> {
         let now = self.now;
-        let r = self.records[record as usize];
-        if r.counted {
-            self.tally(r.interval, r.queue).offered += 1;
+        if rec.counted {
+            self.tally(rec.interval, rec.queue).offered += 1;
         }
         let chat = self
             .router
-            .arrive(now, self.queue_ids[r.queue as usize], 0, &mut self.out)?;
-        let rec = &mut self.records[record as usize];
-        rec.chat = Some(chat);
+            .arrive(now, self.queue_ids[rec.queue as usize], 0, &mut self.out)?;
+        rec.chat = chat;
         rec.queued_at = now;
-        if self.by_chat.len() <= chat.index() {
-            self.by_chat.resize(chat.index() + 1, NO_RECORD);
+        let patience = rec.has_patience.then_some(rec.patience);
+        let slot = chat.index();
+        if slot >= self.records.len() {
+            let vacant = Record {
+                chat: NO_CHAT,
+                ..rec
+            };
+            self.records.resize(slot + 1, vacant);
         }
-        self.by_chat[chat.index()] = record;
-        if let Some(patience) = r.patience {
+        self.records[slot] = rec;
+        if let Some(patience) = patience {
             self.events.push(now + patience, Event::Patience { chat });
         }
         Ok(())
@@ -564,17 +633,24 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Records the first agent message of a chat, once. Queues without a first-response model
     /// answer with a message (FRT = wait): their FRT figures are copied from the waits at the end.
+    #[inline(always)]
     fn record_first_response(&mut self, r: u32) {
+        // A record keeps its queue, so without a first-response model this never records.
+        let queue = self.records[r as usize].queue;
+        if self.sc.queues[queue as usize].first_response.is_some() {
+            self.record_modelled_first_response(r);
+        }
+    }
+
+    fn record_modelled_first_response(&mut self, r: u32) {
         let rec = &mut self.records[r as usize];
-        if std::mem::replace(&mut rec.responded, true)
-            || self.sc.queues[rec.queue as usize].first_response.is_none()
-        {
+        if std::mem::replace(&mut rec.responded, true) {
             return;
         }
-        let rec = *rec;
         if rec.counted && !rec.transferred {
-            let frt = to_secs(self.now - rec.queued_at);
-            let t = self.tally(rec.interval, rec.queue);
+            let (interval, queue) = (rec.interval, rec.queue);
+            let frt = secs(self.now - rec.queued_at);
+            let t = self.tally(interval, queue);
             t.frt_sum += frt;
             t.frt_count += 1;
             t.frt_hist.record_secs(frt);
@@ -583,12 +659,14 @@ impl<'s, O: Observer> Engine<'s, O> {
 
     /// Applies the decisions the router made for the last input.
     fn settle(&mut self) -> Result<(), SimError> {
-        let mut out = std::mem::take(&mut self.out);
-        for decision in out.drain(..) {
+        // Applying a decision never calls the router, so `out` does not grow meanwhile.
+        let mut i = 0;
+        while let Some(&decision) = self.out.get(i) {
             self.observer.decision(self.now, &decision);
             self.apply(decision);
+            i += 1;
         }
-        self.out = out;
+        self.out.clear();
         while let Some(agent) = self.dirty.pop() {
             self.reschedule(agent);
         }
@@ -613,7 +691,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     .push(deadline, Event::OfferTimeout { chat, offer });
                 let q = self.records[r as usize].queue as usize;
                 let delay = match &self.sc.queues[q].accept_delay {
-                    Some(d) => to_time(d.sample(&mut self.agent_rng)),
+                    Some(d) => time_from_secs(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
                 if now + delay < deadline {
@@ -629,21 +707,21 @@ impl<'s, O: Observer> Engine<'s, O> {
                 rec.answered_at = now;
                 rec.last_update = now;
                 rec.agent = agent.0;
-                let rec = *rec;
                 if !rec.transferred {
+                    let first_response = rec.has_first_response.then_some(rec.first_response);
                     if rec.counted {
-                        let wait = to_secs(now - rec.queued_at);
-                        let model = &self.sc.queues[rec.queue as usize];
-                        let threshold = model.threshold_secs;
-                        let shown = rec.shown_ewt;
-                        let t = self.tally(rec.interval, rec.queue);
+                        let shown = rec.has_shown_ewt.then_some(rec.shown_ewt);
+                        let (interval, queue) = (rec.interval, rec.queue);
+                        let wait = secs(now - rec.queued_at);
+                        let threshold = self.sc.queues[queue as usize].threshold_secs;
+                        let t = self.tally(interval, queue);
                         t.record_answer(wait, threshold);
                         if let Some(shown) = shown {
-                            t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
+                            t.ewt_abs_error_sum += (secs(shown) - wait).abs();
                             t.ewt_count += 1;
                         }
                     }
-                    match rec.first_response {
+                    match first_response {
                         Some(delay) => self.events.push(now + delay, Event::FirstResponse { chat }),
                         None => self.record_first_response(r),
                     }
@@ -656,9 +734,10 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    self.tally(rec.interval, rec.queue).rejected += 1;
+                    let (interval, queue) = (rec.interval, rec.queue);
+                    self.tally(interval, queue).rejected += 1;
                 }
                 self.release(chat, r);
             }
@@ -666,15 +745,15 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
+                let rec = &self.records[r as usize];
+                let (interval, queue, agent) = (rec.interval, rec.queue, rec.agent);
                 if rec.counted && !rec.transferred {
-                    let wait = to_secs(now - rec.queued_at);
-                    let short = self.sc.queues[rec.queue as usize].short_abandon_secs;
-                    self.tally(rec.interval, rec.queue)
-                        .record_abandon(wait, short);
+                    let wait = secs(now - rec.queued_at);
+                    let short = self.sc.queues[queue as usize].short_abandon_secs;
+                    self.tally(interval, queue).record_abandon(wait, short);
                 }
-                if rec.agent != u32::MAX {
-                    self.remove_chat(rec.agent, r);
+                if agent != u32::MAX {
+                    self.remove_chat(agent, r);
                 }
                 self.release(chat, r);
             }
@@ -684,23 +763,26 @@ impl<'s, O: Observer> Engine<'s, O> {
                 };
                 // A chat closed before its first-response time had its first message at close.
                 self.record_first_response(r);
-                let rec = self.records[r as usize];
-                self.remove_chat(rec.agent, r);
+                let agent = self.records[r as usize].agent;
+                self.remove_chat(agent, r);
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    let model = &self.sc.queues[rec.queue as usize];
+                    let (interval, queue, transferred) = (rec.interval, rec.queue, rec.transferred);
+                    let (arrived_at, queued_at, answered_at) =
+                        (rec.arrived_at, rec.queued_at, rec.answered_at);
+                    let model = &self.sc.queues[queue as usize];
                     let csat = model.csat.as_ref().and_then(|c| {
                         (rec.csat_draw < c.response_share).then(|| {
-                            let minutes =
-                                to_secs(rec.answered_at.max(rec.queued_at) - rec.queued_at) / 60.0;
+                            let minutes = secs(answered_at.max(queued_at) - queued_at) / 60.0;
                             (c.score - c.drop_per_minute * minutes).max(c.floor)
                         })
                     });
-                    let t = self.tally(rec.interval, rec.queue);
-                    t.handle_sum += to_secs(now - rec.answered_at);
+                    let t = self.tally(interval, queue);
+                    t.handle_sum += secs(now - answered_at);
                     t.handled += 1;
-                    t.art_sum += to_secs(now - rec.arrived_at);
+                    t.art_sum += secs(now - arrived_at);
                     t.art_count += 1;
-                    t.closed_without_transfer += u64::from(!rec.transferred);
+                    t.closed_without_transfer += u64::from(!transferred);
                     if let Some(score) = csat {
                         t.csat_sum += score;
                         t.csat_count += 1;
@@ -712,12 +794,14 @@ impl<'s, O: Observer> Engine<'s, O> {
                 let Some(r) = self.record_of(chat) else {
                     return;
                 };
-                let rec = self.records[r as usize];
-                self.remove_chat(rec.agent, r);
+                let agent = self.records[r as usize].agent;
+                self.remove_chat(agent, r);
+                let rec = &self.records[r as usize];
                 if rec.counted {
-                    let t = self.tally(rec.interval, rec.queue);
+                    let (interval, queue, answered_at) = (rec.interval, rec.queue, rec.answered_at);
+                    let t = self.tally(interval, queue);
                     t.transferred += 1;
-                    t.handle_sum += to_secs(now - rec.answered_at);
+                    t.handle_sum += secs(now - answered_at);
                     t.handled += 1;
                 }
                 let rec = &mut self.records[r as usize];
@@ -737,8 +821,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             } => {
                 if let Some(r) = self.record_of(chat) {
                     let rec = &mut self.records[r as usize];
-                    if !rec.transferred && rec.shown_ewt.is_none() {
-                        rec.shown_ewt = Some(estimated_wait);
+                    if !rec.transferred && !rec.has_shown_ewt {
+                        rec.shown_ewt = estimated_wait;
+                        rec.has_shown_ewt = true;
                     }
                 }
             }
@@ -746,11 +831,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         }
     }
 
+    #[inline(always)]
     fn release(&mut self, chat: ChatId, r: u32) {
         let _ = self.router.release(chat);
         self.free_record(r);
     }
 
+    #[inline(always)]
     fn mark_dirty(&mut self, agent: u32) {
         let state = &mut self.agents[agent as usize];
         if !state.dirty {
@@ -782,35 +869,60 @@ impl<'s, O: Observer> Engine<'s, O> {
         let old_n = state.scheduled_n;
         let new_n = state.chats.len() as u32;
         state.scheduled_n = new_n;
-        let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
-        let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
-        for &r in &state.chats {
-            let rec = &mut self.records[r as usize];
-            let fresh = rec.last_update == now && rec.answered_at == now;
-            if group.flat_slowdown && !fresh {
-                continue;
+        if group.flat_slowdown {
+            // Every factor is 1: only chats answered just now need a completion, after the
+            // work they bring (no time has elapsed, so no work is done yet).
+            for &r in &state.chats {
+                let rec = &mut self.records[r as usize];
+                if rec.last_update == now && rec.answered_at == now {
+                    rec.generation = rec.generation.wrapping_add(1);
+                    if rec.chat != NO_CHAT {
+                        let done = now + saturate(rec.work + 0.5);
+                        let complete = Event::Complete {
+                            chat: rec.chat,
+                            generation: rec.generation,
+                        };
+                        self.events.push(done, complete);
+                    }
+                }
             }
-            let elapsed = (now - rec.last_update) as f64;
-            rec.work = (rec.work - elapsed / old_f).max(0.0);
-            rec.last_update = now;
-            rec.generation = rec.generation.wrapping_add(1);
-            let done = now + (rec.work * new_f + 0.5) as Time;
-            if let Some(chat) = rec.chat {
-                self.events.push(
-                    done,
-                    Event::Complete {
-                        chat,
-                        generation: rec.generation,
-                    },
-                );
-            }
+        } else {
+            self.reschedule_paced(agent, old_n, new_n);
         }
+        let state = &self.agents[agent as usize];
         if state.on_duty && old_n != new_n {
             let g = state.group as usize;
             self.flush_level(g, now);
             let level = &mut self.levels[g];
             level.busy_slots = level.busy_slots + new_n - old_n;
             level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
+        }
+    }
+
+    /// [`Self::reschedule`] for a group whose pace depends on the number of chats: every chat's
+    /// work is brought up to date at the old pace and its completion set at the new one.
+    fn reschedule_paced(&mut self, agent: u32, old_n: u32, new_n: u32) {
+        let now = self.now;
+        let state = &self.agents[agent as usize];
+        let group = &self.sc.groups[state.group as usize];
+        let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
+        let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
+        for &r in &state.chats {
+            let rec = &mut self.records[r as usize];
+            let elapsed = (now - rec.last_update) as f64;
+            rec.work = (rec.work - elapsed / old_f).max(0.0);
+            rec.last_update = now;
+            rec.generation = rec.generation.wrapping_add(1);
+            let done = now + saturate(rec.work * new_f + 0.5);
+            if rec.chat != NO_CHAT {
+                self.events.push(
+                    done,
+                    Event::Complete {
+                        chat: rec.chat,
+                        generation: rec.generation,
+                    },
+                );
+            }
         }
     }
 
@@ -862,10 +974,10 @@ impl<'s, O: Observer> Engine<'s, O> {
         let sc = self.sc;
         let level = self.levels[g];
         let start = level.since.max(sc.warmup);
-        let end = now.min(sc.horizon());
+        let end = now.min(self.horizon);
         if end > start {
-            let interval = (start / sc.interval) as usize;
-            let dt = to_secs(end - start);
+            let interval = self.interval_at(start);
+            let dt = secs(end - start);
             let cap = f64::from(sc.groups[g].cap);
             let index = interval * sc.groups.len() + g;
             if let Some(t) = self.tallies.agents.get_mut(index) {
@@ -876,5 +988,55 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
         }
         self.levels[g].since = self.levels[g].since.max(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_conversions_agree_with_casts() {
+        let times = [0, 1, 999_999, 1_000_000, 123_456_789_012, i64::MAX as Time];
+        for t in times
+            .into_iter()
+            .chain([i64::MAX as Time + 1, Time::MAX - 1, Time::MAX])
+        {
+            assert_eq!(secs(t).to_bits(), to_secs(t).to_bits(), "{t}");
+        }
+        let xs = [
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.5,
+            -0.0,
+            0.0,
+            0.4,
+            0.5,
+            1.0,
+            1.5,
+            123_456.789,
+            4.5e15,
+            9_223_372_036_854_774_784.0,
+            9_223_372_036_854_775_808.0,
+            1.8e19,
+            1e300,
+            f64::INFINITY,
+        ];
+        for x in xs {
+            assert_eq!(saturate(x), x as Time, "{x}");
+            assert_eq!(time_from_secs(x), super::super::scenario::to_time(x), "{x}");
+        }
+    }
+
+    #[test]
+    fn records_stay_within_two_cache_lines() {
+        // Records are copied whole when a chat enters its queue.
+        assert!(
+            std::mem::size_of::<Record>() <= 128,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
     }
 }
