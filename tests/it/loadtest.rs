@@ -178,7 +178,12 @@ fn loadtest_balances_the_books_matches_the_forecast_and_enforces_thresholds() {
         "{message}"
     );
     assert!(stdout.is_empty(), "the summary went to --out");
-    assert!(wall < Duration::from_secs(30), "the run took {wall:?}");
+    // A bound against hangs, not a speed check: 10 s of arrivals plus the drain and the hard
+    // stop take about 17 s; only a run that fails to stop by itself gets near a minute.
+    assert!(
+        wall < Duration::from_secs(60),
+        "the run did not stop by itself: {wall:?}"
+    );
 
     let summary: Value =
         serde_json::from_slice(&std::fs::read(&summary_path).expect("summary written"))
