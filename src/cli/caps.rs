@@ -1,11 +1,10 @@
 //! `chatcap caps`: the staffing plan for each per-agent concurrency cap, and the cap to run.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plan::{load_profile, options};
+use super::plan::PlanningArgs;
 use super::simulate::progress_bar;
 use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
@@ -17,9 +16,8 @@ use crate::report::Output;
 /// Arguments of `chatcap caps`.
 #[derive(Debug, Clone, Args)]
 pub struct CapsArgs {
-    /// Profile (TOML); the embedded default profile when omitted.
-    #[arg(long, short, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    #[command(flatten)]
+    pub planning: PlanningArgs,
     /// Caps to try: a range `1..6` (inclusive) or a list `1,2,4`.
     #[arg(long, default_value = "1..6", value_parser = parse_caps, value_name = "CAPS")]
     pub caps: CapList,
@@ -30,21 +28,6 @@ pub struct CapsArgs {
     /// concurrency 1.
     #[arg(long, default_value_t = 1.5, value_name = "RATIO")]
     pub max_aht_inflation: f64,
-    /// Require the 95% lower confidence bound (not just the mean) to meet each target.
-    #[arg(long)]
-    pub confidence: bool,
-    /// Replications per evaluation (overrides the profile).
-    #[arg(long, short)]
-    pub replications: Option<u32>,
-    /// Base random seed (overrides the profile).
-    #[arg(long, short)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Also write a standalone HTML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
 }
 
 /// Caps to try, in the order given.
@@ -87,8 +70,8 @@ pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) -> Result<()> {
-    let profile = load_profile(args.profile.as_deref(), args.replications, args.seed)?;
-    let options = options(args.confidence, SearchMode::Incremental, args.threads, 8.0)?;
+    let profile = args.planning.profile()?;
+    let options = args.planning.options(SearchMode::Incremental, 8.0)?;
     let limits = CapLimits {
         max_frt_p90_secs: args.max_frt_p90,
         max_aht_inflation: args.max_aht_inflation,
@@ -99,7 +82,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) 
     })?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
-    if let Some(path) = &args.html {
+    if let Some(path) = &args.planning.html {
         emit_html(path, &output, stdout)?;
     }
     emit(global, &output, stdout)

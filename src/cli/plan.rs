@@ -13,9 +13,9 @@ use crate::plan::{self, PlanOptions, SearchMode};
 use crate::profile::{self, Profile};
 use crate::report::Output;
 
-/// Arguments of `chatcap plan`.
+/// Arguments shared by `chatcap plan` and `chatcap caps`.
 #[derive(Debug, Clone, Args)]
-pub struct PlanArgs {
+pub struct PlanningArgs {
     /// Profile (TOML); the embedded default profile when omitted. Staffing written in the
     /// profile is ignored: the plan computes it.
     #[arg(long, short, value_name = "FILE")]
@@ -29,13 +29,6 @@ pub struct PlanArgs {
     /// Base random seed (overrides the profile).
     #[arg(long, short)]
     pub seed: Option<u64>,
-    /// Paid hours of one FTE per day, for the FTE total.
-    #[arg(long, default_value_t = 8.0, value_name = "HOURS")]
-    pub fte_hours: f64,
-    /// How candidate staffings are evaluated: `incremental` forks the simulated day at each
-    /// interval; `naive` re-simulates the day from the start (same plan, slower).
-    #[arg(long, value_enum, default_value_t = SearchMode::Incremental)]
-    pub search: SearchMode,
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -44,58 +37,61 @@ pub struct PlanArgs {
     pub html: Option<PathBuf>,
 }
 
-/// The profile with the command line's overrides applied.
-pub(crate) fn load_profile(
-    path: Option<&std::path::Path>,
-    replications: Option<u32>,
-    seed: Option<u64>,
-) -> Result<Profile> {
-    let mut profile = profile::load_or_default(path)?;
-    if let Some(r) = replications {
-        if r < 2 {
-            return Err(Error::invalid(
-                "--replications",
-                format!("{r}; the plan needs at least 2 for confidence intervals (20 is typical)"),
-            ));
-        }
-        profile.simulation.replications = r;
-    }
-    if let Some(seed) = seed {
-        profile.simulation.seed = seed;
-    }
-    Ok(profile)
+/// Arguments of `chatcap plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
+    /// Paid hours of one FTE per day, for the FTE total.
+    #[arg(long, default_value_t = 8.0, value_name = "HOURS")]
+    pub fte_hours: f64,
+    /// How candidate staffings are evaluated: `incremental` forks the simulated day at each
+    /// interval; `naive` re-simulates the day from the start (same plan, slower).
+    #[arg(long, value_enum, default_value_t = SearchMode::Incremental)]
+    pub search: SearchMode,
 }
 
-/// Plan options from flags, checked.
-pub(crate) fn options(
-    confidence: bool,
-    search: SearchMode,
-    threads: Option<usize>,
-    fte_hours: f64,
-) -> Result<PlanOptions> {
-    if threads == Some(0) {
-        return Err(Error::invalid(
-            "--threads",
-            "0; give at least 1, or omit for all cores",
-        ));
+impl PlanningArgs {
+    /// The profile with the command line's overrides applied.
+    pub(crate) fn profile(&self) -> Result<Profile> {
+        let mut profile = profile::load_or_default(self.profile.as_deref())?;
+        if let Some(r) = self.replications {
+            if r < 2 {
+                return Err(Error::invalid(
+                    "--replications",
+                    format!(
+                        "{r}; the plan needs at least 2 for confidence intervals (20 is typical)"
+                    ),
+                ));
+            }
+            profile.simulation.replications = r;
+        }
+        if let Some(seed) = self.seed {
+            profile.simulation.seed = seed;
+        }
+        Ok(profile)
     }
-    if !(fte_hours.is_finite() && fte_hours > 0.0 && fte_hours <= 24.0) {
-        return Err(Error::invalid(
-            "--fte-hours",
-            format!("{fte_hours}; give the paid hours of one FTE per day, above 0 and at most 24"),
-        ));
+
+    /// Plan options from the flags (`plan::plan` checks `fte_hours`).
+    pub(crate) fn options(&self, search: SearchMode, fte_hours: f64) -> Result<PlanOptions> {
+        if self.threads == Some(0) {
+            return Err(Error::invalid(
+                "--threads",
+                "0; give at least 1, or omit for all cores",
+            ));
+        }
+        Ok(PlanOptions {
+            confidence: self.confidence,
+            mode: search,
+            threads: self.threads,
+            fte_hours,
+        })
     }
-    Ok(PlanOptions {
-        confidence,
-        mode: search,
-        threads,
-        fte_hours,
-    })
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) -> Result<()> {
-    let profile = load_profile(args.profile.as_deref(), args.replications, args.seed)?;
-    let options = options(args.confidence, args.search, args.threads, args.fte_hours)?;
+    let profile = args.planning.profile()?;
+    let options = args.planning.options(args.search, args.fte_hours)?;
     let bar = progress_bar(global, 1, "planning");
     let report = plan::plan(&profile, options, &|done, total| {
         bar.set_length(total as u64);
@@ -103,7 +99,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) 
     })?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
-    if let Some(path) = &args.html {
+    if let Some(path) = &args.planning.html {
         emit_html(path, &output, stdout)?;
     }
     emit(global, &output, stdout)

@@ -66,7 +66,8 @@ pub struct QueueKpis {
     pub ewt_mae_secs: f64,
 }
 
-fn ratio(num: f64, den: f64) -> f64 {
+/// `num / den`, NaN when there is nothing to divide by.
+pub(crate) fn ratio(num: f64, den: f64) -> f64 {
     if den > 0.0 { num / den } else { f64::NAN }
 }
 

@@ -16,19 +16,7 @@ use crate::sim::Staffing;
 pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
     let nq = profile.queues.len();
     // Groups that can serve each queue.
-    let servers: Vec<Vec<usize>> = profile
-        .queues
-        .iter()
-        .map(|q| {
-            profile
-                .agents
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| g.skills.iter().any(|s| s.skill == q.skill))
-                .map(|(i, _)| i)
-                .collect()
-        })
-        .collect();
+    let servers = profile.serving_groups();
     let mut groups = vec![Vec::with_capacity(profile.intervals); profile.agents.len()];
     for i in 0..profile.intervals {
         // Arrivals per second entering each queue, transfers included.

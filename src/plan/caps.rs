@@ -246,25 +246,6 @@ pub fn caps(
     })
 }
 
-fn ci(e: &Estimate, decimals: i8) -> Cell {
-    Cell::Ci {
-        mean: e.mean,
-        low: e.ci_low,
-        high: e.ci_high,
-        decimals,
-    }
-}
-
-fn estimate_series(name: &str, cells: impl Iterator<Item = Estimate>, bars: bool) -> Series {
-    let cells: Vec<Estimate> = cells.collect();
-    Series {
-        name: name.into(),
-        values: cells.iter().map(|e| e.mean).collect(),
-        band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
-        bars,
-    }
-}
-
 impl ToDocument for CapsReport {
     fn document(&self) -> Document {
         let mut notes = vec![
@@ -300,11 +281,11 @@ impl ToDocument for CapsReport {
                 Cell::num(r.agent_hours, 1),
                 Cell::num(r.rostered_agent_hours, 1),
                 Cell::Int(i64::from(r.peak_rostered)),
-                ci(&r.aht_secs, 0),
+                Cell::ci(&r.aht_secs, 0),
                 Cell::num(r.aht_inflation, 2),
-                ci(&r.service_level, -1),
-                ci(&r.frt_p90_secs, 1),
-                ci(&r.occupancy, -1),
+                Cell::ci_pct(&r.service_level),
+                Cell::ci(&r.frt_p90_secs, 1),
+                Cell::ci_pct(&r.occupancy),
                 Cell::text(if r.eligible {
                     "yes".to_string()
                 } else {
@@ -335,8 +316,8 @@ impl ToDocument for CapsReport {
             band: None,
             bars: true,
         };
-        let frt = estimate_series("FRT p90", self.caps.iter().map(|r| r.frt_p90_secs), false);
-        let aht = estimate_series("AHT", self.caps.iter().map(|r| r.aht_secs), false);
+        let frt = Series::estimates("FRT p90", self.caps.iter().map(|r| r.frt_p90_secs), false);
+        let aht = Series::estimates("AHT", self.caps.iter().map(|r| r.aht_secs), false);
         Document {
             title: format!("chatcap caps: {}", self.profile),
             notes,

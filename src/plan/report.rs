@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::erlang::rostered;
-use crate::metrics::{AgentTally, Estimate, QueueTally};
+use crate::metrics::{AgentTally, QueueTally};
 use crate::profile::Profile;
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 use crate::sim::results::{AgentFigures, QueueFigures, Summary, agent_figures, queue_figures};
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
-use super::search::{IntervalTargets, SearchMode, SearchOutcome};
+use super::search::{IntervalTargets, SearchMode, SearchOutcome, at_least, at_most};
 use super::{PlanError, PlanOptions, PlanTimes};
 
 /// One agent group in one interval.
@@ -184,16 +184,6 @@ pub(crate) struct Inputs<'a> {
     pub threads: usize,
 }
 
-/// Whether an estimate's mean reaches `target` (undefined figures have nothing to miss).
-fn meets_at_least(e: &Estimate, target: f64) -> bool {
-    !e.mean.is_finite() || e.mean + 1e-12 >= target
-}
-
-/// Whether an estimate's mean stays within `limit`.
-fn meets_at_most(e: &Estimate, limit: f64) -> bool {
-    !e.mean.is_finite() || e.mean <= limit + 1e-12
-}
-
 /// The targets queue `q` misses in the verification run, in words.
 fn queue_shortfalls(
     name: &str,
@@ -203,7 +193,7 @@ fn queue_shortfalls(
 ) -> Vec<String> {
     let (sl, max_abandon, max_asa) = targets.queues[q];
     let mut out = Vec::new();
-    if !meets_at_least(&f.service_level, sl) {
+    if !at_least(&f.service_level, sl, false) {
         out.push(format!(
             "{name}: service level {:.1}% below {:.1}%",
             100.0 * f.service_level.mean,
@@ -211,7 +201,7 @@ fn queue_shortfalls(
         ));
     }
     if let Some(max) = max_abandon
-        && !meets_at_most(&f.abandon_rate, max)
+        && !at_most(&f.abandon_rate, max, false)
     {
         out.push(format!(
             "{name}: abandon rate {:.1}% above {:.1}%",
@@ -220,7 +210,7 @@ fn queue_shortfalls(
         ));
     }
     if let Some(max) = max_asa
-        && !meets_at_most(&f.asa_secs, max)
+        && !at_most(&f.asa_secs, max, false)
     {
         out.push(format!(
             "{name}: ASA {:.1} s above {max:.1} s",
@@ -284,7 +274,7 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
                 .flat_map(|&q| queue_short[i * nq + q].iter().cloned())
                 .collect();
             if let Some(limit) = x.targets.groups[g]
-                && !meets_at_most(&agents.occupancy, limit)
+                && !at_most(&agents.occupancy, limit, false)
             {
                 shortfalls.push(format!(
                     "{}: occupancy {:.1}% above {:.1}%",
@@ -405,25 +395,6 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     })
 }
 
-fn ci(e: &Estimate, decimals: i8) -> Cell {
-    Cell::Ci {
-        mean: e.mean,
-        low: e.ci_low,
-        high: e.ci_high,
-        decimals,
-    }
-}
-
-fn series(name: String, cells: impl Iterator<Item = Estimate>, bars: bool) -> Series {
-    let cells: Vec<Estimate> = cells.collect();
-    Series {
-        name,
-        values: cells.iter().map(|e| e.mean).collect(),
-        band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
-        bars,
-    }
-}
-
 impl PlanReport {
     fn groups(&self) -> Vec<&str> {
         self.totals.groups.keys().map(String::as_str).collect()
@@ -488,7 +459,7 @@ impl PlanReport {
         let sl = queue_names
             .iter()
             .map(|q| {
-                series(
+                Series::estimates(
                     q.to_string(),
                     queue_rows(q).into_iter().map(|r| r.figures.service_level),
                     false,
@@ -498,7 +469,7 @@ impl PlanReport {
         let abandon = queue_names
             .iter()
             .map(|q| {
-                series(
+                Series::estimates(
                     q.to_string(),
                     queue_rows(q).into_iter().map(|r| r.figures.abandon_rate),
                     false,
@@ -509,7 +480,7 @@ impl PlanReport {
             .groups()
             .into_iter()
             .map(|g| {
-                series(
+                Series::estimates(
                     g.to_string(),
                     rows_of(g).into_iter().map(|r| r.agents.occupancy),
                     false,
@@ -520,7 +491,7 @@ impl PlanReport {
             .groups()
             .into_iter()
             .map(|g| {
-                series(
+                Series::estimates(
                     g.to_string(),
                     rows_of(g).into_iter().map(|r| r.agents.mean_concurrency),
                     false,
@@ -616,9 +587,9 @@ impl ToDocument for PlanReport {
                 Cell::Int(i64::from(r.analytic_agents)),
                 Cell::Int(i64::from(r.required_agents)),
                 Cell::Int(i64::from(r.rostered_agents)),
-                ci(&r.figures.service_level, -1),
+                Cell::ci_pct(&r.figures.service_level),
                 Cell::Pct(r.figures.abandon_rate.mean),
-                ci(&r.agents.occupancy, -1),
+                Cell::ci_pct(&r.agents.occupancy),
                 Cell::num(r.agents.mean_concurrency.mean, 2),
                 Cell::text(if r.targets_met { "yes" } else { "NO" }),
             ]);
@@ -643,8 +614,8 @@ impl ToDocument for PlanReport {
                 Cell::text(&r.start),
                 Cell::text(&r.queue),
                 Cell::num(f.offered.mean, 1),
-                ci(&f.service_level, -1),
-                ci(&f.asa_secs, 1),
+                Cell::ci_pct(&f.service_level),
+                Cell::ci(&f.asa_secs, 1),
                 Cell::Pct(f.abandon_rate.mean),
                 Cell::num(f.wait_p90_secs.mean, 1),
                 Cell::num(f.frt_p90_secs.mean, 1),
@@ -694,9 +665,9 @@ impl ToDocument for PlanReport {
             day.rows.push(vec![
                 Cell::text(name),
                 Cell::num(f.offered.mean, 0),
-                ci(&f.service_level, -1),
-                ci(&f.asa_secs, 1),
-                ci(&f.abandon_rate, -1),
+                Cell::ci_pct(&f.service_level),
+                Cell::ci(&f.asa_secs, 1),
+                Cell::ci_pct(&f.abandon_rate),
                 Cell::num(f.frt_p90_secs.mean, 1),
                 Cell::num(f.aht_secs.mean, 0),
             ]);

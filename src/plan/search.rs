@@ -35,7 +35,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::metrics::{Estimate, QueueTally};
+use crate::metrics::{Estimate, QueueTally, ratio};
 use crate::profile::Profile;
 use crate::routing::{SECOND, Time};
 use crate::sim::{Engine, ReplicationTallies, Scenario, SimError, Staffing};
@@ -134,25 +134,21 @@ impl QueueCounts {
         }
     }
 
-    fn ratio(num: f64, den: f64) -> f64 {
-        if den > 0.0 { num / den } else { f64::NAN }
-    }
-
     /// Unresolved chats have waited past the threshold: misses, and counted as abandons.
     fn service_level(&self) -> f64 {
         let den = self.answered + self.abandoned + self.unresolved;
-        Self::ratio(self.answered_within as f64, den as f64)
+        ratio(self.answered_within as f64, den as f64)
     }
 
     fn abandon_rate(&self) -> f64 {
-        Self::ratio(
+        ratio(
             (self.abandoned + self.unresolved) as f64,
             self.offered as f64,
         )
     }
 
     fn asa_secs(&self) -> f64 {
-        Self::ratio(self.wait_sum_answered, self.answered as f64)
+        ratio(self.wait_sum_answered, self.answered as f64)
     }
 }
 
@@ -165,7 +161,7 @@ struct GroupCounts {
 
 impl GroupCounts {
     fn occupancy(&self) -> f64 {
-        QueueCounts::ratio(self.busy_slot_secs, self.staffed_slot_secs)
+        ratio(self.busy_slot_secs, self.staffed_slot_secs)
     }
 }
 
@@ -206,19 +202,7 @@ pub(crate) struct IntervalTargets {
 
 impl IntervalTargets {
     pub(crate) fn of(profile: &Profile) -> IntervalTargets {
-        let servers: Vec<Vec<usize>> = profile
-            .queues
-            .iter()
-            .map(|q| {
-                profile
-                    .agents
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.skills.iter().any(|s| s.skill == q.skill))
-                    .map(|(g, _)| g)
-                    .collect()
-            })
-            .collect();
+        let servers = profile.serving_groups();
         let groups = (0..profile.agents.len())
             .map(|g| {
                 profile
@@ -246,13 +230,13 @@ impl IntervalTargets {
 }
 
 /// Whether an estimate meets "at least `target`" (`strict`: its lower bound does).
-fn at_least(e: &Estimate, target: f64, strict: bool) -> bool {
+pub(crate) fn at_least(e: &Estimate, target: f64, strict: bool) -> bool {
     let value = if strict { e.ci_low } else { e.mean };
     !value.is_finite() || value + 1e-12 >= target
 }
 
 /// Whether an estimate meets "at most `limit`" (`strict`: its upper bound does).
-fn at_most(e: &Estimate, limit: f64, strict: bool) -> bool {
+pub(crate) fn at_most(e: &Estimate, limit: f64, strict: bool) -> bool {
     let value = if strict { e.ci_high } else { e.mean };
     !value.is_finite() || value <= limit + 1e-12
 }

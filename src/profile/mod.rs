@@ -176,6 +176,21 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Per queue, the agent groups holding its skill (indices into `agents`).
+    pub fn serving_groups(&self) -> Vec<Vec<usize>> {
+        self.queues
+            .iter()
+            .map(|q| {
+                self.agents
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.skills.iter().any(|s| s.skill == q.skill))
+                    .map(|(g, _)| g)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Clock label of interval `i`: `"08:30"` (`"08:30:15"` when not on a whole minute); wraps
     /// past midnight.
     pub fn interval_label(&self, i: usize) -> String {

@@ -13,6 +13,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::metrics::Estimate;
+
 pub use self::csv::CsvExporter;
 pub use self::html::HtmlExporter;
 pub use self::json::JsonExporter;
@@ -163,6 +165,21 @@ impl Cell {
         Cell::Num { value, decimals }
     }
 
+    /// An estimate with its confidence interval, `decimals` shown (negative: a percentage).
+    pub fn ci(e: &Estimate, decimals: i8) -> Cell {
+        Cell::Ci {
+            mean: e.mean,
+            low: e.ci_low,
+            high: e.ci_high,
+            decimals,
+        }
+    }
+
+    /// A share with its confidence interval, shown as percentages.
+    pub fn ci_pct(e: &Estimate) -> Cell {
+        Cell::ci(e, -1)
+    }
+
     /// Text as shown in a table.
     pub fn display(&self) -> String {
         fn fixed(v: f64, d: usize) -> String {
@@ -268,4 +285,21 @@ pub struct Series {
     pub band: Option<Vec<(f64, f64)>>,
     /// Draw as bars instead of a line.
     pub bars: bool,
+}
+
+impl Series {
+    /// The means of `cells` as a line (or bars), their confidence intervals as the band.
+    pub fn estimates(
+        name: impl Into<String>,
+        cells: impl IntoIterator<Item = Estimate>,
+        bars: bool,
+    ) -> Series {
+        let cells: Vec<Estimate> = cells.into_iter().collect();
+        Series {
+            name: name.into(),
+            values: cells.iter().map(|e| e.mean).collect(),
+            band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
+            bars,
+        }
+    }
 }

@@ -359,24 +359,6 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
     }
 }
 
-fn ci_pct(e: &Estimate) -> Cell {
-    Cell::Ci {
-        mean: e.mean,
-        low: e.ci_low,
-        high: e.ci_high,
-        decimals: -1,
-    }
-}
-
-fn ci(e: &Estimate, decimals: i8) -> Cell {
-    Cell::Ci {
-        mean: e.mean,
-        low: e.ci_low,
-        high: e.ci_high,
-        decimals,
-    }
-}
-
 impl ToDocument for SimulationReport {
     fn document(&self) -> Document {
         let mut doc = Document {
@@ -409,8 +391,8 @@ impl ToDocument for SimulationReport {
                 Cell::text(&r.start),
                 Cell::text(&r.queue),
                 Cell::num(f.offered.mean, 1),
-                ci_pct(&f.service_level),
-                ci(&f.asa_secs, 1),
+                Cell::ci_pct(&f.service_level),
+                Cell::ci(&f.asa_secs, 1),
                 Cell::Pct(f.abandon_rate.mean),
                 Cell::num(f.wait_p90_secs.mean, 1),
                 Cell::num(f.frt_p90_secs.mean, 1),
@@ -429,9 +411,9 @@ impl ToDocument for SimulationReport {
             queues.rows.push(vec![
                 Cell::text(name),
                 Cell::num(f.offered.mean, 0),
-                ci_pct(&f.service_level),
-                ci(&f.asa_secs, 1),
-                ci_pct(&f.abandon_rate),
+                Cell::ci_pct(&f.service_level),
+                Cell::ci(&f.asa_secs, 1),
+                Cell::ci_pct(&f.abandon_rate),
                 Cell::num(f.frt_secs.mean, 1),
                 Cell::num(f.aht_secs.mean, 0),
                 Cell::Pct(f.fcr.mean),
@@ -454,7 +436,7 @@ impl ToDocument for SimulationReport {
                 Cell::text(&r.start),
                 Cell::text(&r.group),
                 Cell::Int(i64::from(r.scheduled_agents)),
-                ci_pct(&r.figures.occupancy),
+                Cell::ci_pct(&r.figures.occupancy),
                 Cell::Pct(r.figures.utilization.mean),
                 Cell::num(r.figures.mean_concurrency.mean, 2),
             ]);
@@ -472,16 +454,6 @@ impl ToDocument for SimulationReport {
         doc.tables = vec![rows, queues, groups, perf];
         doc.charts = self.charts();
         doc
-    }
-}
-
-/// A per-interval series of estimates: the means, with their confidence interval as the band.
-fn estimate_series(name: &str, cells: &[Estimate], bars: bool) -> Series {
-    Series {
-        name: name.to_string(),
-        values: cells.iter().map(|e| e.mean).collect(),
-        band: Some(cells.iter().map(|e| (e.ci_low, e.ci_high)).collect()),
-        bars,
     }
 }
 
@@ -507,7 +479,7 @@ impl SimulationReport {
                         .filter(|r| &r.queue == name)
                         .map(|r| pick(&r.figures))
                         .collect();
-                    estimate_series(name, &cells, bars)
+                    Series::estimates(name.as_str(), cells, bars)
                 })
                 .collect()
         };
@@ -522,7 +494,7 @@ impl SimulationReport {
                     .filter(|r| &r.group == name)
                     .map(|r| r.figures.occupancy)
                     .collect();
-                estimate_series(name, &cells, false)
+                Series::estimates(name.as_str(), cells, false)
             })
             .collect();
         let chart = |title: &str, y_label: &str, percent: bool, series: Vec<Series>| Chart {
