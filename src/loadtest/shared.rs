@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::metrics::QueueTally;
-use crate::model::DurationModel;
 use crate::profile::Slowdown;
+use crate::sim::Scenario;
+use crate::sim::scenario::QueueModel;
 
 use super::LoadTestError;
 use super::plan::LoadPlan;
@@ -218,21 +219,6 @@ pub(crate) fn record_secs(hist: &mut Histogram<u64>, secs: f64) {
     let _ = hist.record(us);
 }
 
-/// One queue's samplers and settings.
-#[derive(Debug, Clone)]
-pub(crate) struct QueueModels {
-    pub name: String,
-    pub handle: DurationModel,
-    pub aht_by_interval: Vec<f64>,
-    pub patience: Option<DurationModel>,
-    pub accept_delay: Option<DurationModel>,
-    pub first_response: Option<DurationModel>,
-    pub bot: Option<(f64, DurationModel)>,
-    pub transfer: Option<(f64, usize)>,
-    pub threshold_secs: f64,
-    pub short_abandon_secs: f64,
-}
-
 /// One agent group's settings.
 #[derive(Debug, Clone)]
 pub(crate) struct GroupModels {
@@ -256,7 +242,7 @@ pub enum EndedBy {
 /// The shared state.
 pub(crate) struct Shared {
     pub plan: LoadPlan,
-    pub queues: Vec<QueueModels>,
+    pub queues: Vec<QueueModel>,
     pub groups: Vec<GroupModels>,
     pub scale: f64,
     pub agent_token: Option<String>,
@@ -291,37 +277,10 @@ impl Shared {
         drain: Duration,
     ) -> Result<Shared, LoadTestError> {
         let scale = plan.window.time_scale;
-        let model = |d: &Option<crate::profile::Dist>, what: String| {
-            d.as_ref()
-                .map(|d| DurationModel::new(d, &what))
-                .transpose()
-                .map_err(|e| LoadTestError::Profile(e.to_string()))
-        };
-        let mut queues = Vec::with_capacity(plan.derived.queues.len());
-        for q in &plan.derived.queues {
-            let what = |f: &str| format!("queues {:?} {f}", q.name);
-            let bot = match &q.bot {
-                Some(b) => Some((
-                    b.resolve_share,
-                    DurationModel::new(&b.time, &what("bot.time"))
-                        .map_err(|e| LoadTestError::Profile(e.to_string()))?,
-                )),
-                None => None,
-            };
-            queues.push(QueueModels {
-                name: q.name.clone(),
-                handle: DurationModel::new(&q.handle_time, &what("handle_time"))
-                    .map_err(|e| LoadTestError::Profile(e.to_string()))?,
-                aht_by_interval: q.aht_by_interval.clone(),
-                patience: model(&q.patience, what("patience"))?,
-                accept_delay: model(&q.accept_delay, what("accept_delay"))?,
-                first_response: model(&q.first_response, what("first_response"))?,
-                bot,
-                transfer: q.transfer.as_ref().map(|t| (t.share, t.to)),
-                threshold_secs: q.targets.threshold_secs,
-                short_abandon_secs: q.targets.short_abandon_secs,
-            });
-        }
+        // The simulator's per-queue models, so that both sample chats the same way.
+        let queues = Scenario::new(&plan.derived, &plan.staffing)
+            .map_err(|e| LoadTestError::Profile(e.to_string()))?
+            .queues;
         let groups = plan
             .derived
             .agents

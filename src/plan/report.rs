@@ -10,7 +10,9 @@ use crate::erlang::rostered;
 use crate::metrics::{AgentTally, QueueTally};
 use crate::profile::Profile;
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
-use crate::sim::results::{AgentFigures, QueueFigures, Summary, agent_figures, queue_figures};
+use crate::sim::results::{
+    AgentFigures, INTERVAL_QUEUE_COLUMNS, QueueFigures, Summary, agent_figures, queue_figures,
+};
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
 use super::search::{IntervalTargets, SearchMode, SearchOutcome, at_least, at_most};
@@ -596,31 +598,12 @@ impl ToDocument for PlanReport {
         }
         let mut queues = Table::new(
             "Per interval and queue",
-            &[
-                "start",
-                "queue",
-                "offered",
-                "SL",
-                "ASA s",
-                "abandon",
-                "wait p90 s",
-                "FRT p90 s",
-                "met",
-            ],
+            &[&INTERVAL_QUEUE_COLUMNS[..], &["met"]].concat(),
         );
         for r in &self.queues {
-            let f = &r.figures;
-            queues.rows.push(vec![
-                Cell::text(&r.start),
-                Cell::text(&r.queue),
-                Cell::num(f.offered.mean, 1),
-                Cell::ci_pct(&f.service_level),
-                Cell::ci(&f.asa_secs, 1),
-                Cell::Pct(f.abandon_rate.mean),
-                Cell::num(f.wait_p90_secs.mean, 1),
-                Cell::num(f.frt_p90_secs.mean, 1),
-                Cell::text(if r.targets_met { "yes" } else { "NO" }),
-            ]);
+            let mut row = r.figures.interval_cells(&r.start, &r.queue);
+            row.push(Cell::text(if r.targets_met { "yes" } else { "NO" }));
+            queues.rows.push(row);
         }
         let mut totals = Table::new(
             "Day totals",

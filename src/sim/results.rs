@@ -359,6 +359,34 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
     }
 }
 
+/// Leading columns of a per interval and queue table; [`QueueFigures::interval_cells`] fills them.
+pub(crate) const INTERVAL_QUEUE_COLUMNS: [&str; 8] = [
+    "start",
+    "queue",
+    "offered",
+    "SL",
+    "ASA s",
+    "abandon",
+    "wait p90 s",
+    "FRT p90 s",
+];
+
+impl QueueFigures {
+    /// The cells of [`INTERVAL_QUEUE_COLUMNS`] for one interval and queue.
+    pub(crate) fn interval_cells(&self, start: &str, queue: &str) -> Vec<Cell> {
+        vec![
+            Cell::text(start),
+            Cell::text(queue),
+            Cell::num(self.offered.mean, 1),
+            Cell::ci_pct(&self.service_level),
+            Cell::ci(&self.asa_secs, 1),
+            Cell::Pct(self.abandon_rate.mean),
+            Cell::num(self.wait_p90_secs.mean, 1),
+            Cell::num(self.frt_p90_secs.mean, 1),
+        ]
+    }
+}
+
 impl ToDocument for SimulationReport {
     fn document(&self) -> Document {
         let mut doc = Document {
@@ -373,31 +401,13 @@ impl ToDocument for SimulationReport {
             .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
         let mut rows = Table::new(
             "Per interval and queue",
-            &[
-                "start",
-                "queue",
-                "offered",
-                "SL",
-                "ASA s",
-                "abandon",
-                "wait p90 s",
-                "FRT p90 s",
-                "AHT s",
-            ],
+            &[&INTERVAL_QUEUE_COLUMNS[..], &["AHT s"]].concat(),
         );
         for r in &self.intervals {
             let f = &r.figures;
-            rows.rows.push(vec![
-                Cell::text(&r.start),
-                Cell::text(&r.queue),
-                Cell::num(f.offered.mean, 1),
-                Cell::ci_pct(&f.service_level),
-                Cell::ci(&f.asa_secs, 1),
-                Cell::Pct(f.abandon_rate.mean),
-                Cell::num(f.wait_p90_secs.mean, 1),
-                Cell::num(f.frt_p90_secs.mean, 1),
-                Cell::num(f.aht_secs.mean, 0),
-            ]);
+            let mut row = f.interval_cells(&r.start, &r.queue);
+            row.push(Cell::num(f.aht_secs.mean, 0));
+            rows.rows.push(row);
         }
         let mut queues = Table::new(
             "Whole day per queue",
