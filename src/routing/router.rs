@@ -220,6 +220,8 @@ pub struct Router {
     released: Released,
     next_seq: u64,
     next_turn: u64,
+    /// Whether [`Decision::LoadChanged`] is emitted.
+    load_notices: bool,
 }
 
 fn time_to_i64(t: Time) -> i64 {
@@ -251,7 +253,14 @@ impl Router {
             released: Released::default(),
             next_seq: 0,
             next_turn: 0,
+            load_notices: true,
         }
+    }
+
+    /// Turns [`Decision::LoadChanged`] on (the default) or off, for a driver that tracks
+    /// agents' loads itself and would only skip them.
+    pub fn set_load_notices(&mut self, on: bool) {
+        self.load_notices = on;
     }
 
     /// The policies this router runs.
@@ -604,10 +613,12 @@ impl Router {
                     chat: chat_id,
                     agent: agent_id,
                 });
-                out.push(Decision::LoadChanged {
-                    agent: agent_id,
-                    active,
-                });
+                if self.load_notices {
+                    out.push(Decision::LoadChanged {
+                        agent: agent_id,
+                        active,
+                    });
+                }
             }
             AcceptMode::Offer { timeout, .. } => {
                 chat.state = ChatState::Offered;
@@ -741,10 +752,12 @@ impl Router {
         let agent = &mut self.agents[a];
         if was_active {
             agent.active -= 1;
-            out.push(Decision::LoadChanged {
-                agent: AgentId(a as u32),
-                active: agent.active,
-            });
+            if self.load_notices {
+                out.push(Decision::LoadChanged {
+                    agent: AgentId(a as u32),
+                    active: agent.active,
+                });
+            }
         } else {
             agent.pending -= 1;
         }
@@ -942,7 +955,9 @@ impl Router {
         entry.misses = 0;
         let active = entry.active;
         out.push(Decision::Assigned { chat, agent });
-        out.push(Decision::LoadChanged { agent, active });
+        if self.load_notices {
+            out.push(Decision::LoadChanged { agent, active });
+        }
         // Load (active + pending) is unchanged, so the agent's heap keys are too.
         Ok(())
     }
@@ -1129,7 +1144,9 @@ impl Router {
         let active = agent.active;
         let agent = AgentId(a as u32);
         out.push(Decision::Closed { chat, agent });
-        out.push(Decision::LoadChanged { agent, active });
+        if self.load_notices {
+            out.push(Decision::LoadChanged { agent, active });
+        }
         if let Some(answered) = answered_at {
             let queue = &mut self.queues[q];
             queue.handle_time = Some(ewma(queue.handle_time, now.saturating_sub(answered)));

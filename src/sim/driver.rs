@@ -167,6 +167,8 @@ impl<'s, O: Observer> Engine<'s, O> {
         observer: O,
     ) -> Result<Self, SimError> {
         let mut router = Router::new(sc.router);
+        // Agents' loads are tracked here: the notices are made only for an observer.
+        router.set_load_notices(O::LOAD_NOTICES);
         let mut queue_ids = Vec::with_capacity(sc.queues.len());
         for q in &sc.queues {
             queue_ids.push(router.add_queue(QueueConfig {

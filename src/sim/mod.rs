@@ -26,6 +26,9 @@ use crate::routing::{Decision, Time};
 /// Hooks into a replication, all no-ops by default: the event loop is generic over the
 /// observer, so an unused hook costs nothing.
 pub trait Observer {
+    /// Whether [`Decision::LoadChanged`] reaches [`Observer::decision`]; off by default, as
+    /// the router then skips them.
+    const LOAD_NOTICES: bool = false;
     /// An event is about to be handled.
     #[inline]
     fn event(&mut self, _now: Time, _event: &Event) {}
