@@ -93,13 +93,18 @@ struct AgentState {
     dirty: bool,
 }
 
-/// Running sums of one agent group, integrated over time.
+/// The levels of one agent group and their integrals over time since the last commit to the
+/// tallies, exact in level x microseconds (all spans in one interval, `interval`).
 #[derive(Debug, Clone, Copy, Default)]
 struct GroupLevel {
     on_duty: u32,
     busy_slots: u32,
     with_chat: u32,
     since: Time,
+    interval: usize,
+    staffed_area: u128,
+    busy_area: u128,
+    with_chat_area: u128,
 }
 
 /// Tallies of one replication.
@@ -340,6 +345,10 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             self.settle()?;
         }
+        // Leave the tallies complete up to the last change (a planner reads them between runs).
+        for g in 0..self.levels.len() {
+            self.commit_level(g);
+        }
         Ok(())
     }
 
@@ -368,6 +377,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let horizon = self.sc.horizon();
         for g in 0..self.levels.len() {
             self.flush_level(g, horizon);
+            self.commit_level(g);
         }
         // Chats still live when no event is left waited for an agent who never came.
         for rec in &self.records {
@@ -721,7 +731,16 @@ impl<'s, O: Observer> Engine<'s, O> {
                 }
                 let state = &mut self.agents[agent.0 as usize];
                 state.chats.push(r);
-                self.mark_dirty(agent.0);
+                if self.sc.groups[state.group as usize].flat_slowdown {
+                    // Every factor is 1: the new chat completes after its work, and the
+                    // others keep their completions.
+                    let n = state.chats.len() as u32;
+                    state.scheduled_n = n;
+                    self.schedule_completion(r);
+                    self.load_changed(agent.0, n - 1, n);
+                } else {
+                    self.mark_dirty(agent.0);
+                }
             }
             Decision::Rejected { chat, .. } => {
                 let Some(r) = self.record_of(chat) else {
@@ -845,47 +864,57 @@ impl<'s, O: Observer> Engine<'s, O> {
         };
         if let Some(pos) = state.chats.iter().position(|&c| c == r) {
             state.chats.swap_remove(pos);
+            let n = state.chats.len() as u32;
+            let flat = self.sc.groups[state.group as usize].flat_slowdown;
             // Invalidate the pending completion of the removed chat.
             let rec = &mut self.records[r as usize];
             rec.generation = rec.generation.wrapping_add(1);
-            self.mark_dirty(agent);
+            if flat {
+                self.agents[agent as usize].scheduled_n = n;
+                self.load_changed(agent, n + 1, n);
+            } else {
+                self.mark_dirty(agent);
+            }
         }
     }
 
     /// Brings an agent's chats up to date after its number of chats changed: work done so far
-    /// at the old pace, completion at the new pace.
+    /// at the old pace, completion at the new pace. (Agents of flat-pace groups are kept up to
+    /// date as chats come and go, and are never marked.)
     fn reschedule(&mut self, agent: u32) {
-        let now = self.now;
         let state = &mut self.agents[agent as usize];
         state.dirty = false;
-        let group = &self.sc.groups[state.group as usize];
         let old_n = state.scheduled_n;
         let new_n = state.chats.len() as u32;
         state.scheduled_n = new_n;
-        if group.flat_slowdown {
-            // Every factor is 1: only chats answered just now need a completion, after the
-            // work they bring (no time has elapsed, so no work is done yet).
-            for &r in &state.chats {
-                let rec = &mut self.records[r as usize];
-                if rec.last_update == now && rec.answered_at == now {
-                    rec.generation = rec.generation.wrapping_add(1);
-                    if rec.chat != NO_CHAT {
-                        let done = now + saturate(rec.work + 0.5);
-                        let complete = Event::Complete {
-                            chat: rec.chat,
-                            generation: rec.generation,
-                        };
-                        self.events.push(done, complete);
-                    }
-                }
-            }
-        } else {
-            self.reschedule_paced(agent, old_n, new_n);
+        self.reschedule_paced(agent, old_n, new_n);
+        self.load_changed(agent, old_n, new_n);
+    }
+
+    /// Schedules the completion of record `r`'s chat after the work it brings, at pace 1 (no
+    /// time has elapsed since it was answered, so no work is done yet).
+    #[inline(always)]
+    fn schedule_completion(&mut self, r: u32) {
+        let now = self.now;
+        let rec = &mut self.records[r as usize];
+        rec.generation = rec.generation.wrapping_add(1);
+        if rec.chat != NO_CHAT {
+            let done = now + saturate(rec.work + 0.5);
+            let complete = Event::Complete {
+                chat: rec.chat,
+                generation: rec.generation,
+            };
+            self.events.push(done, complete);
         }
+    }
+
+    /// Updates the group levels after an agent went from `old_n` to `new_n` chats.
+    #[inline(always)]
+    fn load_changed(&mut self, agent: u32, old_n: u32, new_n: u32) {
         let state = &self.agents[agent as usize];
         if state.on_duty && old_n != new_n {
             let g = state.group as usize;
-            self.flush_level(g, now);
+            self.flush_level(g, self.now);
             let level = &mut self.levels[g];
             level.busy_slots = level.busy_slots + new_n - old_n;
             level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
@@ -923,6 +952,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let now = self.now;
         for g in 0..self.group_agents.len() {
             self.flush_level(g, now);
+            self.commit_level(g);
             let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
             for k in 0..self.group_agents[g].len() {
                 let agent = self.group_agents[g][k];
@@ -961,26 +991,45 @@ impl<'s, O: Observer> Engine<'s, O> {
         Ok(())
     }
 
-    /// Integrates a group's levels from the last change up to `now` into the interval they
-    /// fall in (interval starts flush, so the span never crosses an interval edge).
+    /// Integrates a group's levels from the last change up to `now` (interval starts commit, so
+    /// the spans between two commits never cross an interval edge).
+    #[inline(always)]
     fn flush_level(&mut self, g: usize, now: Time) {
-        let sc = self.sc;
-        let level = self.levels[g];
-        let start = level.since.max(sc.warmup);
-        let end = now.min(self.horizon);
+        let (warmup, horizon) = (self.sc.warmup, self.horizon);
+        let since = self.levels[g].since;
+        let start = since.max(warmup);
+        let end = now.min(horizon);
         if end > start {
             let interval = self.interval_at(start);
-            let dt = to_secs(end - start);
-            let cap = f64::from(sc.groups[g].cap);
-            let index = interval * sc.groups.len() + g;
-            if let Some(t) = self.tallies.agents.get_mut(index) {
-                t.staffed_secs += f64::from(level.on_duty) * dt;
-                t.staffed_slot_secs += f64::from(level.on_duty) * cap * dt;
-                t.busy_slot_secs += f64::from(level.busy_slots) * dt;
-                t.with_chat_secs += f64::from(level.with_chat) * dt;
-            }
+            let level = &mut self.levels[g];
+            let dt = u128::from(end - start);
+            level.interval = interval;
+            level.staffed_area += u128::from(level.on_duty) * dt;
+            level.busy_area += u128::from(level.busy_slots) * dt;
+            level.with_chat_area += u128::from(level.with_chat) * dt;
         }
-        self.levels[g].since = self.levels[g].since.max(now);
+        self.levels[g].since = since.max(now);
+    }
+
+    /// Moves a group's integrals into the tally of their interval, in seconds.
+    fn commit_level(&mut self, g: usize) {
+        let sc = self.sc;
+        let level = &mut self.levels[g];
+        if level.staffed_area == 0 && level.busy_area == 0 && level.with_chat_area == 0 {
+            return;
+        }
+        let secs = |area: u128| area as f64 / SECOND as f64;
+        let index = level.interval * sc.groups.len() + g;
+        if let Some(t) = self.tallies.agents.get_mut(index) {
+            let staffed = secs(level.staffed_area);
+            t.staffed_secs += staffed;
+            t.staffed_slot_secs += staffed * f64::from(sc.groups[g].cap);
+            t.busy_slot_secs += secs(level.busy_area);
+            t.with_chat_secs += secs(level.with_chat_area);
+        }
+        level.staffed_area = 0;
+        level.busy_area = 0;
+        level.with_chat_area = 0;
     }
 }
 
