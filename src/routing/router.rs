@@ -22,6 +22,15 @@ use super::types::{
 /// "No agent" / "no chat" in the compact u32 fields.
 const NONE: u32 = u32::MAX;
 
+/// "Not yet" in the chat time fields.
+const NEVER: Time = Time::MAX;
+
+/// A chat time field as an option.
+#[inline(always)]
+fn when(t: Time) -> Option<Time> {
+    (t != NEVER).then_some(t)
+}
+
 /// Weight of a new sample in the per-queue moving averages (1/8).
 const EWMA_SHIFT: u32 = 3;
 
@@ -127,12 +136,14 @@ struct Chat {
     priority: i32,
     created_at: Time,
     queued_at: Time,
-    offered_at: Option<Time>,
-    answered_at: Option<Time>,
-    first_response_at: Option<Time>,
-    closed_at: Option<Time>,
+    /// Times as [`NEVER`] until they happen (plain words keep the slot small: it is rewritten
+    /// whole for every arrival).
+    offered_at: Time,
+    answered_at: Time,
+    first_response_at: Time,
+    closed_at: Time,
     transfers: u32,
-    shown_ewt: Option<Time>,
+    shown_ewt: Time,
     resolution: Option<u8>,
     csat: Option<u8>,
     seq: u64,
@@ -157,12 +168,12 @@ impl Chat {
             priority: 0,
             created_at: 0,
             queued_at: 0,
-            offered_at: None,
-            answered_at: None,
-            first_response_at: None,
-            closed_at: None,
+            offered_at: NEVER,
+            answered_at: NEVER,
+            first_response_at: NEVER,
+            closed_at: NEVER,
             transfers: 0,
-            shown_ewt: None,
+            shown_ewt: NEVER,
             resolution: None,
             csat: None,
             seq: 0,
@@ -596,13 +607,13 @@ impl Router {
         };
         let old = chat.state;
         chat.agent = a as u32;
-        chat.offered_at = Some(now);
+        chat.offered_at = now;
         chat.skipped = NONE;
         let agent_id = AgentId(a as u32);
         match accept {
             AcceptMode::Auto => {
                 chat.state = ChatState::Active;
-                chat.answered_at = Some(now);
+                chat.answered_at = now;
                 *self.count_of(old) -= 1;
                 self.counts.active += 1;
                 let agent = &mut self.agents[a];
@@ -675,7 +686,7 @@ impl Router {
         };
         let estimated_wait = self.estimate(now, q, position);
         if show {
-            self.chats[c].shown_ewt = Some(estimated_wait);
+            self.chats[c].shown_ewt = estimated_wait;
         }
         out.push(Decision::Queued {
             chat: self.chat_id(c as u32),
@@ -885,16 +896,17 @@ impl Router {
             return Err(RouteError::UnknownQueue(queue));
         };
         let total_priority = queue_entry.priority.saturating_add(priority);
-        let index = match self.free_chats.last() {
-            Some(&i) => i,
-            None => u32::try_from(self.chats.len())
-                .ok()
-                .filter(|&i| i != NONE)
-                .ok_or(RouteError::Capacity { kind: "chats" })?,
+        let index = match self.free_chats.pop() {
+            Some(i) => i,
+            None => {
+                let i = u32::try_from(self.chats.len())
+                    .ok()
+                    .filter(|&i| i != NONE)
+                    .ok_or(RouteError::Capacity { kind: "chats" })?;
+                self.chats.push(Chat::vacant());
+                i
+            }
         };
-        if self.free_chats.pop().is_none() {
-            self.chats.push(Chat::vacant());
-        }
         self.next_seq += 1;
         let c = index as usize;
         let generation = self.chats[c].generation;
@@ -924,7 +936,7 @@ impl Router {
                     .is_some_and(|max| self.queues[q].waiting.len() >= max as usize);
                 if full {
                     self.set_state(c, ChatState::Rejected);
-                    self.chats[c].closed_at = Some(now);
+                    self.chats[c].closed_at = now;
                     out.push(Decision::Rejected { chat, queue });
                 } else {
                     self.enqueue(now, c, NONE, true, out);
@@ -948,7 +960,7 @@ impl Router {
         let a = self.agent_index(agent)?;
         self.check_offer(c, chat, a, agent, "accept", Some(now))?;
         self.set_state(c, ChatState::Active);
-        self.chats[c].answered_at = Some(now);
+        self.chats[c].answered_at = now;
         let entry = &mut self.agents[a];
         entry.pending -= 1;
         entry.active += 1;
@@ -1086,7 +1098,9 @@ impl Router {
                 action: "respond to",
             });
         }
-        entry.first_response_at.get_or_insert(now);
+        if entry.first_response_at == NEVER {
+            entry.first_response_at = now;
+        }
         Ok(())
     }
 
@@ -1134,7 +1148,7 @@ impl Router {
         };
         let (q, answered_at) = (entry.queue as usize, entry.answered_at);
         entry.state = ChatState::Closed;
-        entry.closed_at = Some(now);
+        entry.closed_at = now;
         entry.resolution = Some(resolution);
         entry.csat = csat;
         self.counts.active -= 1;
@@ -1147,7 +1161,7 @@ impl Router {
         if self.load_notices {
             out.push(Decision::LoadChanged { agent, active });
         }
-        if let Some(answered) = answered_at {
+        if let Some(answered) = when(answered_at) {
             let queue = &mut self.queues[q];
             queue.handle_time = Some(ewma(queue.handle_time, now.saturating_sub(answered)));
         }
@@ -1195,7 +1209,7 @@ impl Router {
         let entry = &mut self.chats[c];
         entry.agent = NONE;
         entry.skipped = NONE;
-        entry.closed_at = Some(now);
+        entry.closed_at = now;
         out.push(Decision::Abandoned {
             chat: self.chat_id(c as u32),
         });
@@ -1321,12 +1335,12 @@ impl Router {
             priority: entry.priority,
             created_at: entry.created_at,
             queued_at: entry.queued_at,
-            offered_at: entry.offered_at,
-            answered_at: entry.answered_at,
-            first_response_at: entry.first_response_at,
-            closed_at: entry.closed_at,
+            offered_at: when(entry.offered_at),
+            answered_at: when(entry.answered_at),
+            first_response_at: when(entry.first_response_at),
+            closed_at: when(entry.closed_at),
             transfers: entry.transfers,
-            shown_ewt: entry.shown_ewt,
+            shown_ewt: when(entry.shown_ewt),
             resolution: entry.resolution,
             csat: entry.csat,
             offer: offered.then_some(OfferSeq(entry.offer)),

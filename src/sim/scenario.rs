@@ -126,7 +126,11 @@ pub fn to_time(secs: f64) -> Time {
 pub fn to_secs(t: Time) -> f64 {
     // Below 2^63 the cheaper signed conversion is exact alike; a product rather than a
     // quotient keeps the division unit out of the event loop.
-    let t = if t < 1 << 63 { t as i64 as f64 } else { t as f64 };
+    let t = if t < 1 << 63 {
+        t as i64 as f64
+    } else {
+        t as f64
+    };
     t * (1.0 / SECOND as f64)
 }
 
