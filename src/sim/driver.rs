@@ -608,6 +608,7 @@ impl<'s, O: Observer> Engine<'s, O> {
     }
 
     /// Puts the customer's chat into its queue; the record moves to the chat's slot.
+    #[inline(always)]
     fn enter_queue(&mut self, mut rec: Record) -> Result<(), SimError> {
         let now = self.now;
         if rec.counted {
