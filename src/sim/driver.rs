@@ -512,6 +512,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         self.records[r as usize].chat = NO_CHAT;
     }
 
+    #[inline(always)]
     fn arrive(&mut self, q: usize) -> Result<(), SimError> {
         let now = self.now;
         let sc = self.sc;
@@ -859,6 +860,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         }
     }
 
+    #[inline(always)]
     fn remove_chat(&mut self, agent: u32, r: u32) {
         let Some(state) = self.agents.get_mut(agent as usize) else {
             return;
