@@ -68,14 +68,10 @@ impl ArrivalProcess {
     }
 }
 
-/// `x as usize` (saturating, NaN to 0), faster: below 2^63 it converts as a signed integer.
+/// `x as usize` (saturating, NaN to 0), through [`super::saturating_u64`].
 #[inline(always)]
 fn index_of(x: f64) -> usize {
-    if x < 9_223_372_036_854_775_808.0 {
-        if x > 0.0 { x as i64 as usize } else { 0 }
-    } else {
-        x as usize
-    }
+    usize::try_from(super::saturating_u64(x)).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]

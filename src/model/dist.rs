@@ -110,22 +110,21 @@ impl DurationModel {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         // The exponential (the common case, and small) inline; the other families out of line.
         match &self.sampler {
-            Sampler::Exponential => {
-                let e: f64 = Exp1.sample(rng);
-                e * self.mean
-            }
-            Sampler::Deterministic => self.mean,
+            Sampler::Exponential => self.exponential(rng),
             _ => self.sample_other(rng),
         }
+    }
+
+    #[inline(always)]
+    fn exponential<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let e: f64 = Exp1.sample(rng);
+        e * self.mean
     }
 
     #[inline(never)]
     fn sample_other<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
-            Sampler::Exponential => {
-                let e: f64 = Exp1.sample(rng);
-                e * self.mean
-            }
+            Sampler::Exponential => self.exponential(rng),
             Sampler::Lognormal(d) => d.sample(rng),
             Sampler::Gamma(d) => d.sample(rng),
             Sampler::Weibull(d) => d.sample(rng),

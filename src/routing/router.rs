@@ -535,18 +535,16 @@ impl Router {
             if !ready && pos == NOT_IN_HEAP {
                 continue;
             }
-            let key = if ready {
-                self.agent_key(a, proficiency)
-            } else {
-                AgentKey { a: 0, b: 0 }
-            };
+            let key = ready.then(|| self.agent_key(a, proficiency));
             let Some(heap) = self.skills.get_mut(skill as usize).map(|s| &mut s.ready) else {
                 continue;
             };
             let mut positions = SkillPositions(&mut self.agent_skills);
-            if !ready {
+            let Some(key) = key else {
                 heap.remove_at(pos, &mut positions);
-            } else if pos == NOT_IN_HEAP {
+                continue;
+            };
+            if pos == NOT_IN_HEAP {
                 heap.push(key, slot as u32, &mut positions);
             } else {
                 heap.update_at(pos, key, &mut positions);
@@ -624,12 +622,7 @@ impl Router {
                     chat: chat_id,
                     agent: agent_id,
                 });
-                if self.load_notices {
-                    out.push(Decision::LoadChanged {
-                        agent: agent_id,
-                        active,
-                    });
-                }
+                self.notify_load(agent_id, active, out);
             }
             AcceptMode::Offer { timeout, .. } => {
                 chat.state = ChatState::Offered;
@@ -763,16 +756,20 @@ impl Router {
         let agent = &mut self.agents[a];
         if was_active {
             agent.active -= 1;
-            if self.load_notices {
-                out.push(Decision::LoadChanged {
-                    agent: AgentId(a as u32),
-                    active: agent.active,
-                });
-            }
+            let active = agent.active;
+            self.notify_load(AgentId(a as u32), active, out);
         } else {
             agent.pending -= 1;
         }
         a
+    }
+
+    /// Reports an agent's new number of active chats, if notices are on.
+    #[inline(always)]
+    fn notify_load(&self, agent: AgentId, active: u32, out: &mut Vec<Decision>) {
+        if self.load_notices {
+            out.push(Decision::LoadChanged { agent, active });
+        }
     }
 
     // ----- EWT -----
@@ -967,9 +964,7 @@ impl Router {
         entry.misses = 0;
         let active = entry.active;
         out.push(Decision::Assigned { chat, agent });
-        if self.load_notices {
-            out.push(Decision::LoadChanged { agent, active });
-        }
+        self.notify_load(agent, active, out);
         // Load (active + pending) is unchanged, so the agent's heap keys are too.
         Ok(())
     }
@@ -1158,9 +1153,7 @@ impl Router {
         let active = agent.active;
         let agent = AgentId(a as u32);
         out.push(Decision::Closed { chat, agent });
-        if self.load_notices {
-            out.push(Decision::LoadChanged { agent, active });
-        }
+        self.notify_load(agent, active, out);
         if let Some(answered) = when(answered_at) {
             let queue = &mut self.queues[q];
             queue.handle_time = Some(ewma(queue.handle_time, now.saturating_sub(answered)));

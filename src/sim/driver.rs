@@ -10,31 +10,15 @@
 use rand::RngExt;
 
 use crate::metrics::{AgentTally, QueueTally};
-use crate::model::{ArrivalProcess, SimRng, stream};
+use crate::model::{ArrivalProcess, SimRng, saturating_u64, stream};
 use crate::routing::{
     AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, OfferSeq, QueueConfig, QueueId,
     Router, SECOND, Time, TransferTarget,
 };
 
 use super::events::{Event, EventQueue};
-use super::scenario::{Scenario, to_secs};
+use super::scenario::{Scenario, to_secs, to_time};
 use super::{Observer, SimError};
-
-/// `x as Time` (saturating, NaN to 0), faster: below 2^63 it converts as a signed integer.
-#[inline(always)]
-fn saturate(x: f64) -> Time {
-    if x < 9_223_372_036_854_775_808.0 {
-        if x > 0.0 { x as i64 as Time } else { 0 }
-    } else {
-        x as Time
-    }
-}
-
-/// [`super::scenario::to_time`]: seconds to time rounded to the microsecond, same result.
-#[inline(always)]
-fn time_from_secs(secs: f64) -> Time {
-    saturate(secs * SECOND as f64 + 0.5)
-}
 
 /// No chat yet (bot stage) or no longer (released): the router never issues this id.
 const NO_CHAT: ChatId = ChatId {
@@ -357,7 +341,7 @@ impl<'s, O: Observer> Engine<'s, O> {
     fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
         let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
         self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
-        self.next_arrival[q] = next.map_or(Time::MAX, |t| time_from_secs(t).max(self.now));
+        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.now));
         if let [only] = self.next_arrival[..] {
             self.soonest_arrival = (only, 0);
             return;
@@ -526,14 +510,11 @@ impl<'s, O: Observer> Engine<'s, O> {
             .copied()
             .unwrap_or(model.handle.mean());
         let work = model.handle.sample_with_mean(rng, aht);
-        let patience = model
-            .patience
-            .as_ref()
-            .map(|p| time_from_secs(p.sample(rng)));
+        let patience = model.patience.as_ref().map(|p| to_time(p.sample(rng)));
         let first_response = model
             .first_response
             .as_ref()
-            .map(|f| time_from_secs(f.sample(rng)));
+            .map(|f| to_time(f.sample(rng)));
         let (bot_resolves, bot_time) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, Some(time.sample(rng))),
             None => (false, None),
@@ -570,8 +551,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             arrived_at: now,
             queued_at: now,
             answered_at: 0,
-            work: work * crate::routing::SECOND as f64,
-            work_after_transfer: work_after_transfer * crate::routing::SECOND as f64,
+            work: work * SECOND as f64,
+            work_after_transfer: work_after_transfer * SECOND as f64,
             patience: patience.unwrap_or(0),
             has_patience: patience.is_some(),
             first_response: first_response.unwrap_or(0),
@@ -601,7 +582,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     }
                 };
                 self.events
-                    .push(now + time_from_secs(secs), Event::BotDone { record: slot });
+                    .push(now + to_time(secs), Event::BotDone { record: slot });
             }
             None => self.enter_queue(record)?,
         }
@@ -696,7 +677,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     .push(deadline, Event::OfferTimeout { chat, offer });
                 let q = self.records[r as usize].queue as usize;
                 let delay = match &self.sc.queues[q].accept_delay {
-                    Some(d) => time_from_secs(d.sample(&mut self.agent_rng)),
+                    Some(d) => to_time(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
                 if now + delay < deadline {
@@ -731,18 +712,8 @@ impl<'s, O: Observer> Engine<'s, O> {
                         None => self.record_first_response(r),
                     }
                 }
-                let state = &mut self.agents[agent.0 as usize];
-                state.chats.push(r);
-                if self.sc.groups[state.group as usize].flat_slowdown {
-                    // Every factor is 1: the new chat completes after its work, and the
-                    // others keep their completions.
-                    let n = state.chats.len() as u32;
-                    state.scheduled_n = n;
-                    self.schedule_completion(r);
-                    self.load_changed(agent.0, n - 1, n);
-                } else {
-                    self.mark_dirty(agent.0);
-                }
+                self.agents[agent.0 as usize].chats.push(r);
+                self.chats_changed(agent.0, Some(r));
             }
             Decision::Rejected { chat, .. } => {
                 let Some(r) = self.record_of(chat) else {
@@ -867,18 +838,29 @@ impl<'s, O: Observer> Engine<'s, O> {
         };
         if let Some(pos) = state.chats.iter().position(|&c| c == r) {
             state.chats.swap_remove(pos);
-            let n = state.chats.len() as u32;
-            let flat = self.sc.groups[state.group as usize].flat_slowdown;
             // Invalidate the pending completion of the removed chat.
             let rec = &mut self.records[r as usize];
             rec.generation = rec.generation.wrapping_add(1);
-            if flat {
-                self.agents[agent as usize].scheduled_n = n;
-                self.load_changed(agent, n + 1, n);
-            } else {
-                self.mark_dirty(agent);
-            }
+            self.chats_changed(agent, None);
         }
+    }
+
+    /// After `agent` gained chat `added` (or lost one): a flat-pace agent is brought up to date
+    /// at once (every factor is 1, so only the new chat needs a completion); any other is
+    /// marked, and rescheduled once when the decisions of this input are applied.
+    #[inline(always)]
+    fn chats_changed(&mut self, agent: u32, added: Option<u32>) {
+        let state = &mut self.agents[agent as usize];
+        if !self.sc.groups[state.group as usize].flat_slowdown {
+            self.mark_dirty(agent);
+            return;
+        }
+        let (old_n, new_n) = (state.scheduled_n, state.chats.len() as u32);
+        state.scheduled_n = new_n;
+        if let Some(r) = added {
+            self.schedule_completion(r);
+        }
+        self.load_changed(agent, old_n, new_n);
     }
 
     /// Brings an agent's chats up to date after its number of chats changed: work done so far
@@ -902,7 +884,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let rec = &mut self.records[r as usize];
         rec.generation = rec.generation.wrapping_add(1);
         if rec.chat != NO_CHAT {
-            let done = now + saturate(rec.work + 0.5);
+            let done = now + saturating_u64(rec.work + 0.5);
             let complete = Event::Complete {
                 chat: rec.chat,
                 generation: rec.generation,
@@ -938,7 +920,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
             rec.generation = rec.generation.wrapping_add(1);
-            let done = now + saturate(rec.work * new_f + 0.5);
+            let done = now + saturating_u64(rec.work * new_f + 0.5);
             if rec.chat != NO_CHAT {
                 self.events.push(
                     done,
@@ -1039,34 +1021,6 @@ impl<'s, O: Observer> Engine<'s, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fast_conversion_agrees_with_the_cast() {
-        let xs = [
-            f64::NAN,
-            f64::NEG_INFINITY,
-            -1e300,
-            -1.0,
-            -0.5,
-            -0.0,
-            0.0,
-            0.4,
-            0.5,
-            1.0,
-            1.5,
-            123_456.789,
-            4.5e15,
-            9_223_372_036_854_774_784.0,
-            9_223_372_036_854_775_808.0,
-            1.8e19,
-            1e300,
-            f64::INFINITY,
-        ];
-        for x in xs {
-            assert_eq!(saturate(x), x as Time, "{x}");
-            assert_eq!(time_from_secs(x), super::super::scenario::to_time(x), "{x}");
-        }
-    }
 
     #[test]
     fn records_stay_within_two_cache_lines() {

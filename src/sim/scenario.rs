@@ -1,7 +1,7 @@
 //! A profile and a staffing compiled into what the simulator runs: samplers instead of specs,
 //! integer times, slowdown factors per concurrency level.
 
-use crate::model::{ArrivalProcess, DurationModel};
+use crate::model::{ArrivalProcess, DurationModel, saturating_u64};
 use crate::profile::{CsatSpec, Profile};
 use crate::routing::{RouterConfig, SECOND, Time};
 
@@ -115,10 +115,10 @@ pub struct Scenario {
 }
 
 /// Seconds to simulator time, rounded to the microsecond.
-#[inline]
+#[inline(always)]
 pub fn to_time(secs: f64) -> Time {
-    // Durations are never negative; the cast saturates NaN and negatives to 0.
-    (secs * SECOND as f64 + 0.5) as Time
+    // Durations are never negative; the conversion saturates NaN and negatives to 0.
+    saturating_u64(secs * SECOND as f64 + 0.5)
 }
 
 /// Simulator time to seconds.
