@@ -66,6 +66,9 @@ pub struct LoadtestArgs {
     pub seed: Option<u64>,
 }
 
+/// Longest `--drain` or `--status-every`, seconds (a week).
+const MAX_FLAG_SECS: f64 = 7.0 * 86_400.0;
+
 /// Goose picks a report's format from its extension.
 fn check_report_file(name: &str) -> Result<()> {
     let lower = name.to_ascii_lowercase();
@@ -105,11 +108,23 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             "an empty token; give the server's token or omit it",
         ));
     }
-    if args.replications == Some(0) {
+    if let Some(r) = args.replications.filter(|&r| r < 2) {
         return Err(Error::invalid(
             "--replications",
-            "0; give at least 2 for a confidence interval (20 is typical)",
+            format!("{r}; give at least 2 for a confidence interval (20 is typical)"),
         ));
+    }
+    // Wall and profile durations beyond a week are typing errors, and would overflow timers.
+    for (flag, secs) in [
+        ("--drain", args.drain),
+        ("--status-every", args.status_every),
+    ] {
+        if secs > MAX_FLAG_SECS {
+            return Err(Error::invalid(
+                flag,
+                format!("{secs} s; give at most a week (604800 s), e.g. 60s"),
+            ));
+        }
     }
     let thresholds = args
         .thresholds

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::http::{Auth, call};
 use super::plan::AGENT_STREAM;
-use super::shared::{Endpoint, Shared, record_secs};
+use super::shared::{Endpoint, Shared, duration_of_secs, record_secs};
 use super::{BoxedStep, LoadTestError};
 use crate::model::{SimRng, stream};
 
@@ -103,21 +103,33 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
         .await?;
         if !reply.ok() {
             let detail = reply.str("detail").unwrap_or("").to_string();
-            let why = match (reply.status, reply.code()) {
-                (0, _) => "no answer from the server".to_string(),
-                (401, _) => "the server refused the agent token; give the server's token with \
-                             --agent-token or CHATCAP_AGENT_TOKEN"
-                    .to_string(),
-                (409, "skills_fixed") => format!(
+            // A refused token or fixed skills are settings to mend (exit 2), not a failed run.
+            let mismatch = match (reply.status, reply.code()) {
+                (401, _) => Some(
+                    "it refused the agent token; give the server's token with --agent-token or \
+                     CHATCAP_AGENT_TOKEN"
+                        .to_string(),
+                ),
+                (409, "skills_fixed") => Some(format!(
                     "{detail}; the agent is registered with other skills by an earlier run with \
                      another profile: restart the server or use its profile"
-                ),
-                (status, code) => format!("{status} {code}: {detail}"),
+                )),
+                _ => None,
             };
-            shared.fail(LoadTestError::Run(format!(
-                "agent {} could not log in: {why}",
-                slot.id
-            )));
+            let error = match mismatch {
+                Some(why) => LoadTestError::Mismatch {
+                    host: user.base_url.to_string(),
+                    detail: format!("agent {} could not log in: {why}", slot.id),
+                },
+                None => {
+                    let why = match reply.status {
+                        0 => "no answer from the server".to_string(),
+                        status => format!("{status} {}: {detail}", reply.code()),
+                    };
+                    LoadTestError::Run(format!("agent {} could not log in: {why}", slot.id))
+                }
+            };
+            shared.fail(error);
             return Ok(());
         }
         user.set_session_data(Some(Agent {
@@ -268,9 +280,6 @@ async fn set_status(
         &[],
     )
     .await?;
-    if !reply.ok() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     Ok(reply.ok())
 }
 
@@ -458,7 +467,6 @@ async fn poll(
     )
     .await?;
     if !reply.ok() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
         return Ok(());
     }
     let arrived = Instant::now();
@@ -500,7 +508,7 @@ async fn poll(
             user.record_custom_request_duration(
                 "CHAT",
                 "route_latency",
-                Duration::from_secs_f64(r.max(0.0)),
+                duration_of_secs(r),
                 true,
                 None,
                 None,

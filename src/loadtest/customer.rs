@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::http::{Auth, call};
 use super::plan::CUSTOMER_STREAM;
-use super::shared::{Endpoint, Shared, record_duration, record_secs};
+use super::shared::{Endpoint, Shared, duration_of_secs, record_duration, record_secs};
 use super::{BoxedStep, terminal};
 use crate::model::stream;
 
@@ -244,7 +244,6 @@ async fn chat(
             finish_blind(sh, &c);
             return Ok(Customer::Idle);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
         return Ok(Customer::Chat(Box::new(c)));
     }
     let drain_deadline = sh.drain_deadline();
@@ -308,7 +307,6 @@ async fn chat(
             finish_blind(sh, &c);
             return Ok(Customer::Idle);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
         return Ok(Customer::Chat(Box::new(c)));
     }
     let state = state_name(reply.str("state"));
@@ -369,7 +367,7 @@ async fn leave(
             finish_blind(sh, &c);
             return Ok(Customer::Idle);
         }
-        _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        _ => {}
     }
     Ok(Customer::Chat(Box::new(c)))
 }
@@ -392,7 +390,7 @@ async fn ended(
         user.record_custom_request_duration(
             "CHAT",
             "time_to_answer",
-            Duration::from_secs_f64(tta.max(0.0)),
+            duration_of_secs(tta),
             true,
             None,
             None,

@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use super::shared::{Endpoint, Shared, record_duration};
 
+/// Pause after an unexpected failure (no answer, or an unexpected status), so that a user whose
+/// calls fail retries at a modest rate instead of as fast as the server refuses.
+const FAILURE_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Who is calling.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Auth<'a> {
@@ -118,6 +122,9 @@ pub(crate) async fn call(
             };
             rec.error(detail);
         }
+    }
+    if failed {
+        tokio::time::sleep(FAILURE_BACKOFF).await;
     }
     Ok(Reply { status, body })
 }

@@ -132,20 +132,36 @@ fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// An agent id from a group name and number: characters the API does not allow become `-`.
-fn agent_id(group: &str, k: u32) -> String {
-    let clean: String = group
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@:".contains(c) {
-                c
+/// The agent-id stem of each group: its name with characters the API does not allow made `-`,
+/// cut to 48 characters. Stems that would coincide (`tier 1` and `tier-1`) get the group's
+/// number appended, so that every agent id is unique.
+fn agent_stems(groups: &[&str]) -> Vec<String> {
+    let clean: Vec<String> = groups
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.@:".contains(c) {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .take(48)
+                .collect()
+        })
+        .collect();
+    clean
+        .iter()
+        .enumerate()
+        .map(|(g, stem)| {
+            if clean.iter().filter(|other| *other == stem).count() > 1 {
+                format!("{stem}-g{}", g + 1)
             } else {
-                '-'
+                stem.clone()
             }
         })
-        .take(48)
-        .collect();
-    format!("{clean}-{}", k + 1)
+        .collect()
 }
 
 /// Inputs of [`LoadPlan::new`].
@@ -247,14 +263,27 @@ impl LoadPlan {
             (AgentsChoice::Profile, false) => "closed-form estimate",
             _ => "--agents",
         };
+        let names: Vec<&str> = profile.agents.iter().map(|g| g.name.as_str()).collect();
         let mut agents = Vec::new();
-        for (g, group) in profile.agents.iter().enumerate() {
+        for (g, stem) in agent_stems(&names).iter().enumerate() {
             let peak = staffing.groups[g].iter().copied().max().unwrap_or(0);
             agents.extend((0..peak).map(|k| AgentSlot {
                 group: g,
                 k,
-                id: agent_id(&group.name, k),
+                id: format!("{stem}-{}", k + 1),
             }));
+        }
+        let mut ids: Vec<&str> = agents.iter().map(|a| a.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(LoadTestError::invalid(
+                "agents",
+                format!(
+                    "two agents would both log in as {:?}; give the agent groups names that \
+                     differ in letters or digits",
+                    pair[0]
+                ),
+            ));
         }
         if agents.is_empty() {
             return Err(LoadTestError::invalid(
@@ -304,11 +333,16 @@ impl LoadPlan {
             None => customer_users(&profile, start_interval..start_interval + intervals, k),
         };
         if agents.len() + customers > MAX_USERS {
+            let flag = if inputs.customers.is_some() {
+                "--agents/--customers"
+            } else {
+                "--agents"
+            };
             return Err(LoadTestError::invalid(
-                "--agents",
+                flag,
                 format!(
                     "{} agents and {customers} customers make more than {MAX_USERS} users for \
-                     one process; lower the time scale or the staffing",
+                     one process; lower the time scale, the staffing or --customers",
                     agents.len()
                 ),
             ));
@@ -452,6 +486,16 @@ fn customer_users(profile: &Profile, range: std::ops::Range<usize>, k: f64) -> u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_stems_are_clean_and_distinct() {
+        assert_eq!(
+            agent_stems(&["sales", "tier 1", "tier-1", "vip@x"]),
+            ["sales", "tier-1-g2", "tier-1-g3", "vip@x"]
+        );
+        let long = "x".repeat(60);
+        assert_eq!(agent_stems(&[&long]), ["x".repeat(48)]);
+    }
 
     fn profile() -> Profile {
         crate::profile::parse(

@@ -209,6 +209,12 @@ pub(crate) fn record_duration(hist: &mut Histogram<u64>, d: Duration) {
     let _ = hist.record(us);
 }
 
+/// `secs` wall seconds as a duration, clamped to 0..6e8 s like the histograms (NaN: zero), so
+/// that no number a server sends can make the conversion panic.
+pub(crate) fn duration_of_secs(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs.clamp(0.0, 6e8)).unwrap_or_default()
+}
+
 /// Records `secs` (wall seconds; negative clock skew clamps to 1 µs).
 pub(crate) fn record_secs(hist: &mut Histogram<u64>, secs: f64) {
     let us = if secs.is_finite() {
@@ -297,7 +303,7 @@ impl Shared {
             })
             .collect();
         let status_every = (status_every_profile_secs > 0.0)
-            .then(|| Duration::from_secs_f64(status_every_profile_secs / scale));
+            .then(|| duration_of_secs(status_every_profile_secs / scale));
         let recorder = Recorder::new(queues.len());
         Ok(Shared {
             plan,
@@ -347,7 +353,7 @@ impl Shared {
 
     /// Wall duration of `secs` profile seconds.
     pub(crate) fn wall(&self, secs: f64) -> Duration {
-        Duration::from_secs_f64((secs / self.scale).clamp(0.0, 1e9))
+        duration_of_secs(secs / self.scale)
     }
 
     /// When customers still in a chat leave: the end of the arrivals plus the drain time.
