@@ -16,9 +16,10 @@ pub enum Error {
     /// The simulator cannot run the scenario.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
-    /// The chat server could not start or failed while serving.
+    /// The planner cannot plan the profile with these options.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
+    /// The chat server could not start or failed while serving.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
     /// The load test could not run or failed.
@@ -56,8 +57,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
-            Error::Sim(_) => 2,
-            Error::Plan(crate::plan::PlanError::Sim(crate::sim::SimError::Threads { .. })) => 1,
+            Error::Sim(e) | Error::Plan(crate::plan::PlanError::Sim(e)) => {
+                if e.is_input() {
+                    2
+                } else {
+                    1
+                }
+            }
             Error::Plan(_) => 2,
             Error::Server(crate::server::ServerError::Config(_)) => 2,
             Error::Server(_) => 1,

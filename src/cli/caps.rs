@@ -10,6 +10,7 @@ use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::plan::SearchMode;
 use crate::plan::caps::{self, CapLimits};
+use crate::profile::MAX_CONCURRENCY;
 use crate::profile::duration::parse_duration;
 use crate::report::Output;
 
@@ -30,7 +31,7 @@ pub struct CapsArgs {
     pub max_aht_inflation: f64,
 }
 
-/// Caps to try, in the order given.
+/// Caps to try, ascending, each once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapList(pub Vec<u32>);
 
@@ -40,10 +41,11 @@ pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
         || format!("{text:?} is not a list of caps; write a range like 1..6 or a list like 1,2,4");
     let number = |s: &str| -> std::result::Result<u32, String> {
         let n: u32 = s.trim().parse().map_err(|_| bad())?;
-        if (1..=50).contains(&n) {
+        let most = MAX_CONCURRENCY as u32;
+        if (1..=most).contains(&n) {
             Ok(n)
         } else {
-            Err(format!("cap {n} is out of range; caps go from 1 to 50"))
+            Err(format!("cap {n} is out of range; caps go from 1 to {most}"))
         }
     };
     let caps: Vec<u32> = if let Some((a, b)) = text.split_once("..") {
@@ -63,9 +65,6 @@ pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
         list.dedup();
         list
     };
-    if caps.is_empty() {
-        return Err(bad());
-    }
     Ok(CapList(caps))
 }
 

@@ -56,14 +56,6 @@ impl PlanningArgs {
     pub(crate) fn profile(&self) -> Result<Profile> {
         let mut profile = profile::load_or_default(self.profile.as_deref())?;
         if let Some(r) = self.replications {
-            if r < 2 {
-                return Err(Error::invalid(
-                    "--replications",
-                    format!(
-                        "{r}; the plan needs at least 2 for confidence intervals (20 is typical)"
-                    ),
-                ));
-            }
             profile.simulation.replications = r;
         }
         if let Some(seed) = self.seed {

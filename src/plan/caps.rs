@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use crate::metrics::Estimate;
-use crate::profile::{Profile, Slowdown};
+use crate::profile::{MAX_CONCURRENCY, Profile, Slowdown};
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
 use super::{PlanError, PlanOptions, plan};
@@ -113,10 +113,11 @@ pub fn caps(
     options: PlanOptions,
     progress: &dyn Fn(usize, usize),
 ) -> Result<CapsReport, PlanError> {
-    if caps.is_empty() || caps.iter().any(|&c| c == 0 || c > 50) {
+    let most = MAX_CONCURRENCY as u32;
+    if caps.is_empty() || caps.iter().any(|&c| c == 0 || c > most) {
         return Err(PlanError::Option {
             option: "--caps",
-            message: format!("{caps:?}; give caps between 1 and 50, e.g. 1..6 or 1,2,3"),
+            message: format!("{caps:?}; give caps between 1 and {most}, e.g. 1..6 or 1,2,3"),
         });
     }
     if !(limits.max_aht_inflation.is_finite() && limits.max_aht_inflation >= 1.0) {
@@ -138,23 +139,25 @@ pub fn caps(
         });
     }
     let base = base_aht(profile);
-    let mut warnings = Vec::new();
+    let largest = caps.iter().copied().max().unwrap_or(1);
+    let warnings: Vec<String> = profile
+        .agents
+        .iter()
+        .filter_map(|g| match &g.slowdown {
+            Slowdown::Levels(levels) if levels.len() < largest as usize => Some(format!(
+                "agent group {:?} lists slowdown for {} chats; larger caps repeat the last \
+                 factor. List a factor per level up to the largest cap tried ({largest})",
+                g.name,
+                levels.len()
+            )),
+            _ => None,
+        })
+        .collect();
     let mut rows = Vec::with_capacity(caps.len());
     for (k, &cap) in caps.iter().enumerate() {
         let mut p = profile.clone();
         for g in &mut p.agents {
-            if let Slowdown::Levels(levels) = &g.slowdown
-                && levels.len() < cap as usize
-            {
-                warnings.push(format!(
-                    "agent group {:?} lists slowdown for {} chats; cap {cap} repeats the last \
-                     factor beyond it. List a factor per level up to the largest cap tried",
-                    g.name,
-                    levels.len()
-                ));
-            }
             g.concurrency = cap;
-            g.staffing = None;
         }
         let report = plan(&p, options, &|_, _| {})?;
         let s = &report.summary;
@@ -199,7 +202,6 @@ pub fn caps(
         });
         progress(k + 1, caps.len());
     }
-    warnings.dedup();
     let best = rows.iter().filter(|r| r.eligible).min_by(|a, b| {
         a.agent_hours
             .total_cmp(&b.agent_hours)

@@ -111,6 +111,18 @@ pub fn plan(
             ),
         });
     }
+    // One replication has no spread: every bound would equal the mean, and `--confidence`
+    // (and the stricter judging below the closed form) would silently check means only.
+    if profile.simulation.replications < 2 {
+        return Err(PlanError::Option {
+            option: "--replications",
+            message: format!(
+                "{}; the plan needs at least 2 for confidence intervals (20 is typical): set it \
+                 with --replications or [simulation] replications",
+                profile.simulation.replications
+            ),
+        });
+    }
     let started = Instant::now();
     let pool = sim::thread_pool(options.threads)?;
     let seed = analytic_staffing(profile)?;

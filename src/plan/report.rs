@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::erlang::rostered;
-use crate::metrics::{AgentTally, QueueTally};
+use crate::metrics::QueueTally;
 use crate::profile::Profile;
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 use crate::sim::results::{
-    AgentFigures, INTERVAL_QUEUE_COLUMNS, QueueFigures, Summary, agent_figures, queue_figures,
+    AgentFigures, INTERVAL_QUEUE_COLUMNS, QueueFigures, Summary, queue_figures,
 };
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
@@ -227,32 +227,28 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     let (profile, sc, runs) = (x.profile, x.scenario, x.runs);
     let (nq, ng) = (sc.queues.len(), sc.groups.len());
     let hours = profile.interval_secs / 3600.0;
-    let warm = crate::sim::scenario::to_secs(sc.warmup);
+    // The simulator's own figures per interval (queue-major within an interval, as tallied).
+    let day = aggregate(sc, runs, x.verify_perf);
 
     let mut queues = Vec::with_capacity(profile.intervals * nq);
     let mut queue_short: Vec<Vec<String>> = Vec::with_capacity(profile.intervals * nq);
-    for i in 0..profile.intervals {
-        for (q, queue) in sc.queues.iter().enumerate() {
-            let cells: Vec<&QueueTally> = runs.iter().map(|r| &r.queues[i * nq + q]).collect();
-            let figures = queue_figures(&cells);
-            let short = queue_shortfalls(&queue.name, &figures, x.targets, q);
-            queues.push(QueuePlanRow {
-                start: sc.interval_label(i),
-                interval: i,
-                queue: queue.name.clone(),
-                targets_met: short.is_empty(),
-                figures,
-            });
-            queue_short.push(short);
-        }
+    for (k, row) in day.intervals.iter().enumerate() {
+        let q = k % nq;
+        let short = queue_shortfalls(&row.queue, &row.figures, x.targets, q);
+        queues.push(QueuePlanRow {
+            start: row.start.clone(),
+            interval: row.interval,
+            queue: row.queue.clone(),
+            targets_met: short.is_empty(),
+            figures: row.figures,
+        });
+        queue_short.push(short);
     }
 
     let mut rows = Vec::with_capacity(profile.intervals * ng);
     let mut group_totals = vec![Totals::default(); ng];
     let mut all = Totals::default();
     for i in 0..profile.intervals {
-        let start = i as f64 * profile.interval_secs;
-        let span = (start + profile.interval_secs - warm.max(start)).max(0.0);
         let (mut sum_required, mut sum_rostered) = (0, 0);
         for (g, group) in profile.agents.iter().enumerate() {
             let served: Vec<usize> = (0..nq)
@@ -269,8 +265,7 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
                 })
                 .collect();
             let figures = queue_figures(&merged.iter().collect::<Vec<_>>());
-            let cells: Vec<AgentTally> = runs.iter().map(|r| r.agents[i * ng + g]).collect();
-            let agents = agent_figures(&cells, span);
+            let agents = day.agent_intervals[i * ng + g].figures;
             let mut shortfalls: Vec<String> = served
                 .iter()
                 .flat_map(|&q| queue_short[i * nq + q].iter().cloned())
@@ -322,7 +317,6 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     }
     all.fte = all.rostered_agent_hours / x.options.fte_hours;
 
-    let day = aggregate(sc, runs, x.verify_perf);
     let mut warnings = day.warnings;
     for &i in &x.outcome.unmet {
         warnings.push(format!(

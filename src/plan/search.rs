@@ -339,7 +339,8 @@ impl<'a, 's> Search<'a, 's> {
     /// Moves the engines through interval `i` with its chosen staffing.
     fn advance(&mut self, i: usize, staff: &[u32]) -> Result<(), SimError> {
         self.chosen.push(staff.to_vec());
-        if self.options.mode == SearchMode::Naive {
+        // Naive evaluations start from scratch; after the last interval nothing is evaluated.
+        if self.options.mode == SearchMode::Naive || i + 1 >= self.scenario.intervals {
             return Ok(());
         }
         let until = self.scenario.interval * (i as Time + 1);

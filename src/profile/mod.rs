@@ -77,6 +77,8 @@ mod locate;
 mod raw;
 mod validate;
 
+pub(crate) use validate::MAX_CONCURRENCY;
+
 use std::fmt;
 use std::path::Path;
 

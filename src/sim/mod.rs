@@ -61,6 +61,14 @@ pub enum SimError {
     },
 }
 
+impl SimError {
+    /// Whether the scenario or its settings are at fault (rather than the machine, e.g. no
+    /// threads to be had).
+    pub fn is_input(&self) -> bool {
+        !matches!(self, SimError::Threads { .. })
+    }
+}
+
 /// Runs one replication to the end.
 pub fn run_replication(
     scenario: &Scenario,

@@ -311,6 +311,17 @@ fn multi_skill_heuristic_with_concurrency_lands_within_one_agent_of_exhaustive_s
 }
 
 #[test]
+fn one_replication_in_the_profile_is_refused_rather_than_judged_without_spread() {
+    let mut profile = single_queue(&[50], None, None);
+    profile.simulation.replications = 1;
+    let err = plan(&profile, options(), &|_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[simulation] replications"), "{err}");
+    assert!(err.contains("at least 2"), "{err}");
+}
+
+#[test]
 fn incremental_and_naive_searches_choose_the_same_staffing() {
     let mut profile = single_queue(&[50, 120, 90], Some("3m"), Some(0.05));
     profile.simulation.replications = 8;
