@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::metrics::{Estimate, QueueKpis, QueueTally, student_t_975};
@@ -15,61 +14,8 @@ use crate::sim::results::QueueFigures;
 use super::plan::Window;
 use super::shared::{ChatTally, EndedBy, OfferTally};
 use super::threshold::ThresholdResult;
-
-pub(crate) fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if v.is_finite() {
-        s.serialize_f64(*v)
-    } else {
-        s.serialize_none()
-    }
-}
-
-/// Percentiles of a latency histogram, wall milliseconds.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct LatencyOut {
-    /// Samples.
-    pub count: u64,
-    /// Mean.
-    #[serde(serialize_with = "finite_or_null")]
-    pub mean_ms: f64,
-    /// Median.
-    #[serde(serialize_with = "finite_or_null")]
-    pub p50_ms: f64,
-    /// 90th percentile.
-    #[serde(serialize_with = "finite_or_null")]
-    pub p90_ms: f64,
-    /// 99th percentile.
-    #[serde(serialize_with = "finite_or_null")]
-    pub p99_ms: f64,
-    /// Largest.
-    #[serde(serialize_with = "finite_or_null")]
-    pub max_ms: f64,
-}
-
-impl LatencyOut {
-    /// From a histogram of microseconds.
-    pub(crate) fn of(h: &Histogram<u64>) -> LatencyOut {
-        if h.is_empty() {
-            return LatencyOut {
-                count: 0,
-                mean_ms: f64::NAN,
-                p50_ms: f64::NAN,
-                p90_ms: f64::NAN,
-                p99_ms: f64::NAN,
-                max_ms: f64::NAN,
-            };
-        }
-        let ms = |us: u64| us as f64 / 1000.0;
-        LatencyOut {
-            count: h.len(),
-            mean_ms: h.mean() / 1000.0,
-            p50_ms: ms(h.value_at_quantile(0.5)),
-            p90_ms: ms(h.value_at_quantile(0.9)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            max_ms: ms(h.max()),
-        }
-    }
-}
+use crate::metrics::finite_or_null;
+pub use crate::server::LatencyOut;
 
 /// One endpoint's requests.
 #[derive(Debug, Clone, Serialize)]

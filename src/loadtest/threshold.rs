@@ -137,7 +137,7 @@ pub struct ThresholdResult {
     /// Limit (seconds for times, 0..1 for shares).
     pub limit: f64,
     /// Measured value; `null` when there was nothing to measure (the rule then fails).
-    #[serde(serialize_with = "crate::loadtest::report::finite_or_null")]
+    #[serde(serialize_with = "crate::metrics::finite_or_null")]
     pub value: f64,
     /// Whether it held.
     pub passed: bool,

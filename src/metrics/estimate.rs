@@ -21,7 +21,8 @@ pub struct Estimate {
     pub ci_high: f64,
 }
 
-fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+/// Serializes a figure, or `null` when it is undefined (NaN) or infinite.
+pub(crate) fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     if v.is_finite() {
         s.serialize_f64(*v)
     } else {

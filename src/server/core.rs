@@ -1504,27 +1504,7 @@ impl Core {
                 None => {}
             }
         }
-        let h = &self.route_latency;
-        let ms = |us: u64| us as f64 / 1000.0;
-        let quantile = |q: f64| {
-            if h.is_empty() {
-                f64::NAN
-            } else {
-                ms(h.value_at_quantile(q))
-            }
-        };
-        let route_latency = LatencyOut {
-            count: h.len(),
-            mean_ms: if h.is_empty() {
-                f64::NAN
-            } else {
-                h.mean() / 1000.0
-            },
-            p50_ms: quantile(0.5),
-            p90_ms: quantile(0.9),
-            p99_ms: quantile(0.99),
-            max_ms: if h.is_empty() { f64::NAN } else { ms(h.max()) },
-        };
+        let route_latency = LatencyOut::of(&self.route_latency);
         let waiting = counts.queued;
         StatsOut {
             profile: self.profile_name.clone(),

@@ -311,10 +311,11 @@ pub struct QueueStatsOut {
     pub waiting: u64,
 }
 
-/// Route latency in wall milliseconds (DESIGN §4).
+/// Percentiles of a latency histogram in wall milliseconds, e.g. route latency (DESIGN §4).
+/// Undefined figures (no samples) serialize as `null`.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct LatencyOut {
-    /// Offers and assignments delivered.
+    /// Samples (for route latency: offers and assignments delivered).
     pub count: u64,
     /// Mean.
     pub mean_ms: f64,
@@ -326,6 +327,31 @@ pub struct LatencyOut {
     pub p99_ms: f64,
     /// Largest.
     pub max_ms: f64,
+}
+
+impl LatencyOut {
+    /// From a histogram of microseconds.
+    pub(crate) fn of(h: &hdrhistogram::Histogram<u64>) -> LatencyOut {
+        if h.is_empty() {
+            return LatencyOut {
+                count: 0,
+                mean_ms: f64::NAN,
+                p50_ms: f64::NAN,
+                p90_ms: f64::NAN,
+                p99_ms: f64::NAN,
+                max_ms: f64::NAN,
+            };
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        LatencyOut {
+            count: h.len(),
+            mean_ms: h.mean() / 1000.0,
+            p50_ms: ms(h.value_at_quantile(0.5)),
+            p90_ms: ms(h.value_at_quantile(0.9)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        }
+    }
 }
 
 /// Answer to `GET /v1/stats`.
