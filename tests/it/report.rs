@@ -348,22 +348,27 @@ fn charts_skip_undefined_values_and_draw_bands_targets_and_percent_axes() {
     assert!(texts.contains(&"no data to plot"));
 }
 
-#[test]
-fn simulate_writes_a_self_contained_html_report_with_the_service_level_chart() {
+/// The HTML report `chatcap COMMAND --replications R --html FILE` writes, as text.
+fn html_report(command: &str, replications: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
     let argv = [
         "chatcap",
-        "simulate",
+        command,
         "--replications",
-        "2",
+        replications,
         "--quiet",
         "--html",
         path.to_str().unwrap(),
     ];
     let mut out = Vec::new();
     chatcap::run(Cli::parse_from(argv), &mut out).unwrap();
-    let page = std::fs::read_to_string(&path).unwrap();
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn simulate_writes_a_self_contained_html_report_with_the_service_level_chart() {
+    let page = html_report("simulate", "2");
     let elements = parse(&page).unwrap_or_else(|e| panic!("{e}"));
     let svgs = named(&elements, "svg");
     let labels: Vec<&str> = svgs.iter().filter_map(|s| s.attr("aria-label")).collect();
@@ -439,20 +444,7 @@ fn percent_line_charts_of_high_shares_zoom_in_and_bars_start_at_zero() {
 
 #[test]
 fn plan_writes_a_self_contained_html_report_with_staffing_and_service_level_charts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plan.html");
-    let argv = [
-        "chatcap",
-        "plan",
-        "--replications",
-        "3",
-        "--quiet",
-        "--html",
-        path.to_str().unwrap(),
-    ];
-    let mut out = Vec::new();
-    chatcap::run(Cli::parse_from(argv), &mut out).unwrap();
-    let page = std::fs::read_to_string(&path).unwrap();
+    let page = html_report("plan", "3");
     let elements = parse(&page).unwrap_or_else(|e| panic!("{e}"));
     let labels: Vec<&str> = named(&elements, "svg")
         .iter()
