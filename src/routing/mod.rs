@@ -1,6 +1,6 @@
 //! The routing core: a pure, deterministic state machine that decides which waiting chat goes
 //! to which agent. No clock, no randomness, no async, no I/O: every input carries `now`, and
-//! outputs are [`Decision`]s appended to a caller-owned vector (timers are requested through
+//! outputs are [`Decision`]s handed to a caller-owned [`Decisions`] sink (timers are requested through
 //! [`Decision::Offered`]'s deadline). The simulator (virtual time) and the server (wall clock)
 //! drive this same code, so a forecast and a load test exercise the same routing.
 //!
@@ -68,8 +68,8 @@ mod types;
 pub use policy::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
 pub use router::Router;
 pub use types::{
-    AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, MAX_CAP,
-    MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
+    AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, Decisions,
+    MAX_CAP, MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
     RouterConfig, StateCounts, TransferTarget,
 };
 

@@ -14,8 +14,8 @@ use super::Time;
 use super::heap::{IndexedHeap, NOT_IN_HEAP, Positions};
 use super::policy::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
 use super::types::{
-    AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, MAX_CAP,
-    MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
+    AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, Decisions,
+    MAX_CAP, MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
     RouterConfig, StateCounts, TransferTarget,
 };
 
@@ -595,7 +595,7 @@ impl Router {
     /// Hands chat `c` (not in any heap) to agent `a`: assigned or offered per the accept mode.
     /// The caller refreshes the agent's ready-heap entries afterwards.
     #[inline(always)]
-    fn give(&mut self, now: Time, c: usize, a: usize, out: &mut Vec<Decision>) {
+    fn give(&mut self, now: Time, c: usize, a: usize, out: &mut impl Decisions) {
         self.next_turn += 1;
         let accept = self.config.accept;
         let chat = &mut self.chats[c];
@@ -646,7 +646,7 @@ impl Router {
 
     /// Puts chat `c` into its queue's waiting heap and reports its place.
     #[inline(always)]
-    fn enqueue(&mut self, now: Time, c: usize, skipped: u32, show: bool, out: &mut Vec<Decision>) {
+    fn enqueue(&mut self, now: Time, c: usize, skipped: u32, show: bool, out: &mut impl Decisions) {
         let q = self.chats[c].queue as usize;
         let key = self.chat_key(&self.chats[c]);
         if self.queues[q].waiting.len() == 0 {
@@ -691,7 +691,7 @@ impl Router {
 
     /// Routes chat `c` of its queue: to the best ready agent other than `exclude`, or to wait.
     #[inline(always)]
-    fn place(&mut self, now: Time, c: usize, exclude: u32, show: bool, out: &mut Vec<Decision>) {
+    fn place(&mut self, now: Time, c: usize, exclude: u32, show: bool, out: &mut impl Decisions) {
         let q = self.chats[c].queue as usize;
         match self.best_agent(q, exclude) {
             Some(a) => {
@@ -706,7 +706,7 @@ impl Router {
     /// over chat `exclude`, then brings the agent's ready-heap entries up to date (once, however
     /// many chats it took: nothing reads the ready heaps in between).
     #[inline(always)]
-    fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
+    fn pull(&mut self, now: Time, a: usize, exclude: u32, out: &mut impl Decisions) {
         while self.agents[a].is_ready() {
             let mut best: Option<(ChatKey, u32, u32)> = None;
             for slot in self.skill_slots(a) {
@@ -736,7 +736,7 @@ impl Router {
 
     /// After agent `a` lost a chat or an offer: idle clock, drain completion, heaps, refill.
     #[inline(always)]
-    fn slot_freed(&mut self, now: Time, a: usize, exclude: u32, out: &mut Vec<Decision>) {
+    fn slot_freed(&mut self, now: Time, a: usize, exclude: u32, out: &mut impl Decisions) {
         let agent = &mut self.agents[a];
         agent.idle_since = now;
         if agent.status == AgentStatus::Draining && agent.load() == 0 {
@@ -750,7 +750,7 @@ impl Router {
 
     /// Takes chat `c` off its agent (active or pending), returning the agent.
     #[inline(always)]
-    fn detach(&mut self, c: usize, out: &mut Vec<Decision>) -> usize {
+    fn detach(&mut self, c: usize, out: &mut impl Decisions) -> usize {
         let a = self.chats[c].agent as usize;
         let was_active = self.chats[c].state == ChatState::Active;
         let agent = &mut self.agents[a];
@@ -766,7 +766,7 @@ impl Router {
 
     /// Reports an agent's new number of active chats, if notices are on.
     #[inline(always)]
-    fn notify_load(&self, agent: AgentId, active: u32, out: &mut Vec<Decision>) {
+    fn notify_load(&self, agent: AgentId, active: u32, out: &mut impl Decisions) {
         if self.load_notices {
             out.push(Decision::LoadChanged { agent, active });
         }
@@ -826,7 +826,7 @@ impl Router {
         now: Time,
         agent: AgentId,
         status: AgentStatus,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let a = self.agent_index(agent)?;
         self.count_slots(a, false);
@@ -858,7 +858,7 @@ impl Router {
         now: Time,
         agent: AgentId,
         cap: u32,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let a = self.agent_index(agent)?;
         if cap > MAX_CAP {
@@ -878,6 +878,19 @@ impl Router {
         Ok(())
     }
 
+    /// The id [`Router::arrive`] will give the next chat, so that a caller can file what it
+    /// knows of the customer under that id before the decisions about the chat come.
+    #[inline(always)]
+    pub fn next_chat(&self) -> ChatId {
+        match self.free_chats.last() {
+            Some(&index) => self.chat_id(index),
+            None => ChatId {
+                index: u32::try_from(self.chats.len()).unwrap_or(NONE),
+                generation: Chat::vacant().generation,
+            },
+        }
+    }
+
     /// A chat arrives in `queue` with its own `priority` (added to the queue's). It goes to the
     /// best ready agent at once, or waits; if it would have to wait in a full queue it is
     /// created `Rejected` (and [`Decision::Rejected`] is emitted).
@@ -886,7 +899,7 @@ impl Router {
         now: Time,
         queue: QueueId,
         priority: i32,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<ChatId, RouteError> {
         let q = queue.0 as usize;
         let Some(queue_entry) = self.queues.get(q) else {
@@ -934,7 +947,7 @@ impl Router {
                 if full {
                     self.set_state(c, ChatState::Rejected);
                     self.chats[c].closed_at = now;
-                    out.push(Decision::Rejected { chat, queue });
+                    self.report_end(c, Decision::Rejected { chat, queue }, out);
                 } else {
                     self.enqueue(now, c, NONE, true, out);
                 }
@@ -951,7 +964,7 @@ impl Router {
         now: Time,
         chat: ChatId,
         agent: AgentId,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let a = self.agent_index(agent)?;
@@ -1007,7 +1020,7 @@ impl Router {
         now: Time,
         chat: ChatId,
         agent: AgentId,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let a = self.agent_index(agent)?;
@@ -1023,7 +1036,7 @@ impl Router {
         now: Time,
         chat: ChatId,
         offer: OfferSeq,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let Some(entry) = self.chats.get(chat.index as usize) else {
             return Err(RouteError::UnknownChat(chat));
@@ -1046,7 +1059,7 @@ impl Router {
         Ok(())
     }
 
-    fn miss(&mut self, now: Time, c: usize, out: &mut Vec<Decision>) {
+    fn miss(&mut self, now: Time, c: usize, out: &mut impl Decisions) {
         let a = self.detach(c, out);
         self.chats[c].missed_by = a as u32;
         let agent = &mut self.agents[a];
@@ -1082,7 +1095,7 @@ impl Router {
         &mut self,
         now: Time,
         chat: ChatId,
-        _out: &mut Vec<Decision>,
+        _out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let entry = &mut self.chats[c];
@@ -1107,7 +1120,7 @@ impl Router {
         chat: ChatId,
         resolution: u8,
         csat: Option<u8>,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let state = self.chats[c].state;
@@ -1130,7 +1143,7 @@ impl Router {
         c: usize,
         resolution: u8,
         csat: Option<u8>,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) {
         // Written out rather than through `detach` and `set_state`: the chat is known to be
         // active, and one pass over it keeps this hot path short.
@@ -1152,7 +1165,7 @@ impl Router {
         agent.active -= 1;
         let active = agent.active;
         let agent = AgentId(a as u32);
-        out.push(Decision::Closed { chat, agent });
+        self.report_end(c, Decision::Closed { chat, agent }, out);
         self.notify_load(agent, active, out);
         if let Some(answered) = when(answered_at) {
             let queue = &mut self.queues[q];
@@ -1167,7 +1180,7 @@ impl Router {
         &mut self,
         now: Time,
         chat: ChatId,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         match self.chats[c].state {
@@ -1197,15 +1210,14 @@ impl Router {
     }
 
     #[inline(always)]
-    fn abandon(&mut self, now: Time, c: usize, out: &mut Vec<Decision>) {
+    fn abandon(&mut self, now: Time, c: usize, out: &mut impl Decisions) {
         self.set_state(c, ChatState::Abandoned);
         let entry = &mut self.chats[c];
         entry.agent = NONE;
         entry.skipped = NONE;
         entry.closed_at = now;
-        out.push(Decision::Abandoned {
-            chat: self.chat_id(c as u32),
-        });
+        let chat = self.chat_id(c as u32);
+        self.report_end(c, Decision::Abandoned { chat }, out);
     }
 
     /// Moves an active chat. To a queue: it waits there (keeping its original place with
@@ -1219,7 +1231,7 @@ impl Router {
         now: Time,
         chat: ChatId,
         to: TransferTarget,
-        out: &mut Vec<Decision>,
+        out: &mut impl Decisions,
     ) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let state = self.chats[c].state;
@@ -1304,13 +1316,35 @@ impl Router {
                 });
             }
         }
+        self.forget(c);
+        Ok(())
+    }
+
+    /// Frees ended chat `c`'s slot for reuse; its id becomes unknown.
+    #[inline(always)]
+    fn forget(&mut self, c: usize) {
         // A dead slot is never read until `arrive` rewrites it whole: only the liveness and the
         // generation (which invalidates old ids) change here.
         let entry = &mut self.chats[c];
         entry.generation = entry.generation.wrapping_add(1);
         entry.live = false;
-        self.free_chats.push(chat.index);
-        Ok(())
+        self.free_chats.push(c as u32);
+    }
+
+    /// Reports the end of chat `c` (closed, abandoned or rejected) and, for a sink that keeps
+    /// nothing of ended chats, releases it at once.
+    #[inline(always)]
+    fn report_end<D: Decisions>(&mut self, c: usize, decision: Decision, out: &mut D) {
+        out.push(decision);
+        if D::RELEASE_ENDED {
+            match self.chats[c].state {
+                ChatState::Closed => self.released.closed += 1,
+                ChatState::Abandoned => self.released.abandoned += 1,
+                ChatState::Rejected => self.released.rejected += 1,
+                state => debug_assert!(false, "chat {c} reported ended while {state:?}"),
+            }
+            self.forget(c);
+        }
     }
 
     // ----- queries -----

@@ -191,7 +191,7 @@ pub enum TransferTarget {
     Agent(AgentId),
 }
 
-/// What the router decided; appended to a caller-owned vector in the order it happened.
+/// What the router decided; handed to the caller's [`Decisions`] sink in the order it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// The chat waits in `queue` at `position` (1-based) with this estimated wait.
@@ -267,6 +267,27 @@ pub enum Decision {
         /// Active chats now (pending offers not included).
         active: u32,
     },
+}
+
+/// Where the router puts its decisions, in the order it makes them. A `Vec<Decision>` collects
+/// them for the caller to apply after the call (the server); the simulator applies each one where
+/// it is made. The router is generic over the sink, so for a sink whose `push` matches on the
+/// decision the match folds away at every call site.
+pub trait Decisions {
+    /// Whether the router forgets a chat as soon as it ends (closed, abandoned or rejected), as
+    /// if [`Router::release`](super::Router::release) were called right after its decision: for
+    /// a caller that keeps nothing of ended chats. Its id is unknown from then on.
+    const RELEASE_ENDED: bool = false;
+
+    /// Takes one decision.
+    fn push(&mut self, decision: Decision);
+}
+
+impl Decisions for Vec<Decision> {
+    #[inline(always)]
+    fn push(&mut self, decision: Decision) {
+        Vec::push(self, decision);
+    }
 }
 
 /// A snapshot of one chat. Times are those of the latest occurrence (a transferred chat is

@@ -6,14 +6,18 @@
 //! (common random numbers). Agent-side randomness (accept delays) has a stream of its own.
 //! Work progresses at rate 1/f(n) while an agent holds n chats; completions are rescheduled when n
 //! changes, and superseded completion events are skipped by generation.
+//!
+//! The engine owns the router and a [`Floor`]: everything the router's decisions act on (records,
+//! events, agents, tallies). The floor is the router's [`Decisions`] sink, so each decision is
+//! applied where the router makes it, with no buffer and no dispatch on its kind.
 
 use rand::RngExt;
 
 use crate::metrics::{AgentTally, QueueTally};
 use crate::model::{ArrivalProcess, SimRng, saturating_u64, stream};
 use crate::routing::{
-    AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, OfferSeq, QueueConfig, QueueId,
-    Router, SECOND, Time, TransferTarget,
+    AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, Decisions, OfferSeq,
+    QueueConfig, QueueId, Router, SECOND, Time, TransferTarget,
 };
 
 use super::events::{Event, EventQueue};
@@ -107,19 +111,14 @@ pub struct ReplicationTallies {
 /// The state of one replication; cloning it forks the day at the current instant.
 #[derive(Clone)]
 pub struct Engine<'s, O: Observer = ()> {
-    sc: &'s Scenario,
     router: Router,
+    /// What the router's decisions act on.
+    floor: Floor<'s, O>,
     queue_ids: Vec<QueueId>,
-    events: EventQueue,
-    now: Time,
-    /// Customers with a chat, at the chat's slot index.
-    records: Vec<Record>,
     /// Customers in the bot stage, and the free places among them.
     bot_stage: Vec<Record>,
     free_bot_stage: Vec<u32>,
-    agents: Vec<AgentState>,
     group_agents: Vec<Vec<AgentId>>,
-    levels: Vec<GroupLevel>,
     staffing: Vec<Vec<u32>>,
     arrivals: Vec<ArrivalProcess>,
     /// Next arrival per queue in seconds (exact, for the stream's continuity) and as time;
@@ -129,16 +128,40 @@ pub struct Engine<'s, O: Observer = ()> {
     /// The earliest of `next_arrival` and its queue.
     soonest_arrival: (Time, usize),
     queue_rngs: Vec<SimRng>,
+}
+
+/// The simulator's side of a replication: customers' records, pending events, agents' chats,
+/// group levels and tallies. It is the router's decision sink: [`Decisions::push`] applies a
+/// decision at once, and the router forgets ended chats itself.
+#[derive(Clone)]
+struct Floor<'s, O: Observer> {
+    sc: &'s Scenario,
+    now: Time,
+    events: EventQueue,
+    /// Customers with a chat, at the chat's slot index.
+    records: Vec<Record>,
+    agents: Vec<AgentState>,
+    levels: Vec<GroupLevel>,
+    /// Agents whose completions must be rescheduled once the current input is applied.
+    dirty: Vec<u32>,
     agent_rng: SimRng,
     /// The interval `[start, end)` last looked up and its index: events mostly fall in the
     /// interval of the previous one, which spares a division.
     interval_span: (Time, Time, usize),
     /// End of the last interval.
     horizon: Time,
-    out: Vec<Decision>,
-    dirty: Vec<u32>,
     tallies: ReplicationTallies,
     observer: O,
+}
+
+impl<O: Observer> Decisions for Floor<'_, O> {
+    const RELEASE_ENDED: bool = true;
+
+    #[inline(always)]
+    fn push(&mut self, decision: Decision) {
+        self.observer.decision(self.now, &decision);
+        self.apply(decision);
+    }
 }
 
 impl<'s> Engine<'s, ()> {
@@ -209,29 +232,17 @@ impl<'s, O: Observer> Engine<'s, O> {
                 process
             })
             .collect();
-        let mut engine = Engine {
+        let floor = Floor {
             sc,
-            router,
-            queue_ids,
-            events: EventQueue::default(),
             now: 0,
+            events: EventQueue::default(),
             records: Vec::new(),
-            bot_stage: Vec::new(),
-            free_bot_stage: Vec::new(),
             agents,
-            group_agents,
             levels: vec![GroupLevel::default(); sc.groups.len()],
-            staffing: sc.groups.iter().map(|g| g.staffing.clone()).collect(),
-            arrivals,
-            next_arrival_secs: vec![f64::INFINITY; sc.queues.len()],
-            next_arrival: vec![Time::MAX; sc.queues.len()],
-            soonest_arrival: (Time::MAX, 0),
-            queue_rngs,
+            dirty: Vec::with_capacity(16),
             agent_rng: stream(sc.seed, replication, 0),
             interval_span: (0, 0, 0),
             horizon: sc.horizon(),
-            out: Vec::with_capacity(64),
-            dirty: Vec::with_capacity(16),
             tallies: ReplicationTallies {
                 queues: vec![QueueTally::default(); sc.intervals * sc.queues.len()],
                 agents: vec![AgentTally::default(); sc.intervals * sc.groups.len()],
@@ -240,23 +251,40 @@ impl<'s, O: Observer> Engine<'s, O> {
             },
             observer,
         };
+        let mut engine = Engine {
+            router,
+            floor,
+            queue_ids,
+            bot_stage: Vec::new(),
+            free_bot_stage: Vec::new(),
+            group_agents,
+            staffing: sc.groups.iter().map(|g| g.staffing.clone()).collect(),
+            arrivals,
+            next_arrival_secs: vec![f64::INFINITY; sc.queues.len()],
+            next_arrival: vec![Time::MAX; sc.queues.len()],
+            soonest_arrival: (Time::MAX, 0),
+            queue_rngs,
+        };
         for q in 0..sc.queues.len() {
             engine.draw_next_arrival(q, 0.0);
         }
         if sc.intervals > 0 {
-            engine.events.push(0, Event::IntervalStart { interval: 0 });
+            engine
+                .floor
+                .events
+                .push(0, Event::IntervalStart { interval: 0 });
         }
         Ok(engine)
     }
 
     /// Current simulated time.
     pub fn now(&self) -> Time {
-        self.now
+        self.floor.now
     }
 
     /// The tallies so far (chats count once they have left the queue).
     pub fn tallies(&self) -> &ReplicationTallies {
-        &self.tallies
+        &self.floor.tallies
     }
 
     /// The routing core, for inspection.
@@ -268,11 +296,12 @@ impl<'s, O: Observer> Engine<'s, O> {
     /// (a planner exploring staffings from here) do not carry them. Chats of those intervals
     /// still in the system no longer count anywhere.
     pub fn discard_tallies_before(&mut self, interval: usize) {
-        let (nq, ng) = (self.sc.queues.len(), self.sc.groups.len());
-        let queues = (interval * nq).min(self.tallies.queues.len());
-        self.tallies.queues[..queues].fill_with(QueueTally::default);
-        let agents = (interval * ng).min(self.tallies.agents.len());
-        self.tallies.agents[..agents].fill_with(AgentTally::default);
+        let (nq, ng) = (self.floor.sc.queues.len(), self.floor.sc.groups.len());
+        let tallies = &mut self.floor.tallies;
+        let queues = (interval * nq).min(tallies.queues.len());
+        tallies.queues[..queues].fill_with(QueueTally::default);
+        let agents = (interval * ng).min(tallies.agents.len());
+        tallies.agents[..agents].fill_with(AgentTally::default);
     }
 
     /// Changes the agents on duty of `group` in `interval` (takes effect when that interval
@@ -303,17 +332,17 @@ impl<'s, O: Observer> Engine<'s, O> {
     /// Runs every event before `until` (or all of them with `Time::MAX`).
     pub fn run_until(&mut self, until: Time) -> Result<(), SimError> {
         loop {
-            let next_event = self.events.peek_time().unwrap_or(Time::MAX);
+            let next_event = self.floor.events.peek_time().unwrap_or(Time::MAX);
             let (next_arrival, queue) = self.soonest_arrival;
             // At the same instant an arrival goes first.
             let time = next_event.min(next_arrival);
             if time == Time::MAX || time >= until {
                 break;
             }
-            self.now = time;
-            self.tallies.events += 1;
+            self.floor.now = time;
+            self.floor.tallies.events += 1;
             if next_arrival <= next_event {
-                self.observer.event(
+                self.floor.observer.event(
                     time,
                     &Event::Arrival {
                         queue: queue as u16,
@@ -321,17 +350,17 @@ impl<'s, O: Observer> Engine<'s, O> {
                 );
                 self.arrive(queue)?;
             } else {
-                let Some((_, event)) = self.events.pop() else {
+                let Some((_, event)) = self.floor.events.pop() else {
                     break;
                 };
-                self.observer.event(time, &event);
+                self.floor.observer.event(time, &event);
                 self.handle(event)?;
             }
-            self.settle()?;
+            self.floor.reschedule_dirty();
         }
         // Leave the tallies complete up to the last change (a planner reads them between runs).
-        for g in 0..self.levels.len() {
-            self.commit_level(g);
+        for g in 0..self.floor.levels.len() {
+            self.floor.commit_level(g);
         }
         Ok(())
     }
@@ -341,7 +370,7 @@ impl<'s, O: Observer> Engine<'s, O> {
     fn draw_next_arrival(&mut self, q: usize, after_secs: f64) {
         let next = self.arrivals[q].next_after(after_secs, &mut self.queue_rngs[q]);
         self.next_arrival_secs[q] = next.unwrap_or(f64::INFINITY);
-        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.now));
+        self.next_arrival[q] = next.map_or(Time::MAX, |t| to_time(t).max(self.floor.now));
         if let [only] = self.next_arrival[..] {
             self.soonest_arrival = (only, 0);
             return;
@@ -358,31 +387,33 @@ impl<'s, O: Observer> Engine<'s, O> {
     /// Runs the day to the end, draining every chat, and returns the tallies.
     pub fn finish(mut self) -> Result<(ReplicationTallies, O), SimError> {
         self.run_until(Time::MAX)?;
-        let horizon = self.sc.horizon();
-        for g in 0..self.levels.len() {
-            self.flush_level(g, horizon);
-            self.commit_level(g);
+        let mut floor = self.floor;
+        let sc = floor.sc;
+        for g in 0..floor.levels.len() {
+            floor.flush_level(g, floor.horizon);
+            floor.commit_level(g);
         }
         // Chats still live when no event is left waited for an agent who never came.
-        for rec in &self.records {
+        let nq = sc.queues.len();
+        for rec in &floor.records {
             if rec.chat != NO_CHAT && rec.counted && !rec.transferred {
-                let index = rec.interval as usize * self.sc.queues.len() + rec.queue as usize;
-                self.tallies.queues[index].stranded += 1;
+                let index = rec.interval as usize * nq + rec.queue as usize;
+                floor.tallies.queues[index].stranded += 1;
             }
         }
-        let nq = self.sc.queues.len();
-        for (i, t) in self.tallies.queues.iter_mut().enumerate() {
-            if self.sc.queues[i % nq].first_response.is_none() {
+        for (i, t) in floor.tallies.queues.iter_mut().enumerate() {
+            if sc.queues[i % nq].first_response.is_none() {
                 t.frt_sum = t.wait_sum_answered;
                 t.frt_count = t.answered;
                 t.frt_hist = t.wait_hist.clone();
             }
         }
-        Ok((self.tallies, self.observer))
+        Ok((floor.tallies, floor.observer))
     }
 
     fn handle(&mut self, event: Event) -> Result<(), SimError> {
-        let now = self.now;
+        let now = self.floor.now;
+        let floor = &mut self.floor;
         match event {
             Event::Arrival { queue } => self.arrive(queue as usize)?,
             Event::BotDone { record } => {
@@ -390,7 +421,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.free_bot_stage.push(record);
                 if r.bot_resolves {
                     if r.counted {
-                        let t = self.tally(r.interval, r.queue);
+                        let t = floor.tally(r.interval, r.queue);
                         t.bot_resolved += 1;
                         t.art_sum += to_secs(now - r.arrived_at);
                         t.art_count += 1;
@@ -401,55 +432,55 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             Event::Patience { chat } => {
                 // A transferred chat already reached an agent once: it does not abandon.
-                if self
+                if floor
                     .record_of(chat)
-                    .is_some_and(|r| !self.records[r as usize].transferred)
+                    .is_some_and(|r| !floor.records[r as usize].transferred)
                     && let Some(view) = self.router.chat(chat)
                     && matches!(view.state, ChatState::Queued | ChatState::Offered)
                 {
-                    self.router.leave(now, chat, &mut self.out)?;
+                    self.router.leave(now, chat, floor)?;
                 }
             }
             Event::AcceptDue { chat, offer } => {
-                if let Some(r) = self.record_of(chat)
-                    && self.records[r as usize].offer == offer
+                if let Some(r) = floor.record_of(chat)
+                    && floor.records[r as usize].offer == offer
                 {
                     // The offer may have ended meanwhile (abandon, timeout): nothing to accept.
-                    let agent = AgentId(self.records[r as usize].offered_to);
-                    let _ = self.router.accept(now, chat, agent, &mut self.out);
+                    let agent = AgentId(floor.records[r as usize].offered_to);
+                    let _ = self.router.accept(now, chat, agent, floor);
                 }
             }
             Event::OfferTimeout { chat, offer } => {
-                if self.record_of(chat).is_some() {
-                    let _ = self.router.offer_timeout(now, chat, offer, &mut self.out);
+                if floor.record_of(chat).is_some() {
+                    let _ = self.router.offer_timeout(now, chat, offer, floor);
                 }
             }
             Event::FirstResponse { chat } => {
-                if let Some(r) = self.record_of(chat) {
-                    let _ = self.router.first_response(now, chat, &mut self.out);
-                    self.record_first_response(r);
+                if let Some(r) = floor.record_of(chat) {
+                    let _ = self.router.first_response(now, chat, floor);
+                    floor.record_first_response(r);
                 }
             }
             Event::Complete { chat, generation } => {
-                if let Some(r) = self.record_of(chat) {
-                    let rec = &mut self.records[r as usize];
+                if let Some(r) = floor.record_of(chat) {
+                    let rec = &mut floor.records[r as usize];
                     if rec.generation == generation {
                         if rec.transfer_pending {
                             rec.transfer_pending = false;
-                            let to = self.sc.queues[rec.queue as usize]
+                            let to = floor.sc.queues[rec.queue as usize]
                                 .transfer
                                 .map_or(0, |t| t.1);
                             let target = TransferTarget::Queue(self.queue_ids[to]);
-                            self.router.transfer(now, chat, target, &mut self.out)?;
+                            self.router.transfer(now, chat, target, floor)?;
                         } else {
-                            self.router.close(now, chat, 0, None, &mut self.out)?;
+                            self.router.close(now, chat, 0, None, floor)?;
                         }
                     }
                 }
             }
             Event::IntervalStart { interval } => self.start_interval(interval as usize)?,
             Event::AgentBack { agent } => {
-                let state = &self.agents[agent.0 as usize];
+                let state = &floor.agents[agent.0 as usize];
                 if state.on_duty
                     && self
                         .router
@@ -457,52 +488,23 @@ impl<'s, O: Observer> Engine<'s, O> {
                         .is_some_and(|a| a.status == AgentStatus::Away)
                 {
                     self.router
-                        .set_status(now, agent, AgentStatus::Available, &mut self.out)?;
+                        .set_status(now, agent, AgentStatus::Available, floor)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// The index of the interval holding `t` (`t / interval`, counted past the horizon too).
-    #[inline(always)]
-    fn interval_at(&mut self, t: Time) -> usize {
-        let (start, end, index) = self.interval_span;
-        if t >= start && t < end {
-            return index;
-        }
-        let len = self.sc.interval;
-        let index = (t / len) as usize;
-        let start = index as Time * len;
-        self.interval_span = (start, start.saturating_add(len), index);
-        index
-    }
-
-    #[inline(always)]
-    fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
-        let index = interval as usize * self.sc.queues.len() + queue as usize;
-        &mut self.tallies.queues[index]
-    }
-
-    /// The record of a live chat (its slot index), or `None` for a chat that has ended.
-    #[inline(always)]
-    fn record_of(&self, chat: ChatId) -> Option<u32> {
-        let rec = self.records.get(chat.index())?;
-        (rec.chat == chat).then_some(chat.index() as u32)
-    }
-
-    #[inline(always)]
-    fn free_record(&mut self, r: u32) {
-        self.records[r as usize].chat = NO_CHAT;
-    }
-
     #[inline(always)]
     fn arrive(&mut self, q: usize) -> Result<(), SimError> {
-        let now = self.now;
-        let sc = self.sc;
+        let now = self.floor.now;
+        let sc = self.floor.sc;
         let model = &sc.queues[q];
         self.draw_next_arrival(q, self.next_arrival_secs[q]);
-        let interval = self.interval_at(now).min(sc.intervals.saturating_sub(1));
+        let interval = self
+            .floor
+            .interval_at(now)
+            .min(sc.intervals.saturating_sub(1));
         let rng = &mut self.queue_rngs[q];
         let aht = model
             .aht_by_interval
@@ -538,7 +540,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             1.0
         };
         let counted = now >= sc.warmup;
-        self.tallies.chats += 1;
+        self.floor.tallies.chats += 1;
         let record = Record {
             chat: NO_CHAT,
             queue: q as u16,
@@ -567,7 +569,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             csat_draw,
         };
         if counted {
-            self.tally(interval as u32, q as u16).arrivals += 1;
+            self.floor.tally(interval as u32, q as u16).arrivals += 1;
         }
         match bot_time {
             Some(secs) => {
@@ -581,7 +583,8 @@ impl<'s, O: Observer> Engine<'s, O> {
                         (self.bot_stage.len() - 1) as u32
                     }
                 };
-                self.events
+                self.floor
+                    .events
                     .push(now + to_time(secs), Event::BotDone { record: slot });
             }
             None => self.enter_queue(record)?,
@@ -589,32 +592,121 @@ impl<'s, O: Observer> Engine<'s, O> {
         Ok(())
     }
 
-    /// Puts the customer's chat into its queue; the record moves to the chat's slot.
+    /// Puts the customer's chat into its queue. The record is filed at the chat's slot before
+    /// the router sees the chat, so the decisions about it find it there.
     #[inline(always)]
     fn enter_queue(&mut self, mut rec: Record) -> Result<(), SimError> {
-        let now = self.now;
+        let floor = &mut self.floor;
+        let now = floor.now;
         if rec.counted {
-            self.tally(rec.interval, rec.queue).offered += 1;
+            floor.tally(rec.interval, rec.queue).offered += 1;
         }
-        let chat = self
-            .router
-            .arrive(now, self.queue_ids[rec.queue as usize], 0, &mut self.out)?;
+        let chat = self.router.next_chat();
         rec.chat = chat;
         rec.queued_at = now;
-        let patience = rec.has_patience.then_some(rec.patience);
         let slot = chat.index();
-        if slot >= self.records.len() {
+        if slot >= floor.records.len() {
             let vacant = Record {
                 chat: NO_CHAT,
                 ..rec
             };
-            self.records.resize(slot + 1, vacant);
+            floor.records.resize(slot + 1, vacant);
         }
-        self.records[slot] = rec;
-        if let Some(patience) = patience {
-            self.events.push(now + patience, Event::Patience { chat });
+        floor.records[slot] = rec;
+        if rec.has_patience {
+            floor
+                .events
+                .push(now + rec.patience, Event::Patience { chat });
+        }
+        let queue = self.queue_ids[rec.queue as usize];
+        match self.router.arrive(now, queue, 0, floor) {
+            Ok(arrived) => {
+                debug_assert_eq!(arrived, chat, "the router gave another id than announced");
+                Ok(())
+            }
+            Err(e) => {
+                floor.free_record(slot as u32);
+                Err(e.into())
+            }
+        }
+    }
+
+    fn start_interval(&mut self, interval: usize) -> Result<(), SimError> {
+        let floor = &mut self.floor;
+        let now = floor.now;
+        if interval + 1 < floor.sc.intervals {
+            let next = floor.sc.interval * (interval as Time + 1);
+            floor.events.push(
+                next,
+                Event::IntervalStart {
+                    interval: interval as u32 + 1,
+                },
+            );
+        }
+        for g in 0..self.group_agents.len() {
+            floor.flush_level(g, now);
+            floor.commit_level(g);
+            let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
+            for (k, &agent) in self.group_agents[g].iter().enumerate() {
+                let on = k < target;
+                let state = &mut floor.agents[agent.0 as usize];
+                if on == state.on_duty {
+                    continue;
+                }
+                state.on_duty = on;
+                let n = state.chats.len() as u32;
+                let level = &mut floor.levels[g];
+                if on {
+                    level.on_duty += 1;
+                    level.busy_slots += n;
+                    level.with_chat += u32::from(n > 0);
+                    self.router
+                        .set_status(now, agent, AgentStatus::Available, floor)?;
+                } else {
+                    level.on_duty -= 1;
+                    level.busy_slots -= n;
+                    level.with_chat -= u32::from(n > 0);
+                    self.router
+                        .set_status(now, agent, AgentStatus::Draining, floor)?;
+                }
+            }
         }
         Ok(())
+    }
+}
+
+impl<O: Observer> Floor<'_, O> {
+    /// The index of the interval holding `t` (`t / interval`, counted past the horizon too).
+    #[inline(always)]
+    fn interval_at(&mut self, t: Time) -> usize {
+        let (start, end, index) = self.interval_span;
+        if t >= start && t < end {
+            return index;
+        }
+        let len = self.sc.interval;
+        let index = (t / len) as usize;
+        let start = index as Time * len;
+        self.interval_span = (start, start.saturating_add(len), index);
+        index
+    }
+
+    #[inline(always)]
+    fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
+        let index = interval as usize * self.sc.queues.len() + queue as usize;
+        &mut self.tallies.queues[index]
+    }
+
+    /// The record of a live chat (its slot index), or `None` for a chat that has ended.
+    #[inline(always)]
+    fn record_of(&self, chat: ChatId) -> Option<u32> {
+        let rec = self.records.get(chat.index())?;
+        (rec.chat == chat).then_some(chat.index() as u32)
+    }
+
+    /// Forgets the record of an ended chat (the router has forgotten the chat).
+    #[inline(always)]
+    fn free_record(&mut self, r: u32) {
+        self.records[r as usize].chat = NO_CHAT;
     }
 
     /// Records the first agent message of a chat, once. Queues without a first-response model
@@ -643,22 +735,16 @@ impl<'s, O: Observer> Engine<'s, O> {
         }
     }
 
-    /// Applies the decisions the router made for the last input.
-    fn settle(&mut self) -> Result<(), SimError> {
-        // Applying a decision never calls the router, so `out` does not grow meanwhile.
-        let mut i = 0;
-        while let Some(&decision) = self.out.get(i) {
-            self.observer.decision(self.now, &decision);
-            self.apply(decision);
-            i += 1;
-        }
-        self.out.clear();
+    /// Brings the completions of the agents marked during the last input up to date.
+    #[inline(always)]
+    fn reschedule_dirty(&mut self) {
         while let Some(agent) = self.dirty.pop() {
             self.reschedule(agent);
         }
-        Ok(())
     }
 
+    /// Applies one decision of the router (which never calls back: the router is busy).
+    #[inline(always)]
     fn apply(&mut self, decision: Decision) {
         let now = self.now;
         match decision {
@@ -724,7 +810,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     let (interval, queue) = (rec.interval, rec.queue);
                     self.tally(interval, queue).rejected += 1;
                 }
-                self.release(chat, r);
+                self.free_record(r);
             }
             Decision::Abandoned { chat } => {
                 let Some(r) = self.record_of(chat) else {
@@ -740,7 +826,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 if agent != u32::MAX {
                     self.remove_chat(agent, r);
                 }
-                self.release(chat, r);
+                self.free_record(r);
             }
             Decision::Closed { chat, .. } => {
                 let Some(r) = self.record_of(chat) else {
@@ -773,7 +859,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                         t.csat_count += 1;
                     }
                 }
-                self.release(chat, r);
+                self.free_record(r);
             }
             Decision::Transferred { chat, .. } => {
                 let Some(r) = self.record_of(chat) else {
@@ -814,12 +900,6 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             Decision::LoadChanged { .. } | Decision::AgentOffline { .. } => {}
         }
-    }
-
-    #[inline(always)]
-    fn release(&mut self, chat: ChatId, r: u32) {
-        let _ = self.router.release(chat);
-        self.free_record(r);
     }
 
     #[inline(always)]
@@ -931,49 +1011,6 @@ impl<'s, O: Observer> Engine<'s, O> {
                 );
             }
         }
-    }
-
-    fn start_interval(&mut self, interval: usize) -> Result<(), SimError> {
-        let now = self.now;
-        for g in 0..self.group_agents.len() {
-            self.flush_level(g, now);
-            self.commit_level(g);
-            let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
-            for k in 0..self.group_agents[g].len() {
-                let agent = self.group_agents[g][k];
-                let on = k < target;
-                let state = &mut self.agents[agent.0 as usize];
-                if on == state.on_duty {
-                    continue;
-                }
-                state.on_duty = on;
-                let n = state.chats.len() as u32;
-                let level = &mut self.levels[g];
-                if on {
-                    level.on_duty += 1;
-                    level.busy_slots += n;
-                    level.with_chat += u32::from(n > 0);
-                    self.router
-                        .set_status(now, agent, AgentStatus::Available, &mut self.out)?;
-                } else {
-                    level.on_duty -= 1;
-                    level.busy_slots -= n;
-                    level.with_chat -= u32::from(n > 0);
-                    self.router
-                        .set_status(now, agent, AgentStatus::Draining, &mut self.out)?;
-                }
-            }
-        }
-        if interval + 1 < self.sc.intervals {
-            let next = self.sc.interval * (interval as Time + 1);
-            self.events.push(
-                next,
-                Event::IntervalStart {
-                    interval: interval as u32 + 1,
-                },
-            );
-        }
-        Ok(())
     }
 
     /// Integrates a group's levels from the last change up to `now` (interval starts commit, so

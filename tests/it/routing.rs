@@ -3,8 +3,9 @@
 
 use chatcap::routing::{
     AcceptMode, AgentConfig, AgentId, AgentSelection, AgentStatus, AgentView, ChatId, ChatOrder,
-    ChatState, ChatView, Decision, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT,
-    RouteError, Router, RouterConfig, SECOND, StateCounts, Time, TransferPlace, TransferTarget,
+    ChatState, ChatView, Decision, Decisions, OfferSeq, QueueConfig, QueueId,
+    RESOLUTION_CUSTOMER_LEFT, RouteError, Router, RouterConfig, SECOND, StateCounts, Time,
+    TransferPlace, TransferTarget,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -1362,6 +1363,150 @@ proptest! {
         let first = run(config, &ops)?;
         let second = run(config, &ops)?;
         prop_assert_eq!(first, second, "same inputs, different outputs");
+    }
+}
+
+/// A sink that has the router forget ended chats at once, as the simulator's does.
+struct Releasing(Vec<Decision>);
+
+impl Decisions for Releasing {
+    const RELEASE_ENDED: bool = true;
+
+    fn push(&mut self, decision: Decision) {
+        self.0.push(decision);
+    }
+}
+
+/// Applies `op` (not `Advance`) to `r`, picking chats among `chats` by `pick % len`; the
+/// inputs that depend on a chat's state (holder, offer, deadline) come from `view`.
+fn step(
+    r: &mut Router,
+    now: Time,
+    op: &Op,
+    chat: Option<ChatId>,
+    view: Option<ChatView>,
+    out: &mut impl Decisions,
+) -> Result<Option<ChatId>, RouteError> {
+    let holder = view.and_then(|v| v.agent).unwrap_or(AgentId(0));
+    let other = AgentId((holder.0 + 1) % (r.num_agents() as u32 + 1));
+    let offer = view.and_then(|v| v.offer).unwrap_or(OfferSeq(0));
+    let needs_chat = !matches!(op, Op::Arrive { .. } | Op::Status { .. } | Op::Cap { .. });
+    let c = match chat {
+        Some(c) => c,
+        None if needs_chat => return Ok(None),
+        None => r.next_chat(),
+    };
+    match *op {
+        Op::Advance(_) | Op::Release { .. } => Ok(None),
+        Op::Arrive { queue, priority } => r
+            .arrive(now, QueueId(u32::from(queue)), i32::from(priority), out)
+            .map(Some),
+        Op::Status { agent, status } => {
+            use AgentStatus::*;
+            let status = [Available, Away, Offline, Draining][status as usize % 4];
+            r.set_status(now, AgentId(u32::from(agent)), status, out)
+                .map(|_| None)
+        }
+        Op::Cap { agent, cap } => r
+            .set_cap(now, AgentId(u32::from(agent)), u32::from(cap % 4), out)
+            .map(|_| None),
+        Op::Accept {
+            wrong_agent, late, ..
+        } => {
+            let at = match view.and_then(|v| v.offer_deadline) {
+                Some(deadline) if late => deadline.max(now),
+                _ => now,
+            };
+            let agent = if wrong_agent { other } else { holder };
+            r.accept(at, c, agent, out).map(|_| None)
+        }
+        Op::Decline { wrong_agent, .. } => {
+            let agent = if wrong_agent { other } else { holder };
+            r.decline(now, c, agent, out).map(|_| None)
+        }
+        Op::Timeout { stale, .. } => {
+            let offer = if stale {
+                OfferSeq(offer.0.wrapping_sub(1))
+            } else {
+                offer
+            };
+            r.offer_timeout(now, c, offer, out).map(|_| None)
+        }
+        Op::FirstResponse { .. } => r.first_response(now, c, out).map(|_| None),
+        Op::Close { .. } => r.close(now, c, 1, Some(4), out).map(|_| None),
+        Op::Leave { .. } => r.leave(now, c, out).map(|_| None),
+        Op::TransferQueue { queue, .. } => r
+            .transfer(
+                now,
+                c,
+                TransferTarget::Queue(QueueId(u32::from(queue))),
+                out,
+            )
+            .map(|_| None),
+        Op::TransferAgent { agent, .. } => r
+            .transfer(
+                now,
+                c,
+                TransferTarget::Agent(AgentId(u32::from(agent))),
+                out,
+            )
+            .map(|_| None),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A sink with `RELEASE_ENDED` gets the same decisions, and leaves the router as releasing
+    /// every ended chat right after the call does; `next_chat` announces `arrive`'s id.
+    #[test]
+    fn releasing_sink_is_release_after_each_call(config in config_strategy(), ops in prop::collection::vec(op_strategy(), 1..200)) {
+        let (mut vec_router, mut releasing_router) = (build(config), build(config));
+        let mut now: Time = 0;
+        let mut chats: Vec<ChatId> = Vec::new();
+        let mut ended = 0;
+        for op in &ops {
+            if let Op::Advance(secs) = op {
+                now += u64::from(*secs) * S;
+                continue;
+            }
+            let pick = match *op {
+                Op::Accept { pick, .. } | Op::Decline { pick, .. } | Op::Timeout { pick, .. }
+                | Op::FirstResponse { pick } | Op::Close { pick } | Op::Leave { pick }
+                | Op::TransferQueue { pick, .. } | Op::TransferAgent { pick, .. }
+                | Op::Release { pick } => Some(pick),
+                _ => None,
+            };
+            let chat = pick.filter(|_| !chats.is_empty()).map(|p| chats[p as usize % chats.len()]);
+            let view = chat.and_then(|c| vec_router.chat(c));
+            let announced = releasing_router.next_chat();
+            let mut collected = Vec::new();
+            let mut releasing = Releasing(Vec::new());
+            let a = step(&mut vec_router, now, op, chat, view, &mut collected);
+            let b = step(&mut releasing_router, now, op, chat, view, &mut releasing);
+            prop_assert_eq!(&a, &b, "after {:?}", op);
+            prop_assert_eq!(&collected, &releasing.0, "after {:?}", op);
+            if let Ok(Some(id)) = b {
+                prop_assert_eq!(id, announced);
+                chats.push(id);
+            }
+            for d in &collected {
+                if let Decision::Closed { chat, .. } | Decision::Abandoned { chat } | Decision::Rejected { chat, .. } = *d {
+                    prop_assert!(releasing_router.chat(chat).is_none(), "{:?} still known", chat);
+                    prop_assert_eq!(vec_router.release(chat), Ok(()));
+                    ended += 1;
+                }
+            }
+            if let Err(e) = releasing_router.check_invariants() {
+                return Err(TestCaseError::fail(format!("after {op:?}: {e}")));
+            }
+            prop_assert_eq!(vec_router.counts(), releasing_router.counts());
+            prop_assert_eq!(vec_router.next_chat(), releasing_router.next_chat());
+            for c in &chats {
+                prop_assert_eq!(vec_router.chat(*c), releasing_router.chat(*c));
+            }
+        }
+        prop_assert!(ended <= chats.len());
     }
 }
 
