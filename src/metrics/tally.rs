@@ -3,6 +3,8 @@
 
 use hdrhistogram::Histogram;
 
+use crate::model::saturating_u64;
+
 /// Waits and response times in milliseconds, 2 significant figures (1% buckets).
 ///
 /// Cheap to create and to clone, since a planner copies engines with a tally per queue and
@@ -32,7 +34,7 @@ impl WaitHistogram {
     /// Records a duration given in seconds (clamped to 0..30 days).
     #[inline]
     pub fn record_secs(&mut self, secs: f64) {
-        let ms = ((secs * 1000.0 + 0.5) as u64).min(MAX_MS);
+        let ms = saturating_u64(secs * 1000.0 + 0.5).min(MAX_MS);
         if ms == 0 {
             self.zeros += 1;
         } else {

@@ -69,6 +69,35 @@ struct Record {
     csat_draw: f64,
 }
 
+/// An empty place among the records.
+const VACANT: Record = Record {
+    chat: NO_CHAT,
+    queue: 0,
+    interval: 0,
+    counted: false,
+    transferred: false,
+    transfer_pending: false,
+    responded: false,
+    bot_resolves: false,
+    arrived_at: 0,
+    queued_at: 0,
+    answered_at: 0,
+    work: 0.0,
+    work_after_transfer: 0.0,
+    patience: 0,
+    has_patience: false,
+    first_response: 0,
+    has_first_response: false,
+    last_update: 0,
+    generation: 0,
+    shown_ewt: 0,
+    has_shown_ewt: false,
+    offer: OfferSeq(0),
+    offered_to: u32::MAX,
+    agent: u32::MAX,
+    csat_draw: 0.0,
+};
+
 /// Simulator-side state of one agent.
 #[derive(Debug, Clone)]
 struct AgentState {
@@ -427,7 +456,13 @@ impl<'s, O: Observer> Engine<'s, O> {
                         t.art_count += 1;
                     }
                 } else {
-                    self.enter_queue(r)?;
+                    let chat = self.router.next_chat();
+                    *floor.record_slot(chat) = Record {
+                        chat,
+                        queued_at: now,
+                        ..r
+                    };
+                    self.enter_queue(chat)?;
                 }
             }
             Event::Patience { chat } => {
@@ -541,8 +576,11 @@ impl<'s, O: Observer> Engine<'s, O> {
         };
         let counted = now >= sc.warmup;
         self.floor.tallies.chats += 1;
-        let record = Record {
-            chat: NO_CHAT,
+        if counted {
+            self.floor.tally(interval as u32, q as u16).arrivals += 1;
+        }
+        let record = |chat: ChatId| Record {
+            chat,
             queue: q as u16,
             interval: interval as u32,
             counted,
@@ -568,18 +606,15 @@ impl<'s, O: Observer> Engine<'s, O> {
             agent: u32::MAX,
             csat_draw,
         };
-        if counted {
-            self.floor.tally(interval as u32, q as u16).arrivals += 1;
-        }
         match bot_time {
             Some(secs) => {
                 let slot = match self.free_bot_stage.pop() {
                     Some(slot) => {
-                        self.bot_stage[slot as usize] = record;
+                        self.bot_stage[slot as usize] = record(NO_CHAT);
                         slot
                     }
                     None => {
-                        self.bot_stage.push(record);
+                        self.bot_stage.push(record(NO_CHAT));
                         (self.bot_stage.len() - 1) as u32
                     }
                 };
@@ -587,38 +622,33 @@ impl<'s, O: Observer> Engine<'s, O> {
                     .events
                     .push(now + to_time(secs), Event::BotDone { record: slot });
             }
-            None => self.enter_queue(record)?,
+            None => {
+                // Built in place: the record is the largest write of an arrival.
+                let chat = self.router.next_chat();
+                *self.floor.record_slot(chat) = record(chat);
+                self.enter_queue(chat)?;
+            }
         }
         Ok(())
     }
 
-    /// Puts the customer's chat into its queue. The record is filed at the chat's slot before
-    /// the router sees the chat, so the decisions about it find it there.
+    /// Puts a customer's chat into its queue. The customer's record is already filed at the
+    /// chat's slot ([`Router::next_chat`]), so the decisions about the chat find it there.
     #[inline(always)]
-    fn enter_queue(&mut self, mut rec: Record) -> Result<(), SimError> {
+    fn enter_queue(&mut self, chat: ChatId) -> Result<(), SimError> {
         let floor = &mut self.floor;
         let now = floor.now;
-        if rec.counted {
-            floor.tally(rec.interval, rec.queue).offered += 1;
-        }
-        let chat = self.router.next_chat();
-        rec.chat = chat;
-        rec.queued_at = now;
         let slot = chat.index();
-        if slot >= floor.records.len() {
-            let vacant = Record {
-                chat: NO_CHAT,
-                ..rec
-            };
-            floor.records.resize(slot + 1, vacant);
+        let rec = &floor.records[slot];
+        let (queue, patience) = (rec.queue, rec.has_patience.then_some(rec.patience));
+        if rec.counted {
+            let interval = rec.interval;
+            floor.tally(interval, queue).offered += 1;
         }
-        floor.records[slot] = rec;
-        if rec.has_patience {
-            floor
-                .events
-                .push(now + rec.patience, Event::Patience { chat });
+        if let Some(patience) = patience {
+            floor.events.push(now + patience, Event::Patience { chat });
         }
-        let queue = self.queue_ids[rec.queue as usize];
+        let queue = self.queue_ids[queue as usize];
         match self.router.arrive(now, queue, 0, floor) {
             Ok(arrived) => {
                 debug_assert_eq!(arrived, chat, "the router gave another id than announced");
@@ -694,6 +724,17 @@ impl<O: Observer> Floor<'_, O> {
     fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
         let index = interval as usize * self.sc.queues.len() + queue as usize;
         &mut self.tallies.queues[index]
+    }
+
+    /// The place of the record of `chat`, about to be filed (the vector grows to the router's
+    /// high-water mark of chats).
+    #[inline(always)]
+    fn record_slot(&mut self, chat: ChatId) -> &mut Record {
+        let slot = chat.index();
+        if slot >= self.records.len() {
+            self.records.resize(slot + 1, VACANT);
+        }
+        &mut self.records[slot]
     }
 
     /// The record of a live chat (its slot index), or `None` for a chat that has ended.
