@@ -1,10 +1,22 @@
-//! An indexed binary min-heap over a `Vec`: every item knows its position (kept by the caller
-//! through [`Positions`]), so an item can be removed or re-keyed in O(log n) without a search.
-//! Unlike a `BTreeSet` it allocates nothing once the vector has reached its high-water mark,
-//! which keeps routing allocation-free in steady state.
+//! An indexed min-priority queue of `(key, item)` pairs: every item knows its position (kept by
+//! the caller through [`Positions`]), so an item can be removed or re-keyed without a search.
+//!
+//! It keeps one of two layouts. While items come in key order and leave from the front, which is
+//! how a FIFO queue or a pool of agents ordered by idle time behaves, the entries sit sorted in a
+//! ring buffer: in at the back and out at the front in O(1), with no comparisons beyond one. The
+//! first step out of that pattern (a chat of higher priority, a removal from the middle, an agent
+//! re-keyed past a neighbour) turns the ring into a binary heap, which a sorted array already is,
+//! in one O(n) pass that sets every position; the queue goes back to the ring when at most one
+//! entry is left. Both layouts allocate nothing once their buffers have reached their high-water
+//! marks, which keeps routing allocation-free in steady state.
+
+use std::collections::VecDeque;
 
 /// Marks an item as not in any heap.
 pub(crate) const NOT_IN_HEAP: u32 = u32::MAX;
+
+/// Ring positions are absolute indices modulo 2^31, so they never meet [`NOT_IN_HEAP`].
+const RING_MASK: u32 = (1 << 31) - 1;
 
 /// Where the caller records each item's position in the heap.
 pub(crate) trait Positions {
@@ -12,16 +24,25 @@ pub(crate) trait Positions {
     fn set(&mut self, item: u32, pos: u32);
 }
 
-/// A min-heap of `(key, item)` pairs, ordered by key, then item.
+/// A min-queue of `(key, item)` pairs, ordered by key, then item.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexedHeap<K> {
-    entries: Vec<(K, u32)>,
+    /// Heap layout: a binary min-heap (empty in the ring layout).
+    heap: Vec<(K, u32)>,
+    /// Ring layout: the entries in ascending order (empty in the heap layout).
+    ring: VecDeque<(K, u32)>,
+    /// Position of the ring's front.
+    head: u32,
+    in_ring: bool,
 }
 
 impl<K> Default for IndexedHeap<K> {
     fn default() -> Self {
         IndexedHeap {
-            entries: Vec::new(),
+            heap: Vec::new(),
+            ring: VecDeque::new(),
+            head: 0,
+            in_ring: true,
         }
     }
 }
@@ -30,47 +51,98 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     /// Number of items.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        if self.in_ring {
+            self.ring.len()
+        } else {
+            self.heap.len()
+        }
     }
 
-    /// All entries, in heap order (not sorted).
-    pub(crate) fn entries(&self) -> &[(K, u32)] {
-        &self.entries
+    /// All entries, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(K, u32)> {
+        self.ring.iter().chain(self.heap.iter())
+    }
+
+    /// Number of entries with a key below `key`: a binary search in the ring, a scan of the heap.
+    pub(crate) fn count_below(&self, key: &K) -> usize {
+        if self.in_ring {
+            self.ring.partition_point(|(k, _)| k < key)
+        } else {
+            self.heap.iter().filter(|(k, _)| k < key).count()
+        }
     }
 
     /// The smallest entry.
     #[inline(always)]
     pub(crate) fn peek(&self) -> Option<(K, u32)> {
-        self.entries.first().copied()
+        if self.in_ring {
+            self.ring.front().copied()
+        } else {
+            self.heap.first().copied()
+        }
     }
 
     /// The smallest entry for which `skip(key, item)` is false, assuming at most one entry is
-    /// skipped: if the root is skipped, the answer is the smaller of its children.
+    /// skipped: if the smallest is skipped, the answer is the second smallest (in the heap, the
+    /// smaller of the root's children).
     #[inline(always)]
     pub(crate) fn peek_skipping(&self, skip: impl Fn(&K, u32) -> bool) -> Option<(K, u32)> {
         let root = self.peek()?;
         if !skip(&root.0, root.1) {
             return Some(root);
         }
-        match (self.entries.get(1), self.entries.get(2)) {
+        if self.in_ring {
+            return self.ring.get(1).copied();
+        }
+        match (self.heap.get(1), self.heap.get(2)) {
             (Some(a), Some(b)) => Some(if b < a { *b } else { *a }),
             (Some(a), None) => Some(*a),
             _ => None,
         }
     }
 
+    /// The ring offset of position `pos`, if it names an entry of the ring.
+    #[inline(always)]
+    fn ring_offset(&self, pos: u32) -> Option<usize> {
+        if pos > RING_MASK {
+            return None;
+        }
+        let offset = (pos.wrapping_sub(self.head) & RING_MASK) as usize;
+        (offset < self.ring.len()).then_some(offset)
+    }
+
+    /// The position of ring offset `offset`.
+    #[inline(always)]
+    fn ring_pos(&self, offset: usize) -> u32 {
+        self.head.wrapping_add(offset as u32) & RING_MASK
+    }
+
     /// The entry at `pos`.
     #[inline(always)]
     pub(crate) fn get(&self, pos: u32) -> Option<(K, u32)> {
-        self.entries.get(pos as usize).copied()
+        if self.in_ring {
+            self.ring_offset(pos).map(|offset| self.ring[offset])
+        } else {
+            self.heap.get(pos as usize).copied()
+        }
     }
 
     /// Inserts `item` with `key`.
     #[inline(always)]
     pub(crate) fn push(&mut self, key: K, item: u32, positions: &mut impl Positions) {
-        let pos = self.entries.len();
-        self.entries.push((key, item));
-        self.sift_up_from(pos, (key, item), positions);
+        let entry = (key, item);
+        if self.in_ring {
+            if self.ring.back().is_none_or(|back| *back <= entry) {
+                let pos = self.ring_pos(self.ring.len());
+                self.ring.push_back(entry);
+                positions.set(item, pos);
+                return;
+            }
+            self.leave_ring(positions);
+        }
+        let pos = self.heap.len();
+        self.heap.push(entry);
+        self.sift_up_from(pos, entry, positions);
     }
 
     /// Removes the entry at `pos`, returning it.
@@ -80,19 +152,49 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         pos: u32,
         positions: &mut impl Positions,
     ) -> Option<(K, u32)> {
-        let pos = pos as usize;
-        if pos >= self.entries.len() {
+        let pos = if self.in_ring {
+            let offset = self.ring_offset(pos)?;
+            let end = if offset == 0 {
+                let front = self.ring.pop_front();
+                self.head = self.ring_pos(1);
+                front
+            } else if offset + 1 == self.ring.len() {
+                self.ring.pop_back()
+            } else {
+                // From the middle: the sorted ring becomes a heap, its offsets the positions.
+                self.leave_ring(positions);
+                None
+            };
+            if let Some(entry) = end {
+                positions.set(entry.1, NOT_IN_HEAP);
+                return Some(entry);
+            }
+            offset
+        } else {
+            pos as usize
+        };
+        let removed = self.remove_from_heap(pos, positions);
+        if self.heap.len() <= 1 {
+            self.enter_ring(positions);
+        }
+        removed
+    }
+
+    /// [`Self::remove_at`] in the heap layout.
+    #[inline(always)]
+    fn remove_from_heap(&mut self, pos: usize, positions: &mut impl Positions) -> Option<(K, u32)> {
+        if pos >= self.heap.len() {
             return None;
         }
-        let last = self.entries.pop()?;
-        if pos == self.entries.len() {
+        let last = self.heap.pop()?;
+        if pos == self.heap.len() {
             positions.set(last.1, NOT_IN_HEAP);
             return Some(last);
         }
         // The last entry fills the hole, moving up or down from there.
-        let removed = self.entries[pos];
+        let removed = self.heap[pos];
         positions.set(removed.1, NOT_IN_HEAP);
-        if pos > 0 && last < self.entries[(pos - 1) / 2] {
+        if pos > 0 && last < self.heap[(pos - 1) / 2] {
             self.sift_up_from(pos, last, positions);
         } else {
             self.sift_down_from(pos, last, positions);
@@ -100,11 +202,26 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         Some(removed)
     }
 
-    /// Gives the entry at `pos` a new key and restores the heap order.
+    /// Gives the entry at `pos` a new key and restores the order.
     #[inline(always)]
     pub(crate) fn update_at(&mut self, pos: u32, key: K, positions: &mut impl Positions) {
-        let pos = pos as usize;
-        let Some(&old) = self.entries.get(pos) else {
+        let pos = if self.in_ring {
+            let Some(offset) = self.ring_offset(pos) else {
+                return;
+            };
+            let entry = (key, self.ring[offset].1);
+            let after_previous = offset == 0 || self.ring[offset - 1] <= entry;
+            let before_next = self.ring.get(offset + 1).is_none_or(|next| entry <= *next);
+            if after_previous && before_next {
+                self.ring[offset] = entry;
+                return;
+            }
+            self.leave_ring(positions);
+            offset
+        } else {
+            pos as usize
+        };
+        let Some(&old) = self.heap.get(pos) else {
             return;
         };
         let entry = (key, old.1);
@@ -115,61 +232,107 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         }
     }
 
+    /// Turns the ring into a heap: a sorted array is one, so the entries move over in order and
+    /// each one's position becomes its index.
+    #[cold]
+    fn leave_ring(&mut self, positions: &mut impl Positions) {
+        debug_assert!(self.heap.is_empty());
+        self.heap.extend(self.ring.drain(..));
+        for (i, &(_, item)) in self.heap.iter().enumerate() {
+            positions.set(item, i as u32);
+        }
+        self.head = 0;
+        self.in_ring = false;
+    }
+
+    /// Turns a heap of at most one entry back into the ring.
+    #[inline(always)]
+    fn enter_ring(&mut self, positions: &mut impl Positions) {
+        debug_assert!(self.heap.len() <= 1 && self.ring.is_empty());
+        self.head = 0;
+        if let Some(entry) = self.heap.pop() {
+            self.ring.push_back(entry);
+            positions.set(entry.1, 0);
+        }
+        self.in_ring = true;
+    }
+
     /// Places `entry` at the hole `pos` or above it, moving larger parents down.
     #[inline(always)]
     fn sift_up_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
-            let above = self.entries[parent];
+            let above = self.heap[parent];
             if entry < above {
-                self.entries[pos] = above;
+                self.heap[pos] = above;
                 positions.set(above.1, pos as u32);
                 pos = parent;
             } else {
                 break;
             }
         }
-        self.entries[pos] = entry;
+        self.heap[pos] = entry;
         positions.set(entry.1, pos as u32);
     }
 
     /// Places `entry` at the hole `pos` or below it, moving smaller children up.
     #[inline(always)]
     fn sift_down_from(&mut self, mut pos: usize, entry: (K, u32), positions: &mut impl Positions) {
-        let len = self.entries.len();
+        let len = self.heap.len();
         loop {
             let left = 2 * pos + 1;
             if left >= len {
                 break;
             }
             let right = left + 1;
-            let child = if right < len && self.entries[right] < self.entries[left] {
+            let child = if right < len && self.heap[right] < self.heap[left] {
                 right
             } else {
                 left
             };
-            let below = self.entries[child];
+            let below = self.heap[child];
             if below < entry {
-                self.entries[pos] = below;
+                self.heap[pos] = below;
                 positions.set(below.1, pos as u32);
                 pos = child;
             } else {
                 break;
             }
         }
-        self.entries[pos] = entry;
+        self.heap[pos] = entry;
         positions.set(entry.1, pos as u32);
     }
 
-    /// Checks the heap order and that `position_of` agrees with every entry's place.
+    /// Checks the order of the layout in use and that `position_of` agrees with every entry's
+    /// place.
     pub(crate) fn audit(&self, position_of: impl Fn(u32) -> u32) -> Result<(), String> {
-        for (pos, (key, item)) in self.entries.iter().enumerate() {
+        if self.in_ring {
+            if !self.heap.is_empty() {
+                return Err("ring layout with entries in the heap".into());
+            }
+            for (offset, entry) in self.ring.iter().enumerate() {
+                if position_of(entry.1) != self.ring_pos(offset) {
+                    return Err(format!(
+                        "ring item {} at {offset} records another position",
+                        entry.1
+                    ));
+                }
+                if offset > 0 && *entry < self.ring[offset - 1] {
+                    return Err(format!("ring order broken at offset {offset}"));
+                }
+            }
+            return Ok(());
+        }
+        if !self.ring.is_empty() {
+            return Err("heap layout with entries in the ring".into());
+        }
+        for (pos, (key, item)) in self.heap.iter().enumerate() {
             if position_of(*item) != pos as u32 {
                 return Err(format!(
                     "heap item {item} at {pos} records another position"
                 ));
             }
-            if pos > 0 && (*key, *item) < self.entries[(pos - 1) / 2] {
+            if pos > 0 && (*key, *item) < self.heap[(pos - 1) / 2] {
                 return Err(format!("heap order broken at position {pos}"));
             }
         }
@@ -222,5 +385,120 @@ mod tests {
         }
         assert_eq!(heap.peek_skipping(|_, item| item == 1), Some((2, 3)));
         assert_eq!(heap.peek_skipping(|_, item| item == 0), Some((1, 1)));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Push a free item with a key this far above the largest present (negative: below).
+        Push(i8),
+        /// Remove the item at this index of the present ones (sorted by item).
+        Remove(u8),
+        /// Remove the smallest entry, as routing does.
+        PopFront,
+        /// Re-key the item at this index of the present ones.
+        Update(u8, u8),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => (-3i8..6).prop_map(Op::Push),
+            1 => any::<u8>().prop_map(Op::Remove),
+            4 => Just(Op::PopFront),
+            2 => (any::<u8>(), 0u8..40).prop_map(|(i, k)| Op::Update(i, k)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+
+        /// Against a sorted reference through both layouts and the switches between them:
+        /// positions, order, minimum, lookups and counts after every step.
+        #[test]
+        fn matches_a_sorted_reference(ops in proptest::collection::vec(op(), 1..300)) {
+            const ITEMS: u32 = 64;
+            let mut heap = IndexedHeap::default();
+            let mut pos = Pos(vec![NOT_IN_HEAP; ITEMS as usize]);
+            let mut reference: std::collections::BTreeSet<(i32, u32)> = Default::default();
+            for op in ops {
+                let present: Vec<(i32, u32)> = {
+                    let mut v: Vec<_> = reference.iter().copied().collect();
+                    v.sort_by_key(|e| e.1);
+                    v
+                };
+                match op {
+                    Op::Push(step) => {
+                        let Some(item) = (0..ITEMS).find(|i| pos.0[*i as usize] == NOT_IN_HEAP) else {
+                            continue;
+                        };
+                        let top = reference.iter().next_back().map_or(0, |e| e.0);
+                        let key = top + i32::from(step);
+                        heap.push(key, item, &mut pos);
+                        reference.insert((key, item));
+                    }
+                    Op::Remove(i) => {
+                        if present.is_empty() { continue; }
+                        let entry = present[i as usize % present.len()];
+                        let removed = heap.remove_at(pos.0[entry.1 as usize], &mut pos);
+                        proptest::prop_assert_eq!(removed, Some(entry));
+                        reference.remove(&entry);
+                    }
+                    Op::PopFront => {
+                        let Some(first) = reference.pop_first() else { continue };
+                        proptest::prop_assert_eq!(heap.peek(), Some(first));
+                        let removed = heap.remove_at(pos.0[first.1 as usize], &mut pos);
+                        proptest::prop_assert_eq!(removed, Some(first));
+                    }
+                    Op::Update(i, key) => {
+                        if present.is_empty() { continue; }
+                        let entry = present[i as usize % present.len()];
+                        let key = i32::from(key) - 10;
+                        heap.update_at(pos.0[entry.1 as usize], key, &mut pos);
+                        reference.remove(&entry);
+                        reference.insert((key, entry.1));
+                    }
+                }
+                if let Err(e) = heap.audit(|i| pos.0[i as usize]) {
+                    return Err(proptest::test_runner::TestCaseError::fail(e));
+                }
+                proptest::prop_assert_eq!(heap.len(), reference.len());
+                proptest::prop_assert_eq!(heap.peek(), reference.iter().next().copied());
+                for &(key, item) in &reference {
+                    proptest::prop_assert_eq!(heap.get(pos.0[item as usize]), Some((key, item)));
+                    let below = reference.iter().filter(|e| e.0 < key).count();
+                    proptest::prop_assert_eq!(heap.count_below(&key), below);
+                }
+                let second = reference.iter().nth(1).copied();
+                let first_item = reference.iter().next().map(|e| e.1);
+                proptest::prop_assert_eq!(
+                    heap.peek_skipping(|_, item| Some(item) == first_item),
+                    second
+                );
+                for item in 0..ITEMS {
+                    let here = reference.iter().any(|e| e.1 == item);
+                    proptest::prop_assert_eq!(pos.0[item as usize] != NOT_IN_HEAP, here);
+                }
+            }
+        }
+    }
+
+    /// In key order the ring takes everything; one entry out of order makes a heap, and the
+    /// queue goes back to the ring once it has drained.
+    #[test]
+    fn layouts_switch_as_the_pattern_changes() {
+        let mut heap = IndexedHeap::default();
+        let mut pos = Pos(vec![NOT_IN_HEAP; 8]);
+        for item in 0..4u32 {
+            heap.push(10 + item, item, &mut pos);
+        }
+        assert!(heap.in_ring);
+        heap.push(5, 4, &mut pos);
+        assert!(!heap.in_ring);
+        heap.audit(|i| pos.0[i as usize]).unwrap();
+        while let Some((_, item)) = heap.peek() {
+            heap.remove_at(pos.0[item as usize], &mut pos);
+            heap.audit(|i| pos.0[i as usize]).unwrap();
+        }
+        assert!(heap.in_ring);
     }
 }

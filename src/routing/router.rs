@@ -806,12 +806,7 @@ impl Router {
         let Some((key, _)) = self.queues[chat.queue as usize].waiting.get(chat.heap_pos) else {
             return 0;
         };
-        let ahead = self.queues[chat.queue as usize]
-            .waiting
-            .entries()
-            .iter()
-            .filter(|(k, _)| *k < key)
-            .count();
+        let ahead = self.queues[chat.queue as usize].waiting.count_below(&key);
         u32::try_from(ahead + 1).unwrap_or(u32::MAX)
     }
 
@@ -1561,7 +1556,7 @@ impl Router {
                         ));
                     }
                     for &q in &skill.queues {
-                        for &(_, c) in self.queues[q as usize].waiting.entries() {
+                        for &(_, c) in self.queues[q as usize].waiting.iter() {
                             if self.chats[c as usize].skipped != a as u32 {
                                 return Err(format!(
                                     "agent {name} has a free slot beside waiting {} in queue {}",
