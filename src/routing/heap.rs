@@ -10,8 +10,6 @@
 //! entry is left. Both layouts allocate nothing once their buffers have reached their high-water
 //! marks, which keeps routing allocation-free in steady state.
 
-use std::collections::VecDeque;
-
 /// Marks an item as not in any heap.
 pub(crate) const NOT_IN_HEAP: u32 = u32::MAX;
 
@@ -24,13 +22,101 @@ pub(crate) trait Positions {
     fn set(&mut self, item: u32, pos: u32);
 }
 
+/// The ring layout's buffer: a vector whose first `start` entries have left. Leaving from the
+/// front moves `start`; the dead prefix is dropped when it outgrows the live entries (each entry
+/// moves at most once per departure before it, so O(1) amortized), or at once when the run
+/// empties.
+#[derive(Debug, Clone)]
+struct Run<K> {
+    entries: Vec<(K, u32)>,
+    start: usize,
+}
+
+impl<K> Default for Run<K> {
+    fn default() -> Self {
+        Run {
+            entries: Vec::new(),
+            start: 0,
+        }
+    }
+}
+
+impl<K: Copy> Run<K> {
+    #[inline(always)]
+    fn live(&self) -> &[(K, u32)] {
+        self.entries.get(self.start..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn live_mut(&mut self) -> &mut [(K, u32)] {
+        self.entries.get_mut(self.start..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.entries.len() - self.start
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline(always)]
+    fn front(&self) -> Option<&(K, u32)> {
+        self.entries.get(self.start)
+    }
+
+    #[inline(always)]
+    fn get(&self, offset: usize) -> Option<&(K, u32)> {
+        self.entries.get(self.start + offset)
+    }
+
+    #[inline(always)]
+    fn back(&self) -> Option<&(K, u32)> {
+        self.live().last()
+    }
+
+    #[inline(always)]
+    fn push_back(&mut self, entry: (K, u32)) {
+        self.entries.push(entry);
+    }
+
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<(K, u32)> {
+        let front = *self.front()?;
+        self.start += 1;
+        if self.start == self.entries.len() {
+            self.clear();
+        } else if self.start >= 32 && self.start >= self.len() {
+            self.entries.drain(..self.start);
+            self.start = 0;
+        }
+        Some(front)
+    }
+
+    #[inline(always)]
+    fn pop_back(&mut self) -> Option<(K, u32)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.entries.pop()
+    }
+
+    #[inline(always)]
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.start = 0;
+    }
+}
+
 /// A min-queue of `(key, item)` pairs, ordered by key, then item.
 #[derive(Debug, Clone)]
 pub(crate) struct IndexedHeap<K> {
     /// Heap layout: a binary min-heap (empty in the ring layout).
     heap: Vec<(K, u32)>,
     /// Ring layout: the entries in ascending order (empty in the heap layout).
-    ring: VecDeque<(K, u32)>,
+    ring: Run<K>,
     /// Position of the ring's front.
     head: u32,
     in_ring: bool,
@@ -40,7 +126,7 @@ impl<K> Default for IndexedHeap<K> {
     fn default() -> Self {
         IndexedHeap {
             heap: Vec::new(),
-            ring: VecDeque::new(),
+            ring: Run::default(),
             head: 0,
             in_ring: true,
         }
@@ -60,13 +146,13 @@ impl<K: Ord + Copy> IndexedHeap<K> {
 
     /// All entries, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &(K, u32)> {
-        self.ring.iter().chain(self.heap.iter())
+        self.ring.live().iter().chain(self.heap.iter())
     }
 
     /// Number of entries with a key below `key`: a binary search in the ring, a scan of the heap.
     pub(crate) fn count_below(&self, key: &K) -> usize {
         if self.in_ring {
-            self.ring.partition_point(|(k, _)| k < key)
+            self.ring.live().partition_point(|(k, _)| k < key)
         } else {
             self.heap.iter().filter(|(k, _)| k < key).count()
         }
@@ -121,7 +207,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     #[inline(always)]
     pub(crate) fn get(&self, pos: u32) -> Option<(K, u32)> {
         if self.in_ring {
-            self.ring_offset(pos).map(|offset| self.ring[offset])
+            self.ring_offset(pos).map(|offset| self.ring.live()[offset])
         } else {
             self.heap.get(pos as usize).copied()
         }
@@ -209,11 +295,12 @@ impl<K: Ord + Copy> IndexedHeap<K> {
             let Some(offset) = self.ring_offset(pos) else {
                 return;
             };
-            let entry = (key, self.ring[offset].1);
-            let after_previous = offset == 0 || self.ring[offset - 1] <= entry;
-            let before_next = self.ring.get(offset + 1).is_none_or(|next| entry <= *next);
+            let live = self.ring.live_mut();
+            let entry = (key, live[offset].1);
+            let after_previous = offset == 0 || live[offset - 1] <= entry;
+            let before_next = live.get(offset + 1).is_none_or(|next| entry <= *next);
             if after_previous && before_next {
-                self.ring[offset] = entry;
+                live[offset] = entry;
                 return;
             }
             self.leave_ring(positions);
@@ -237,7 +324,8 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     #[cold]
     fn leave_ring(&mut self, positions: &mut impl Positions) {
         debug_assert!(self.heap.is_empty());
-        self.heap.extend(self.ring.drain(..));
+        self.heap.extend_from_slice(self.ring.live());
+        self.ring.clear();
         for (i, &(_, item)) in self.heap.iter().enumerate() {
             positions.set(item, i as u32);
         }
@@ -310,14 +398,14 @@ impl<K: Ord + Copy> IndexedHeap<K> {
             if !self.heap.is_empty() {
                 return Err("ring layout with entries in the heap".into());
             }
-            for (offset, entry) in self.ring.iter().enumerate() {
+            for (offset, entry) in self.ring.live().iter().enumerate() {
                 if position_of(entry.1) != self.ring_pos(offset) {
                     return Err(format!(
                         "ring item {} at {offset} records another position",
                         entry.1
                     ));
                 }
-                if offset > 0 && *entry < self.ring[offset - 1] {
+                if offset > 0 && *entry < self.ring.live()[offset - 1] {
                     return Err(format!("ring order broken at offset {offset}"));
                 }
             }
@@ -500,5 +588,37 @@ mod tests {
             heap.audit(|i| pos.0[i as usize]).unwrap();
         }
         assert!(heap.in_ring);
+    }
+
+    /// A long-lived FIFO: the ring drops its dead prefix as it goes, and positions stay valid.
+    #[test]
+    fn ring_compacts_under_a_steady_fifo() {
+        let mut heap = IndexedHeap::default();
+        let mut pos = Pos(vec![NOT_IN_HEAP; 256]);
+        let mut next = 0u32;
+        for _ in 0..100 {
+            heap.push(next, next % 256, &mut pos);
+            next += 1;
+        }
+        for round in 0..2000u32 {
+            let (key, item) = heap.peek().unwrap();
+            assert_eq!(key, round);
+            assert_eq!(
+                heap.remove_at(pos.0[item as usize], &mut pos),
+                Some((key, item))
+            );
+            heap.push(next, next % 256, &mut pos);
+            next += 1;
+            // An entry in the middle is found through its position.
+            let middle = (round + 50) % 256;
+            assert_eq!(heap.get(pos.0[middle as usize]), Some((round + 50, middle)));
+        }
+        assert!(heap.in_ring);
+        assert!(
+            heap.ring.start < 2 * heap.len(),
+            "dead prefix kept: {}",
+            heap.ring.start
+        );
+        heap.audit(|i| pos.0[i as usize]).unwrap();
     }
 }
