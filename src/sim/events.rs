@@ -62,16 +62,20 @@ pub enum Event {
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    time: Time,
-    seq: u64,
+    /// (time, seq) as one integer: one branch-free comparison orders two entries.
+    key: u128,
     event: Event,
 }
 
 impl Entry {
-    /// (time, seq) as one integer: one branch-free comparison orders two entries.
     #[inline(always)]
     fn key(&self) -> u128 {
-        (u128::from(self.time) << 64) | u128::from(self.seq)
+        self.key
+    }
+
+    #[inline(always)]
+    fn time(&self) -> Time {
+        (self.key >> 64) as Time
     }
 }
 
@@ -103,8 +107,7 @@ impl EventQueue {
     pub fn push(&mut self, time: Time, event: Event) {
         self.seq += 1;
         let entry = Entry {
-            time,
-            seq: self.seq,
+            key: (u128::from(time) << 64) | u128::from(self.seq),
             event,
         };
         let hole = self.heap.len();
@@ -134,7 +137,7 @@ impl EventQueue {
         let last = self.heap.pop()?;
         let heap = &mut self.heap[..];
         let Some(&top) = heap.first() else {
-            return Some((last.time, last.event));
+            return Some((last.time(), last.event));
         };
         // The hole left by the root sinks along the smallest children to a leaf.
         let mut hole = 0;
@@ -160,13 +163,13 @@ impl EventQueue {
             hole = child;
         }
         Self::sift_up(heap, hole, last);
-        Some((top.time, top.event))
+        Some((top.time(), top.event))
     }
 
     /// The time of the earliest event.
     #[inline]
     pub fn peek_time(&self) -> Option<Time> {
-        self.heap.first().map(|e| e.time)
+        self.heap.first().map(Entry::time)
     }
 
     /// Number of pending events.
