@@ -103,7 +103,7 @@ fn min_by_key(a: (u128, usize), b: (u128, usize)) -> (u128, usize) {
 
 impl EventQueue {
     /// Schedules `event` at `time`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: Time, event: Event) {
         self.seq += 1;
         let entry = Entry {
@@ -132,7 +132,7 @@ impl EventQueue {
     }
 
     /// Removes and returns the earliest event.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(Time, Event)> {
         let last = self.heap.pop()?;
         let heap = &mut self.heap[..];
