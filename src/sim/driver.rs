@@ -103,7 +103,12 @@ const VACANT: Record = Record {
 struct AgentState {
     group: u16,
     on_duty: bool,
-    /// Chats being worked (records), at most the cap.
+    /// Whether the group works at pace 1 whatever the number of chats.
+    flat: bool,
+    /// Chats being worked, at most the cap.
+    n: u32,
+    /// Their records, kept only where the pace depends on their number (a flat-pace agent
+    /// never needs to find its other chats).
     chats: Vec<u32>,
     /// Number of chats the current completion times were computed for.
     scheduled_n: u32,
@@ -240,7 +245,13 @@ impl<'s, O: Observer> Engine<'s, O> {
                 agents.push(AgentState {
                     group: g as u16,
                     on_duty: false,
-                    chats: Vec::with_capacity(group.cap as usize),
+                    flat: group.flat_slowdown,
+                    n: 0,
+                    chats: if group.flat_slowdown {
+                        Vec::new()
+                    } else {
+                        Vec::with_capacity(group.cap as usize)
+                    },
                     scheduled_n: 0,
                     dirty: false,
                 });
@@ -684,7 +695,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                     continue;
                 }
                 state.on_duty = on;
-                let n = state.chats.len() as u32;
+                let n = state.n;
                 let level = &mut floor.levels[g];
                 if on {
                     level.on_duty += 1;
@@ -839,7 +850,11 @@ impl<O: Observer> Floor<'_, O> {
                         None => self.record_first_response(r),
                     }
                 }
-                self.agents[agent.0 as usize].chats.push(r);
+                let state = &mut self.agents[agent.0 as usize];
+                state.n += 1;
+                if !state.flat {
+                    state.chats.push(r);
+                }
                 self.chats_changed(agent.0, Some(r));
             }
             Decision::Rejected { chat, .. } => {
@@ -957,13 +972,23 @@ impl<O: Observer> Floor<'_, O> {
         let Some(state) = self.agents.get_mut(agent as usize) else {
             return;
         };
-        if let Some(pos) = state.chats.iter().position(|&c| c == r) {
+        // The record names the agent holding its chat, so a flat-pace agent only counts.
+        if state.flat {
+            debug_assert!(state.n > 0, "agent {agent} loses a chat it does not hold");
+            if state.n == 0 {
+                return;
+            }
+        } else {
+            let Some(pos) = state.chats.iter().position(|&c| c == r) else {
+                return;
+            };
             state.chats.swap_remove(pos);
-            // Invalidate the pending completion of the removed chat.
-            let rec = &mut self.records[r as usize];
-            rec.generation = rec.generation.wrapping_add(1);
-            self.chats_changed(agent, None);
         }
+        state.n -= 1;
+        // Invalidate the pending completion of the removed chat.
+        let rec = &mut self.records[r as usize];
+        rec.generation = rec.generation.wrapping_add(1);
+        self.chats_changed(agent, None);
     }
 
     /// After `agent` gained chat `added` (or lost one): a flat-pace agent is brought up to date
@@ -972,11 +997,11 @@ impl<O: Observer> Floor<'_, O> {
     #[inline(always)]
     fn chats_changed(&mut self, agent: u32, added: Option<u32>) {
         let state = &mut self.agents[agent as usize];
-        if !self.sc.groups[state.group as usize].flat_slowdown {
+        if !state.flat {
             self.mark_dirty(agent);
             return;
         }
-        let (old_n, new_n) = (state.scheduled_n, state.chats.len() as u32);
+        let (old_n, new_n) = (state.scheduled_n, state.n);
         state.scheduled_n = new_n;
         if let Some(r) = added {
             self.schedule_completion(r);
@@ -991,7 +1016,8 @@ impl<O: Observer> Floor<'_, O> {
         let state = &mut self.agents[agent as usize];
         state.dirty = false;
         let old_n = state.scheduled_n;
-        let new_n = state.chats.len() as u32;
+        let new_n = state.n;
+        debug_assert_eq!(new_n as usize, state.chats.len());
         state.scheduled_n = new_n;
         self.reschedule_paced(agent, old_n, new_n);
         self.load_changed(agent, old_n, new_n);
