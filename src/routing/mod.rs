@@ -53,12 +53,14 @@
 //!
 //! # Cost
 //!
-//! Per skill an indexed binary heap of ready agents, per queue one of waiting chats, both over
-//! `Vec`s: routing a chat or filling a slot is O(k log n) for an agent holding k skills; no
-//! scan of all agents, no allocation once vectors reach their high-water marks, no hashing
-//! outside setup and name lookups. A chat joining at the back of its queue learns its position
-//! in O(1); one that sorts ahead of others (higher priority, transfer keeping its place) and the
-//! `position` query cost O(queue length).
+//! Per skill an indexed priority queue of ready agents, per queue one of waiting chats, both over
+//! `Vec`s: routing a chat or filling a slot is O(k log n) for an agent holding k skills, and O(k)
+//! while chats and agents come in order and leave from the front (a FIFO queue, agents ordered
+//! by idle time), when the queue is a sorted ring rather than a binary heap; no scan of all
+//! agents, no allocation once vectors reach their high-water marks, no hashing outside setup and
+//! name lookups. A chat joining at the back of its queue learns its position in O(1); one that
+//! sorts ahead of others (higher priority, transfer keeping its place) and the `position` query
+//! cost O(log n) in the ring and O(queue length) in the heap.
 
 mod heap;
 pub mod policy;

@@ -671,7 +671,7 @@ impl Router {
             .waiting
             .push(key, c as u32, &mut ChatPositions(&mut self.chats));
         // Arrivals in FIFO order sort last: O(1). Out-of-order keys (a higher priority, a
-        // transfer keeping its place) are counted, O(queue length).
+        // transfer keeping its place) are counted, O(log n) in a ring, O(queue length) in a heap.
         let position = if sorts_last {
             u32::try_from(self.queues[q].waiting.len()).unwrap_or(u32::MAX)
         } else {
@@ -1385,7 +1385,8 @@ impl Router {
         })
     }
 
-    /// 1-based place of a queued chat in its queue, by routing order (O(queue length)).
+    /// 1-based place of a queued chat in its queue, by routing order (O(log n) while the queue is
+    /// in order, O(queue length) otherwise).
     pub fn position(&self, chat: ChatId) -> Option<u32> {
         let c = self.chat_index(chat).ok()?;
         (self.chats[c].state == ChatState::Queued).then(|| self.position_of(c))

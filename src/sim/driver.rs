@@ -765,9 +765,8 @@ impl<O: Observer> Floor<'_, O> {
     /// answer with a message (FRT = wait): their FRT figures are copied from the waits at the end.
     #[inline(always)]
     fn record_first_response(&mut self, r: u32) {
-        // A record keeps its queue, so without a first-response model this never records.
-        let queue = self.records[r as usize].queue;
-        if self.sc.queues[queue as usize].first_response.is_some() {
+        // A delay is drawn at arrival exactly when the customer's queue models one.
+        if self.records[r as usize].has_first_response {
             self.record_modelled_first_response(r);
         }
     }
@@ -845,9 +844,10 @@ impl<O: Observer> Floor<'_, O> {
                             t.ewt_count += 1;
                         }
                     }
-                    match first_response {
-                        Some(delay) => self.events.push(now + delay, Event::FirstResponse { chat }),
-                        None => self.record_first_response(r),
+                    // Without a first-response model (no delay drawn) the answer is the first
+                    // message: its FRT is the wait, copied from the waits at the end.
+                    if let Some(delay) = first_response {
+                        self.events.push(now + delay, Event::FirstResponse { chat });
                     }
                 }
                 let state = &mut self.agents[agent.0 as usize];
