@@ -901,20 +901,15 @@ impl Router {
             return Err(RouteError::UnknownQueue(queue));
         };
         let total_priority = queue_entry.priority.saturating_add(priority);
-        let index = match self.free_chats.pop() {
-            Some(i) => i,
-            None => {
-                let i = u32::try_from(self.chats.len())
-                    .ok()
-                    .filter(|&i| i != NONE)
-                    .ok_or(RouteError::Capacity { kind: "chats" })?;
-                self.chats.push(Chat::vacant());
-                i
-            }
-        };
+        let chat = self.next_chat();
+        if chat.index == NONE {
+            return Err(RouteError::Capacity { kind: "chats" });
+        }
+        if self.free_chats.pop().is_none() {
+            self.chats.push(Chat::vacant());
+        }
         self.next_seq += 1;
-        let c = index as usize;
-        let generation = self.chats[c].generation;
+        let (c, generation) = (chat.index as usize, chat.generation);
         self.chats[c] = Chat {
             generation,
             live: true,
@@ -929,7 +924,6 @@ impl Router {
         };
         self.counts.created += 1;
         self.counts.queued += 1;
-        let chat = ChatId { index, generation };
         match self.best_agent(q, NONE) {
             Some(a) => {
                 self.give(now, c, a, out);
@@ -1299,31 +1293,33 @@ impl Router {
     pub fn release(&mut self, chat: ChatId) -> Result<(), RouteError> {
         let c = self.chat_index(chat)?;
         let state = self.chats[c].state;
-        match state {
-            ChatState::Closed => self.released.closed += 1,
-            ChatState::Abandoned => self.released.abandoned += 1,
-            ChatState::Rejected => self.released.rejected += 1,
-            _ => {
-                return Err(RouteError::InvalidState {
-                    chat,
-                    state,
-                    action: "release",
-                });
-            }
+        if !self.forget(c) {
+            return Err(RouteError::InvalidState {
+                chat,
+                state,
+                action: "release",
+            });
         }
-        self.forget(c);
         Ok(())
     }
 
-    /// Frees ended chat `c`'s slot for reuse; its id becomes unknown.
+    /// Frees chat `c`'s slot for reuse, counting it released, if it has ended (else false and
+    /// nothing changes); its id becomes unknown.
     #[inline(always)]
-    fn forget(&mut self, c: usize) {
+    fn forget(&mut self, c: usize) -> bool {
+        let entry = &mut self.chats[c];
+        match entry.state {
+            ChatState::Closed => self.released.closed += 1,
+            ChatState::Abandoned => self.released.abandoned += 1,
+            ChatState::Rejected => self.released.rejected += 1,
+            _ => return false,
+        }
         // A dead slot is never read until `arrive` rewrites it whole: only the liveness and the
         // generation (which invalidates old ids) change here.
-        let entry = &mut self.chats[c];
         entry.generation = entry.generation.wrapping_add(1);
         entry.live = false;
         self.free_chats.push(c as u32);
+        true
     }
 
     /// Reports the end of chat `c` (closed, abandoned or rejected) and, for a sink that keeps
@@ -1332,13 +1328,8 @@ impl Router {
     fn report_end<D: Decisions>(&mut self, c: usize, decision: Decision, out: &mut D) {
         out.push(decision);
         if D::RELEASE_ENDED {
-            match self.chats[c].state {
-                ChatState::Closed => self.released.closed += 1,
-                ChatState::Abandoned => self.released.abandoned += 1,
-                ChatState::Rejected => self.released.rejected += 1,
-                state => debug_assert!(false, "chat {c} reported ended while {state:?}"),
-            }
-            self.forget(c);
+            let ended = self.forget(c);
+            debug_assert!(ended, "chat {c} reported ended while still open");
         }
     }
 

@@ -69,7 +69,7 @@ struct Record {
     csat_draw: f64,
 }
 
-/// An empty place among the records.
+/// An empty place among the records, and a customer's state before anything happened.
 const VACANT: Record = Record {
     chat: NO_CHAT,
     queue: 0,
@@ -595,13 +595,10 @@ impl<'s, O: Observer> Engine<'s, O> {
             queue: q as u16,
             interval: interval as u32,
             counted,
-            transferred: false,
             transfer_pending,
-            responded: false,
             bot_resolves,
             arrived_at: now,
             queued_at: now,
-            answered_at: 0,
             work: work * SECOND as f64,
             work_after_transfer: work_after_transfer * SECOND as f64,
             patience: patience.unwrap_or(0),
@@ -609,13 +606,8 @@ impl<'s, O: Observer> Engine<'s, O> {
             first_response: first_response.unwrap_or(0),
             has_first_response: first_response.is_some(),
             last_update: now,
-            generation: 0,
-            shown_ewt: 0,
-            has_shown_ewt: false,
-            offer: OfferSeq(0),
-            offered_to: u32::MAX,
-            agent: u32::MAX,
             csat_draw,
+            ..VACANT
         };
         match bot_time {
             Some(secs) => {
