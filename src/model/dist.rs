@@ -108,9 +108,11 @@ impl DurationModel {
     /// One sample in seconds.
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        // The exponential (the common case, and small) inline; the other families out of line.
+        // The exponential (the common case, and small) and constants inline; the other
+        // families out of line.
         match &self.sampler {
             Sampler::Exponential => self.exponential(rng),
+            Sampler::Deterministic => self.mean,
             _ => self.sample_other(rng),
         }
     }
