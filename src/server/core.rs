@@ -276,6 +276,8 @@ impl Core {
             transfer_place: routing.transfer_place,
         };
         let mut router = Router::new(router_config);
+        // Agents' loads are read from the router when asked: the notices would only be dropped.
+        router.set_load_notices(false);
         let mut queues = Vec::with_capacity(profile.queues.len());
         let mut queue_skills: Vec<String> = Vec::new();
         for q in &profile.queues {
