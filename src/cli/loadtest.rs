@@ -108,12 +108,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             "an empty token; give the server's token or omit it",
         ));
     }
-    if let Some(r) = args.replications.filter(|&r| r < 2) {
-        return Err(Error::invalid(
-            "--replications",
-            format!("{r}; give at least 2 for a confidence interval (20 is typical)"),
-        ));
-    }
     // Wall and profile durations beyond a week are typing errors, and would overflow timers.
     for (flag, secs) in [
         ("--drain", args.drain),
@@ -146,6 +140,15 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
     };
     let profile = profile::load_or_default(args.profile.as_deref())?;
     let replications = args.replications.unwrap_or(profile.simulation.replications);
+    if replications < 2 {
+        return Err(Error::invalid(
+            "--replications",
+            format!(
+                "{replications}; the forecast needs at least 2 for a confidence interval (20 is \
+                 typical): set --replications or [simulation] replications"
+            ),
+        ));
+    }
     let plan = LoadPlan::new(
         profile,
         &PlanInputs {

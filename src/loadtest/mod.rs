@@ -116,12 +116,13 @@ impl LoadTestError {
 
     /// True for errors in the input (flags, profile, a mismatched server): exit code 2.
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
+        match self {
             LoadTestError::Invalid { .. }
-                | LoadTestError::Profile(_)
-                | LoadTestError::Mismatch { .. }
-        )
+            | LoadTestError::Profile(_)
+            | LoadTestError::Mismatch { .. } => true,
+            LoadTestError::Forecast(e) => e.is_input(),
+            _ => false,
+        }
     }
 }
 

@@ -264,26 +264,29 @@ impl LoadPlan {
             _ => "--agents",
         };
         let names: Vec<&str> = profile.agents.iter().map(|g| g.name.as_str()).collect();
+        let stems = agent_stems(&names);
+        // Ids are `stem-N`, so two agents share an id only if their groups share a stem (a
+        // renamed stem can still meet another group's name).
+        let mut sorted: Vec<&str> = stems.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(LoadTestError::invalid(
+                "agents",
+                format!(
+                    "two agent groups would both log in as {:?}-N; give the agent groups names \
+                     that differ in letters or digits",
+                    pair[0]
+                ),
+            ));
+        }
         let mut agents = Vec::new();
-        for (g, stem) in agent_stems(&names).iter().enumerate() {
+        for (g, stem) in stems.iter().enumerate() {
             let peak = staffing.groups[g].iter().copied().max().unwrap_or(0);
             agents.extend((0..peak).map(|k| AgentSlot {
                 group: g,
                 k,
                 id: format!("{stem}-{}", k + 1),
             }));
-        }
-        let mut ids: Vec<&str> = agents.iter().map(|a| a.id.as_str()).collect();
-        ids.sort_unstable();
-        if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(LoadTestError::invalid(
-                "agents",
-                format!(
-                    "two agents would both log in as {:?}; give the agent groups names that \
-                     differ in letters or digits",
-                    pair[0]
-                ),
-            ));
         }
         if agents.is_empty() {
             return Err(LoadTestError::invalid(

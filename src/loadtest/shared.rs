@@ -209,7 +209,7 @@ pub(crate) fn record_duration(hist: &mut Histogram<u64>, d: Duration) {
     let _ = hist.record(us);
 }
 
-/// `secs` wall seconds as a duration, clamped to 0..6e8 s like the histograms (NaN: zero), so
+/// `secs` wall seconds as a duration, clamped to 0..6e8 s (NaN: zero), so
 /// that no number a server sends can make the conversion panic.
 pub(crate) fn duration_of_secs(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs.clamp(0.0, 6e8)).unwrap_or_default()
