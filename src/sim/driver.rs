@@ -116,17 +116,33 @@ struct AgentState {
 }
 
 /// The levels of one agent group and their integrals over time since the last commit to the
-/// tallies, exact in level x microseconds (all spans in one interval, `interval`).
+/// tallies, exact in level x microseconds. A level held from `t0` to `t1` integrates to
+/// `level * t1 - level * t0`, so each change by `d` at `t` adds `-d * t` and a commit at `t`
+/// adds `level * t`: one product per change, with no span to track. Times are clamped to
+/// `[warmup, horizon]`, which leaves out whatever happens outside it. Commits happen at
+/// interval starts, so the integrals always belong to one interval, `interval`.
 #[derive(Debug, Clone, Copy, Default)]
 struct GroupLevel {
     on_duty: u32,
     busy_slots: u32,
     with_chat: u32,
+    /// The (clamped) time of the last change, up to which a mid-interval commit integrates.
     since: Time,
     interval: usize,
-    staffed_area: u128,
-    busy_area: u128,
-    with_chat_area: u128,
+    staffed_area: i128,
+    busy_area: i128,
+    with_chat_area: i128,
+}
+
+impl GroupLevel {
+    /// Adds the levels times `t` (`sign` 1) or takes them away (`sign` -1).
+    #[inline(always)]
+    fn charge(&mut self, t: i64, sign: i128) {
+        let t = i128::from(t) * sign;
+        self.staffed_area += i128::from(self.on_duty) * t;
+        self.busy_area += i128::from(self.busy_slots) * t;
+        self.with_chat_area += i128::from(self.with_chat) * t;
+    }
 }
 
 /// Tallies of one replication.
@@ -400,7 +416,9 @@ impl<'s, O: Observer> Engine<'s, O> {
         }
         // Leave the tallies complete up to the last change (a planner reads them between runs).
         for g in 0..self.floor.levels.len() {
-            self.floor.commit_level(g);
+            let (since, interval) = (self.floor.levels[g].since, self.floor.levels[g].interval);
+            self.floor.close_level(g, since);
+            self.floor.open_level(g, since, interval);
         }
         Ok(())
     }
@@ -430,8 +448,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let mut floor = self.floor;
         let sc = floor.sc;
         for g in 0..floor.levels.len() {
-            floor.flush_level(g, floor.horizon);
-            floor.commit_level(g);
+            floor.close_level(g, floor.horizon);
         }
         // Chats still live when no event is left waited for an agent who never came.
         let nq = sc.queues.len();
@@ -677,8 +694,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             );
         }
         for g in 0..self.group_agents.len() {
-            floor.flush_level(g, now);
-            floor.commit_level(g);
+            floor.close_level(g, now);
             let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
             for (k, &agent) in self.group_agents[g].iter().enumerate() {
                 let on = k < target;
@@ -703,6 +719,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                         .set_status(now, agent, AgentStatus::Draining, floor)?;
                 }
             }
+            floor.open_level(g, now, interval);
         }
         Ok(())
     }
@@ -1038,10 +1055,15 @@ impl<O: Observer> Floor<'_, O> {
         let state = &self.agents[agent as usize];
         if state.on_duty && old_n != new_n {
             let g = state.group as usize;
-            self.flush_level(g, self.now);
+            let t = self.clamped(self.now);
             let level = &mut self.levels[g];
+            let busy = i64::from(new_n) - i64::from(old_n);
+            let with_chat = i64::from(new_n > 0) - i64::from(old_n > 0);
+            level.busy_area -= i128::from(busy) * i128::from(t);
+            level.with_chat_area -= i128::from(with_chat) * i128::from(t);
             level.busy_slots = level.busy_slots + new_n - old_n;
             level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
+            level.since = t as Time;
         }
     }
 
@@ -1072,45 +1094,46 @@ impl<O: Observer> Floor<'_, O> {
         }
     }
 
-    /// Integrates a group's levels from the last change up to `now` (interval starts commit, so
-    /// the spans between two commits never cross an interval edge).
+    /// `t` within `[warmup, horizon]`, where the levels count (as a signed number, for the
+    /// products of [`GroupLevel`]).
     #[inline(always)]
-    fn flush_level(&mut self, g: usize, now: Time) {
-        let (warmup, horizon) = (self.sc.warmup, self.horizon);
-        let since = self.levels[g].since;
-        let start = since.max(warmup);
-        let end = now.min(horizon);
-        if end > start {
-            let interval = self.interval_at(start);
-            let level = &mut self.levels[g];
-            let dt = u128::from(end - start);
-            level.interval = interval;
-            level.staffed_area += u128::from(level.on_duty) * dt;
-            level.busy_area += u128::from(level.busy_slots) * dt;
-            level.with_chat_area += u128::from(level.with_chat) * dt;
-        }
-        self.levels[g].since = since.max(now);
+    fn clamped(&self, t: Time) -> i64 {
+        let t = t.max(self.sc.warmup).min(self.horizon);
+        i64::try_from(t).unwrap_or(i64::MAX)
     }
 
-    /// Moves a group's integrals into the tally of their interval, in seconds.
-    fn commit_level(&mut self, g: usize) {
+    /// Integrates a group's levels up to `t` and moves the integrals into the tally of their
+    /// interval, in seconds.
+    fn close_level(&mut self, g: usize, t: Time) {
+        let t = self.clamped(t);
         let sc = self.sc;
         let level = &mut self.levels[g];
-        if level.staffed_area == 0 && level.busy_area == 0 && level.with_chat_area == 0 {
-            return;
-        }
-        let secs = |area: u128| area as f64 / SECOND as f64;
-        let index = level.interval * sc.groups.len() + g;
-        if let Some(t) = self.tallies.agents.get_mut(index) {
-            let staffed = secs(level.staffed_area);
-            t.staffed_secs += staffed;
-            t.staffed_slot_secs += staffed * f64::from(sc.groups[g].cap);
-            t.busy_slot_secs += secs(level.busy_area);
-            t.with_chat_secs += secs(level.with_chat_area);
-        }
+        level.charge(t, 1);
+        let areas = [level.staffed_area, level.busy_area, level.with_chat_area];
         level.staffed_area = 0;
         level.busy_area = 0;
         level.with_chat_area = 0;
+        if areas == [0; 3] {
+            return;
+        }
+        let secs = |area: i128| area as f64 / SECOND as f64;
+        let index = level.interval * sc.groups.len() + g;
+        if let Some(tally) = self.tallies.agents.get_mut(index) {
+            let staffed = secs(areas[0]);
+            tally.staffed_secs += staffed;
+            tally.staffed_slot_secs += staffed * f64::from(sc.groups[g].cap);
+            tally.busy_slot_secs += secs(areas[1]);
+            tally.with_chat_secs += secs(areas[2]);
+        }
+    }
+
+    /// Starts integrating a group's levels from `t`, in `interval`.
+    fn open_level(&mut self, g: usize, t: Time, interval: usize) {
+        let t = self.clamped(t);
+        let level = &mut self.levels[g];
+        level.charge(t, -1);
+        level.since = t as Time;
+        level.interval = interval;
     }
 }
 
