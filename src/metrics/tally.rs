@@ -184,6 +184,15 @@ impl QueueTally {
         self.wait_hist.record_secs(wait);
     }
 
+    /// Records a chat answered with no wait: [`Self::record_answer`] of 0 s, which is within
+    /// any threshold.
+    #[inline]
+    pub fn record_immediate_answer(&mut self) {
+        self.answered += 1;
+        self.answered_within += 1;
+        self.wait_hist.zeros += 1;
+    }
+
     /// Records an abandon with its wait (seconds).
     #[inline]
     pub fn record_abandon(&mut self, wait: f64, short_abandon_secs: f64) {
@@ -247,6 +256,21 @@ mod tests {
         // Median of {0, 0, 5, 10, 25, 40, 50, 60}: the 4th value, within the 1% bucket width.
         let median = t.wait_hist.quantile_secs(0.5);
         assert!((median - 10.0).abs() <= 0.1, "{median}");
+    }
+
+    #[test]
+    fn immediate_answer_is_an_answer_after_no_wait() {
+        let (mut a, mut b) = (QueueTally::default(), QueueTally::default());
+        for wait in [0.0, 3.5, 0.0] {
+            a.record_answer(wait, 20.0);
+            if wait == 0.0 {
+                b.record_immediate_answer();
+            } else {
+                b.record_answer(wait, 20.0);
+            }
+        }
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!((b.answered, b.answered_within, b.waited), (3, 3, 1));
     }
 
     /// The zero count beside the histogram and the growing histogram answer every quantile

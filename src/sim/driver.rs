@@ -843,14 +843,19 @@ impl<O: Observer> Floor<'_, O> {
                     let first_response = rec.has_first_response.then_some(rec.first_response);
                     if rec.counted {
                         let shown = rec.has_shown_ewt.then_some(rec.shown_ewt);
-                        let (interval, queue) = (rec.interval, rec.queue);
-                        let wait = to_secs(now - rec.queued_at);
-                        let threshold = self.sc.queues[queue as usize].threshold_secs;
-                        let t = self.tally(interval, queue);
-                        t.record_answer(wait, threshold);
-                        if let Some(shown) = shown {
-                            t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
-                            t.ewt_count += 1;
+                        let (interval, queue, queued_at) = (rec.interval, rec.queue, rec.queued_at);
+                        if now == queued_at && shown.is_none() {
+                            // Answered on arrival, the common case of a staffed queue.
+                            self.tally(interval, queue).record_immediate_answer();
+                        } else {
+                            let wait = to_secs(now - queued_at);
+                            let threshold = self.sc.queues[queue as usize].threshold_secs;
+                            let t = self.tally(interval, queue);
+                            t.record_answer(wait, threshold);
+                            if let Some(shown) = shown {
+                                t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
+                                t.ewt_count += 1;
+                            }
                         }
                     }
                     // Without a first-response model (no delay drawn) the answer is the first
