@@ -864,12 +864,7 @@ impl<O: Observer> Floor<'_, O> {
                         self.events.push(now + delay, Event::FirstResponse { chat });
                     }
                 }
-                let state = &mut self.agents[agent.0 as usize];
-                state.n += 1;
-                if !state.flat {
-                    state.chats.push(r);
-                }
-                self.chats_changed(agent.0, Some(r));
+                self.add_chat(agent.0, r);
             }
             Decision::Rejected { chat, .. } => {
                 let Some(r) = self.record_of(chat) else {
@@ -981,6 +976,28 @@ impl<O: Observer> Floor<'_, O> {
         }
     }
 
+    /// `agent` takes record `r`'s chat. A flat-pace agent is brought up to date at once (every
+    /// factor is 1, so only the new chat needs a completion); any other is marked, and
+    /// rescheduled once when the decisions of this input are applied.
+    #[inline(always)]
+    fn add_chat(&mut self, agent: u32, r: u32) {
+        let state = &mut self.agents[agent as usize];
+        state.n += 1;
+        if !state.flat {
+            state.chats.push(r);
+            self.mark_dirty(agent);
+            return;
+        }
+        let (old_n, new_n) = (state.scheduled_n, state.n);
+        state.scheduled_n = new_n;
+        let (on_duty, group) = (state.on_duty, state.group);
+        self.schedule_completion(r);
+        if on_duty {
+            self.level_changed(group, old_n, new_n);
+        }
+    }
+
+    /// `agent` no longer holds record `r`'s chat, whose pending completion is void.
     #[inline(always)]
     fn remove_chat(&mut self, agent: u32, r: u32) {
         let Some(state) = self.agents.get_mut(agent as usize) else {
@@ -992,35 +1009,25 @@ impl<O: Observer> Floor<'_, O> {
             if state.n == 0 {
                 return;
             }
+            state.n -= 1;
+            let (old_n, new_n) = (state.scheduled_n, state.n);
+            state.scheduled_n = new_n;
+            let (on_duty, group) = (state.on_duty, state.group);
+            let rec = &mut self.records[r as usize];
+            rec.generation = rec.generation.wrapping_add(1);
+            if on_duty {
+                self.level_changed(group, old_n, new_n);
+            }
         } else {
             let Some(pos) = state.chats.iter().position(|&c| c == r) else {
                 return;
             };
             state.chats.swap_remove(pos);
-        }
-        state.n -= 1;
-        // Invalidate the pending completion of the removed chat.
-        let rec = &mut self.records[r as usize];
-        rec.generation = rec.generation.wrapping_add(1);
-        self.chats_changed(agent, None);
-    }
-
-    /// After `agent` gained chat `added` (or lost one): a flat-pace agent is brought up to date
-    /// at once (every factor is 1, so only the new chat needs a completion); any other is
-    /// marked, and rescheduled once when the decisions of this input are applied.
-    #[inline(always)]
-    fn chats_changed(&mut self, agent: u32, added: Option<u32>) {
-        let state = &mut self.agents[agent as usize];
-        if !state.flat {
+            state.n -= 1;
+            let rec = &mut self.records[r as usize];
+            rec.generation = rec.generation.wrapping_add(1);
             self.mark_dirty(agent);
-            return;
         }
-        let (old_n, new_n) = (state.scheduled_n, state.n);
-        state.scheduled_n = new_n;
-        if let Some(r) = added {
-            self.schedule_completion(r);
-        }
-        self.load_changed(agent, old_n, new_n);
     }
 
     /// Brings an agent's chats up to date after its number of chats changed: work done so far
@@ -1033,8 +1040,11 @@ impl<O: Observer> Floor<'_, O> {
         let new_n = state.n;
         debug_assert_eq!(new_n as usize, state.chats.len());
         state.scheduled_n = new_n;
+        let (on_duty, group) = (state.on_duty, state.group);
         self.reschedule_paced(agent, old_n, new_n);
-        self.load_changed(agent, old_n, new_n);
+        if on_duty {
+            self.level_changed(group, old_n, new_n);
+        }
     }
 
     /// Schedules the completion of record `r`'s chat after the work it brings, at pace 1 (no
@@ -1054,14 +1064,13 @@ impl<O: Observer> Floor<'_, O> {
         }
     }
 
-    /// Updates the group levels after an agent went from `old_n` to `new_n` chats.
+    /// Updates the levels of an on-duty agent's group after it went from `old_n` to `new_n`
+    /// chats.
     #[inline(always)]
-    fn load_changed(&mut self, agent: u32, old_n: u32, new_n: u32) {
-        let state = &self.agents[agent as usize];
-        if state.on_duty && old_n != new_n {
-            let g = state.group as usize;
+    fn level_changed(&mut self, group: u16, old_n: u32, new_n: u32) {
+        if old_n != new_n {
             let t = self.clamped(self.now);
-            let level = &mut self.levels[g];
+            let level = &mut self.levels[group as usize];
             let busy = i64::from(new_n) - i64::from(old_n);
             let with_chat = i64::from(new_n > 0) - i64::from(old_n > 0);
             level.busy_area -= i128::from(busy) * i128::from(t);
