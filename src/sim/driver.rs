@@ -37,7 +37,9 @@ struct Record {
     /// The chat in the router, or [`NO_CHAT`].
     chat: ChatId,
     queue: u16,
-    interval: u32,
+    /// The tally of the customer's queue in the interval they arrived in (an index into
+    /// [`ReplicationTallies::queues`]).
+    tally: u32,
     counted: bool,
     transferred: bool,
     transfer_pending: bool,
@@ -73,7 +75,7 @@ struct Record {
 const VACANT: Record = Record {
     chat: NO_CHAT,
     queue: 0,
-    interval: 0,
+    tally: 0,
     counted: false,
     transferred: false,
     transfer_pending: false,
@@ -451,13 +453,12 @@ impl<'s, O: Observer> Engine<'s, O> {
             floor.close_level(g, floor.horizon);
         }
         // Chats still live when no event is left waited for an agent who never came.
-        let nq = sc.queues.len();
         for rec in &floor.records {
             if rec.chat != NO_CHAT && rec.counted && !rec.transferred {
-                let index = rec.interval as usize * nq + rec.queue as usize;
-                floor.tallies.queues[index].stranded += 1;
+                floor.tallies.queues[rec.tally as usize].stranded += 1;
             }
         }
+        let nq = sc.queues.len();
         for (i, t) in floor.tallies.queues.iter_mut().enumerate() {
             if sc.queues[i % nq].first_response.is_none() {
                 t.frt_sum = t.wait_sum_answered;
@@ -478,7 +479,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.free_bot_stage.push(record);
                 if r.bot_resolves {
                     if r.counted {
-                        let t = floor.tally(r.interval, r.queue);
+                        let t = floor.tally(r.tally);
                         t.bot_resolved += 1;
                         t.art_sum += to_secs(now - r.arrived_at);
                         t.art_count += 1;
@@ -603,14 +604,16 @@ impl<'s, O: Observer> Engine<'s, O> {
             1.0
         };
         let counted = now >= sc.warmup;
+        // Tallies number fewer than 2^32: each takes hundreds of bytes.
+        let tally = (interval * sc.queues.len() + q) as u32;
         self.floor.tallies.chats += 1;
         if counted {
-            self.floor.tally(interval as u32, q as u16).arrivals += 1;
+            self.floor.tally(tally).arrivals += 1;
         }
         let record = |chat: ChatId| Record {
             chat,
             queue: q as u16,
-            interval: interval as u32,
+            tally,
             counted,
             transfer_pending,
             bot_resolves,
@@ -662,8 +665,8 @@ impl<'s, O: Observer> Engine<'s, O> {
         let rec = &floor.records[slot];
         let (queue, patience) = (rec.queue, rec.has_patience.then_some(rec.patience));
         if rec.counted {
-            let interval = rec.interval;
-            floor.tally(interval, queue).offered += 1;
+            let tally = rec.tally;
+            floor.tally(tally).offered += 1;
         }
         if let Some(patience) = patience {
             floor.events.push(now + patience, Event::Patience { chat });
@@ -741,9 +744,8 @@ impl<O: Observer> Floor<'_, O> {
     }
 
     #[inline(always)]
-    fn tally(&mut self, interval: u32, queue: u16) -> &mut QueueTally {
-        let index = interval as usize * self.sc.queues.len() + queue as usize;
-        &mut self.tallies.queues[index]
+    fn tally(&mut self, index: u32) -> &mut QueueTally {
+        &mut self.tallies.queues[index as usize]
     }
 
     /// The place of the record of `chat`, about to be filed (the vector grows to the router's
@@ -786,9 +788,9 @@ impl<O: Observer> Floor<'_, O> {
             return;
         }
         if rec.counted && !rec.transferred {
-            let (interval, queue) = (rec.interval, rec.queue);
+            let tally = rec.tally;
             let frt = to_secs(self.now - rec.queued_at);
-            let t = self.tally(interval, queue);
+            let t = self.tally(tally);
             t.frt_sum += frt;
             t.frt_count += 1;
             t.frt_hist.record_secs(frt);
@@ -843,14 +845,14 @@ impl<O: Observer> Floor<'_, O> {
                     let first_response = rec.has_first_response.then_some(rec.first_response);
                     if rec.counted {
                         let shown = rec.has_shown_ewt.then_some(rec.shown_ewt);
-                        let (interval, queue, queued_at) = (rec.interval, rec.queue, rec.queued_at);
+                        let (tally, queue, queued_at) = (rec.tally, rec.queue, rec.queued_at);
                         if now == queued_at && shown.is_none() {
                             // Answered on arrival, the common case of a staffed queue.
-                            self.tally(interval, queue).record_immediate_answer();
+                            self.tally(tally).record_immediate_answer();
                         } else {
                             let wait = to_secs(now - queued_at);
                             let threshold = self.sc.queues[queue as usize].threshold_secs;
-                            let t = self.tally(interval, queue);
+                            let t = self.tally(tally);
                             t.record_answer(wait, threshold);
                             if let Some(shown) = shown {
                                 t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
@@ -872,8 +874,8 @@ impl<O: Observer> Floor<'_, O> {
                 };
                 let rec = &self.records[r as usize];
                 if rec.counted {
-                    let (interval, queue) = (rec.interval, rec.queue);
-                    self.tally(interval, queue).rejected += 1;
+                    let tally = rec.tally;
+                    self.tally(tally).rejected += 1;
                 }
                 self.free_record(r);
             }
@@ -882,11 +884,11 @@ impl<O: Observer> Floor<'_, O> {
                     return;
                 };
                 let rec = &self.records[r as usize];
-                let (interval, queue, agent) = (rec.interval, rec.queue, rec.agent);
+                let (tally, queue, agent) = (rec.tally, rec.queue, rec.agent);
                 if rec.counted && !rec.transferred {
                     let wait = to_secs(now - rec.queued_at);
                     let short = self.sc.queues[queue as usize].short_abandon_secs;
-                    self.tally(interval, queue).record_abandon(wait, short);
+                    self.tally(tally).record_abandon(wait, short);
                 }
                 if agent != u32::MAX {
                     self.remove_chat(agent, r);
@@ -903,7 +905,7 @@ impl<O: Observer> Floor<'_, O> {
                 self.remove_chat(agent, r);
                 let rec = &self.records[r as usize];
                 if rec.counted {
-                    let (interval, queue, transferred) = (rec.interval, rec.queue, rec.transferred);
+                    let (tally, queue, transferred) = (rec.tally, rec.queue, rec.transferred);
                     let (arrived_at, queued_at, answered_at) =
                         (rec.arrived_at, rec.queued_at, rec.answered_at);
                     let model = &self.sc.queues[queue as usize];
@@ -913,7 +915,7 @@ impl<O: Observer> Floor<'_, O> {
                             (c.score - c.drop_per_minute * minutes).max(c.floor)
                         })
                     });
-                    let t = self.tally(interval, queue);
+                    let t = self.tally(tally);
                     t.handle_sum += to_secs(now - answered_at);
                     t.handled += 1;
                     t.art_sum += to_secs(now - arrived_at);
@@ -934,8 +936,8 @@ impl<O: Observer> Floor<'_, O> {
                 self.remove_chat(agent, r);
                 let rec = &self.records[r as usize];
                 if rec.counted {
-                    let (interval, queue, answered_at) = (rec.interval, rec.queue, rec.answered_at);
-                    let t = self.tally(interval, queue);
+                    let (tally, answered_at) = (rec.tally, rec.answered_at);
+                    let t = self.tally(tally);
                     t.transferred += 1;
                     t.handle_sum += to_secs(now - answered_at);
                     t.handled += 1;
