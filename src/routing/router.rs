@@ -653,12 +653,17 @@ impl Router {
             let queue = &mut self.queues[q];
             queue.gap_anchor = queue.gap_anchor.max(now);
         }
-        self.set_state(c, ChatState::Queued);
-        {
-            let chat = &mut self.chats[c];
-            chat.agent = NONE;
-            chat.skipped = skipped;
+        // An arriving chat is already counted queued.
+        if self.chats[c].state != ChatState::Queued {
+            self.set_state(c, ChatState::Queued);
         }
+        let chat = &mut self.chats[c];
+        chat.agent = NONE;
+        chat.skipped = skipped;
+        let chat_id = ChatId {
+            index: c as u32,
+            generation: chat.generation,
+        };
         let queue = &mut self.queues[q];
         let bound = if queue.waiting.len() == 0 {
             None
@@ -682,7 +687,7 @@ impl Router {
             self.chats[c].shown_ewt = estimated_wait;
         }
         out.push(Decision::Queued {
-            chat: self.chat_id(c as u32),
+            chat: chat_id,
             queue: QueueId(q as u32),
             position,
             estimated_wait,
