@@ -145,6 +145,19 @@ impl GroupLevel {
         self.busy_area += i128::from(self.busy_slots) * t;
         self.with_chat_area += i128::from(self.with_chat) * t;
     }
+
+    /// An on-duty agent went from `old_n` to `new_n` chats at `t`: each level that changes by
+    /// `d` is charged `-d * t`.
+    #[inline(always)]
+    fn agent_changed(&mut self, t: i64, old_n: u32, new_n: u32) {
+        let busy = i64::from(new_n) - i64::from(old_n);
+        let with_chat = i64::from(new_n > 0) - i64::from(old_n > 0);
+        self.busy_area -= i128::from(busy) * i128::from(t);
+        self.with_chat_area -= i128::from(with_chat) * i128::from(t);
+        self.busy_slots = self.busy_slots + new_n - old_n;
+        self.with_chat = self.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
+        self.since = t as Time;
+    }
 }
 
 /// Tallies of one replication.
@@ -1072,14 +1085,7 @@ impl<O: Observer> Floor<'_, O> {
     fn level_changed(&mut self, group: u16, old_n: u32, new_n: u32) {
         if old_n != new_n {
             let t = self.clamped(self.now);
-            let level = &mut self.levels[group as usize];
-            let busy = i64::from(new_n) - i64::from(old_n);
-            let with_chat = i64::from(new_n > 0) - i64::from(old_n > 0);
-            level.busy_area -= i128::from(busy) * i128::from(t);
-            level.with_chat_area -= i128::from(with_chat) * i128::from(t);
-            level.busy_slots = level.busy_slots + new_n - old_n;
-            level.with_chat = level.with_chat + u32::from(new_n > 0) - u32::from(old_n > 0);
-            level.since = t as Time;
+            self.levels[group as usize].agent_changed(t, old_n, new_n);
         }
     }
 
