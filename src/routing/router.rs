@@ -653,10 +653,7 @@ impl Router {
             let queue = &mut self.queues[q];
             queue.gap_anchor = queue.gap_anchor.max(now);
         }
-        // An arriving chat is already counted queued.
-        if self.chats[c].state != ChatState::Queued {
-            self.set_state(c, ChatState::Queued);
-        }
+        self.set_state(c, ChatState::Queued);
         let chat = &mut self.chats[c];
         chat.agent = NONE;
         chat.skipped = skipped;
