@@ -329,9 +329,12 @@ fn check_threshold(threshold_secs: f64) -> Result<(), ErlangError> {
     Ok(())
 }
 
-/// Checks a shrinkage share: in [0, 1).
+/// Highest shrinkage: above it, paid headcount would be more than 20 times the agents on duty.
+pub const MAX_SHRINKAGE: f64 = 0.95;
+
+/// Checks a shrinkage share: in [0, [`MAX_SHRINKAGE`]].
 pub fn check_shrinkage(shrinkage: f64) -> Result<(), ErlangError> {
-    let hint = "give the share of paid time agents are unavailable, between 0 and 1, e.g. 0.3";
+    let hint = "give the share of paid time agents are unavailable, from 0 to 0.95, e.g. 0.3";
     if !shrinkage.is_finite() {
         return Err(invalid(
             "--shrinkage",
@@ -344,10 +347,10 @@ pub fn check_shrinkage(shrinkage: f64) -> Result<(), ErlangError> {
             format!("{shrinkage} is negative; {hint}"),
         ));
     }
-    if shrinkage >= 1.0 {
+    if shrinkage > MAX_SHRINKAGE {
         return Err(invalid(
             "--shrinkage",
-            format!("{shrinkage} leaves no time on the phones; {hint} (below 1)"),
+            format!("{shrinkage} leaves almost no time on the phones; {hint}"),
         ));
     }
     Ok(())

@@ -11,7 +11,7 @@ use statrs::function::erf::erfc;
 
 use super::erlang_a;
 use super::erlang_c::{erlang_b, evaluate_from_b, min_stable_agents, next_erlang_b};
-use super::{ErlangError, Evaluation, Load, Targets, check_shrinkage};
+use super::{ErlangError, Evaluation, Load, Targets, check_shrinkage, invalid};
 
 /// The largest staffing the solvers try before reporting [`ErlangError::Unreachable`].
 pub const AGENT_CAP: u32 = 100_000;
@@ -135,7 +135,13 @@ fn unreachable(targets: &Targets, at_cap: &Evaluation) -> ErlangError {
 pub fn rostered(required: u32, shrinkage: f64) -> Result<u32, ErlangError> {
     check_shrinkage(shrinkage)?;
     let exact = f64::from(required) / (1.0 - shrinkage);
-    Ok((exact * (1.0 - ROSTER_TOLERANCE)).ceil() as u32)
+    let rostered = (exact * (1.0 - ROSTER_TOLERANCE)).ceil();
+    u32::try_from(rostered as u64).map_err(|_| {
+        invalid(
+            "--shrinkage",
+            format!("{required} agents at shrinkage {shrinkage} make {rostered} rostered agents, more than can be counted"),
+        )
+    })
 }
 
 /// Halfin–Whitt probability of waiting under square-root staffing n = A + β√A:

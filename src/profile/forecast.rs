@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{ProfileError, parse_clock};
+use super::{MAX_DURATION_SECS, MIN_POSITIVE_SECS, ProfileError, parse_clock, read_hint};
 
 /// The required header.
 pub(crate) const HEADER: [&str; 4] = ["interval_start", "queue", "volume", "aht_secs"];
@@ -43,7 +43,10 @@ impl Forecast {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Read {
             path: shown.clone(),
-            message: format!("{e}; the forecast path is relative to the profile's directory"),
+            message: read_hint(
+                &e,
+                "the forecast path is relative to the profile's directory",
+            ),
         })?;
         Forecast::parse(&text, &shown)
     }
@@ -120,12 +123,12 @@ impl Forecast {
             let aht_secs = match field(3) {
                 "" => None,
                 text => match text.parse::<f64>() {
-                    Ok(v) if v.is_finite() && v > 0.0 => Some(v),
+                    Ok(v) if (MIN_POSITIVE_SECS..=MAX_DURATION_SECS).contains(&v) => Some(v),
                     _ => {
                         return Err(err(
                             Some(line),
                             format!(
-                                "aht_secs {text:?} is not a number of seconds > 0; write e.g. 420, or leave it empty to use handle_time.mean"
+                                "aht_secs {text:?} is not a number of seconds from {MIN_POSITIVE_SECS} to {MAX_DURATION_SECS} (a year); write e.g. 420, or leave it empty to use handle_time.mean"
                             ),
                         ));
                     }
@@ -145,6 +148,15 @@ impl Forecast {
                 None,
                 format!(
                     "file is empty; the first line must be exactly {}",
+                    HEADER.join(",")
+                ),
+            ));
+        }
+        if rows.is_empty() {
+            return Err(err(
+                None,
+                format!(
+                    "has a header but no rows; add one row per queue and interval under it, e.g. 08:00,orders,42,420 (columns {})",
                     HEADER.join(",")
                 ),
             ));
@@ -199,12 +211,16 @@ impl Forecast {
         let mut seen_at: Vec<Option<usize>> = vec![None; clocks.len()];
         for row in self.rows.iter().filter(|r| r.queue == queue) {
             let Some(&i) = index.get(&row.clock) else {
-                let first = labels.first().map_or("", String::as_str);
-                let last = labels.last().map_or("", String::as_str);
+                let starts = match labels {
+                    [first, second, _, _, ..] => {
+                        format!("{first}, {second}, ... {}", labels[labels.len() - 1])
+                    }
+                    few => few.join(", "),
+                };
                 return Err(err(
                     Some(row.line),
                     format!(
-                        "interval_start {:?} is not an interval of the profile; intervals start every interval from {first} to {last}",
+                        "interval_start {:?} is not an interval of the profile; its intervals start at {starts}",
                         row.label
                     ),
                 ));

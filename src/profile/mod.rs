@@ -10,14 +10,15 @@
 //!
 //! # Format
 //!
-//! Durations are strings such as `"45s"`, `"7m"`, `"1h30m"`, `"250ms"` or plain numbers of seconds.
+//! Durations are strings such as `"45s"`, `"7m"`, `"1h30m"`, `"250ms"` or plain numbers of seconds,
+//! at most a year (`"8760h"`); a duration that must be above zero is at least `"1ms"`.
 //!
 //! | key | required | default | meaning |
 //! | --- | --- | --- | --- |
 //! | `name` | yes | | shown in reports |
-//! | `interval` | yes | | planning interval, e.g. `"30m"` (> 0) |
+//! | `interval` | yes | | planning interval, e.g. `"30m"` (1 ms to a year) |
 //! | `start` | no | `"00:00"` | clock time of the first interval, `"HH:MM"` |
-//! | `intervals` | when no list gives it | length of the volume lists or forecast | number of intervals |
+//! | `intervals` | when no list gives it | length of the volume lists or forecast | number of intervals, 1..=100000 |
 //! | `[targets]` | no | see below | profile-wide service goals |
 //! | `[routing]` | no | see below | routing policy |
 //! | `[simulation]` | no | see below | simulation settings |
@@ -25,7 +26,7 @@
 //! | `[[agents]]` | at least one | | agent groups |
 //!
 //! `[targets]` (a queue may override any of them with `targets = { ... }`): `service_level`
-//! (0..1], default 0.80; `threshold`, default `"30s"`; `max_abandon` [0, 1], optional;
+//! (0..1], default 0.80; `threshold`, default `"30s"`; `max_abandon` (0, 1], optional;
 //! `max_occupancy` (0, 1], optional; `max_asa` (a duration), optional; `short_abandon` (abandons
 //! quicker than this are not counted), default `"0s"`.
 //!
@@ -35,7 +36,7 @@
 //! priority point is worth in waiting time, default `"60s"`) or `"strict"`; `transfer_place` =
 //! `"keep"` (default: a transferred chat keeps its arrival time) or `"reset"`.
 //!
-//! `[simulation]`: `replications` >= 1 (default 20), `seed` (default 1), `warmup` (statistics
+//! `[simulation]`: `replications` 1..=10000 (default 20), `seed` (default 1), `warmup` (statistics
 //! discarded before this time, default `"0s"`, shorter than the horizon).
 //!
 //! `[[queues]]`:
@@ -48,14 +49,15 @@
 //!   `aht_secs` may be empty (then `handle_time.mean` applies). Rows naming a queue the profile
 //!   does not have are errors; rows of other queues are ignored. Matching by clock time needs a
 //!   horizon of at most 24 hours;
-//! - `volume_cv` >= 0 (default 0): forecast uncertainty, the rate is mixed with a gamma;
+//!   Volumes are at most 10,000 chats per second of the interval;
+//! - `volume_cv` in [0, 3] (default 0): forecast uncertainty, the rate is mixed with a gamma;
 //! - `handle_time` (required, at concurrency 1), `patience` (omit: nobody abandons),
 //!   `accept_delay`, `first_response`: distributions
 //!   `{ dist = "lognormal", mean = "7m", cv = 0.8 }`. `dist` is one of `exponential` (cv 1, may
-//!   be omitted), `lognormal`, `gamma`, `weibull` (cv > 0, default 1.0), `deterministic` (cv 0,
+//!   be omitted), `lognormal`, `gamma`, `weibull` (cv 0.01..=100, default 1.0), `deterministic` (cv 0,
 //!   may be omitted) or `empirical` (`values = ["30s", 60, "2m"]`, no `mean`/`cv`: they are
-//!   computed from the values). The mean must be > 0 (a deterministic accept or first-response
-//!   delay may be 0);
+//!   computed from the values). The mean must be at least 1 ms (a deterministic accept or
+//!   first-response delay may be 0);
 //! - `bot = { resolve_share = 0.25, time = { dist = ..., mean = ... } }`;
 //! - `transfer = { share = 0.05, to = "billing" }` (another queue of the profile);
 //! - `max_queue` >= 1 (omit: unlimited);
@@ -67,15 +69,18 @@
 //! `[[agents]]`: `name` (unique); `skills` = `["orders", { name = "billing", proficiency = 8 }]`
 //! (proficiency 1..=10, default 5; every skill must be some queue's skill, and every queue's
 //! skill must be held by some group); `concurrency` 1..=50 (default 1); `slowdown` = `0.25`
-//! (f(n) = 1 + 0.25 (n - 1), default 0) or a list of factors per level starting at 1.0 with at
-//! least `concurrency` entries; `shrinkage` [0, 1) (default 0); `staffing` = a number or a list
-//! with one head count per interval (omit: `chatcap plan` computes it).
+//! (f(n) = 1 + 0.25 (n - 1), 0..=10, default 0) or a list of factors per level starting at 1.0
+//! with at least `concurrency` entries, each at most 1000; `shrinkage` [0, 0.95] (default 0);
+//! `staffing` = a number or a list with one head count per interval, each 0..=100000 (omit:
+//! `chatcap plan` computes it).
 
 pub mod duration;
 mod forecast;
 mod locate;
 mod raw;
 mod validate;
+
+pub use validate::{MAX_REPLICATIONS, MAX_STAFFING};
 
 pub(crate) use validate::MAX_CONCURRENCY;
 
@@ -229,6 +234,14 @@ impl Profile {
 }
 
 pub(crate) const DAY_SECS: f64 = 86_400.0;
+
+/// Longest duration a profile or forecast may give: a year. Anything longer is a slip of the
+/// unit, and sampled times must stay far from the end of the simulator's microsecond clock.
+pub(crate) const MAX_DURATION_SECS: f64 = 365.0 * DAY_SECS;
+
+/// Shortest non-zero duration (interval, timeout, mean): the simulator's clock ticks in
+/// microseconds, and anything far below a millisecond would vanish in it.
+pub(crate) const MIN_POSITIVE_SECS: f64 = 0.001;
 
 /// Parses a clock time `"HH:MM"` (or `"HH:MM:SS"`) into seconds after midnight.
 pub fn parse_clock(text: &str) -> Result<f64, String> {
@@ -521,9 +534,18 @@ impl AgentGroupSpec {
 pub fn load(path: &Path) -> Result<Profile, ProfileError> {
     let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Read {
         path: path.display().to_string(),
-        message: format!("{e}; check the path and permissions"),
+        message: read_hint(&e, "check the path and permissions"),
     })?;
     parse(&text, &path.display().to_string(), path.parent())
+}
+
+/// The message for a file that could not be read: text that is not UTF-8 gets its own fix.
+pub(crate) fn read_hint(e: &std::io::Error, otherwise: &str) -> String {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        "is not UTF-8 text; save it as UTF-8".to_string()
+    } else {
+        format!("{e}; {otherwise}")
+    }
 }
 
 /// Parses and validates profile text. `source` names it in errors; `base_dir` resolves a

@@ -11,14 +11,35 @@ use super::forecast::Forecast;
 use super::locate::{FieldPath, Issue, Locator};
 use super::raw::{RawAgent, RawDist, RawProfile, RawQueue, RawRouting, RawSimulation, RawTargets};
 use super::{
-    AgentGroupSpec, BotSpec, CsatSpec, DAY_SECS, Dist, DistKind, Profile, ProfileError, QueueSpec,
-    RoutingSettings, SimulationSettings, SkillSpec, Slowdown, Targets, TransferSpec, clock_label,
-    parse_clock,
+    AgentGroupSpec, BotSpec, CsatSpec, DAY_SECS, Dist, DistKind, MAX_DURATION_SECS,
+    MIN_POSITIVE_SECS, Profile, ProfileError, QueueSpec, RoutingSettings, SimulationSettings,
+    SkillSpec, Slowdown, Targets, TransferSpec, clock_label, parse_clock,
 };
+use crate::erlang::MAX_SHRINKAGE;
 use crate::routing::{AcceptMode, AgentSelection, ChatOrder, SECOND, Time, TransferPlace};
 
 /// Most chats one agent may hold at once.
 pub(crate) const MAX_CONCURRENCY: i64 = 50;
+
+/// Fastest arrival rate of one queue, chats per second (36 million an hour): a higher volume is a
+/// slip of the unit (volumes are chats per interval), and would only make a run that never ends.
+const MAX_ARRIVAL_RATE: f64 = 10_000.0;
+
+/// Most agents of one group on duty in an interval.
+pub const MAX_STAFFING: u32 = 100_000;
+
+/// Most replications of a run (each keeps its tallies until the aggregate is made).
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// Coefficients of variation the lognormal, gamma and Weibull models take.
+const CV_RANGE: std::ops::RangeInclusive<f64> = 0.01..=100.0;
+
+/// Largest `volume_cv` (forecast error as a share of the volume).
+const MAX_VOLUME_CV: f64 = 3.0;
+
+/// Largest linear slowdown per extra chat, and largest factor of a slowdown list.
+const MAX_SLOWDOWN: f64 = 10.0;
+const MAX_SLOWDOWN_FACTOR: f64 = 1000.0;
 
 const DIST_EXAMPLE: &str = "{ dist = \"lognormal\", mean = \"7m\", cv = 0.8 }";
 
@@ -119,6 +140,7 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         let path = queues_path.index(i);
         let context = QueueContext {
             intervals,
+            interval_secs,
             intervals_origin: &intervals_origin,
             clock: &clock,
             forecasts: &forecasts,
@@ -203,6 +225,7 @@ impl Clock {
 
 struct QueueContext<'a> {
     intervals: usize,
+    interval_secs: f64,
     intervals_origin: &'a str,
     clock: &'a Clock,
     forecasts: &'a HashMap<PathBuf, Forecast>,
@@ -371,11 +394,29 @@ fn queue(
         }
     };
 
+    let max_volume = MAX_ARRIVAL_RATE * ctx.interval_secs;
+    if let Some((i, v)) = volume.iter().enumerate().find(|(_, v)| **v > max_volume) {
+        let at = match &raw.volume {
+            Some(Value::Array(_)) => path.key("volume").index(i),
+            Some(_) => path.key("volume"),
+            None => path.key("forecast"),
+        };
+        let label = ctx.clock.labels.get(i).map_or("", String::as_str);
+        return Err(Issue::new(
+            &at,
+            format!(
+                "gives {} chats in the interval at {label}, over {MAX_ARRIVAL_RATE} chats per second; volume is chats per interval, check its unit",
+                number_text(*v)
+            ),
+        )
+        .into());
+    }
+
     let volume_cv = match raw.volume_cv {
         None => 0.0,
-        Some(cv) if cv.is_finite() && cv >= 0.0 => cv,
+        Some(cv) if (0.0..=MAX_VOLUME_CV).contains(&cv) => cv,
         Some(cv) => {
-            return Err(Issue::new(&path.key("volume_cv"), format!("= {cv} is not a number >= 0; use 0 for pure Poisson or e.g. 0.1 for 10% forecast error")).into());
+            return Err(Issue::new(&path.key("volume_cv"), format!("= {} is not a number from 0 to {MAX_VOLUME_CV}; use 0 for pure Poisson or e.g. 0.1 for 10% forecast error", number_text(cv))).into());
         }
     };
     let optional_dist =
@@ -486,7 +527,10 @@ fn queue(
         Some(m) => {
             return Err(Issue::new(
                 &path.key("max_queue"),
-                format!("= {m} is out of range; use at least 1, or omit max_queue for no limit"),
+                format!(
+                    "= {m} is out of range; use 1 to {}, or omit max_queue for no limit",
+                    u32::MAX
+                ),
             )
             .into());
         }
@@ -646,12 +690,13 @@ fn agent(
     };
     let shrinkage = match raw.shrinkage {
         None => 0.0,
-        Some(s) if (0.0..1.0).contains(&s) => s,
+        Some(s) if (0.0..=MAX_SHRINKAGE).contains(&s) => s,
         Some(s) => {
             return Err(Issue::new(
                 &path.key("shrinkage"),
                 format!(
-                    "= {s} is outside [0, 1); use the share of paid time not available, e.g. 0.3"
+                    "= {} is outside [0, {MAX_SHRINKAGE}]; use the share of paid time not available, e.g. 0.3",
+                    number_text(s)
                 ),
             )
             .into());
@@ -763,11 +808,14 @@ fn slowdown(value: &Value, path: &FieldPath, concurrency: u32) -> Result<Slowdow
         let mut levels = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let f = number(item)
-                .filter(|f| f.is_finite() && *f > 0.0)
+                .filter(|f| *f > 0.0 && *f <= MAX_SLOWDOWN_FACTOR)
                 .ok_or_else(|| {
                     Issue::new(
                         &path.index(i),
-                        format!("= {item} is not a factor > 0; {hint}"),
+                        format!(
+                            "= {} is not a factor above 0 and at most {MAX_SLOWDOWN_FACTOR}; {hint}",
+                            shown(item)
+                        ),
                     )
                 })?;
             levels.push(f);
@@ -784,10 +832,13 @@ fn slowdown(value: &Value, path: &FieldPath, concurrency: u32) -> Result<Slowdow
         return Ok(Slowdown::Levels(levels));
     }
     match number(value) {
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Slowdown::Linear(s)),
+        Some(s) if (0.0..=MAX_SLOWDOWN).contains(&s) => Ok(Slowdown::Linear(s)),
         _ => Err(Issue::new(
             path,
-            format!("= {value} is not a slowdown; {hint}"),
+            format!(
+                "= {} is not a slowdown from 0 to {MAX_SLOWDOWN}; {hint}",
+                shown(value)
+            ),
         )),
     }
 }
@@ -800,10 +851,12 @@ fn staffing(
 ) -> Result<Vec<u32>, Issue> {
     let head_count = |item: &Value, at: &FieldPath| -> Result<u32, Issue> {
         match item {
-            Value::Integer(n) if (0..=i64::from(u32::MAX)).contains(n) => Ok(*n as u32),
+            Value::Integer(n) if (0..=i64::from(MAX_STAFFING)).contains(n) => Ok(*n as u32),
             other => Err(Issue::new(
                 at,
-                format!("= {other} is not a whole number of agents >= 0; write e.g. 12"),
+                format!(
+                    "= {other} is not a whole number of agents from 0 to {MAX_STAFFING}; write e.g. 12"
+                ),
             )),
         }
     };
@@ -962,10 +1015,12 @@ fn dist(raw: &RawDist, path: &FieldPath, allow_zero_mean: bool) -> Result<Dist, 
     })?;
     let mean = duration(mean_value, &mean_path)?;
     let zero_ok = allow_zero_mean && kind == DistKind::Deterministic;
-    if mean <= 0.0 && !zero_ok {
+    if mean < MIN_POSITIVE_SECS && !(zero_ok && mean == 0.0) {
         return Err(Issue::new(
             &mean_path,
-            format!("= {mean_value} must be > 0; give the mean duration, e.g. mean = \"7m\""),
+            format!(
+                "= {mean_value} must be at least 1ms; give the mean duration, e.g. mean = \"7m\""
+            ),
         ));
     }
     let cv = match (kind, raw.cv) {
@@ -988,12 +1043,15 @@ fn dist(raw: &RawDist, path: &FieldPath, allow_zero_mean: bool) -> Result<Dist, 
             ));
         }
         (_, None) => 1.0,
-        (_, Some(cv)) if cv.is_finite() && cv > 0.0 => cv,
+        (_, Some(cv)) if CV_RANGE.contains(&cv) => cv,
         (_, Some(cv)) => {
             return Err(Issue::new(
                 &cv_path,
                 format!(
-                    "= {cv} is not > 0; use e.g. cv = 0.8, or dist = \"deterministic\" for no variation"
+                    "= {} is outside {} to {}; use e.g. cv = 0.8, or dist = \"deterministic\" for no variation",
+                    number_text(cv),
+                    CV_RANGE.start(),
+                    CV_RANGE.end()
                 ),
             ));
         }
@@ -1029,10 +1087,13 @@ fn targets(raw: Option<&RawTargets>, base: Targets, path: &FieldPath) -> Result<
         t.threshold_secs = duration(v, &path.key("threshold"))?;
     }
     if let Some(a) = raw.max_abandon {
-        if !(0.0..=1.0).contains(&a) {
+        if !(a > 0.0 && a <= 1.0) {
             return Err(Issue::new(
                 &path.key("max_abandon"),
-                format!("= {a} is outside [0, 1]; use a share, e.g. 0.05"),
+                format!(
+                    "= {} is outside (0, 1]; use a share, e.g. 0.05 (with patience some chats always abandon)",
+                    number_text(a)
+                ),
             ));
         }
         t.max_abandon = Some(a);
@@ -1041,7 +1102,10 @@ fn targets(raw: Option<&RawTargets>, base: Targets, path: &FieldPath) -> Result<
         if !(o > 0.0 && o <= 1.0) {
             return Err(Issue::new(
                 &path.key("max_occupancy"),
-                format!("= {o} is outside (0, 1]; use a share, e.g. 0.85"),
+                format!(
+                    "= {} is outside (0, 1]; use a share, e.g. 0.85",
+                    number_text(o)
+                ),
             ));
         }
         t.max_occupancy = Some(o);
@@ -1120,7 +1184,8 @@ fn accept(value: &Value, path: &FieldPath) -> Result<AcceptMode, Issue> {
                     return Err(Issue::new(
                         &path.key("misses_before_away"),
                         format!(
-                            "= {other} is not a whole number >= 1; use e.g. 1 (consecutive misses before the agent goes away)"
+                            "= {other} is not a whole number from 1 to {}; use e.g. 1 (consecutive misses before the agent goes away)",
+                            u32::MAX
                         ),
                     ));
                 }
@@ -1140,12 +1205,15 @@ fn accept(value: &Value, path: &FieldPath) -> Result<AcceptMode, Issue> {
 fn simulation(raw: RawSimulation, path: &FieldPath) -> Result<SimulationSettings, Issue> {
     let mut s = SimulationSettings::default();
     if let Some(r) = raw.replications {
-        s.replications = u32::try_from(r).ok().filter(|r| *r >= 1).ok_or_else(|| {
-            Issue::new(
-                &path.key("replications"),
-                format!("= {r} is out of range; use at least 1 (e.g. 20)"),
-            )
-        })?;
+        s.replications = u32::try_from(r)
+            .ok()
+            .filter(|r| (1..=MAX_REPLICATIONS).contains(r))
+            .ok_or_else(|| {
+                Issue::new(
+                    &path.key("replications"),
+                    format!("= {r} is out of range; use 1 to {MAX_REPLICATIONS} (e.g. 20)"),
+                )
+            })?;
     }
     if let Some(seed) = raw.seed {
         s.seed = u64::try_from(seed).map_err(|_| {
@@ -1172,22 +1240,52 @@ fn duration(value: &Value, path: &FieldPath) -> Result<f64, Issue> {
                 .to_string(),
         ),
     };
-    parsed.map_err(|m| {
+    let secs = parsed.map_err(|m| {
         let hint = m.split_once("; ").map_or(m.as_str(), |(_, hint)| hint);
         Issue::new(path, format!("= {value} is not a duration; {hint}"))
-    })
+    })?;
+    if secs > MAX_DURATION_SECS {
+        return Err(Issue::new(
+            path,
+            format!(
+                "= {} is longer than a year; durations go up to \"8760h\"",
+                shown(value)
+            ),
+        ));
+    }
+    Ok(secs)
 }
 
 /// A duration that must be > 0.
 fn positive_duration(value: &Value, path: &FieldPath) -> Result<f64, Issue> {
     let secs = duration(value, path)?;
-    if secs <= 0.0 {
+    if secs < MIN_POSITIVE_SECS {
         return Err(Issue::new(
             path,
-            format!("= {value} must be > 0; write e.g. \"30s\" or \"30m\""),
+            format!(
+                "= {} must be at least 1ms; write e.g. \"30s\" or \"30m\"",
+                shown(value)
+            ),
         ));
     }
     Ok(secs)
+}
+
+/// A profile value as the user wrote it, with huge and tiny floats in exponent form.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Float(f) => number_text(*f),
+        other => other.to_string(),
+    }
+}
+
+/// A number for a message: plain when of an everyday size, `1e300` rather than 301 digits.
+fn number_text(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 fn share(v: f64, path: &FieldPath) -> Result<f64, Issue> {

@@ -654,9 +654,10 @@ impl<'s, O: Observer> Engine<'s, O> {
                         (self.bot_stage.len() - 1) as u32
                     }
                 };
-                self.floor
-                    .events
-                    .push(now + to_time(secs), Event::BotDone { record: slot });
+                self.floor.events.push(
+                    now.saturating_add(to_time(secs)),
+                    Event::BotDone { record: slot },
+                );
             }
             None => {
                 // Built in place: the record is the largest write of an arrival.
@@ -682,7 +683,9 @@ impl<'s, O: Observer> Engine<'s, O> {
             floor.tally(tally).offered += 1;
         }
         if let Some(patience) = patience {
-            floor.events.push(now + patience, Event::Patience { chat });
+            floor
+                .events
+                .push(now.saturating_add(patience), Event::Patience { chat });
         }
         let queue = self.queue_ids[queue as usize];
         match self.router.arrive(now, queue, 0, floor) {
@@ -841,9 +844,9 @@ impl<O: Observer> Floor<'_, O> {
                     Some(d) => to_time(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
-                if now + delay < deadline {
-                    self.events
-                        .push(now + delay, Event::AcceptDue { chat, offer });
+                let due = now.saturating_add(delay);
+                if due < deadline {
+                    self.events.push(due, Event::AcceptDue { chat, offer });
                 }
             }
             Decision::Assigned { chat, agent } => {
@@ -876,7 +879,8 @@ impl<O: Observer> Floor<'_, O> {
                     // Without a first-response model (no delay drawn) the answer is the first
                     // message: its FRT is the wait, copied from the waits at the end.
                     if let Some(delay) = first_response {
-                        self.events.push(now + delay, Event::FirstResponse { chat });
+                        self.events
+                            .push(now.saturating_add(delay), Event::FirstResponse { chat });
                     }
                 }
                 self.add_chat(agent.0, r);
@@ -962,8 +966,10 @@ impl<O: Observer> Floor<'_, O> {
                 rec.generation = rec.generation.wrapping_add(1);
             }
             Decision::AgentAway { agent } => {
-                self.events
-                    .push(now + self.sc.away_return, Event::AgentBack { agent });
+                self.events.push(
+                    now.saturating_add(self.sc.away_return),
+                    Event::AgentBack { agent },
+                );
             }
             Decision::Queued {
                 chat,
@@ -1070,7 +1076,7 @@ impl<O: Observer> Floor<'_, O> {
         let rec = &mut self.records[r as usize];
         rec.generation = rec.generation.wrapping_add(1);
         if rec.chat != NO_CHAT {
-            let done = now + saturating_u64(rec.work + 0.5);
+            let done = now.saturating_add(saturating_u64(rec.work + 0.5));
             let complete = Event::Complete {
                 chat: rec.chat,
                 generation: rec.generation,
@@ -1103,7 +1109,7 @@ impl<O: Observer> Floor<'_, O> {
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
             rec.generation = rec.generation.wrapping_add(1);
-            let done = now + saturating_u64(rec.work * new_f + 0.5);
+            let done = now.saturating_add(saturating_u64(rec.work * new_f + 0.5));
             if rec.chat != NO_CHAT {
                 self.events.push(
                     done,

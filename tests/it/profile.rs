@@ -305,7 +305,7 @@ fn zero_handle_time_mean() {
         &e,
         &[
             "test.toml:11:",
-            "handle_time.mean = \"0s\" must be > 0",
+            "handle_time.mean = \"0s\" must be at least 1ms",
             "mean = \"7m\"",
         ],
     );
@@ -438,7 +438,7 @@ fn range_checks() {
         (
             "shrinkage = 0.3",
             "shrinkage = 1.0",
-            "shrinkage = 1 is outside [0, 1)",
+            "shrinkage = 1 is outside [0, 0.95]",
         ),
         (
             "concurrency = 3",
@@ -473,7 +473,7 @@ fn range_checks() {
         (
             "interval = \"30m\"",
             "interval = \"0s\"",
-            "interval = \"0s\" must be > 0",
+            "interval = \"0s\" must be at least 1ms",
         ),
         (
             "interval = \"30m\"",
@@ -494,6 +494,97 @@ fn range_checks() {
         &parse_text(&text).unwrap_err(),
         &["simulation.warmup", "not shorter than the horizon"],
     );
+}
+
+/// Values far outside what a chat operation has: each would overflow the microsecond clock,
+/// never end, or exhaust memory, so validation names the field and the range instead.
+#[test]
+fn limits_keep_runs_finite() {
+    let cases: [(&str, &str, &str); 14] = [
+        (
+            "interval = \"30m\"",
+            "interval = \"1e-9\"",
+            "interval = \"1e-9\" must be at least 1ms",
+        ),
+        (
+            "interval = \"30m\"",
+            "interval = 1e300",
+            "interval = 1e300 is longer than a year",
+        ),
+        (
+            "mean = \"5m\"",
+            "mean = \"99999999999h\"",
+            "handle_time.mean = \"99999999999h\" is longer than a year",
+        ),
+        (
+            "mean = \"5m\"",
+            "mean = \"0.0001s\"",
+            "handle_time.mean = \"0.0001s\" must be at least 1ms",
+        ),
+        (
+            "volume = [10, 20, 30]",
+            "volume = [10, 1e300, 30]",
+            "volume[1] gives 1e300 chats in the interval at 08:30, over 10000 chats per second",
+        ),
+        (
+            "volume = [5, 5, 5]",
+            "volume = 2e7",
+            "volume gives 2e7 chats in the interval at 08:00",
+        ),
+        (
+            "cv = 0.8",
+            "cv = 1e300",
+            "handle_time.cv = 1e300 is outside 0.01 to 100",
+        ),
+        (
+            "cv = 0.8",
+            "cv = 1e-200",
+            "handle_time.cv = 1e-200 is outside 0.01 to 100",
+        ),
+        (
+            "slowdown = 0.25",
+            "slowdown = 1e300",
+            "slowdown = 1e300 is not a slowdown from 0 to 10",
+        ),
+        (
+            "slowdown = 0.25",
+            "slowdown = [1.0, 2.0, 1e9]",
+            "slowdown[2] = 1e9 is not a factor above 0 and at most 1000",
+        ),
+        (
+            "shrinkage = 0.3",
+            "shrinkage = 0.9999999",
+            "shrinkage = 0.9999999 is outside [0, 0.95]",
+        ),
+        (
+            "shrinkage = 0.3",
+            "shrinkage = 0.3\nstaffing = 4294967295",
+            "staffing = 4294967295 is not a whole number of agents from 0 to 100000",
+        ),
+        (
+            "transfer = { share = 0.05, to = \"billing\" }",
+            "volume_cv = 1e10",
+            "volume_cv = 1e10 is not a number from 0 to 3",
+        ),
+        (
+            "[targets]\n",
+            "[targets]\nmax_abandon = 0\n",
+            "targets.max_abandon = 0 is outside (0, 1]",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert_error(&error_with(from, to), &[expected]);
+    }
+    let text = format!("{MINIMAL}\n[simulation]\nreplications = 4294967295\n");
+    assert_error(
+        &parse_text(&text).unwrap_err(),
+        &["simulation.replications = 4294967295 is out of range; use 1 to 10000"],
+    );
+    // The largest values still accepted run as written.
+    let text = MINIMAL
+        .replace("shrinkage = 0.3", "shrinkage = 0.95")
+        .replace("cv = 0.8", "cv = 100");
+    assert!(parse_text(&text).is_ok());
 }
 
 #[test]
@@ -548,7 +639,15 @@ fn forecast_csv_fills_volume_and_aht() {
 
 #[test]
 fn malformed_forecast_rows() {
-    let cases: [(String, &[&str]); 9] = [
+    let cases: [(String, &[&str]); 11] = [
+        (
+            "interval_start,queue,volume,aht_secs\n".to_string(),
+            &["f.csv", "has a header but no rows"],
+        ),
+        (
+            CSV_GOOD.replace("09:00,orders,30,500", "09:00,orders,30,1e300"),
+            &["f.csv:4:", "aht_secs \"1e300\"", "(a year)"],
+        ),
         (
             CSV_GOOD.replace("interval_start,queue,volume,aht_secs\n", ""),
             &[
@@ -579,7 +678,7 @@ fn malformed_forecast_rows() {
             &[
                 "f.csv:3:",
                 "interval_start \"08:15\" is not an interval",
-                "08:00 to 09:00",
+                "its intervals start at 08:00, 08:30, 09:00",
             ],
         ),
         (
