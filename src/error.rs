@@ -43,16 +43,31 @@ pub enum Error {
         message: String,
     },
     /// An output file could not be written.
-    #[error("cannot write {}: {source}; check that the directory exists and is writable", path.display())]
+    #[error("cannot write {}: {cause}{}", path.display(), write_hint(path))]
     Write {
         /// The file (or `-` for standard output).
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (in the message, so not chained again as a source).
+        cause: io::Error,
     },
 }
 
+/// What to check after a failed write: the directory of a file; nothing for standard output.
+fn write_hint(path: &std::path::Path) -> &'static str {
+    if path == std::path::Path::new("-") {
+        ""
+    } else {
+        "; check that the directory exists and is writable"
+    }
+}
+
 impl Error {
+    /// Whether this is a write to a reader that went away (`chatcap ... | head`): not a failure
+    /// worth reporting.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write { cause, .. } if cause.kind() == io::ErrorKind::BrokenPipe)
+    }
+
     /// Exit code: 2 for bad input (flags, profiles, files), 1 for a run that failed.
     pub fn exit_code(&self) -> u8 {
         match self {

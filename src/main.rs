@@ -9,6 +9,8 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match chatcap::run(cli, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`| head`) got what it wanted.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             let code = err.exit_code();
             eprintln!("error: {:#}", anyhow::Error::new(err));

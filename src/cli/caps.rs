@@ -20,14 +20,19 @@ pub struct CapsArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Caps to try: a range `1..6` (inclusive) or a list `1,2,4`.
-    #[arg(long, default_value = "1..6", value_parser = parse_caps, value_name = "CAPS")]
+    #[arg(long, default_value = "1..6", value_parser = parse_caps, value_name = "CAPS", allow_hyphen_values = true)]
     pub caps: CapList,
     /// Longest 90th-percentile first-response time a recommended cap may have.
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION", allow_hyphen_values = true)]
     pub max_frt_p90: f64,
     /// Largest AHT a recommended cap may have, as a multiple of the handle time at
     /// concurrency 1.
-    #[arg(long, default_value_t = 1.5, value_name = "RATIO")]
+    #[arg(
+        long,
+        default_value_t = 1.5,
+        value_name = "RATIO",
+        allow_negative_numbers = true
+    )]
     pub max_aht_inflation: f64,
 }
 
@@ -69,6 +74,7 @@ pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) -> Result<()> {
+    super::check_one_stdout(global, args.planning.html.as_deref())?;
     let profile = args.planning.profile()?;
     let options = args.planning.options(SearchMode::Incremental, 8.0)?;
     let limits = CapLimits {

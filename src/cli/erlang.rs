@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 use crate::profile::duration::{format_duration, parse_duration};
 use crate::report::{Cell, Document, Output, Table, ToDocument};
 
+/// Most agents `--agents` may evaluate (the formulas take time in proportion).
+const MAX_AGENTS: u32 = 1_000_000;
+
 /// Arguments of `chatcap erlang`.
 #[derive(Debug, Clone, Args)]
 pub struct ErlangArgs {
@@ -21,22 +24,22 @@ pub struct ErlangArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub volume: f64,
     /// Length of the interval (e.g. 30m).
-    #[arg(long, value_parser = parse_duration, default_value = "30m")]
+    #[arg(long, value_parser = parse_duration, default_value = "30m", allow_hyphen_values = true)]
     pub interval: f64,
     /// Average handle time (e.g. 180s).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub aht: f64,
     /// Service-level target: share answered within the threshold (0..1).
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.8)]
     pub sl_target: f64,
     /// Service-level threshold (e.g. 20s).
-    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    #[arg(long, value_parser = parse_duration, default_value = "20s", allow_hyphen_values = true)]
     pub sl_threshold: f64,
     /// Mean patience before abandoning; switches the model to Erlang A.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub patience: Option<f64>,
     /// Evaluate this staffing instead of solving for the fewest agents.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub agents: Option<u32>,
     /// Highest acceptable occupancy (0..1].
     #[arg(long, allow_negative_numbers = true)]
@@ -45,9 +48,9 @@ pub struct ErlangArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub max_abandon: Option<f64>,
     /// Highest acceptable average speed of answer (e.g. 30s).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub max_asa: Option<f64>,
-    /// Share of paid time agents are not available (0..1), for the rostered headcount.
+    /// Share of paid time agents are not available (0 to 0.95), for the rostered headcount.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub shrinkage: f64,
 }
@@ -114,6 +117,14 @@ pub(crate) fn run(global: &GlobalArgs, args: &ErlangArgs, stdout: &mut dyn Write
                  the fewest agents",
             ));
         }
+        Some(agents) if agents > MAX_AGENTS => {
+            return Err(Error::invalid(
+                "--agents",
+                format!(
+                    "{agents} is more agents than chatcap evaluates; give at most {MAX_AGENTS}"
+                ),
+            ));
+        }
         Some(agents) => ("evaluate", agents),
         None => ("solve", required_agents(&load, &targets)?),
     };
@@ -141,7 +152,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ErlangArgs, stdout: &mut dyn Write
     };
     let output = Output::new(&report).map_err(|source| Error::Write {
         path: global.out.clone().unwrap_or_else(|| PathBuf::from("-")),
-        source: io::Error::other(source),
+        cause: io::Error::other(source),
     })?;
     super::emit(global, &output, stdout)
 }

@@ -22,10 +22,15 @@ pub struct LoadtestArgs {
     #[arg(long, short, value_name = "FILE")]
     pub profile: Option<PathBuf>,
     /// Wall time of arrivals (e.g. 60s); it covers duration x time scale of profile time.
-    #[arg(long, value_parser = parse_duration, value_name = "D")]
+    #[arg(long, value_parser = parse_duration, value_name = "D", allow_hyphen_values = true)]
     pub duration: f64,
     /// Compress profile time K-fold on both sides; the server must run with the same value.
-    #[arg(long, default_value_t = 1.0, value_name = "K")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "K",
+        allow_negative_numbers = true
+    )]
     pub time_scale: f64,
     /// Agents on duty: N in every agent group, or GROUP=N,... (default: the profile's
     /// staffing, else the closed-form estimate).
@@ -50,19 +55,19 @@ pub struct LoadtestArgs {
     #[arg(long, value_name = "HH:MM")]
     pub start: Option<String>,
     /// Wall time after the arrivals for open chats to end before their customers leave.
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D")]
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D", allow_hyphen_values = true)]
     pub drain: f64,
     /// Customer users (default: sized from the arrival rate and the time a chat takes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub customers: Option<usize>,
     /// Profile time between an agent's status messages during a chat (0: none).
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D")]
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D", allow_hyphen_values = true)]
     pub status_every: f64,
     /// Replications of the forecast (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Seed of the arrival schedule and the forecast (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub seed: Option<u64>,
 }
 
@@ -138,6 +143,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         None => AgentsChoice::Profile,
         Some(text) => AgentsChoice::parse(text).map_err(|e| Error::invalid("--agents", e))?,
     };
+    super::check_run_flags(args.replications, None)?;
     let profile = profile::load_or_default(args.profile.as_deref())?;
     let replications = args.replications.unwrap_or(profile.simulation.replications);
     if replications < 2 {

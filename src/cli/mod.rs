@@ -93,6 +93,46 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// Most worker threads a run may ask for.
+const MAX_THREADS: usize = 256;
+
+/// Checks the `--replications` and `--threads` of a command that simulates.
+pub(crate) fn check_run_flags(replications: Option<u32>, threads: Option<usize>) -> Result<()> {
+    let most = crate::profile::MAX_REPLICATIONS;
+    if let Some(r) = replications
+        && !(1..=most).contains(&r)
+    {
+        return Err(Error::invalid(
+            "--replications",
+            format!("{r}; give 1 to {most} (20 is typical)"),
+        ));
+    }
+    match threads {
+        Some(0) => Err(Error::invalid(
+            "--threads",
+            "0; give at least 1, or omit for all cores",
+        )),
+        Some(t) if t > MAX_THREADS => Err(Error::invalid(
+            "--threads",
+            format!("{t}; give at most {MAX_THREADS}, or omit for all cores"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses two documents on standard output: the report in the global format and the HTML one.
+pub(crate) fn check_one_stdout(global: &GlobalArgs, html: Option<&Path>) -> Result<()> {
+    let to_stdout = |p: Option<&Path>| p.is_none_or(|p| p == Path::new("-"));
+    if html.is_some_and(|h| h == Path::new("-")) && to_stdout(global.out.as_deref()) {
+        return Err(Error::invalid(
+            "--html",
+            "- would write the HTML report to standard output after the report; give --html a \
+             file, or send the report to a file with --out",
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `output` in the global format to `--out` (or `stdout`).
 pub(crate) fn emit(global: &GlobalArgs, output: &Output, stdout: &mut dyn Write) -> Result<()> {
     let exporter = global.format.exporter();
@@ -116,19 +156,19 @@ fn write_with(
             .and_then(|()| stdout.flush())
             .map_err(|source| Error::Write {
                 path: "-".into(),
-                source,
+                cause: source,
             }),
         Some(p) if p == Path::new("-") => exporter
             .export(output, stdout)
             .and_then(|()| stdout.flush())
             .map_err(|source| Error::Write {
                 path: "-".into(),
-                source,
+                cause: source,
             }),
         Some(p) => {
             let wrap = |source| Error::Write {
                 path: p.to_path_buf(),
-                source,
+                cause: source,
             };
             let mut file = BufWriter::new(File::create(p).map_err(wrap)?);
             exporter.export(output, &mut file).map_err(wrap)?;

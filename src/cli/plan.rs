@@ -24,13 +24,13 @@ pub struct PlanningArgs {
     #[arg(long)]
     pub confidence: bool,
     /// Replications per evaluation (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Base random seed (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Also write a standalone HTML report to FILE.
     #[arg(long, value_name = "FILE")]
@@ -43,7 +43,12 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Paid hours of one FTE per day, for the FTE total.
-    #[arg(long, default_value_t = 8.0, value_name = "HOURS")]
+    #[arg(
+        long,
+        default_value_t = 8.0,
+        value_name = "HOURS",
+        allow_negative_numbers = true
+    )]
     pub fte_hours: f64,
     /// How candidate staffings are evaluated: `incremental` forks the simulated day at each
     /// interval; `naive` re-simulates the day from the start (same plan, slower).
@@ -54,6 +59,7 @@ pub struct PlanArgs {
 impl PlanningArgs {
     /// The profile with the command line's overrides applied.
     pub(crate) fn profile(&self) -> Result<Profile> {
+        super::check_run_flags(self.replications, self.threads)?;
         let mut profile = profile::load_or_default(self.profile.as_deref())?;
         if let Some(r) = self.replications {
             profile.simulation.replications = r;
@@ -66,12 +72,7 @@ impl PlanningArgs {
 
     /// Plan options from the flags (`plan::plan` checks `fte_hours`).
     pub(crate) fn options(&self, search: SearchMode, fte_hours: f64) -> Result<PlanOptions> {
-        if self.threads == Some(0) {
-            return Err(Error::invalid(
-                "--threads",
-                "0; give at least 1, or omit for all cores",
-            ));
-        }
+        super::check_run_flags(self.replications, self.threads)?;
         Ok(PlanOptions {
             confidence: self.confidence,
             mode: search,
@@ -82,6 +83,7 @@ impl PlanningArgs {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) -> Result<()> {
+    super::check_one_stdout(global, args.planning.html.as_deref())?;
     let profile = args.planning.profile()?;
     let options = args.planning.options(args.search, args.fte_hours)?;
     let bar = progress_bar(global, 1, "planning");

@@ -44,12 +44,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &SchemaArgs, stdout: &mut dyn Write
         Some(path) if path.as_os_str() != "-" => {
             std::fs::write(path, &text).map_err(|source| Error::Write {
                 path: path.clone(),
-                source,
+                cause: source,
             })
         }
         _ => write(stdout).map_err(|source| Error::Write {
             path: "-".into(),
-            source,
+            cause: source,
         }),
     }
 }

@@ -20,13 +20,13 @@ pub struct SimulateArgs {
     #[arg(long, short, value_name = "FILE")]
     pub profile: Option<PathBuf>,
     /// Independent replications of the day (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Base random seed (overrides the profile).
-    #[arg(long, short)]
+    #[arg(long, short, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Also write a standalone HTML report to FILE.
     #[arg(long, value_name = "FILE")]
@@ -48,24 +48,14 @@ pub(crate) fn progress_bar(global: &GlobalArgs, len: u64, what: &str) -> Progres
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Write) -> Result<()> {
+    super::check_run_flags(args.replications, args.threads)?;
+    super::check_one_stdout(global, args.html.as_deref())?;
     let mut profile = profile::load_or_default(args.profile.as_deref())?;
     if let Some(r) = args.replications {
-        if r == 0 {
-            return Err(Error::invalid(
-                "--replications",
-                "0; give at least 1 (20 is typical)",
-            ));
-        }
         profile.simulation.replications = r;
     }
     if let Some(seed) = args.seed {
         profile.simulation.seed = seed;
-    }
-    if args.threads == Some(0) {
-        return Err(Error::invalid(
-            "--threads",
-            "0; give at least 1, or omit for all cores",
-        ));
     }
     let (staffing, staffing_note) = match Staffing::from_profile(&profile) {
         Some(s) => (s, None),

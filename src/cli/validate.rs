@@ -117,7 +117,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ValidateArgs, stdout: &mut dyn Wri
     let summary = ValidateSummary::of(&profile);
     let output = Output::new(&summary).map_err(|e| Error::Write {
         path: "-".into(),
-        source: std::io::Error::other(e),
+        cause: std::io::Error::other(e),
     })?;
     super::emit(global, &output, stdout)
 }

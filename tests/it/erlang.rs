@@ -640,8 +640,16 @@ fn command_table_is_readable() {
 
 #[test]
 fn command_rejects_bad_inputs_naming_the_flag() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["--volume", "-5", "--aht", "180s"], "--volume"),
+        (
+            &["--volume", "100", "--aht", "180s", "--agents", "4294967295"],
+            "give at most 1000000",
+        ),
+        (
+            &["--volume", "100", "--aht", "180s", "--shrinkage", "0.99"],
+            "from 0 to 0.95",
+        ),
         (&["--volume", "100", "--aht", "0"], "--aht"),
         (
             &["--volume", "100", "--aht", "180s", "--sl-target", "1.5"],

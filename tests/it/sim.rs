@@ -307,6 +307,18 @@ fn simulate_command_rejects_bad_flags_with_exit_code_2() {
         ),
         (vec!["chatcap", "simulate", "--threads", "0"], "--threads"),
         (
+            vec!["chatcap", "simulate", "--replications", "4294967295"],
+            "--replications: 4294967295; give 1 to 10000",
+        ),
+        (
+            vec!["chatcap", "simulate", "--threads", "100000"],
+            "--threads: 100000; give at most 256",
+        ),
+        (
+            vec!["chatcap", "simulate", "--html", "-"],
+            "--html: - would write the HTML report to standard output",
+        ),
+        (
             vec![
                 "chatcap",
                 "simulate",
