@@ -19,7 +19,7 @@ use crate::profile::Profile;
 use crate::routing::{
     AcceptMode, AgentConfig, AgentId, AgentStatus, ChatId, ChatOrder, ChatState, ChatView,
     Decision, MAX_CAP, MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT,
-    Router, RouterConfig, SECOND, Time, TransferTarget,
+    RouteError, Router, RouterConfig, SECOND, Time, TransferTarget,
 };
 
 /// Close resolutions the API accepts, with their routing-core codes.
@@ -205,11 +205,23 @@ fn new_token() -> String {
 }
 
 fn chat_key(id: &str) -> Option<u64> {
-    id.strip_prefix("c-")?.parse().ok()
+    canonical_number(id.strip_prefix("c-")?)
 }
 
 fn offer_key(id: &str) -> Option<u64> {
-    id.strip_prefix("o-")?.parse().ok()
+    canonical_number(id.strip_prefix("o-")?)
+}
+
+/// The number an id's digits spell, written as the server writes it (no sign, no leading
+/// zero), so that each chat and offer has exactly one id.
+fn canonical_number(digits: &str) -> Option<u64> {
+    let plain = digits.bytes().all(|b| b.is_ascii_digit());
+    let padded = digits.len() > 1 && digits.starts_with('0');
+    if plain && !padded {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 fn chat_name(key: u64) -> String {
@@ -386,6 +398,34 @@ impl Core {
 
     fn agent_name(&self, a: AgentId) -> Option<String> {
         self.router.agent(a).map(|v| v.name)
+    }
+
+    /// A routing-core refusal about `what` (the chat, agent or offer the client named), with
+    /// the core's chats, agents and queues given by the names clients know.
+    fn route_error(&self, err: &RouteError, what: &str) -> ApiError {
+        use RouteError as E;
+        let (chat, agent, queue) = match err {
+            E::UnknownChat(c) | E::InvalidState { chat: c, .. } => (Some(*c), None, None),
+            E::UnknownAgent(a) | E::AgentUnavailable { agent: a, .. } => (None, Some(*a), None),
+            E::CapBelowLoad { agent: a, .. } => (None, Some(*a), None),
+            E::NotOfferedToAgent { chat, agent }
+            | E::OfferExpired { chat, agent }
+            | E::TransferToSelf { chat, agent } => (Some(*chat), Some(*agent), None),
+            E::UnknownQueue(q) | E::QueueFull { queue: q, .. } => (None, None, Some(*q)),
+            _ => (None, None, None),
+        };
+        let mut detail = format!("{what}: {err}");
+        if let Some(key) = chat.and_then(|c| self.by_router.get(&c)) {
+            let core_name = chat.map(|c| c.to_string()).unwrap_or_default();
+            detail = detail.replace(&core_name, &format!("chat {}", chat_name(*key)));
+        }
+        if let Some((a, name)) = agent.and_then(|a| Some((a, self.agent_name(a)?))) {
+            detail = detail.replace(&a.to_string(), &format!("agent {name:?}"));
+        }
+        if let Some(q) = queue {
+            detail = detail.replace(&q.to_string(), &format!("queue {:?}", self.queue_name(q)));
+        }
+        ApiError::from_route(err, detail)
     }
 
     // ----- decisions -----
@@ -806,7 +846,7 @@ impl Core {
         let chat = self
             .router
             .arrive(now, queue, priority, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("queue {:?}", req.queue)))?;
+            .map_err(|e| self.route_error(&e, &format!("queue {:?}", req.queue)))?;
         let key = self.next_chat;
         self.next_chat += 1;
         let (changes, _) = watch::channel(0);
@@ -914,7 +954,7 @@ impl Core {
                 self.check_acting_agent(id, &view, creds)?;
                 self.router
                     .first_response(now, chat, &mut self.out)
-                    .map_err(|e| ApiError::from_route(&e, &format!("chat {id}")))?;
+                    .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
                 // The first agent message of a chat never transferred is its first response.
                 if view.first_response_at.is_none() && !transferred {
                     let frt = self.profile_secs(now.saturating_sub(created_at));
@@ -1006,7 +1046,7 @@ impl Core {
         let now = self.now();
         self.router
             .leave(now, chat, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("chat {id}")))?;
+            .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         self.settle(now);
         self.chat_after(key, id)
     }
@@ -1054,7 +1094,7 @@ impl Core {
         let now = self.now();
         self.router
             .close(now, chat, code, req.csat, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("chat {id}")))?;
+            .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         if let Some(rec) = self.chats.get_mut(&key) {
             rec.resolution = Some(name);
         }
@@ -1069,6 +1109,11 @@ impl Core {
         creds: &Credentials,
         req: TransferRequest,
     ) -> Result<ChatOut, ApiError> {
+        if req.note.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(ApiError::bad_field(
+                "note is empty; write the handover text, or leave note out",
+            ));
+        }
         let note = req.note.unwrap_or_default();
         if note.chars().count() > self.limits.message_chars {
             return Err(ApiError::bad_field(format!(
@@ -1104,7 +1149,7 @@ impl Core {
         let now = self.now();
         self.router
             .transfer(now, chat, target, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("chat {id}")))?;
+            .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         let at = self.epoch(now);
         if let Some(rec) = self.chats.get_mut(&key) {
             rec.notes.push(NoteOut {
@@ -1247,7 +1292,7 @@ impl Core {
                 if let Some(cap) = req.concurrency {
                     self.router
                         .set_cap(now, agent, cap, &mut self.out)
-                        .map_err(|e| ApiError::from_route(&e, &format!("agent {name:?}")))?;
+                        .map_err(|e| self.route_error(&e, &format!("agent {name:?}")))?;
                 }
                 (agent, false)
             }
@@ -1272,7 +1317,7 @@ impl Core {
                         skills: skills.clone(),
                         cap: req.concurrency.unwrap_or(default_cap),
                     })
-                    .map_err(|e| ApiError::from_route(&e, &format!("agent {name:?}")))?;
+                    .map_err(|e| self.route_error(&e, &format!("agent {name:?}")))?;
                 let (changes, _) = watch::channel(0);
                 self.agents.push(AgentRecord {
                     skills,
@@ -1284,7 +1329,7 @@ impl Core {
         };
         self.router
             .set_status(now, agent, status, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("agent {name:?}")))?;
+            .map_err(|e| self.route_error(&e, &format!("agent {name:?}")))?;
         self.settle(now);
         self.bump_agent(agent);
         self.agent_out(agent, registered)
@@ -1411,7 +1456,7 @@ impl Core {
         let now = self.now();
         self.router
             .accept(now, chat, agent, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("offer {id}")))?;
+            .map_err(|e| self.route_error(&e, &format!("offer {id}")))?;
         self.settle(now);
         Ok(self.answer_out(key, chat_key, "accepted"))
     }
@@ -1422,7 +1467,7 @@ impl Core {
         let now = self.now();
         self.router
             .decline(now, chat, agent, &mut self.out)
-            .map_err(|e| ApiError::from_route(&e, &format!("offer {id}")))?;
+            .map_err(|e| self.route_error(&e, &format!("offer {id}")))?;
         self.end_offer(key, OfferState::Declined);
         self.settle(now);
         Ok(self.answer_out(key, chat_key, "declined"))

@@ -136,10 +136,9 @@ impl ApiError {
         self
     }
 
-    /// Maps a routing-core refusal; `what` names the chat, agent or offer as the client knows it.
-    pub fn from_route(err: &RouteError, what: &str) -> ApiError {
+    /// Maps a routing-core refusal, explained by `detail` (in the client's names).
+    pub fn from_route(err: &RouteError, detail: String) -> ApiError {
         use RouteError as E;
-        let detail = format!("{what}: {err}");
         match err {
             E::UnknownChat(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_chat", detail),
             E::UnknownAgent(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_agent", detail),

@@ -9,7 +9,8 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -65,6 +66,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A path id, with the API's error shape when it cannot be read (not UTF-8).
+pub struct ApiPath(pub String);
+
+impl FromRequestParts<AppState> for ApiPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| ApiPath(id))
+            .map_err(|rejection| {
+                ApiError::new(
+                    rejection.status(),
+                    "bad_path",
+                    format!(
+                        "{}; ids are like c-17, o-4 or tier1-3",
+                        rejection.body_text()
+                    ),
+                )
+            })
+    }
+}
+
 /// A JSON body parsed by serde, with the API's error shape for every failure: 413 over the
 /// body limit, 400 `malformed_json` for bad syntax, 400 `bad_field` for a missing, unknown or
 /// mistyped field. The `Content-Type` is not checked.
@@ -75,17 +99,47 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let limit = state.limits.body_bytes;
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body is larger than {limit} bytes; send less"),
+            )
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        // A client that stops sending mid-body gets 408 instead of holding the connection.
+        let timeout = state.limits.body_timeout;
+        let read = tokio::time::timeout(timeout, Bytes::from_request(req, state));
+        let Ok(bytes) = read.await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {:.1} s; send it whole",
+                    timeout.as_secs_f64()
+                ),
+            ));
+        };
+        let bytes = bytes.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("the request body is larger than {limit} bytes; send less"),
-                )
+                too_large()
             } else {
                 ApiError::new(rejection.status(), "bad_body", rejection.body_text())
             }
         })?;
+        // Serde would also read a struct from an array of its fields in order: not the API.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::bad_field(
+                "the body is a JSON array; send a JSON object with named fields",
+            ));
+        }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
                 ApiError::bad_field(format!("the body does not fit the request: {e}"))
@@ -212,7 +266,7 @@ async fn create_chat(
 
 async fn chat_info(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<ChatOut>, ApiError> {
     let creds = credentials(&headers);
@@ -223,7 +277,7 @@ async fn chat_info(
 
 async fn post_message(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<MessageRequest>,
 ) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
@@ -237,7 +291,7 @@ async fn post_message(
 
 async fn get_messages(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     query: Result<Query<PollQuery>, QueryRejection>,
 ) -> Result<Json<MessagesOut>, ApiError> {
@@ -261,7 +315,7 @@ async fn get_messages(
 
 async fn leave(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<ChatOut>, ApiError> {
     let creds = credentials(&headers);
@@ -272,7 +326,7 @@ async fn leave(
 
 async fn close(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<CloseRequest>,
 ) -> Result<Json<ChatOut>, ApiError> {
@@ -285,7 +339,7 @@ async fn close(
 
 async fn transfer(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<Json<ChatOut>, ApiError> {
@@ -300,7 +354,7 @@ async fn transfer(
 
 async fn agent_info(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<AgentOut>, ApiError> {
     require_agent(&s, &credentials(&headers))?;
@@ -309,7 +363,7 @@ async fn agent_info(
 
 async fn agent_status(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> Result<Response, ApiError> {
@@ -325,7 +379,7 @@ async fn agent_status(
 
 async fn agent_offers(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     query: Result<Query<PollQuery>, QueryRejection>,
 ) -> Result<Json<OffersOut>, ApiError> {
@@ -345,7 +399,7 @@ async fn agent_offers(
 
 async fn accept(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<OfferAnswerOut>, ApiError> {
     let creds = credentials(&headers);
@@ -355,7 +409,7 @@ async fn accept(
 
 async fn decline(
     State(s): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<OfferAnswerOut>, ApiError> {
     let creds = credentials(&headers);

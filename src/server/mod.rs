@@ -58,6 +58,8 @@ pub struct ServerLimits {
     pub max_agents: usize,
     /// Longest long-poll `wait`, seconds.
     pub max_wait_secs: f64,
+    /// Longest wait for a request body once its headers have arrived (408 after).
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for ServerLimits {
@@ -69,6 +71,7 @@ impl Default for ServerLimits {
             ended_kept: 10_000,
             max_agents: 100_000,
             max_wait_secs: 30.0,
+            body_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -50,8 +50,7 @@ pub struct TransferRequest {
 }
 
 /// A skill in `POST /v1/agents/{id}/status`: a name, or a name with proficiency.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum SkillRequest {
     /// Proficiency 5.
     Name(String),
@@ -62,6 +61,53 @@ pub enum SkillRequest {
         /// 1..=10, default 5.
         proficiency: Option<u8>,
     },
+}
+
+/// Read by hand rather than as an untagged enum, whose only error is "did not match any
+/// variant": each mistake (an unknown key, a proficiency that is no small whole number) is
+/// named.
+impl<'de> Deserialize<'de> for SkillRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_json::Value;
+        let shape = "a skill is a name or {\"name\": \"billing\", \"proficiency\": 8}";
+        let map = match Value::deserialize(deserializer)? {
+            Value::String(name) => return Ok(SkillRequest::Name(name)),
+            Value::Object(map) => map,
+            other => {
+                return Err(D::Error::custom(format!(
+                    "skill {other} is invalid; {shape}"
+                )));
+            }
+        };
+        if let Some(key) = map.keys().find(|k| *k != "name" && *k != "proficiency") {
+            return Err(D::Error::custom(format!(
+                "skill key {key:?} is unknown; {shape}"
+            )));
+        }
+        let Some(Value::String(name)) = map.get("name") else {
+            return Err(D::Error::custom(format!(
+                "skill name is missing or not text; {shape}"
+            )));
+        };
+        let proficiency = match map.get("proficiency") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(
+                value
+                    .as_u64()
+                    .and_then(|p| u8::try_from(p).ok())
+                    .ok_or_else(|| {
+                        D::Error::custom(format!(
+                            "skill {name:?}: proficiency {value} is not a whole number 1..=10"
+                        ))
+                    })?,
+            ),
+        };
+        Ok(SkillRequest::Full {
+            name: name.clone(),
+            proficiency,
+        })
+    }
 }
 
 /// `POST /v1/agents/{id}/status`.

@@ -1147,3 +1147,128 @@ async fn bad_settings_are_refused_before_serving() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("--time-scale"), "{err}");
 }
+
+/// Sends raw bytes to the server and returns what it answers within 5 s (the status line and
+/// the rest), so that requests no HTTP client would send can be tried.
+async fn raw_exchange(ts: &TestServer, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = ts.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer within 5 s")
+        .expect("read");
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_json_errors_in_public_names() {
+    let toml = PROFILE.replace(
+        "accept = { timeout = \"30s\", misses_before_away = 1 }",
+        "accept = \"auto\"",
+    );
+    let profile = profile::parse(&toml, "server-test.toml", None).expect("test profile is valid");
+    let mut config = ServerConfig::new(profile);
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.limits.body_timeout = Duration::from_millis(300);
+    let server = server::bind(config).await.expect("server binds");
+    let ts = TestServer {
+        base: format!("http://{}", server.local_addr()),
+        server,
+        client: Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .expect("client"),
+    };
+
+    // A body that stops halfway is answered 408 once the body timeout passes.
+    let stalled = raw_exchange(
+        &ts,
+        "POST /v1/chats HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"queue\":\"orders\"}",
+    )
+    .await;
+    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
+    assert!(stalled.contains("body_timeout"), "{stalled}");
+    // A declared length over the limit is refused before any body is read.
+    let huge = raw_exchange(
+        &ts,
+        "POST /v1/chats HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n",
+    )
+    .await;
+    assert!(huge.starts_with("HTTP/1.1 413"), "{huge}");
+    assert!(huge.contains("body_too_large"), "{huge}");
+    // An id that is not UTF-8 gets the API's JSON error, not a plain-text one.
+    let resp = ts.get("/v1/chats/%FF").send().await.expect("send");
+    expect_error(resp, StatusCode::BAD_REQUEST, "bad_path").await;
+
+    let resp = ts
+        .post("/v1/agents/alice/status")
+        .json(&json!({"status": "available", "skills": [{"name": "orders", "profficiency": 9}]}))
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
+    assert!(
+        detail.contains("skill key \"profficiency\" is unknown"),
+        "{detail}"
+    );
+    let resp = ts
+        .post("/v1/agents/alice/status")
+        .json(&json!({"status": "available", "skills": [{"name": "orders", "proficiency": 300}]}))
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
+    assert!(
+        detail.contains("proficiency 300 is not a whole number 1..=10"),
+        "{detail}"
+    );
+    ts.login("alice").await;
+
+    // A struct's fields in an array are not a request.
+    let resp = ts
+        .post("/v1/chats")
+        .body(r#"["orders", null, 5]"#)
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
+    assert!(detail.contains("JSON array"), "{detail}");
+
+    let chat = ts.create_chat("orders").await;
+    let id = str_of(&chat["id"]);
+    // Each chat has one id: no sign, no leading zero.
+    let digits = id.trim_start_matches("c-");
+    for alias in [format!("c-0{digits}"), format!("c-+{digits}")] {
+        let resp = ts
+            .get(&format!("/v1/chats/{alias}"))
+            .send()
+            .await
+            .expect("send");
+        expect_error(resp, StatusCode::NOT_FOUND, "unknown_chat").await;
+    }
+    let resp = ts
+        .post(&format!("/v1/chats/{id}/transfer"))
+        .json(&json!({"queue": "billing", "note": " "}))
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
+    assert!(detail.contains("note is empty"), "{detail}");
+    // The core's refusals name chats and agents as clients know them.
+    let resp = ts
+        .post(&format!("/v1/chats/{id}/transfer"))
+        .json(&json!({"agent": "alice"}))
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::CONFLICT, "transfer_to_self").await;
+    assert!(
+        detail.contains(&format!("chat {id} is already with agent \"alice\"")),
+        "{detail}"
+    );
+    assert!(!detail.contains('#'), "{detail}");
+    ts.stop().await;
+}
