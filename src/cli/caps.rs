@@ -76,7 +76,7 @@ pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
 pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) -> Result<()> {
     super::check_one_stdout(global, args.planning.html.as_deref())?;
     let profile = args.planning.profile()?;
-    let options = args.planning.options(SearchMode::Incremental, 8.0)?;
+    let options = args.planning.options(SearchMode::Incremental, 8.0);
     let limits = CapLimits {
         max_frt_p90_secs: args.max_frt_p90,
         max_aht_inflation: args.max_aht_inflation,

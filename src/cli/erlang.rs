@@ -14,9 +14,6 @@ use crate::error::{Error, Result};
 use crate::profile::duration::{format_duration, parse_duration};
 use crate::report::{Cell, Document, Output, Table, ToDocument};
 
-/// Most agents `--agents` may evaluate (the formulas take time in proportion).
-const MAX_AGENTS: u32 = 1_000_000;
-
 /// Arguments of `chatcap erlang`.
 #[derive(Debug, Clone, Args)]
 pub struct ErlangArgs {
@@ -117,11 +114,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &ErlangArgs, stdout: &mut dyn Write
                  the fewest agents",
             ));
         }
-        Some(agents) if agents > MAX_AGENTS => {
+        Some(agents) if agents > erlang::AGENT_CAP => {
             return Err(Error::invalid(
                 "--agents",
                 format!(
-                    "{agents} is more agents than chatcap evaluates; give at most {MAX_AGENTS}"
+                    "{agents} is more than the largest staffing chatcap solves for; give at most {}",
+                    erlang::AGENT_CAP
                 ),
             ));
         }

@@ -70,22 +70,22 @@ impl PlanningArgs {
         Ok(profile)
     }
 
-    /// Plan options from the flags (`plan::plan` checks `fte_hours`).
-    pub(crate) fn options(&self, search: SearchMode, fte_hours: f64) -> Result<PlanOptions> {
-        super::check_run_flags(self.replications, self.threads)?;
-        Ok(PlanOptions {
+    /// Plan options from the flags (`plan::plan` checks `fte_hours`; [`Self::profile`] has
+    /// checked the run flags).
+    pub(crate) fn options(&self, search: SearchMode, fte_hours: f64) -> PlanOptions {
+        PlanOptions {
             confidence: self.confidence,
             mode: search,
             threads: self.threads,
             fte_hours,
-        })
+        }
     }
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) -> Result<()> {
     super::check_one_stdout(global, args.planning.html.as_deref())?;
     let profile = args.planning.profile()?;
-    let options = args.planning.options(args.search, args.fte_hours)?;
+    let options = args.planning.options(args.search, args.fte_hours);
     let bar = progress_bar(global, 1, "planning");
     let report = plan::plan(&profile, options, &|done, total| {
         bar.set_length(total as u64);

@@ -334,7 +334,9 @@ pub const MAX_SHRINKAGE: f64 = 0.95;
 
 /// Checks a shrinkage share: in [0, [`MAX_SHRINKAGE`]].
 pub fn check_shrinkage(shrinkage: f64) -> Result<(), ErlangError> {
-    let hint = "give the share of paid time agents are unavailable, from 0 to 0.95, e.g. 0.3";
+    let hint = format!(
+        "give the share of paid time agents are unavailable, from 0 to {MAX_SHRINKAGE}, e.g. 0.3"
+    );
     if !shrinkage.is_finite() {
         return Err(invalid(
             "--shrinkage",

@@ -80,7 +80,7 @@ mod locate;
 mod raw;
 mod validate;
 
-pub use validate::{MAX_REPLICATIONS, MAX_STAFFING};
+pub use validate::MAX_REPLICATIONS;
 
 pub(crate) use validate::MAX_CONCURRENCY;
 

@@ -15,7 +15,7 @@ use super::{
     MIN_POSITIVE_SECS, Profile, ProfileError, QueueSpec, RoutingSettings, SimulationSettings,
     SkillSpec, Slowdown, Targets, TransferSpec, clock_label, parse_clock,
 };
-use crate::erlang::MAX_SHRINKAGE;
+use crate::erlang::{AGENT_CAP, MAX_SHRINKAGE};
 use crate::routing::{AcceptMode, AgentSelection, ChatOrder, SECOND, Time, TransferPlace};
 
 /// Most chats one agent may hold at once.
@@ -24,9 +24,6 @@ pub(crate) const MAX_CONCURRENCY: i64 = 50;
 /// Fastest arrival rate of one queue, chats per second (36 million an hour): a higher volume is a
 /// slip of the unit (volumes are chats per interval), and would only make a run that never ends.
 const MAX_ARRIVAL_RATE: f64 = 10_000.0;
-
-/// Most agents of one group on duty in an interval.
-pub const MAX_STAFFING: u32 = 100_000;
 
 /// Most replications of a run (each keeps its tallies until the aggregate is made).
 pub const MAX_REPLICATIONS: u32 = 10_000;
@@ -86,7 +83,7 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         .interval
         .take()
         .ok_or_else(|| Issue::new(&interval_path, "is missing; add interval = \"30m\""))?;
-    let interval_secs = positive_duration(&interval_value, &interval_path)?;
+    let interval_secs = positive_duration(&interval_value, &interval_path, DURATION_EXAMPLE)?;
     let start_secs = match &raw.start {
         None => 0.0,
         Some(text) => {
@@ -851,11 +848,11 @@ fn staffing(
 ) -> Result<Vec<u32>, Issue> {
     let head_count = |item: &Value, at: &FieldPath| -> Result<u32, Issue> {
         match item {
-            Value::Integer(n) if (0..=i64::from(MAX_STAFFING)).contains(n) => Ok(*n as u32),
+            Value::Integer(n) if (0..=i64::from(AGENT_CAP)).contains(n) => Ok(*n as u32),
             other => Err(Issue::new(
                 at,
                 format!(
-                    "= {other} is not a whole number of agents from 0 to {MAX_STAFFING}; write e.g. 12"
+                    "= {other} is not a whole number of agents from 0 to {AGENT_CAP}; write e.g. 12"
                 ),
             )),
         }
@@ -1013,16 +1010,16 @@ fn dist(raw: &RawDist, path: &FieldPath, allow_zero_mean: bool) -> Result<Dist, 
             format!("is missing; add mean = \"7m\" (a duration) to the {kind_name} distribution"),
         )
     })?;
-    let mean = duration(mean_value, &mean_path)?;
-    let zero_ok = allow_zero_mean && kind == DistKind::Deterministic;
-    if mean < MIN_POSITIVE_SECS && !(zero_ok && mean == 0.0) {
-        return Err(Issue::new(
+    // Only a deterministic delay may be none at all.
+    let mean = if allow_zero_mean && kind == DistKind::Deterministic {
+        duration(mean_value, &mean_path)?
+    } else {
+        positive_duration(
+            mean_value,
             &mean_path,
-            format!(
-                "= {mean_value} must be at least 1ms; give the mean duration, e.g. mean = \"7m\""
-            ),
-        ));
-    }
+            "give the mean duration, e.g. mean = \"7m\"",
+        )?
+    };
     let cv = match (kind, raw.cv) {
         (DistKind::Exponential, None | Some(1.0)) => 1.0,
         (DistKind::Exponential, Some(cv)) => {
@@ -1111,7 +1108,11 @@ fn targets(raw: Option<&RawTargets>, base: Targets, path: &FieldPath) -> Result<
         t.max_occupancy = Some(o);
     }
     if let Some(v) = &raw.max_asa {
-        t.max_asa_secs = Some(positive_duration(v, &path.key("max_asa"))?);
+        t.max_asa_secs = Some(positive_duration(
+            v,
+            &path.key("max_asa"),
+            DURATION_EXAMPLE,
+        )?);
     }
     if let Some(v) = &raw.short_abandon {
         t.short_abandon_secs = duration(v, &path.key("short_abandon"))?;
@@ -1175,7 +1176,7 @@ fn accept(value: &Value, path: &FieldPath) -> Result<AcceptMode, Issue> {
             }
             let timeout = match table.get("timeout") {
                 None => 30.0,
-                Some(v) => positive_duration(v, &path.key("timeout"))?,
+                Some(v) => positive_duration(v, &path.key("timeout"), DURATION_EXAMPLE)?,
             };
             let misses = match table.get("misses_before_away") {
                 None => 1,
@@ -1256,16 +1257,16 @@ fn duration(value: &Value, path: &FieldPath) -> Result<f64, Issue> {
     Ok(secs)
 }
 
-/// A duration that must be > 0.
-fn positive_duration(value: &Value, path: &FieldPath) -> Result<f64, Issue> {
+/// How to write a duration that must be above zero.
+const DURATION_EXAMPLE: &str = "write e.g. \"30s\" or \"30m\"";
+
+/// A duration that must be above zero (at least [`MIN_POSITIVE_SECS`]); `fix` ends the error.
+fn positive_duration(value: &Value, path: &FieldPath, fix: &str) -> Result<f64, Issue> {
     let secs = duration(value, path)?;
     if secs < MIN_POSITIVE_SECS {
         return Err(Issue::new(
             path,
-            format!(
-                "= {} must be at least 1ms; write e.g. \"30s\" or \"30m\"",
-                shown(value)
-            ),
+            format!("= {} must be at least 1ms; {fix}", shown(value)),
         ));
     }
     Ok(secs)

@@ -414,12 +414,16 @@ impl Core {
             E::UnknownQueue(q) | E::QueueFull { queue: q, .. } => (None, None, Some(*q)),
             _ => (None, None, None),
         };
+        // The core's message names them as `chat #3.0`, `agent #6`, `queue #2`.
         let mut detail = format!("{what}: {err}");
-        if let Some(key) = chat.and_then(|c| self.by_router.get(&c)) {
-            let core_name = chat.map(|c| c.to_string()).unwrap_or_default();
-            detail = detail.replace(&core_name, &format!("chat {}", chat_name(*key)));
+        if let Some(c) = chat
+            && let Some(key) = self.by_router.get(&c)
+        {
+            detail = detail.replace(&c.to_string(), &format!("chat {}", chat_name(*key)));
         }
-        if let Some((a, name)) = agent.and_then(|a| Some((a, self.agent_name(a)?))) {
+        if let Some(a) = agent
+            && let Some(name) = self.agent_name(a)
+        {
             detail = detail.replace(&a.to_string(), &format!("agent {name:?}"));
         }
         if let Some(q) = queue {

@@ -654,10 +654,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                         (self.bot_stage.len() - 1) as u32
                     }
                 };
-                self.floor.events.push(
-                    now.saturating_add(to_time(secs)),
-                    Event::BotDone { record: slot },
-                );
+                self.floor
+                    .events
+                    .push_after(now, to_time(secs), Event::BotDone { record: slot });
             }
             None => {
                 // Built in place: the record is the largest write of an arrival.
@@ -685,7 +684,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         if let Some(patience) = patience {
             floor
                 .events
-                .push(now.saturating_add(patience), Event::Patience { chat });
+                .push_after(now, patience, Event::Patience { chat });
         }
         let queue = self.queue_ids[queue as usize];
         match self.router.arrive(now, queue, 0, floor) {
@@ -844,9 +843,9 @@ impl<O: Observer> Floor<'_, O> {
                     Some(d) => to_time(d.sample(&mut self.agent_rng)),
                     None => 0,
                 };
-                let due = now.saturating_add(delay);
-                if due < deadline {
-                    self.events.push(due, Event::AcceptDue { chat, offer });
+                if delay < deadline.saturating_sub(now) {
+                    self.events
+                        .push_after(now, delay, Event::AcceptDue { chat, offer });
                 }
             }
             Decision::Assigned { chat, agent } => {
@@ -880,7 +879,7 @@ impl<O: Observer> Floor<'_, O> {
                     // message: its FRT is the wait, copied from the waits at the end.
                     if let Some(delay) = first_response {
                         self.events
-                            .push(now.saturating_add(delay), Event::FirstResponse { chat });
+                            .push_after(now, delay, Event::FirstResponse { chat });
                     }
                 }
                 self.add_chat(agent.0, r);
@@ -966,10 +965,8 @@ impl<O: Observer> Floor<'_, O> {
                 rec.generation = rec.generation.wrapping_add(1);
             }
             Decision::AgentAway { agent } => {
-                self.events.push(
-                    now.saturating_add(self.sc.away_return),
-                    Event::AgentBack { agent },
-                );
+                self.events
+                    .push_after(now, self.sc.away_return, Event::AgentBack { agent });
             }
             Decision::Queued {
                 chat,
@@ -1076,12 +1073,12 @@ impl<O: Observer> Floor<'_, O> {
         let rec = &mut self.records[r as usize];
         rec.generation = rec.generation.wrapping_add(1);
         if rec.chat != NO_CHAT {
-            let done = now.saturating_add(saturating_u64(rec.work + 0.5));
+            let work = saturating_u64(rec.work + 0.5);
             let complete = Event::Complete {
                 chat: rec.chat,
                 generation: rec.generation,
             };
-            self.events.push(done, complete);
+            self.events.push_after(now, work, complete);
         }
     }
 
@@ -1109,10 +1106,11 @@ impl<O: Observer> Floor<'_, O> {
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
             rec.generation = rec.generation.wrapping_add(1);
-            let done = now.saturating_add(saturating_u64(rec.work * new_f + 0.5));
+            let work = saturating_u64(rec.work * new_f + 0.5);
             if rec.chat != NO_CHAT {
-                self.events.push(
-                    done,
+                self.events.push_after(
+                    now,
+                    work,
                     Event::Complete {
                         chat: rec.chat,
                         generation: rec.generation,

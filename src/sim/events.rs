@@ -116,6 +116,13 @@ impl EventQueue {
         Self::sift_up(&mut self.heap, hole, entry);
     }
 
+    /// Schedules `event` `delay` after `now`. A time past the end of the clock stays at its end,
+    /// which the run never reaches (a sampled duration's tail can be that long).
+    #[inline(always)]
+    pub fn push_after(&mut self, now: Time, delay: Time, event: Event) {
+        self.push(now.saturating_add(delay), event);
+    }
+
     /// Places `entry` at `hole` or above it, moving larger parents down.
     #[inline(always)]
     fn sift_up(heap: &mut [Entry], mut hole: usize, entry: Entry) {

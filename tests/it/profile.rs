@@ -58,6 +58,13 @@ fn error_with(from: &str, to: &str) -> ProfileError {
     }
 }
 
+/// Asserts that each `(from, to, expected)` replacement in MINIMAL fails with `expected`.
+fn assert_replacements_fail(cases: &[(&str, &str, &str)]) {
+    for (from, to, expected) in cases {
+        assert_error(&error_with(from, to), &[expected]);
+    }
+}
+
 /// Asserts the error is a one-line bad-input error (exit code 2) containing every fragment.
 fn assert_error(error: &ProfileError, fragments: &[&str]) {
     let message = error.to_string();
@@ -481,9 +488,7 @@ fn range_checks() {
             "interval = \"30x\" is not a duration",
         ),
     ];
-    for (from, to, expected) in cases {
-        assert_error(&error_with(from, to), &[expected]);
-    }
+    assert_replacements_fail(&cases);
     let text = format!("{MINIMAL}\n[simulation]\nreplications = 0\n");
     assert_error(
         &parse_text(&text).unwrap_err(),
@@ -572,9 +577,7 @@ fn limits_keep_runs_finite() {
             "targets.max_abandon = 0 is outside (0, 1]",
         ),
     ];
-    for (from, to, expected) in cases {
-        assert_error(&error_with(from, to), &[expected]);
-    }
+    assert_replacements_fail(&cases);
     let text = format!("{MINIMAL}\n[simulation]\nreplications = 4294967295\n");
     assert_error(
         &parse_text(&text).unwrap_err(),

@@ -46,11 +46,21 @@ struct TestServer {
 }
 
 async fn start_with(toml: &str, token: Option<&str>, time_scale: f64) -> TestServer {
+    let mut config = config_of(toml);
+    config.agent_token = token.map(str::to_string);
+    config.time_scale = time_scale;
+    serve(config).await
+}
+
+/// The configuration of a test server on a free port of 127.0.0.1.
+fn config_of(toml: &str) -> ServerConfig {
     let profile = profile::parse(toml, "server-test.toml", None).expect("test profile is valid");
     let mut config = ServerConfig::new(profile);
     config.bind = "127.0.0.1:0".parse().expect("address");
-    config.agent_token = token.map(str::to_string);
-    config.time_scale = time_scale;
+    config
+}
+
+async fn serve(config: ServerConfig) -> TestServer {
     let server = server::bind(config).await.expect("server binds");
     let base = format!("http://{}", server.local_addr());
     let client = Client::builder()
@@ -1169,19 +1179,9 @@ async fn hostile_requests_get_json_errors_in_public_names() {
         "accept = { timeout = \"30s\", misses_before_away = 1 }",
         "accept = \"auto\"",
     );
-    let profile = profile::parse(&toml, "server-test.toml", None).expect("test profile is valid");
-    let mut config = ServerConfig::new(profile);
-    config.bind = "127.0.0.1:0".parse().expect("address");
+    let mut config = config_of(&toml);
     config.limits.body_timeout = Duration::from_millis(300);
-    let server = server::bind(config).await.expect("server binds");
-    let ts = TestServer {
-        base: format!("http://{}", server.local_addr()),
-        server,
-        client: Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .expect("client"),
-    };
+    let ts = serve(config).await;
 
     // A body that stops halfway is answered 408 once the body timeout passes.
     let stalled = raw_exchange(
@@ -1203,28 +1203,25 @@ async fn hostile_requests_get_json_errors_in_public_names() {
     let resp = ts.get("/v1/chats/%FF").send().await.expect("send");
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_path").await;
 
-    let resp = ts
-        .post("/v1/agents/alice/status")
-        .json(&json!({"status": "available", "skills": [{"name": "orders", "profficiency": 9}]}))
-        .send()
-        .await
-        .expect("send");
-    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
-    assert!(
-        detail.contains("skill key \"profficiency\" is unknown"),
-        "{detail}"
-    );
-    let resp = ts
-        .post("/v1/agents/alice/status")
-        .json(&json!({"status": "available", "skills": [{"name": "orders", "proficiency": 300}]}))
-        .send()
-        .await
-        .expect("send");
-    let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
-    assert!(
-        detail.contains("proficiency 300 is not a whole number 1..=10"),
-        "{detail}"
-    );
+    for (skill, expected) in [
+        (
+            json!({"name": "orders", "profficiency": 9}),
+            "skill key \"profficiency\" is unknown",
+        ),
+        (
+            json!({"name": "orders", "proficiency": 300}),
+            "proficiency 300 is not a whole number 1..=10",
+        ),
+    ] {
+        let resp = ts
+            .post("/v1/agents/alice/status")
+            .json(&json!({"status": "available", "skills": [skill]}))
+            .send()
+            .await
+            .expect("send");
+        let detail = expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
+        assert!(detail.contains(expected), "{detail}");
+    }
     ts.login("alice").await;
 
     // A struct's fields in an array are not a request.
