@@ -79,6 +79,20 @@ impl Estimate {
     pub fn contains(&self, value: f64) -> bool {
         self.ci_low <= value && value <= self.ci_high
     }
+
+    /// Whether the figure meets "at least `target`": its mean does, or with `strict` its lower
+    /// bound. An undefined figure (nothing to measure) meets every target.
+    pub fn meets_at_least(&self, target: f64, strict: bool) -> bool {
+        let value = if strict { self.ci_low } else { self.mean };
+        !value.is_finite() || value + 1e-12 >= target
+    }
+
+    /// Whether the figure meets "at most `limit`": its mean does, or with `strict` its upper
+    /// bound. An undefined figure meets every limit.
+    pub fn meets_at_most(&self, limit: f64, strict: bool) -> bool {
+        let value = if strict { self.ci_high } else { self.mean };
+        !value.is_finite() || value <= limit + 1e-12
+    }
 }
 
 #[cfg(test)]

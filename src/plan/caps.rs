@@ -14,7 +14,6 @@ use crate::metrics::Estimate;
 use crate::profile::{MAX_CONCURRENCY, Profile, Slowdown};
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
-use super::search::at_most;
 use super::{PlanError, PlanOptions, plan};
 
 /// Limits a cap must stay within to be recommended.
@@ -177,18 +176,23 @@ pub fn caps(
         if !report.unreachable.is_empty() {
             reasons.push(format!(
                 "no staffing meets the targets at {}",
-                report.unreachable.join(", ")
+                report
+                    .unreachable
+                    .iter()
+                    .map(|u| u.start.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let frt = s.overall.frt_p90_secs;
-        if !at_most(&frt, limits.max_frt_p90_secs, options.confidence) {
+        if !frt.meets_at_most(limits.max_frt_p90_secs, options.confidence) {
             reasons.push(format!(
                 "FRT p90 {:.0} s above {:.0} s",
                 upper(&frt),
                 limits.max_frt_p90_secs
             ));
         }
-        if !at_most(&aht, limits.max_aht_inflation * base, options.confidence) {
+        if !aht.meets_at_most(limits.max_aht_inflation * base, options.confidence) {
             reasons.push(format!(
                 "AHT {:.2}x the concurrency-1 handle time, above {:.2}x",
                 upper(&aht) / base,

@@ -7,7 +7,7 @@
 
 pub mod analytic;
 pub mod caps;
-
+mod judge;
 pub mod pool;
 pub mod report;
 pub mod search;
@@ -141,7 +141,7 @@ pub fn plan(
     times.search_secs = started.elapsed().as_secs_f64() - times.analytic_secs;
 
     // Verification with a fresh seed; repair intervals that miss.
-    let targets = search::IntervalTargets::of(profile);
+    let targets = judge::IntervalTargets::of(profile);
     let replications = profile.simulation.replications;
     let mut staffing = outcome.staffing.clone();
     let mut repaired = Vec::new();
@@ -150,9 +150,13 @@ pub fn plan(
         let scenario = Scenario::new(profile, &staffing)?;
         let check_seed = profile.simulation.seed.wrapping_add(CHECK_SEED_OFFSET);
         let (runs, _) = run_day(&scenario, check_seed, replications, &pool)?;
-        let verdicts = search::judge_day(&runs, profile.intervals, &targets, false);
+        let verdicts = judge::judge_day(&runs, profile.intervals, &targets, false);
         let mut changed = false;
         for (i, (queues, groups)) in verdicts.iter().enumerate() {
+            // More agents stop helping there: the search kept the staffing beyond which.
+            if outcome.unreachable.iter().any(|u| u.interval == i) {
+                continue;
+            }
             let mut raise = vec![false; staffing.groups.len()];
             for &q in queues {
                 // The group carrying most of the failing queue.

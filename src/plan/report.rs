@@ -15,7 +15,8 @@ use crate::sim::results::{
 };
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
-use super::search::{IntervalTargets, SearchMode, SearchOutcome, at_least, at_most};
+use super::judge::IntervalTargets;
+use super::search::{SearchMode, SearchOutcome, Unreachable};
 use super::{PlanError, PlanOptions, PlanTimes};
 
 /// One agent group in one interval.
@@ -131,6 +132,61 @@ pub struct PlanPerf {
     pub chats_per_sec: f64,
 }
 
+/// An interval whose targets no staffing within the search limit meets.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct UnreachableInterval {
+    /// Clock time the interval starts, "HH:MM".
+    pub start: String,
+    /// Interval index from 0.
+    pub interval: usize,
+    /// The targets missed with the largest staffing tried, in words.
+    pub reasons: Vec<String>,
+    /// The staffing the plan keeps, per group: more agents stop helping beyond it (no target
+    /// figure is significantly better with the largest staffing tried, on the same customers).
+    pub kept_agents: BTreeMap<String, u32>,
+    /// The largest staffing tried, per group.
+    pub limit_agents: BTreeMap<String, u32>,
+}
+
+impl UnreachableInterval {
+    fn of(u: &Unreachable, profile: &Profile, sc: &Scenario) -> UnreachableInterval {
+        let by_group = |v: &[u32]| {
+            profile
+                .agents
+                .iter()
+                .zip(v)
+                .map(|(g, &n)| (g.name.clone(), n))
+                .collect()
+        };
+        UnreachableInterval {
+            start: sc.interval_label(u.interval),
+            interval: u.interval,
+            reasons: u.reasons.clone(),
+            kept_agents: by_group(&u.kept),
+            limit_agents: by_group(&u.limit),
+        }
+    }
+
+    /// The warning line of this interval.
+    fn warning(&self) -> String {
+        let list = |m: &BTreeMap<String, u32>| {
+            m.iter()
+                .map(|(g, n)| format!("{g}={n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "interval {}: no staffing up to the search limit ({}) meets every target ({}); the \
+             plan keeps {}, beyond which more agents stop helping. Relax the targets of that \
+             interval, or check its volume and the queue's patience",
+            self.start,
+            list(&self.limit_agents),
+            self.reasons.join("; "),
+            list(&self.kept_agents)
+        )
+    }
+}
+
 /// The `chatcap plan` result.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanReport {
@@ -152,8 +208,8 @@ pub struct PlanReport {
     /// independent run's confidence bound is not expected to clear a target the search cleared
     /// with its own bound).
     pub targets_met: bool,
-    /// Intervals ("HH:MM") where no staffing up to the search limit met every target.
-    pub unreachable: Vec<String>,
+    /// Intervals where no staffing up to the search limit meets every target, and why.
+    pub unreachable: Vec<UnreachableInterval>,
     /// One row per interval and agent group.
     pub intervals: Vec<PlanRow>,
     /// One row per interval and queue.
@@ -186,42 +242,6 @@ pub(crate) struct Inputs<'a> {
     pub threads: usize,
 }
 
-/// The targets queue `q` misses in the verification run, in words.
-fn queue_shortfalls(
-    name: &str,
-    f: &QueueFigures,
-    targets: &IntervalTargets,
-    q: usize,
-) -> Vec<String> {
-    let (sl, max_abandon, max_asa) = targets.queues[q];
-    let mut out = Vec::new();
-    if !at_least(&f.service_level, sl, false) {
-        out.push(format!(
-            "{name}: service level {:.1}% below {:.1}%",
-            100.0 * f.service_level.mean,
-            100.0 * sl
-        ));
-    }
-    if let Some(max) = max_abandon
-        && !at_most(&f.abandon_rate, max, false)
-    {
-        out.push(format!(
-            "{name}: abandon rate {:.1}% above {:.1}%",
-            100.0 * f.abandon_rate.mean,
-            100.0 * max
-        ));
-    }
-    if let Some(max) = max_asa
-        && !at_most(&f.asa_secs, max, false)
-    {
-        out.push(format!(
-            "{name}: ASA {:.1} s above {max:.1} s",
-            f.asa_secs.mean
-        ));
-    }
-    out
-}
-
 /// Assembles the report from the verification run.
 pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     let (profile, sc, runs) = (x.profile, x.scenario, x.runs);
@@ -230,20 +250,18 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     // The simulator's own figures per interval (queue-major within an interval, as tallied).
     let day = aggregate(sc, runs, x.verify_perf);
 
-    let mut queues = Vec::with_capacity(profile.intervals * nq);
-    let mut queue_short: Vec<Vec<String>> = Vec::with_capacity(profile.intervals * nq);
-    for (k, row) in day.intervals.iter().enumerate() {
-        let q = k % nq;
-        let short = queue_shortfalls(&row.queue, &row.figures, x.targets, q);
-        queues.push(QueuePlanRow {
+    let queue_short: Vec<&[String]> = day.intervals.iter().map(|r| &r.shortfalls[..]).collect();
+    let queues: Vec<QueuePlanRow> = day
+        .intervals
+        .iter()
+        .map(|row| QueuePlanRow {
             start: row.start.clone(),
             interval: row.interval,
             queue: row.queue.clone(),
-            targets_met: short.is_empty(),
+            targets_met: row.targets_met,
             figures: row.figures,
-        });
-        queue_short.push(short);
-    }
+        })
+        .collect();
 
     let mut rows = Vec::with_capacity(profile.intervals * ng);
     let mut group_totals = vec![Totals::default(); ng];
@@ -265,21 +283,13 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
                 })
                 .collect();
             let figures = queue_figures(&merged.iter().collect::<Vec<_>>());
-            let agents = day.agent_intervals[i * ng + g].figures;
+            let agent_row = &day.agent_intervals[i * ng + g];
+            let agents = agent_row.figures;
             let mut shortfalls: Vec<String> = served
                 .iter()
                 .flat_map(|&q| queue_short[i * nq + q].iter().cloned())
                 .collect();
-            if let Some(limit) = x.targets.groups[g]
-                && !at_most(&agents.occupancy, limit, false)
-            {
-                shortfalls.push(format!(
-                    "{}: occupancy {:.1}% above {:.1}%",
-                    group.name,
-                    100.0 * agents.occupancy.mean,
-                    100.0 * limit
-                ));
-            }
+            shortfalls.extend(agent_row.shortfalls.iter().cloned());
             let required = x.staffing.groups[g][i];
             let roster = rostered(required, group.shrinkage)?;
             let analytic = x.seed.groups[g][i];
@@ -318,13 +328,13 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     all.fte = all.rostered_agent_hours / x.options.fte_hours;
 
     let mut warnings = day.warnings;
-    for &i in &x.outcome.unmet {
-        warnings.push(format!(
-            "interval {}: no staffing up to the search limit met every target; the plan keeps \
-             the largest staffing tried. Relax the targets or check the volume of that interval",
-            sc.interval_label(i)
-        ));
-    }
+    let unreachable: Vec<UnreachableInterval> = x
+        .outcome
+        .unreachable
+        .iter()
+        .map(|u| UnreachableInterval::of(u, profile, sc))
+        .collect();
+    warnings.extend(unreachable.iter().map(UnreachableInterval::warning));
     let missed: Vec<&PlanRow> = rows.iter().filter(|r| !r.targets_met).collect();
     if !missed.is_empty() {
         warnings.push(format!(
@@ -358,12 +368,7 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             })
             .collect(),
         targets_met: missed.is_empty(),
-        unreachable: x
-            .outcome
-            .unmet
-            .iter()
-            .map(|&i| sc.interval_label(i))
-            .collect(),
+        unreachable,
         intervals: rows,
         queues,
         totals: PlanTotals {

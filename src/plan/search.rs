@@ -24,7 +24,10 @@
 //!    10% until feasible; then, group by group, the fewest agents that stay feasible (one step
 //!    down, then doubling steps and bisection); then, with several groups, exchanges (two agents
 //!    fewer in one group for one more in another) while they stay feasible, and the descent
-//!    again. Evaluations are cached per candidate.
+//!    again. Evaluations are cached per candidate. When raising reaches the search limit
+//!    without a feasible candidate, the interval is unreachable: the descent runs again from
+//!    the largest staffing tried, judging each candidate against it ([`super::judge`]), and
+//!    keeps the fewest agents beyond which more stop helping.
 //! 5. The engines advance through `i` with the chosen staffing.
 //!
 //! The whole day is then simulated again with a fresh seed; an interval that misses a target
@@ -35,12 +38,15 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::metrics::{Estimate, QueueTally, ratio};
 use crate::profile::Profile;
 use crate::routing::{SECOND, Time};
-use crate::sim::{Engine, ReplicationTallies, Scenario, SimError, Staffing};
+use crate::sim::{Engine, Scenario, SimError, Staffing};
 
 use super::PlanError;
+use super::judge::{
+    IntervalCounts, IntervalTargets, Verdict, interval_counts, judge, judge_against, judge_day,
+    measurable, shortfalls,
+};
 
 /// How candidate staffings are evaluated.
 #[derive(
@@ -81,7 +87,21 @@ pub struct SearchOutcome {
     /// Candidate staffings simulated (cache hits excluded).
     pub evaluations: u64,
     /// Intervals whose targets no staffing within the search limit met.
-    pub unmet: Vec<usize>,
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// An interval whose targets no staffing within the search limit meets, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreachable {
+    /// Interval index from 0.
+    pub interval: usize,
+    /// The largest staffing tried, per group.
+    pub limit: Vec<u32>,
+    /// The staffing kept, per group: the fewest agents beyond which more stop helping (no
+    /// target figure is significantly better at the largest staffing tried).
+    pub kept: Vec<u32>,
+    /// The targets missed at the largest staffing tried, in words.
+    pub reasons: Vec<String>,
 }
 
 /// Most agents each group may get in the search: a multiple of its closed-form peak. The
@@ -98,183 +118,6 @@ pub fn group_limits(seed: &Staffing) -> Vec<u32> {
 
 /// Rounds of the feasibility phase before an interval is declared unreachable.
 const RAISE_ROUNDS: usize = 40;
-
-/// Verdict of one candidate in one interval.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Verdict {
-    feasible: bool,
-    /// Queues missing a target.
-    failing_queues: Vec<usize>,
-    /// Groups above their occupancy limit.
-    failing_groups: Vec<usize>,
-}
-
-/// The counts of one replication in one interval that the targets need.
-#[derive(Debug, Clone, Copy, Default)]
-struct QueueCounts {
-    offered: u64,
-    answered: u64,
-    answered_within: u64,
-    abandoned: u64,
-    /// Still unresolved when the evaluation stopped, stranded included.
-    unresolved: u64,
-    wait_sum_answered: f64,
-}
-
-impl QueueCounts {
-    fn of(t: &QueueTally) -> QueueCounts {
-        let resolved = t.rejected + t.answered + t.abandoned + t.short_abandoned;
-        QueueCounts {
-            offered: t.offered,
-            answered: t.answered,
-            answered_within: t.answered_within,
-            abandoned: t.abandoned,
-            unresolved: t.offered.saturating_sub(resolved).max(t.stranded),
-            wait_sum_answered: t.wait_sum_answered,
-        }
-    }
-
-    /// Unresolved chats have waited past the threshold: misses, and counted as abandons.
-    fn service_level(&self) -> f64 {
-        let den = self.answered + self.abandoned + self.unresolved;
-        ratio(self.answered_within as f64, den as f64)
-    }
-
-    fn abandon_rate(&self) -> f64 {
-        ratio(
-            (self.abandoned + self.unresolved) as f64,
-            self.offered as f64,
-        )
-    }
-
-    fn asa_secs(&self) -> f64 {
-        ratio(self.wait_sum_answered, self.answered as f64)
-    }
-}
-
-/// Busy and staffed slot time of one group in one interval.
-#[derive(Debug, Clone, Copy, Default)]
-struct GroupCounts {
-    staffed_slot_secs: f64,
-    busy_slot_secs: f64,
-}
-
-impl GroupCounts {
-    fn occupancy(&self) -> f64 {
-        ratio(self.busy_slot_secs, self.staffed_slot_secs)
-    }
-}
-
-/// One replication's counts in one interval.
-#[derive(Debug, Clone, Default)]
-struct IntervalCounts {
-    queues: Vec<QueueCounts>,
-    groups: Vec<GroupCounts>,
-}
-
-fn interval_counts(t: &ReplicationTallies, i: usize, nq: usize, ng: usize) -> IntervalCounts {
-    IntervalCounts {
-        queues: (0..nq)
-            .map(|q| QueueCounts::of(&t.queues[i * nq + q]))
-            .collect(),
-        groups: (0..ng)
-            .map(|g| {
-                let a = &t.agents[i * ng + g];
-                GroupCounts {
-                    staffed_slot_secs: a.staffed_slot_secs,
-                    busy_slot_secs: a.busy_slot_secs,
-                }
-            })
-            .collect(),
-    }
-}
-
-/// The targets of one interval, resolved per queue and per group.
-#[derive(Debug, Clone)]
-pub(crate) struct IntervalTargets {
-    /// Per queue: service level, max abandon, max ASA.
-    pub queues: Vec<(f64, Option<f64>, Option<f64>)>,
-    /// Per group: the strictest max occupancy of the queues it serves.
-    pub groups: Vec<Option<f64>>,
-    /// Per queue: the groups that serve it.
-    pub servers: Vec<Vec<usize>>,
-}
-
-impl IntervalTargets {
-    pub(crate) fn of(profile: &Profile) -> IntervalTargets {
-        let servers = profile.serving_groups();
-        let groups = (0..profile.agents.len())
-            .map(|g| {
-                profile
-                    .queues
-                    .iter()
-                    .enumerate()
-                    .filter(|(q, _)| servers[*q].contains(&g))
-                    .filter_map(|(_, q)| q.targets.max_occupancy)
-                    .reduce(f64::min)
-            })
-            .collect();
-        IntervalTargets {
-            queues: profile
-                .queues
-                .iter()
-                .map(|q| {
-                    let t = &q.targets;
-                    (t.service_level, t.max_abandon, t.max_asa_secs)
-                })
-                .collect(),
-            groups,
-            servers,
-        }
-    }
-}
-
-/// Whether an estimate meets "at least `target`" (`strict`: its lower bound does).
-pub(crate) fn at_least(e: &Estimate, target: f64, strict: bool) -> bool {
-    let value = if strict { e.ci_low } else { e.mean };
-    !value.is_finite() || value + 1e-12 >= target
-}
-
-/// Whether an estimate meets "at most `limit`" (`strict`: its upper bound does).
-pub(crate) fn at_most(e: &Estimate, limit: f64, strict: bool) -> bool {
-    let value = if strict { e.ci_high } else { e.mean };
-    !value.is_finite() || value <= limit + 1e-12
-}
-
-/// Judges the per-replication counts of one interval against its targets.
-fn judge(reps: &[IntervalCounts], targets: &IntervalTargets, strict: bool) -> Verdict {
-    let mut failing_queues = Vec::new();
-    for (q, &(sl, max_abandon, max_asa)) in targets.queues.iter().enumerate() {
-        let est = |f: fn(&QueueCounts) -> f64| {
-            Estimate::from_samples(reps.iter().map(|r| f(&r.queues[q])))
-        };
-        let ok = at_least(&est(QueueCounts::service_level), sl, strict)
-            && max_abandon.is_none_or(|m| at_most(&est(QueueCounts::abandon_rate), m, strict))
-            && max_asa.is_none_or(|m| at_most(&est(QueueCounts::asa_secs), m, strict));
-        if !ok {
-            failing_queues.push(q);
-        }
-    }
-    let mut failing_groups = Vec::new();
-    for (g, limit) in targets.groups.iter().enumerate() {
-        if let Some(limit) = limit {
-            let occ = Estimate::from_samples(reps.iter().map(|r| r.groups[g].occupancy()));
-            if !at_most(&occ, *limit, strict) {
-                failing_groups.push(g);
-            }
-        }
-    }
-    Verdict {
-        feasible: failing_queues.is_empty() && failing_groups.is_empty(),
-        failing_queues,
-        failing_groups,
-    }
-}
-
-/// Whether interval `i` has any chat to judge in any replication.
-fn measurable(reps: &[IntervalCounts]) -> bool {
-    reps.iter().any(|r| r.queues.iter().any(|q| q.offered > 0))
-}
 
 /// The per-interval search state shared by both evaluation modes.
 struct Search<'a, 's> {
@@ -296,6 +139,9 @@ struct Search<'a, 's> {
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
     last: Verdict,
+    /// In an unreachable interval, the counts at the largest staffing tried: candidates are
+    /// then judged against it ([`judge_against`]).
+    top: Option<Vec<IntervalCounts>>,
 }
 
 impl<'a, 's> Search<'a, 's> {
@@ -366,25 +212,31 @@ impl<'a, 's> Search<'a, 's> {
         let reps = self.simulate(i, staff)?;
         let seed = &self.interval_seed;
         let strict = self.options.confidence || staff.iter().sum::<u32>() < seed.iter().sum();
-        let verdict = if measurable(&reps) {
-            judge(&reps, self.targets, strict)
+        let verdict = if !measurable(&reps) {
+            Self::closed_form_verdict(staff, seed)
+        } else if let Some(top) = &self.top {
+            judge_against(&reps, top, self.targets, strict)
         } else {
-            // Nothing to measure (no chats, or all within the warm-up): keep the closed form.
-            let keeps = staff.iter().zip(seed).all(|(a, b)| a >= b);
-            Verdict {
-                feasible: keeps,
-                failing_queues: Vec::new(),
-                failing_groups: if keeps {
-                    Vec::new()
-                } else {
-                    (0..seed.len()).collect()
-                },
-            }
+            judge(&reps, self.targets, strict)
         };
         let feasible = verdict.feasible;
         self.last = verdict.clone();
         self.cache.insert(staff.to_vec(), verdict);
         Ok(feasible)
+    }
+
+    /// Nothing to measure (no chats, or all within the warm-up): keep the closed form.
+    fn closed_form_verdict(staff: &[u32], seed: &[u32]) -> Verdict {
+        let keeps = staff.iter().zip(seed).all(|(a, b)| a >= b);
+        Verdict {
+            feasible: keeps,
+            failing_queues: Vec::new(),
+            failing_groups: if keeps {
+                Vec::new()
+            } else {
+                (0..seed.len()).collect()
+            },
+        }
     }
 
     /// Group by group, the fewest agents that keep the feasible `staff` feasible.
@@ -423,9 +275,31 @@ impl<'a, 's> Search<'a, 's> {
         Ok(())
     }
 
+    /// An interval no staffing up to `top` makes feasible: the fewest agents per group beyond
+    /// which more stop helping, and the targets missed at `top`.
+    fn unreachable(&mut self, i: usize, top: Vec<u32>) -> Result<Interval, SimError> {
+        let at_top = self.simulate(i, &top)?;
+        let strict =
+            self.options.confidence || top.iter().sum::<u32>() < self.interval_seed.iter().sum();
+        let reasons = shortfalls(&at_top, self.targets, strict);
+        self.cache.clear();
+        self.top = Some(at_top);
+        let mut kept = top.clone();
+        let descended = self.descend(i, &mut kept);
+        self.top = None;
+        descended?;
+        let why = Unreachable {
+            interval: i,
+            limit: top,
+            kept: kept.clone(),
+            reasons,
+        };
+        Ok((kept, Some(why)))
+    }
+
     /// The fewest agents per group for interval `i` (see the module documentation), and
-    /// whether they meet the targets.
-    fn interval(&mut self, i: usize, limits: &[u32]) -> Result<(Vec<u32>, bool), SimError> {
+    /// why the targets cannot be met when they cannot.
+    fn interval(&mut self, i: usize, limits: &[u32]) -> Result<Interval, SimError> {
         let ng = self.scenario.groups.len();
         self.cache.clear();
         self.interval_seed = (0..ng).map(|g| self.seed.groups[g][i]).collect();
@@ -453,7 +327,7 @@ impl<'a, 's> Search<'a, 's> {
                 moved = true;
             }
             if !moved || rounds > RAISE_ROUNDS {
-                return Ok((staff, false));
+                return self.unreachable(i, staff);
             }
         }
 
@@ -481,9 +355,12 @@ impl<'a, 's> Search<'a, 's> {
                 break;
             }
         }
-        Ok((staff, true))
+        Ok((staff, None))
     }
 }
+
+/// An interval's staffing, and why its targets cannot be met when they cannot.
+type Interval = (Vec<u32>, Option<Unreachable>);
 
 /// Lookahead after an interval's end: long enough that a chat still waiting has missed every
 /// threshold, and a little more so that most of them are resolved.
@@ -533,13 +410,12 @@ pub fn search(
         cache: HashMap::new(),
         interval_seed: Vec::new(),
         last: Verdict::default(),
+        top: None,
     };
-    let mut unmet = Vec::new();
+    let mut unreachable = Vec::new();
     for i in 0..profile.intervals {
-        let (staff, met) = search.interval(i, &limits)?;
-        if !met {
-            unmet.push(i);
-        }
+        let (staff, why) = search.interval(i, &limits)?;
+        unreachable.extend(why);
         search.advance(i, &staff)?;
         progress(i);
     }
@@ -550,30 +426,8 @@ pub fn search(
     Ok(SearchOutcome {
         staffing: Staffing { groups },
         evaluations: search.evaluations,
-        unmet,
+        unreachable,
     })
-}
-
-/// Per replication, the counts of every interval of a whole-day run.
-pub(crate) fn judge_day(
-    runs: &[ReplicationTallies],
-    intervals: usize,
-    targets: &IntervalTargets,
-    strict: bool,
-) -> Vec<(Vec<usize>, Vec<usize>)> {
-    let nq = targets.queues.len();
-    let ng = targets.groups.len();
-    (0..intervals)
-        .map(|i| {
-            let reps: Vec<IntervalCounts> =
-                runs.iter().map(|r| interval_counts(r, i, nq, ng)).collect();
-            if !measurable(&reps) {
-                return (Vec::new(), Vec::new());
-            }
-            let v = judge(&reps, targets, strict);
-            (v.failing_queues, v.failing_groups)
-        })
-        .collect()
 }
 
 /// Whether each interval of a whole-day simulation of `staffing` meets its targets, judged as

@@ -5,12 +5,14 @@
 //! - [`events`]: the (time, sequence) event heap;
 //! - [`scenario`]: a profile and staffing compiled to samplers and integer times;
 //! - [`driver`]: one replication, the event loop;
-//! - [`results`]: aggregation over replications into the `chatcap simulate` report.
+//! - [`results`]: aggregation over replications into the `chatcap simulate` report;
+//! - [`targets`]: the profile's targets judged on those figures, in words.
 
 pub mod driver;
 pub mod events;
 pub mod results;
 pub mod scenario;
+pub(crate) mod targets;
 
 use std::time::Instant;
 
@@ -147,7 +149,8 @@ impl Perf {
 }
 
 /// Runs `replications` replications on `threads` threads (all cores when `None`), calling
-/// `progress` after each, and aggregates them. The result does not depend on the thread count.
+/// `progress` after each, and aggregates them, with a warning when the profile's targets are
+/// missed. The result does not depend on the thread count.
 pub fn simulate(
     scenario: &Scenario,
     replications: u32,
@@ -156,5 +159,9 @@ pub fn simulate(
 ) -> Result<SimulationReport, SimError> {
     let pool = thread_pool(threads)?;
     let (runs, perf) = simulate_runs(scenario, replications, &pool, progress)?;
-    Ok(aggregate(scenario, &runs, perf))
+    let mut report = aggregate(scenario, &runs, perf);
+    if let Some(w) = report.targets_warning() {
+        report.warnings.insert(0, w);
+    }
+    Ok(report)
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::metrics::{AgentKpis, AgentTally, Estimate, QueueKpis, QueueTally};
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
+use super::targets::{occupancy_limits, occupancy_shortfall, queue_shortfalls};
 use super::{Perf, ReplicationTallies, Scenario};
 
 /// Queue-side figures over replications (DESIGN.md §4).
@@ -99,6 +100,10 @@ pub struct IntervalRow {
     /// The figures.
     #[serde(flatten)]
     pub figures: QueueFigures,
+    /// The queue meets its targets in this interval (on the means).
+    pub targets_met: bool,
+    /// The targets missed, in words.
+    pub shortfalls: Vec<String>,
 }
 
 /// One agent group in one interval.
@@ -115,6 +120,10 @@ pub struct AgentIntervalRow {
     /// The figures.
     #[serde(flatten)]
     pub figures: AgentFigures,
+    /// The group's occupancy is within the strictest limit of the queues it serves.
+    pub targets_met: bool,
+    /// The limit missed, in words.
+    pub shortfalls: Vec<String>,
 }
 
 /// Conservation counts summed over all replications.
@@ -157,6 +166,11 @@ pub struct SimulationReport {
     pub agent_intervals: Vec<AgentIntervalRow>,
     /// Conservation counts, all replications.
     pub chats: ChatCounts,
+    /// Every queue meets its targets in every interval and over the whole day, and every
+    /// group its occupancy limit (on the means).
+    pub targets_met: bool,
+    /// The targets missed over the whole day, per queue and group, in words.
+    pub shortfalls: Vec<String>,
     /// Things the user should know (stranded chats, unstable intervals...).
     pub warnings: Vec<String>,
     /// Speed of the run.
@@ -268,26 +282,37 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
     for i in 0..sc.intervals {
         for (q, queue) in sc.queues.iter().enumerate() {
             let cells: Vec<&QueueTally> = runs.iter().map(|r| &r.queues[i * nq + q]).collect();
+            let figures = queue_figures(&cells);
+            let shortfalls = queue_shortfalls(&queue.name, &figures, &queue.targets);
             intervals.push(IntervalRow {
                 start: sc.interval_label(i),
                 interval: i,
                 queue: queue.name.clone(),
-                figures: queue_figures(&cells),
+                figures,
+                targets_met: shortfalls.is_empty(),
+                shortfalls,
             });
         }
     }
+    let occupancy = occupancy_limits(sc);
     let mut agent_intervals = Vec::with_capacity(sc.intervals * ng);
     for i in 0..sc.intervals {
         let start = i as f64 * sc.interval_secs;
         let span = (start + sc.interval_secs - warm.max(start)).max(0.0);
         for (g, group) in sc.groups.iter().enumerate() {
             let cells: Vec<AgentTally> = runs.iter().map(|r| r.agents[i * ng + g]).collect();
+            let figures = agent_figures(&cells, span);
+            let shortfalls: Vec<String> = occupancy_shortfall(&group.name, &figures, occupancy[g])
+                .into_iter()
+                .collect();
             agent_intervals.push(AgentIntervalRow {
                 start: sc.interval_label(i),
                 interval: i,
                 group: group.name.clone(),
                 scheduled_agents: group.staffing.get(i).copied().unwrap_or(0),
-                figures: agent_figures(&cells, span),
+                figures,
+                targets_met: shortfalls.is_empty(),
+                shortfalls,
             });
         }
     }
@@ -296,14 +321,14 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         queue_figures(&merged.iter().collect::<Vec<_>>())
     };
     let overall = whole_day(&|_| true);
-    let queues = sc
+    let queues: BTreeMap<String, QueueFigures> = sc
         .queues
         .iter()
         .enumerate()
         .map(|(q, queue)| (queue.name.clone(), whole_day(&|i| i % nq == q)))
         .collect();
     let all_agents: Vec<AgentTally> = runs.iter().map(|r| merge_agents(r, |_| true)).collect();
-    let groups = sc
+    let groups: BTreeMap<String, AgentFigures> = sc
         .groups
         .iter()
         .enumerate()
@@ -327,6 +352,15 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         chats.rejected += t.rejected;
         chats.stranded += t.stranded;
     }
+    let mut shortfalls: Vec<String> = sc
+        .queues
+        .iter()
+        .flat_map(|q| queue_shortfalls(&q.name, &queues[&q.name], &q.targets))
+        .collect();
+    shortfalls.extend(sc.groups.iter().enumerate().filter_map(|(g, group)| {
+        occupancy_shortfall(&group.name, &groups[&group.name], occupancy[g])
+    }));
+    let targets_met = shortfalls.is_empty() && missed_rows(&intervals, &agent_intervals).0 == 0;
     let mut warnings = Vec::new();
     if chats.stranded > 0 {
         warnings.push(format!(
@@ -354,8 +388,53 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         intervals,
         agent_intervals,
         chats,
+        targets_met,
+        shortfalls,
         warnings,
         perf,
+    }
+}
+
+/// Interval rows missing a target, and the first miss in words.
+fn missed_rows(intervals: &[IntervalRow], agents: &[AgentIntervalRow]) -> (usize, Option<String>) {
+    let misses = intervals
+        .iter()
+        .map(|r| (&r.start, &r.shortfalls))
+        .chain(agents.iter().map(|r| (&r.start, &r.shortfalls)))
+        .filter(|(_, s)| !s.is_empty());
+    let (mut count, mut first) = (0, None);
+    for (start, shortfalls) in misses {
+        count += 1;
+        first.get_or_insert_with(|| format!("{start} {}", shortfalls.join(", ")));
+    }
+    (count, first)
+}
+
+impl SimulationReport {
+    /// The warning line when the profile's targets are missed.
+    pub(crate) fn targets_warning(&self) -> Option<String> {
+        let (count, first) = missed_rows(&self.intervals, &self.agent_intervals);
+        if count == 0 && self.shortfalls.is_empty() {
+            return None;
+        }
+        let mut text = format!(
+            "the profile's targets are missed in {count} of {} interval rows",
+            self.intervals.len() + self.agent_intervals.len()
+        );
+        if let Some(first) = first {
+            text.push_str(&format!(" (first: {first})"));
+        }
+        if !self.shortfalls.is_empty() {
+            text.push_str(&format!(
+                "; over the whole day: {}",
+                self.shortfalls.join("; ")
+            ));
+        }
+        text.push_str(
+            ". Judged on the means: see shortfalls, and the confidence intervals for how much \
+             is noise; chatcap plan finds a staffing that meets them",
+        );
+        Some(text)
     }
 }
 

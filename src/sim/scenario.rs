@@ -2,7 +2,7 @@
 //! integer times, slowdown factors per concurrency level.
 
 use crate::model::{ArrivalProcess, DurationModel, saturating_u64};
-use crate::profile::{CsatSpec, Profile};
+use crate::profile::{CsatSpec, Profile, Targets};
 use crate::routing::{RouterConfig, SECOND, Time};
 
 use super::SimError;
@@ -65,6 +65,8 @@ pub struct QueueModel {
     pub short_abandon_secs: f64,
     /// Survey model.
     pub csat: Option<CsatSpec>,
+    /// The profile's targets for this queue, which reports judge.
+    pub targets: Targets,
 }
 
 /// One agent group's model.
@@ -178,6 +180,7 @@ impl Scenario {
                 threshold_secs: q.targets.threshold_secs,
                 short_abandon_secs: q.targets.short_abandon_secs,
                 csat: q.csat,
+                targets: q.targets,
             });
         }
         let mut groups = Vec::with_capacity(profile.agents.len());

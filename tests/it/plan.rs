@@ -267,7 +267,7 @@ fn heuristic_within_one_agent_of_exhaustive(profile: &Profile) {
         &|_| {},
     )
     .unwrap();
-    assert!(found.unmet.is_empty());
+    assert!(found.unreachable.is_empty());
     let heuristic: Vec<u32> = found.staffing.groups.iter().map(|g| g[0]).collect();
 
     // Exhaustive: every pair up to a bound, judged exactly as the search judges.
@@ -469,4 +469,101 @@ fn bad_caps_flags_are_refused() {
     let err = chatcap::run(Cli::parse_from(argv), &mut Vec::new()).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("--max-aht-inflation"), "{err}");
+}
+
+/// Customers who give up (exponential patience, mean 10 s) more often than not before an agent
+/// can accept (8 s): no staffing brings abandons under 10%.
+fn abandons_beyond_any_staffing() -> Profile {
+    let toml = r#"
+name = "impatient"
+interval = "1h"
+start = "08:00"
+
+[targets]
+service_level = 0.8
+threshold = "20s"
+max_abandon = 0.1
+
+[routing]
+accept = { timeout = "30s" }
+
+[simulation]
+replications = 10
+seed = 3
+
+[[queues]]
+name = "chat"
+volume = [60, 0, 90]
+handle_time = { dist = "exponential", mean = "180s" }
+patience = { dist = "exponential", mean = "10s" }
+accept_delay = { dist = "deterministic", mean = "8s" }
+
+[[agents]]
+name = "agents"
+skills = ["chat"]
+concurrency = 1
+"#;
+    profile::parse(toml, "impatient.toml", None).unwrap()
+}
+
+#[test]
+fn an_unreachable_interval_keeps_the_staffing_beyond_which_more_agents_stop_helping() {
+    let report = plan(&abandons_beyond_any_staffing(), options(), &|_, _| {}).unwrap();
+    let starts: Vec<&str> = report
+        .unreachable
+        .iter()
+        .map(|u| u.start.as_str())
+        .collect();
+    assert_eq!(starts, ["08:00", "10:00"], "{:?}", report.unreachable);
+    for u in &report.unreachable {
+        let reasons = u.reasons.join("; ");
+        assert!(reasons.contains("chat: abandon rate"), "{reasons}");
+        assert!(reasons.contains("above 10.0%"), "{reasons}");
+        let (kept, limit) = (u.kept_agents["agents"], u.limit_agents["agents"]);
+        let row = &report.intervals[u.interval];
+        assert_eq!(row.required_agents, kept, "the row shows the staffing kept");
+        // The search tried far more, and kept about what the load needs (1.5 to 2.5 erlangs
+        // of work): not the largest staffing tried.
+        assert!(limit >= 20, "limit {limit}");
+        assert!((2..=10).contains(&kept), "kept {kept} of {limit}");
+        assert!(
+            report.warnings.iter().any(|w| w.contains(&format!(
+                "interval {}: no staffing up to the search limit",
+                u.start
+            )) && w.contains("more agents stop helping")),
+            "{:?}",
+            report.warnings
+        );
+    }
+}
+
+#[test]
+fn the_bank_example_with_confidence_stays_near_its_closed_form_at_night() {
+    let cli = Cli::parse_from([
+        "chatcap",
+        "plan",
+        "--profile",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/bank-24x7.toml"),
+        "--confidence",
+        "--format",
+        "json",
+        "--quiet",
+        "--threads",
+        "2",
+    ]);
+    let mut out = Vec::new();
+    chatcap::run(cli, &mut out).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for row in report["intervals"].as_array().unwrap() {
+        let (analytic, required) = (
+            row["analytic_agents"].as_u64().unwrap(),
+            row["required_agents"].as_u64().unwrap(),
+        );
+        assert!(
+            required <= 2 * analytic + 4,
+            "{} {}: {required} agents against {analytic} in closed form",
+            row["start"],
+            row["group"]
+        );
+    }
 }

@@ -334,3 +334,69 @@ fn simulate_command_rejects_bad_flags_with_exit_code_2() {
         assert!(err.to_string().contains(needle), "{err}");
     }
 }
+
+#[test]
+fn simulate_judges_the_profiles_targets() {
+    // 100 chats an hour of 3 minutes: 5 erlangs of work. Four agents cannot keep up; twelve
+    // answer nearly everyone at once.
+    let toml = stationary(100.0, "180s", EXP, Some("60s"), 1, "20s");
+    let under = run(&toml, 4, 1);
+    assert!(!under.targets_met);
+    let measured: Vec<_> = under
+        .intervals
+        .iter()
+        .filter(|r| r.figures.offered.mean > 0.0)
+        .collect();
+    assert!(measured.len() >= 20, "rows after the warm-up");
+    for r in measured {
+        assert!(!r.targets_met, "{} {:?}", r.start, r.figures.service_level);
+        assert!(
+            r.shortfalls[0].starts_with("q: service level") && r.shortfalls[0].contains("below 80"),
+            "{:?}",
+            r.shortfalls
+        );
+    }
+    assert!(under.shortfalls[0].starts_with("q: service level"));
+    assert!(
+        under.warnings[0].starts_with("the profile's targets are missed in"),
+        "{:?}",
+        under.warnings
+    );
+
+    let staffed = run(&toml, 12, 1);
+    assert!(staffed.targets_met, "{:?}", staffed.shortfalls);
+    assert!(staffed.intervals.iter().all(|r| r.targets_met));
+    assert!(staffed.shortfalls.is_empty());
+    assert!(
+        staffed
+            .warnings
+            .iter()
+            .all(|w| !w.contains("targets are missed"))
+    );
+}
+
+#[test]
+fn the_bank_example_serves_its_vip_queue_over_the_day() {
+    let (result, out) = cli(&[
+        "chatcap",
+        "simulate",
+        "--profile",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/bank-24x7.toml"),
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    result.unwrap();
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let private = &report["summary"]["queues"]["private"];
+    // Private bankers pulled into retail chats left VIP clients at 36% service level.
+    assert!(
+        private["service_level"]["mean"].as_f64().unwrap() >= 0.9,
+        "{private}"
+    );
+    assert!(
+        private["abandon_rate"]["mean"].as_f64().unwrap() <= 0.01,
+        "{private}"
+    );
+    assert_eq!(report["shortfalls"], serde_json::json!([]));
+}

@@ -1,0 +1,362 @@
+//! How the planner judges one interval: its targets, the per-replication counts they are read
+//! from, and the verdict of a candidate staffing.
+//!
+//! Two judgments exist. The usual one asks whether every target is met (on the mean over
+//! replications, or on its 95% bound). When no staffing within the search limit meets the
+//! targets, the interval is unreachable, and the fallback asks instead whether a candidate is
+//! *as good as the largest staffing tried*: every target figure either meets its target or is
+//! not significantly worse than at that staffing. Candidates share their random streams
+//! (common random numbers), so the comparison is paired replication by replication, and "more
+//! agents stop helping" has a precise meaning: the paired difference is within noise.
+
+use crate::metrics::{Estimate, QueueTally, ratio};
+use crate::profile::Profile;
+use crate::sim::ReplicationTallies;
+
+/// Verdict of one candidate in one interval.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Verdict {
+    pub feasible: bool,
+    /// Queues missing a target.
+    pub failing_queues: Vec<usize>,
+    /// Groups above their occupancy limit.
+    pub failing_groups: Vec<usize>,
+}
+
+/// The counts of one replication in one interval that the targets need.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct QueueCounts {
+    offered: u64,
+    answered: u64,
+    answered_within: u64,
+    abandoned: u64,
+    /// Still unresolved when the evaluation stopped, stranded included.
+    unresolved: u64,
+    wait_sum_answered: f64,
+}
+
+impl QueueCounts {
+    fn of(t: &QueueTally) -> QueueCounts {
+        let resolved = t.rejected + t.answered + t.abandoned + t.short_abandoned;
+        QueueCounts {
+            offered: t.offered,
+            answered: t.answered,
+            answered_within: t.answered_within,
+            abandoned: t.abandoned,
+            unresolved: t.offered.saturating_sub(resolved).max(t.stranded),
+            wait_sum_answered: t.wait_sum_answered,
+        }
+    }
+
+    /// Unresolved chats have waited past the threshold: misses, and counted as abandons.
+    fn service_level(&self) -> f64 {
+        let den = self.answered + self.abandoned + self.unresolved;
+        ratio(self.answered_within as f64, den as f64)
+    }
+
+    fn abandon_rate(&self) -> f64 {
+        ratio(
+            (self.abandoned + self.unresolved) as f64,
+            self.offered as f64,
+        )
+    }
+
+    fn asa_secs(&self) -> f64 {
+        ratio(self.wait_sum_answered, self.answered as f64)
+    }
+}
+
+/// Busy and staffed slot time of one group in one interval.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupCounts {
+    staffed_slot_secs: f64,
+    busy_slot_secs: f64,
+}
+
+impl GroupCounts {
+    fn occupancy(&self) -> f64 {
+        ratio(self.busy_slot_secs, self.staffed_slot_secs)
+    }
+}
+
+/// One replication's counts in one interval.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IntervalCounts {
+    queues: Vec<QueueCounts>,
+    groups: Vec<GroupCounts>,
+}
+
+pub(crate) fn interval_counts(
+    t: &ReplicationTallies,
+    i: usize,
+    nq: usize,
+    ng: usize,
+) -> IntervalCounts {
+    IntervalCounts {
+        queues: (0..nq)
+            .map(|q| QueueCounts::of(&t.queues[i * nq + q]))
+            .collect(),
+        groups: (0..ng)
+            .map(|g| {
+                let a = &t.agents[i * ng + g];
+                GroupCounts {
+                    staffed_slot_secs: a.staffed_slot_secs,
+                    busy_slot_secs: a.busy_slot_secs,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The targets of one interval, resolved per queue and per group.
+#[derive(Debug, Clone)]
+pub(crate) struct IntervalTargets {
+    /// Per queue: service level, max abandon, max ASA.
+    pub queues: Vec<(f64, Option<f64>, Option<f64>)>,
+    /// Per group: the strictest max occupancy of the queues it serves.
+    pub groups: Vec<Option<f64>>,
+    /// Per queue: the groups that serve it.
+    pub servers: Vec<Vec<usize>>,
+    /// Queue names, for the words of a verdict.
+    names: Vec<String>,
+    /// Group names, likewise.
+    group_names: Vec<String>,
+}
+
+impl IntervalTargets {
+    pub(crate) fn of(profile: &Profile) -> IntervalTargets {
+        let servers = profile.serving_groups();
+        let groups = (0..profile.agents.len())
+            .map(|g| {
+                profile
+                    .queues
+                    .iter()
+                    .enumerate()
+                    .filter(|(q, _)| servers[*q].contains(&g))
+                    .filter_map(|(_, q)| q.targets.max_occupancy)
+                    .reduce(f64::min)
+            })
+            .collect();
+        IntervalTargets {
+            queues: profile
+                .queues
+                .iter()
+                .map(|q| {
+                    let t = &q.targets;
+                    (t.service_level, t.max_abandon, t.max_asa_secs)
+                })
+                .collect(),
+            groups,
+            servers,
+            names: profile.queues.iter().map(|q| q.name.clone()).collect(),
+            group_names: profile.agents.iter().map(|g| g.name.clone()).collect(),
+        }
+    }
+
+    /// Every target that applies, in a fixed order.
+    fn all(&self) -> Vec<Target> {
+        let mut out = Vec::new();
+        for (q, &(_, abandon, asa)) in self.queues.iter().enumerate() {
+            out.push(Target::ServiceLevel(q));
+            if abandon.is_some() {
+                out.push(Target::Abandon(q));
+            }
+            if asa.is_some() {
+                out.push(Target::Asa(q));
+            }
+        }
+        for (g, limit) in self.groups.iter().enumerate() {
+            if limit.is_some() {
+                out.push(Target::Occupancy(g));
+            }
+        }
+        out
+    }
+}
+
+/// One target of an interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    ServiceLevel(usize),
+    Abandon(usize),
+    Asa(usize),
+    Occupancy(usize),
+}
+
+impl Target {
+    fn value(self, r: &IntervalCounts) -> f64 {
+        match self {
+            Target::ServiceLevel(q) => r.queues[q].service_level(),
+            Target::Abandon(q) => r.queues[q].abandon_rate(),
+            Target::Asa(q) => r.queues[q].asa_secs(),
+            Target::Occupancy(g) => r.groups[g].occupancy(),
+        }
+    }
+
+    fn estimate(self, reps: &[IntervalCounts]) -> Estimate {
+        Estimate::from_samples(reps.iter().map(|r| self.value(r)))
+    }
+
+    /// The target value, and whether the figure must be at least it (else at most).
+    fn goal(self, t: &IntervalTargets) -> (f64, bool) {
+        match self {
+            Target::ServiceLevel(q) => (t.queues[q].0, true),
+            Target::Abandon(q) => (t.queues[q].1.unwrap_or(f64::INFINITY), false),
+            Target::Asa(q) => (t.queues[q].2.unwrap_or(f64::INFINITY), false),
+            Target::Occupancy(g) => (t.groups[g].unwrap_or(f64::INFINITY), false),
+        }
+    }
+
+    fn met(self, reps: &[IntervalCounts], t: &IntervalTargets, strict: bool) -> bool {
+        let e = self.estimate(reps);
+        match self.goal(t) {
+            (target, true) => e.meets_at_least(target, strict),
+            (limit, false) => e.meets_at_most(limit, strict),
+        }
+    }
+
+    /// Whether `cand` is worse than `top` beyond noise: the 95% interval of the paired
+    /// differences (same replication, same random streams) lies wholly on the worse side.
+    fn significantly_worse(self, cand: &[IntervalCounts], top: &[IntervalCounts]) -> bool {
+        let higher_is_better = matches!(self, Target::ServiceLevel(_));
+        let worse_by = cand.iter().zip(top).map(|(c, t)| {
+            let d = self.value(t) - self.value(c);
+            if higher_is_better { d } else { -d }
+        });
+        Estimate::from_samples(worse_by).ci_low > 0.0
+    }
+
+    /// Mean chats per replication behind the figure: the queue's, or all for occupancy.
+    fn chats_per_replication(self, reps: &[IntervalCounts]) -> f64 {
+        let chats = |r: &IntervalCounts| match self {
+            Target::ServiceLevel(q) | Target::Abandon(q) | Target::Asa(q) => r.queues[q].offered,
+            Target::Occupancy(_) => r.queues.iter().map(|q| q.offered).sum(),
+        };
+        reps.iter().map(|r| chats(r) as f64).sum::<f64>() / reps.len().max(1) as f64
+    }
+
+    /// The figure against its target, in words.
+    fn describe(self, reps: &[IntervalCounts], t: &IntervalTargets, strict: bool) -> String {
+        let e = self.estimate(reps);
+        let (goal, at_least) = self.goal(t);
+        let bound = if at_least { e.ci_low } else { e.ci_high };
+        let (name, pct) = match self {
+            Target::ServiceLevel(q) => (format!("{}: service level", t.names[q]), true),
+            Target::Abandon(q) => (format!("{}: abandon rate", t.names[q]), true),
+            Target::Asa(q) => (format!("{}: ASA", t.names[q]), false),
+            Target::Occupancy(g) => (format!("{}: occupancy", t.group_names[g]), true),
+        };
+        let show = |v: f64| {
+            if pct {
+                format!("{:.1}%", 100.0 * v)
+            } else {
+                format!("{v:.1} s")
+            }
+        };
+        let side = if at_least { "below" } else { "above" };
+        if strict {
+            format!(
+                "{name} {} (95% bound {}) {side} {}",
+                show(e.mean),
+                show(bound),
+                show(goal)
+            )
+        } else {
+            format!("{name} {} {side} {}", show(e.mean), show(goal))
+        }
+    }
+}
+
+/// Judges the per-replication counts of one interval against its targets.
+pub(crate) fn judge(reps: &[IntervalCounts], targets: &IntervalTargets, strict: bool) -> Verdict {
+    let mut failing_queues = Vec::new();
+    let mut failing_groups = Vec::new();
+    for target in targets.all() {
+        if target.met(reps, targets, strict) {
+            continue;
+        }
+        match target {
+            Target::Occupancy(g) => failing_groups.push(g),
+            Target::ServiceLevel(q) | Target::Abandon(q) | Target::Asa(q) => {
+                if !failing_queues.contains(&q) {
+                    failing_queues.push(q);
+                }
+            }
+        }
+    }
+    Verdict {
+        feasible: failing_queues.is_empty() && failing_groups.is_empty(),
+        failing_queues,
+        failing_groups,
+    }
+}
+
+/// The fallback judgment of an unreachable interval: feasible when every target figure meets
+/// its target or is not significantly worse than at the largest staffing tried (`top`).
+pub(crate) fn judge_against(
+    reps: &[IntervalCounts],
+    top: &[IntervalCounts],
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Verdict {
+    let feasible = targets
+        .all()
+        .into_iter()
+        .all(|t| t.met(reps, targets, strict) || !t.significantly_worse(reps, top));
+    Verdict {
+        feasible,
+        ..judge(reps, targets, strict)
+    }
+}
+
+/// The targets `reps` miss, in words, each with what the mean says when the bound misses
+/// but the mean meets (too few chats for the bound to reach the target).
+pub(crate) fn shortfalls(
+    reps: &[IntervalCounts],
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Vec<String> {
+    targets
+        .all()
+        .into_iter()
+        .filter(|t| !t.met(reps, targets, strict))
+        .map(|t| {
+            let mut text = t.describe(reps, targets, strict);
+            if strict && t.met(reps, targets, false) {
+                let chats = t.chats_per_replication(reps);
+                text.push_str(&format!(
+                    ": the mean meets it, but with {chats:.1} chats per replication the 95% \
+                     bound cannot"
+                ));
+            }
+            text
+        })
+        .collect()
+}
+
+/// Whether interval `i` has any chat to judge in any replication.
+pub(crate) fn measurable(reps: &[IntervalCounts]) -> bool {
+    reps.iter().any(|r| r.queues.iter().any(|q| q.offered > 0))
+}
+
+/// Per replication, the counts of every interval of a whole-day run.
+pub(crate) fn judge_day(
+    runs: &[ReplicationTallies],
+    intervals: usize,
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let nq = targets.queues.len();
+    let ng = targets.groups.len();
+    (0..intervals)
+        .map(|i| {
+            let reps: Vec<IntervalCounts> =
+                runs.iter().map(|r| interval_counts(r, i, nq, ng)).collect();
+            if !measurable(&reps) {
+                return (Vec::new(), Vec::new());
+            }
+            let v = judge(&reps, targets, strict);
+            (v.failing_queues, v.failing_groups)
+        })
+        .collect()
+}
