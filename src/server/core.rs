@@ -298,7 +298,7 @@ impl Core {
                     name: q.name.clone(),
                     skill: q.skill.clone(),
                     priority: q.priority,
-                    max_len: q.max_queue,
+                    max_len: Some(q.max_queue),
                 })
                 .map_err(|e| ServerError::Config(format!("queue {:?}: {e}", q.name)))?;
             router
