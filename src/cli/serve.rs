@@ -3,13 +3,19 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::profile;
-use crate::server::{self, DEFAULT_BIND, ServerConfig, ServerError, ServerLimits};
+use crate::profile::{
+    self,
+    duration::{format_duration, parse_duration},
+};
+use crate::server::{
+    self, DEFAULT_BIND, MAX_CHATS_LIMIT, ServerConfig, ServerError, ServerLimits, ShutdownReport,
+};
 
 /// Arguments of `chatcap serve`.
 #[derive(Debug, Clone, Args)]
@@ -33,7 +39,24 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub agent_token: Option<String>,
+    /// Most live chats (queued, offered or active) at once; past it a new chat gets 503
+    /// `server_full` with Retry-After and counts as rejected.
+    #[arg(
+        long,
+        default_value_t = ServerLimits::default().max_chats as i64,
+        value_name = "N",
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(i64).range(1..=MAX_CHATS_LIMIT as i64)
+    )]
+    pub max_chats: i64,
+    /// How long a shutdown (SIGINT, SIGTERM) waits for open requests before closing the
+    /// connections still open.
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "D", allow_hyphen_values = true)]
+    pub shutdown_timeout: f64,
 }
+
+/// Longest `--shutdown-timeout`, seconds.
+const MAX_SHUTDOWN_SECS: f64 = 3600.0;
 
 pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     if !(args.time_scale.is_finite() && args.time_scale >= 1.0) {
@@ -51,6 +74,15 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
             "an empty token; give a non-empty token or omit it",
         ));
     }
+    if !(0.0..=MAX_SHUTDOWN_SECS).contains(&args.shutdown_timeout) {
+        return Err(Error::invalid(
+            "--shutdown-timeout",
+            format!(
+                "{} s; give 0s (close at once) to {MAX_SHUTDOWN_SECS} s",
+                args.shutdown_timeout
+            ),
+        ));
+    }
     let profile = profile::load_or_default(args.profile.as_deref())?;
     let profile_name = profile.name.clone();
     let config = ServerConfig {
@@ -58,7 +90,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         bind: args.bind,
         time_scale: args.time_scale,
         agent_token: args.agent_token.clone(),
-        limits: ServerLimits::default(),
+        limits: ServerLimits {
+            max_chats: usize::try_from(args.max_chats).unwrap_or(MAX_CHATS_LIMIT),
+            shutdown_timeout: Duration::from_secs_f64(args.shutdown_timeout),
+            ..ServerLimits::default()
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,10 +113,31 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         }
         server::termination_signal().await;
         if !quiet {
-            eprintln!("chatcap serve: shutting down");
+            eprintln!(
+                "chatcap serve: shutting down (open requests get up to {})",
+                format_duration(args.shutdown_timeout)
+            );
         }
         running.shutdown();
-        running.join().await
+        let report = running.join().await?;
+        if !quiet {
+            eprintln!("chatcap serve: {}", shutdown_line(&report, args.shutdown_timeout));
+        }
+        Ok::<(), ServerError>(())
     })?;
     Ok(())
+}
+
+/// The last line of a shutdown: whether the deadline had to cut anything.
+fn shutdown_line(report: &ShutdownReport, timeout_secs: f64) -> String {
+    if report.connections_closed == 0 {
+        return "stopped; every connection ended by itself".to_string();
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "stopped at the {} shutdown deadline: closed {} still open, cutting {} in progress",
+        format_duration(timeout_secs),
+        plural(report.connections_closed, "connection"),
+        plural(report.requests_cut, "request"),
+    )
 }

@@ -163,7 +163,7 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
         "/v1/chats",
         Auth::Anonymous,
         Some(&body),
-        &[(503, "queue_full")],
+        &[(503, "queue_full"), (503, "server_full")],
     )
     .await?;
     let q = d.queue;
@@ -200,7 +200,8 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
     }
     {
         let mut rec = sh.rec();
-        if reply.status == 503 && reply.code() == "queue_full" {
+        // A full queue and a full server both record the chat as created and rejected.
+        if reply.status == 503 && matches!(reply.code(), "queue_full" | "server_full") {
             rec.chats.created += 1;
             rec.chats.rejected += 1;
             let t = &mut rec.tallies[q];

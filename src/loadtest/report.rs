@@ -249,7 +249,7 @@ pub struct ServerChats {
 /// Chats by state.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatsOut {
-    /// Chats the server took (201) or refused as queue full (503).
+    /// Chats the server took (201) or refused as queue or server full (503).
     pub created: u64,
     /// Still queued at the end (last state its customer saw).
     pub queued: u64,

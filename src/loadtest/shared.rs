@@ -117,8 +117,8 @@ impl Default for EndpointStats {
 /// Chats as the load test saw them end.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct ChatTally {
-    /// Chat creations the server accepted (201) or refused as queue full (503): what the
-    /// server counts as created.
+    /// Chat creations the server accepted (201) or refused as queue or server full (503): what
+    /// the server counts as created.
     pub created: u64,
     /// Closed by an agent (or by the customer leaving an active chat).
     pub closed: u64,

@@ -60,7 +60,8 @@
 //!   first-response delay may be 0);
 //! - `bot = { resolve_share = 0.25, time = { dist = ..., mean = ... } }`;
 //! - `transfer = { share = 0.05, to = "billing" }` (another queue of the profile);
-//! - `max_queue` >= 1 (omit: unlimited);
+//! - `max_queue` >= 1 (default [`DEFAULT_MAX_QUEUE`], 10,000): a chat that would wait in a full
+//!   queue is rejected;
 //! - `targets = { ... }` partial override of `[targets]`;
 //! - `csat = { response = 0.3, score = 4.6, drop_per_minute = 0.1, floor = 1.0 }`: survey
 //!   response share, score (1..5) at zero wait, fall per minute of wait, lowest score
@@ -80,7 +81,7 @@ mod locate;
 mod raw;
 mod validate;
 
-pub use validate::MAX_REPLICATIONS;
+pub use validate::{DEFAULT_MAX_QUEUE, MAX_REPLICATIONS};
 
 pub(crate) use validate::MAX_CONCURRENCY;
 
@@ -424,8 +425,8 @@ pub struct QueueSpec {
     pub bot: Option<BotSpec>,
     /// Share of handled chats moved to another queue.
     pub transfer: Option<TransferSpec>,
-    /// Longest queue accepted; further chats are rejected. `None`: unlimited.
-    pub max_queue: Option<u32>,
+    /// Longest queue accepted; further chats are rejected ([`DEFAULT_MAX_QUEUE`] unless given).
+    pub max_queue: u32,
     /// Profile targets with this queue's overrides applied.
     pub targets: Targets,
     /// Customer satisfaction model.

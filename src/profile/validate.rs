@@ -25,6 +25,11 @@ pub(crate) const MAX_CONCURRENCY: i64 = 50;
 /// slip of the unit (volumes are chats per interval), and would only make a run that never ends.
 const MAX_ARRIVAL_RATE: f64 = 10_000.0;
 
+/// Longest queue when a profile gives no `max_queue`. Finite so that no queue (in the simulator
+/// or in `chatcap serve`) grows without bound under overload; 10,000 waiting chats is far beyond
+/// what any staffed queue holds, so the default never shapes a plan, only bounds a flood.
+pub const DEFAULT_MAX_QUEUE: u32 = 10_000;
+
 /// Most replications of a run (each keeps its tallies until the aggregate is made).
 pub const MAX_REPLICATIONS: u32 = 10_000;
 
@@ -519,13 +524,13 @@ fn queue(
     };
 
     let max_queue = match raw.max_queue {
-        None => None,
-        Some(m) if (1..=i64::from(u32::MAX)).contains(&m) => Some(m as u32),
+        None => DEFAULT_MAX_QUEUE,
+        Some(m) if (1..=i64::from(u32::MAX)).contains(&m) => m as u32,
         Some(m) => {
             return Err(Issue::new(
                 &path.key("max_queue"),
                 format!(
-                    "= {m} is out of range; use 1 to {}, or omit max_queue for no limit",
+                    "= {m} is out of range; use 1 to {}, or omit max_queue for the default {DEFAULT_MAX_QUEUE}",
                     u32::MAX
                 ),
             )

@@ -181,6 +181,9 @@ pub struct Core {
     /// Route latency in wall microseconds.
     route_latency: Histogram<u64>,
     limits: super::ServerLimits,
+    /// Chats refused because the server held `limits.max_chats` live chats; the router never
+    /// saw them, so they are added to its created and rejected counts.
+    refused_full: u64,
 }
 
 /// Profile time `secs` compressed `scale`-fold into wall microseconds (at least 1 µs for a
@@ -298,7 +301,7 @@ impl Core {
                     name: q.name.clone(),
                     skill: q.skill.clone(),
                     priority: q.priority,
-                    max_len: q.max_queue,
+                    max_len: Some(q.max_queue),
                 })
                 .map_err(|e| ServerError::Config(format!("queue {:?}: {e}", q.name)))?;
             router
@@ -356,6 +359,7 @@ impl Core {
             timers: Vec::new(),
             route_latency,
             limits: config.limits,
+            refused_full: 0,
         })
     }
 
@@ -826,6 +830,30 @@ impl Core {
 
     // ----- customer and shared chat calls -----
 
+    /// Refuses a new chat while the server holds [`super::ServerLimits::max_chats`] live chats.
+    /// The refusal is recorded as a full queue's is: one chat created and rejected.
+    fn check_room(&mut self, queue: QueueId, queue_name: &str) -> Result<(), ApiError> {
+        let counts = self.router.counts();
+        let live = counts.queued + counts.offered + counts.active;
+        if live < self.limits.max_chats as u64 {
+            return Ok(());
+        }
+        self.refused_full += 1;
+        if let Some(q) = self.queues.get_mut(queue.0 as usize) {
+            q.tally.arrivals += 1;
+            q.tally.offered += 1;
+            q.tally.rejected += 1;
+        }
+        Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "server_full",
+            format!(
+                "the server holds {live} live chats, its limit; the chat for queue {queue_name:?} was not created (counted as rejected), retry later"
+            ),
+        )
+        .with_retry_after(super::RETRY_AFTER_SECS))
+    }
+
     /// `POST /v1/chats`.
     pub fn create_chat(&mut self, req: CreateChatRequest) -> Result<CreatedChat, ApiError> {
         let queue = self
@@ -846,6 +874,7 @@ impl Core {
                 "priority {priority} is out of range; use -{MAX_CHAT_PRIORITY}..={MAX_CHAT_PRIORITY}"
             )));
         }
+        self.check_room(queue, &req.queue)?;
         let now = self.now();
         let chat = self
             .router
@@ -1562,13 +1591,13 @@ impl Core {
             time_scale: self.scale,
             uptime_secs: self.start.elapsed().as_secs_f64(),
             chats: ChatCountsOut {
-                created: counts.created,
+                created: counts.created + self.refused_full,
                 queued: counts.queued,
                 offered: counts.offered,
                 active: counts.active,
                 closed: counts.closed,
                 abandoned: counts.abandoned,
-                rejected: counts.rejected,
+                rejected: counts.rejected + self.refused_full,
             },
             agents,
             overall: self.queue_stats(&overall, waiting),

@@ -18,16 +18,16 @@ pub enum ServerError {
     #[error("cannot serve: {0}")]
     Config(String),
     /// The listening socket could not be opened.
-    #[error("cannot listen on {addr}: {source}; pick a free port or another address")]
+    #[error("cannot listen on {addr}: {cause}; pick a free port or another address")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
-        /// The operating system's reason.
-        source: std::io::Error,
+        /// The operating system's reason (in the message, so not chained again as a source).
+        cause: std::io::Error,
     },
-    /// Accepting or serving connections failed.
+    /// Accepting or serving connections failed (the cause is in the message, not chained).
     #[error("server failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The server task ended abnormally.
     #[error("server task failed: {0}")]
     Task(String),
@@ -50,6 +50,16 @@ pub struct ApiError {
 struct ErrorBody<'a> {
     error: &'a str,
     detail: &'a str,
+}
+
+/// The JSON error body `{"error": code, "detail": detail}` as bytes, for answers written below
+/// axum (see `wire`).
+pub(super) fn error_body(code: &str, detail: &str) -> Vec<u8> {
+    serde_json::to_vec(&ErrorBody {
+        error: code,
+        detail,
+    })
+    .unwrap_or_default()
 }
 
 impl ApiError {

@@ -12,6 +12,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -23,6 +24,7 @@ use super::ServerLimits;
 use super::actor::Handle;
 use super::core::{Credentials, Poll, same_secret};
 use super::error::ApiError;
+use super::listen::InFlight;
 use super::prom;
 use super::views::*;
 
@@ -37,6 +39,8 @@ pub struct AppState {
     pub agent_token: Option<String>,
     /// Size and time limits.
     pub limits: ServerLimits,
+    /// Requests being handled now (what a shutdown deadline would cut).
+    pub in_flight: InFlight,
 }
 
 /// The API's routes over `state`.
@@ -63,7 +67,29 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
+}
+
+/// Runs around every request, unknown routes included: counts it in flight and refuses a URL
+/// over the limit with 414 (hyper's own limits are set above the API's, see `wire`).
+async fn edge(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let _counted = s.in_flight.enter();
+    let uri = request.uri();
+    let url_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len());
+    if url_len > s.limits.url_bytes {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!(
+                "the URL has {url_len} bytes, more than {}; send a shorter path and query",
+                s.limits.url_bytes
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// A path id, with the API's error shape when it cannot be read (not UTF-8).

@@ -19,22 +19,29 @@
 //! - KPIs use [`crate::metrics::QueueTally`] exactly as the simulator does; route latency (a
 //!   chat meeting a free slot to the offer reaching the agent) goes into an HDR histogram.
 //! - Ended chats are released from the router at once; the last [`ServerLimits::ended_kept`]
-//!   stay readable through the API, so memory stays flat under sustained load.
+//!   stay readable through the API, and live chats are capped per queue (`max_queue`) and in
+//!   all ([`ServerLimits::max_chats`]), so memory stays flat under sustained load or a flood.
+//! - Connections are served by `listen` (hyper directly) with a header-read timeout and a
+//!   shutdown deadline; `wire` gives hyper's own parse-error answers the API's JSON body.
 
 mod actor;
 mod core;
 mod error;
 mod http;
+mod listen;
 mod prom;
 mod views;
+mod wire;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::profile::Profile;
 
 pub use error::{ApiError, ServerError};
+pub use listen::ShutdownReport;
 pub use views::{AgentCountsOut, ChatCountsOut, LatencyOut, QueueStatsOut, StatsOut};
 
 /// The default listening address.
@@ -56,13 +63,36 @@ pub struct ServerLimits {
     pub ended_kept: usize,
     /// Most agents that may register.
     pub max_agents: usize,
+    /// Most live chats (queued, offered or active) at once; a new chat past it is refused with
+    /// 503 `server_full` and counted as rejected. Each queue's `max_queue` applies as well.
+    pub max_chats: usize,
     /// Longest long-poll `wait`, seconds.
     pub max_wait_secs: f64,
     /// Longest wait for a request body once its headers have arrived (408 after).
-    pub body_timeout: std::time::Duration,
+    pub body_timeout: Duration,
+    /// Longest wait for a whole request head, and for the next request on an idle connection;
+    /// the connection is closed after it.
+    pub header_timeout: Duration,
+    /// Longest URL (path and query), bytes (414 above).
+    pub url_bytes: usize,
+    /// Largest request head (request line and headers), bytes (431 above); at least 8 KiB.
+    pub head_bytes: usize,
+    /// How long a shutdown waits for open connections to finish before closing them.
+    pub shutdown_timeout: Duration,
 }
 
+/// Smallest [`ServerLimits::head_bytes`] (the HTTP/1 parser's own minimum buffer).
+pub const MIN_HEAD_BYTES: usize = 8 * 1024;
+
+/// Largest [`ServerLimits::max_chats`].
+pub const MAX_CHATS_LIMIT: usize = 10_000_000;
+
 impl Default for ServerLimits {
+    /// Limits that hold a busy contact centre and bound what a flood can take: 100,000 live
+    /// chats is thousands of agents with several chats each plus long queues, in about 150 MB;
+    /// 30 s for a request head is generous for any real client (and hyper's own default), and
+    /// 10 s is long enough for in-flight requests to finish at shutdown (long-polls answer at
+    /// once) and short enough for a rolling restart.
     fn default() -> Self {
         ServerLimits {
             body_bytes: 64 * 1024,
@@ -70,9 +100,40 @@ impl Default for ServerLimits {
             messages_per_chat: 1000,
             ended_kept: 10_000,
             max_agents: 100_000,
+            max_chats: 100_000,
             max_wait_secs: 30.0,
-            body_timeout: std::time::Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
+            url_bytes: 8 * 1024,
+            head_bytes: 64 * 1024,
+            shutdown_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl ServerLimits {
+    /// Checks the limits the server cannot run with.
+    fn check(&self) -> Result<(), ServerError> {
+        let bad = |what: String| Err(ServerError::Config(what));
+        if !(1..=MAX_CHATS_LIMIT).contains(&self.max_chats) {
+            return bad(format!(
+                "a limit of {} live chats is out of range; use 1 to {MAX_CHATS_LIMIT}",
+                self.max_chats
+            ));
+        }
+        if self.head_bytes < MIN_HEAD_BYTES {
+            return bad(format!(
+                "a request head limit of {} bytes is too small; use at least {MIN_HEAD_BYTES}",
+                self.head_bytes
+            ));
+        }
+        if self.url_bytes == 0 || self.header_timeout.is_zero() || self.body_timeout.is_zero() {
+            return bad(
+                "the URL limit, the header timeout and the body timeout must be above zero"
+                    .to_string(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -124,7 +185,7 @@ impl ServerConfig {
 pub struct RunningServer {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+    task: tokio::task::JoinHandle<ShutdownReport>,
 }
 
 impl RunningServer {
@@ -134,16 +195,17 @@ impl RunningServer {
     }
 
     /// Starts a graceful shutdown: no new connections; pending long-polls answer at once with
-    /// what they have; in-flight requests finish.
+    /// what they have; in-flight requests finish, until [`ServerLimits::shutdown_timeout`]
+    /// closes the connections still open.
     pub fn shutdown(&self) {
         self.shutdown.send_replace(true);
     }
 
-    /// Waits until the server has stopped.
-    pub async fn join(self) -> Result<(), ServerError> {
+    /// Waits until the server has stopped, and says what the shutdown deadline cut.
+    pub async fn join(self) -> Result<ShutdownReport, ServerError> {
         self.task
             .await
-            .map_err(|e| ServerError::Task(e.to_string()))?
+            .map_err(|e| ServerError::Task(e.to_string()))
     }
 }
 
@@ -161,29 +223,32 @@ pub async fn bind(config: ServerConfig) -> Result<RunningServer, ServerError> {
             "the agent token is empty; give a non-empty token or none".to_string(),
         ));
     }
+    config.limits.check()?;
     let core = core::Core::new(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|source| ServerError::Bind {
+        .map_err(|cause| ServerError::Bind {
             addr: config.bind,
-            source,
+            cause,
         })?;
-    let addr = listener.local_addr()?;
+    let addr = listener.local_addr().map_err(ServerError::Io)?;
     let (actor, _actor_task) = actor::spawn(core);
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let in_flight = listen::InFlight::default();
     let app = http::router(http::AppState {
         actor,
         shutdown: shutdown_rx.clone(),
         agent_token: config.agent_token.clone(),
         limits: config.limits,
+        in_flight: in_flight.clone(),
     });
-    let task = tokio::spawn(async move {
-        let mut signal = shutdown_rx;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { http::shutting_down(&mut signal).await })
-            .await
-            .map_err(ServerError::Io)
-    });
+    let task = tokio::spawn(listen::run(
+        listener,
+        app,
+        config.limits,
+        shutdown_rx,
+        in_flight,
+    ));
     Ok(RunningServer {
         addr,
         shutdown,

@@ -252,7 +252,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 name: q.name.clone(),
                 skill: q.skill.clone(),
                 priority: q.priority,
-                max_len: q.max_queue,
+                max_len: Some(q.max_queue),
             })?);
         }
         let mut agents = Vec::new();

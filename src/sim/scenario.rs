@@ -40,7 +40,7 @@ pub struct QueueModel {
     /// Routing priority.
     pub priority: i32,
     /// Longest queue before chats are rejected.
-    pub max_queue: Option<u32>,
+    pub max_queue: u32,
     /// Expected arrivals per interval.
     pub arrivals: ArrivalProcess,
     /// Forecast uncertainty (gamma mixing of the rate), 0 = Poisson.

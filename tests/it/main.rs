@@ -10,4 +10,5 @@ mod report;
 mod routing;
 mod schema;
 mod server;
+mod server_edge;
 mod sim;

@@ -126,6 +126,21 @@ fn minimal_profile_validates_with_defaults() {
 }
 
 #[test]
+fn every_queue_has_a_finite_max_queue_by_default() {
+    let p = parse_text(MINIMAL).unwrap();
+    assert_eq!(profile::DEFAULT_MAX_QUEUE, 10_000);
+    for q in &p.queues {
+        assert_eq!(q.max_queue, profile::DEFAULT_MAX_QUEUE, "queue {}", q.name);
+    }
+    let given =
+        parse_text(&MINIMAL.replace("volume = [5, 5, 5]", "volume = [5, 5, 5]\nmax_queue = 40"))
+            .unwrap();
+    assert_eq!(given.queues[1].max_queue, 40);
+    let err = error_with("volume = [5, 5, 5]", "volume = [5, 5, 5]\nmax_queue = 0");
+    assert_error(&err, &["max_queue", "use 1 to", "default 10000"]);
+}
+
+#[test]
 fn every_shipped_profile_validates() {
     let mut names: Vec<PathBuf> = std::fs::read_dir(shipped(""))
         .unwrap()
