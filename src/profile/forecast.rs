@@ -167,9 +167,24 @@ impl Forecast {
         })
     }
 
-    /// Number of rows for `queue`.
-    pub(crate) fn rows_for(&self, queue: &str) -> usize {
-        self.rows.iter().filter(|r| r.queue == queue).count()
+    /// The intervals `queue`'s rows span from `start_secs` (clock seconds) in steps of
+    /// `interval_secs`, up to its latest row on that grid, and that row's label; `None` without
+    /// such rows. A row missing inside the span is then named as missing, not miscounted.
+    pub(crate) fn span(
+        &self,
+        queue: &str,
+        start_secs: f64,
+        interval_secs: f64,
+    ) -> Option<(usize, &str)> {
+        self.rows
+            .iter()
+            .filter(|r| r.queue == queue)
+            .filter_map(|r| {
+                let offset = (r.clock as f64 - start_secs).rem_euclid(super::DAY_SECS);
+                let steps = offset / interval_secs;
+                (steps.fract().abs() < 1e-9).then(|| (steps as usize + 1, r.label.as_str()))
+            })
+            .max_by_key(|&(n, _)| n)
     }
 
     /// Checks that every row names one of `queues`.

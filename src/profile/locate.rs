@@ -101,7 +101,7 @@ impl<'a> Locator<'a> {
             file: self.source.to_string(),
             line: span.map(|s| line_of(self.text, s.start)),
             field,
-            message: one_line(error.message()),
+            message: plain_types(&one_line(error.message())),
         }
     }
 
@@ -235,6 +235,14 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Joins a possibly multi-line message into one line.
+/// The parser's Rust type names in words a profile author knows, with an example of each.
+fn plain_types(message: &str) -> String {
+    message
+        .replace("expected i64", "expected a whole number, e.g. 3")
+        .replace("expected f64", "expected a number, e.g. 0.8")
+        .replace("expected a boolean", "expected true or false")
+}
+
 pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -18,12 +18,16 @@
 //! | `name` | yes | | shown in reports |
 //! | `interval` | yes | | planning interval, e.g. `"30m"` (1 ms to a year) |
 //! | `start` | no | `"00:00"` | clock time of the first interval, `"HH:MM"` |
-//! | `intervals` | when no list gives it | length of the volume lists or forecast | number of intervals, 1..=100000 |
+//! | `intervals` | when no list gives it | length of the volume lists, or the forecast's span from `start` to its latest row | number of intervals, 1..=100000, a horizon of at most 366 days |
 //! | `[targets]` | no | see below | profile-wide service goals |
 //! | `[routing]` | no | see below | routing policy |
 //! | `[simulation]` | no | see below | simulation settings |
 //! | `[[queues]]` | at least one | | chat queues |
 //! | `[[agents]]` | at least one | | agent groups |
+//!
+//! Shares (`service_level`, `max_abandon`, `max_occupancy`, `shrinkage`, `resolve_share`,
+//! transfer `share`, CSAT `response`) are written `0.8` or `"80%"`, as `loadtest --threshold`
+//! takes them.
 //!
 //! `[targets]` (a queue may override any of them with `targets = { ... }`): `service_level`
 //! (0..1], default 0.80; `threshold`, default `"30s"`; `max_abandon` (0, 1], optional;
@@ -531,8 +535,22 @@ impl AgentGroupSpec {
     }
 }
 
-/// Reads and validates a profile file; a relative `forecast` is resolved next to it.
+/// How a profile read from standard input is named in errors and reports.
+pub const STDIN_SOURCE: &str = "<stdin>";
+
+/// Reads and validates a profile file; a relative `forecast` is resolved next to it. The path
+/// `-` reads standard input (a relative `forecast` then resolves in the current directory).
 pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            ProfileError::Read {
+                path: STDIN_SOURCE.to_string(),
+                message: read_hint(&e, "pipe a TOML profile into standard input"),
+            }
+        })?;
+        return parse(&text, STDIN_SOURCE, None);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Read {
         path: path.display().to_string(),
         message: read_hint(&e, "check the path and permissions"),

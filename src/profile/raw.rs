@@ -2,9 +2,10 @@
 //! consistency check to the validation pass. Required keys are `Option` here so that a missing
 //! one gets the same kind of message (field, fix) as a bad one. Keys that take several forms
 //! (a duration as text or number, one volume or a list, `accept = "auto"` or a table) are kept
-//! as [`toml::Value`] and interpreted during validation.
+//! as [`toml::Value`] and interpreted during validation. Shares take a number or a percentage
+//! (`0.8` or `"80%"`), as `loadtest --threshold` does.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de};
 use toml::Value;
 
 /// The whole file.
@@ -28,9 +29,12 @@ pub(crate) struct RawProfile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTargets {
+    #[serde(default, deserialize_with = "share")]
     pub service_level: Option<f64>,
     pub threshold: Option<Value>,
+    #[serde(default, deserialize_with = "share")]
     pub max_abandon: Option<f64>,
+    #[serde(default, deserialize_with = "share")]
     pub max_occupancy: Option<f64>,
     pub max_asa: Option<Value>,
     pub short_abandon: Option<Value>,
@@ -90,6 +94,7 @@ pub(crate) struct RawDist {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBot {
+    #[serde(default, deserialize_with = "share")]
     pub resolve_share: Option<f64>,
     pub time: Option<RawDist>,
 }
@@ -98,6 +103,7 @@ pub(crate) struct RawBot {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTransfer {
+    #[serde(default, deserialize_with = "share")]
     pub share: Option<f64>,
     pub to: Option<String>,
 }
@@ -106,6 +112,7 @@ pub(crate) struct RawTransfer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCsat {
+    #[serde(default, deserialize_with = "share")]
     pub response: Option<f64>,
     pub score: Option<f64>,
     pub drop_per_minute: Option<f64>,
@@ -120,6 +127,41 @@ pub(crate) struct RawAgent {
     pub skills: Option<Vec<Value>>,
     pub concurrency: Option<i64>,
     pub slowdown: Option<Value>,
+    #[serde(default, deserialize_with = "share")]
     pub shrinkage: Option<f64>,
     pub staffing: Option<Value>,
+}
+
+/// A share written as a number (`0.8`) or a percentage (`"80%"`); ranges are checked later.
+fn share<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    struct ShareVisitor;
+    impl de::Visitor<'_> for ShareVisitor {
+        type Value = f64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a share such as 0.8 or \"80%\"")
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            v.trim()
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|n| n.is_finite())
+                .map(|n| n / 100.0)
+                .ok_or_else(|| {
+                    E::custom(format!(
+                        "{v:?} is not a share; write a number such as 0.8 or a percentage such \
+                         as \"80%\""
+                    ))
+                })
+        }
+    }
+    deserializer.deserialize_any(ShareVisitor).map(Some)
 }

@@ -30,6 +30,10 @@ const MAX_ARRIVAL_RATE: f64 = 10_000.0;
 /// what any staffed queue holds, so the default never shapes a plan, only bounds a flood.
 pub const DEFAULT_MAX_QUEUE: u32 = 10_000;
 
+/// Longest horizon of a profile, days: a year, leap day included. Longer is a slip of the
+/// interval count, and would only make a plan that runs for hours.
+const MAX_HORIZON_DAYS: f64 = 366.0;
+
 /// Most replications of a run (each keeps its tallies until the aggregate is made).
 pub const MAX_REPLICATIONS: u32 = 10_000;
 
@@ -122,8 +126,22 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
     )?;
 
     let forecasts = load_forecasts(&raw.queues, &queue_names, base_dir)?;
-    let (intervals, intervals_origin) = intervals(&raw, &forecasts, base_dir)?;
+    let (intervals, intervals_origin) =
+        intervals(&raw, &forecasts, base_dir, (start_secs, interval_secs))?;
     let horizon = intervals as f64 * interval_secs;
+    if horizon > MAX_HORIZON_DAYS * DAY_SECS {
+        let most = (MAX_HORIZON_DAYS * DAY_SECS / interval_secs).floor();
+        let length = super::duration::format_duration(interval_secs);
+        return Err(Issue::new(
+            &root.key("intervals"),
+            format!(
+                "= {intervals} intervals of {length} cover {:.0} days; a profile covers at most \
+                 {MAX_HORIZON_DAYS} days: give at most {most} intervals of {length}",
+                horizon / DAY_SECS,
+            ),
+        )
+        .into());
+    }
     if !forecasts.is_empty() && horizon > DAY_SECS {
         return Err(Issue::new(
             &root.key("intervals"),
@@ -279,11 +297,13 @@ fn load_forecasts(
     Ok(forecasts)
 }
 
-/// The number of intervals: `intervals`, else the first volume list, else the first forecast.
+/// The number of intervals: `intervals`, else the first volume list, else the span of the first
+/// forecast queue's rows.
 fn intervals(
     raw: &RawProfile,
     forecasts: &HashMap<PathBuf, Forecast>,
     base_dir: Option<&Path>,
+    (start_secs, interval_secs): (f64, f64),
 ) -> Result<(usize, String), Failure> {
     let path = FieldPath::root().key("intervals");
     if let Some(n) = raw.intervals {
@@ -308,18 +328,25 @@ fn intervals(
             ));
         }
     }
-    for q in &raw.queues {
-        if let (Some(file), Some(name)) = (&q.forecast, &q.name)
-            && let Some(forecast) = forecasts.get(&forecast_path(base_dir, file))
-        {
-            let n = forecast.rows_for(name);
-            if n > 0 {
-                return Ok((
-                    n,
-                    format!("{} has {n} rows for queue {name:?}", forecast.path),
-                ));
-            }
-        }
+    // The longest span of any forecast queue, so that a row missing at the end of one queue is
+    // named as missing rather than the other queues' last rows as surplus.
+    let longest = raw
+        .queues
+        .iter()
+        .filter_map(|q| {
+            let (file, name) = (q.forecast.as_ref()?, q.name.as_ref()?);
+            let forecast = forecasts.get(&forecast_path(base_dir, file))?;
+            let (n, last) = forecast.span(name, start_secs, interval_secs)?;
+            let origin = format!(
+                "{}'s rows for queue {name:?} run from {} to {last}",
+                forecast.path,
+                clock_label(start_secs)
+            );
+            Some((n, origin))
+        })
+        .max_by_key(|(n, _)| *n);
+    if let Some(found) = longest {
+        return Ok(found);
     }
     Err(Issue::new(
         &path,

@@ -830,3 +830,126 @@ fn validate_marks_a_horizon_ending_next_day() {
     assert_eq!(json["end"], "00:00 next day");
     assert_eq!(json["staffing_given"], true);
 }
+
+#[test]
+fn readme_sample_profile_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("\n## Profiles").expect("a Profiles section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &section[start..];
+    let block = &block[..block.find("```").expect("the block's end")];
+    let p = parse(block, "README.md", None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.name, "Retail peak day");
+    assert_eq!(p.intervals, 3);
+    assert_eq!(p.queues.len(), 2);
+    assert!(p.has_staffing());
+}
+
+/// The small-team profile and its forecast in a fresh directory, the forecast's lines for which
+/// `drop` is true left out.
+fn small_team_without(drop: impl Fn(&str) -> bool) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let forecast = std::fs::read_to_string(shipped("small-team-forecast.csv")).unwrap();
+    let kept: String = forecast
+        .lines()
+        .filter(|l| !drop(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.path().join("small-team-forecast.csv"), kept).unwrap();
+    let profile = dir.path().join("small-team.toml");
+    std::fs::copy(shipped("small-team.toml"), &profile).unwrap();
+    (dir, profile)
+}
+
+#[test]
+fn forecast_missing_a_row_names_the_interval_and_queue() {
+    for (row, interval, queue) in [
+        ("09:30,support,", "09:30", "support"),
+        ("16:30,support,", "16:30", "support"),
+        ("12:00,sales,", "12:00", "sales"),
+    ] {
+        let (_dir, profile) = small_team_without(|l| l.starts_with(row));
+        let err = load(&profile).unwrap_err();
+        assert_error(
+            &err,
+            &[
+                "small-team-forecast.csv",
+                &format!("queue {queue:?} has no row for interval {interval}"),
+            ],
+        );
+        assert!(!err.to_string().contains("is not an interval"), "{err}");
+    }
+    // The whole file still gives 16 intervals.
+    let (_dir, profile) = small_team_without(|_| false);
+    assert_eq!(load(&profile).unwrap().intervals, 16);
+}
+
+#[test]
+fn horizon_beyond_a_year_is_refused() {
+    // MINIMAL's volume lists have 3 entries; a single-number volume lets intervals rule.
+    let text = MINIMAL
+        .replace("volume = [10, 20, 30]", "volume = 10")
+        .replace("volume = [5, 5, 5]", "volume = 5")
+        .replacen(
+            "start = \"08:00\"",
+            "start = \"08:00\"\nintervals = 100000",
+            1,
+        );
+    assert_error(
+        &parse_text(&text).unwrap_err(),
+        &[
+            "intervals = 100000 intervals of 30m cover 2083 days",
+            "at most 366 days",
+            "at most 17568 intervals",
+        ],
+    );
+    let year = text.replace("intervals = 100000", "intervals = 17568");
+    assert_eq!(parse_text(&year).unwrap().intervals, 17568);
+}
+
+#[test]
+fn shares_take_a_number_or_a_percentage() {
+    let text = MINIMAL
+        .replace(
+            "service_level = 0.8",
+            "service_level = \"80%\"\nmax_abandon = \"5 %\"",
+        )
+        .replace("shrinkage = 0.3", "shrinkage = \"30%\"")
+        .replace("share = 0.05", "share = \"5%\"");
+    let p = parse_text(&text).unwrap();
+    assert!((p.targets.service_level - 0.8).abs() < 1e-12);
+    assert!((p.targets.max_abandon.unwrap() - 0.05).abs() < 1e-12);
+    assert!((p.agents[0].shrinkage - 0.3).abs() < 1e-12);
+    assert!((p.queues[0].transfer.unwrap().share - 0.05).abs() < 1e-12);
+    assert_replacements_fail(&[
+        (
+            "service_level = 0.8",
+            "service_level = \"high\"",
+            "\"high\" is not a share; write a number such as 0.8 or a percentage such as \"80%\"",
+        ),
+        (
+            "service_level = 0.8",
+            "service_level = \"120%\"",
+            "= 1.2 is above 1",
+        ),
+    ]);
+}
+
+#[test]
+fn wrong_types_say_what_a_valid_value_is() {
+    assert_replacements_fail(&[
+        (
+            "concurrency = 3",
+            "concurrency = 1.5",
+            "expected a whole number, e.g. 3",
+        ),
+        (
+            "concurrency = 3",
+            "concurrency = \"x\"",
+            "expected a whole number, e.g. 3",
+        ),
+    ]);
+    let e = error_with("concurrency = 3", "concurrency = 1.5");
+    assert!(!e.to_string().contains("i64"), "{e}");
+}
