@@ -204,6 +204,13 @@ impl Targets {
     /// Checks every target's range, and that `max_abandon` comes with a patience.
     pub fn validate(&self, load: &Load) -> Result<(), ErlangError> {
         check_share("--sl-target", self.service_level, "0.8")?;
+        if self.service_level >= 1.0 {
+            return Err(invalid(
+                "--sl-target",
+                "1 (every chat answered within the threshold) is reached by no finite staffing: \
+                 some chat always waits longer; give a share below 1, e.g. 0.8 or 0.99",
+            ));
+        }
         check_threshold(self.threshold_secs)?;
         if let Some(max_abandon) = self.max_abandon {
             check_share("--max-abandon", max_abandon, "0.05")?;

@@ -81,6 +81,7 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                         cap,
                         slowdown: (0..=cap).map(|c| group.slowdown.factor(c.max(1))).collect(),
                     };
+                    check_group_load(profile, i, g, &load)?;
                     required_pool_agents(&load, &targets)?
                 }
                 _ => 0,
@@ -89,6 +90,43 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
         }
     }
     Ok(Staffing { groups })
+}
+
+/// Refuses a load that even fully busy agents at their cap could only carry with more agents
+/// than a group may have: that is a volume (or handle time) problem, not a target one.
+fn check_group_load(
+    profile: &Profile,
+    interval: usize,
+    group: usize,
+    load: &PoolLoad,
+) -> Result<(), ErlangError> {
+    let cap = load.cap.max(1);
+    let stretch = load.slowdown.get(cap as usize).copied().unwrap_or(1.0);
+    let busy_agents = load.arrival_rate * load.aht_secs * stretch / f64::from(cap);
+    if busy_agents < f64::from(AGENT_LIMIT) {
+        return Ok(());
+    }
+    let servers = profile.serving_groups();
+    let queues: Vec<&str> = profile
+        .queues
+        .iter()
+        .enumerate()
+        .filter(|(q, _)| servers[*q].contains(&group))
+        .map(|(_, queue)| queue.name.as_str())
+        .collect();
+    Err(ErlangError::Invalid {
+        field: "volume",
+        message: format!(
+            "at {} the queues agent group {:?} serves ({}) bring {:.0} chats per hour, which keep \
+             {busy_agents:.0} agents busy at concurrency {cap}, more than the {AGENT_LIMIT} agents \
+             a group may have; volume is chats per interval: check its unit (and the handle \
+             time), or split the load over more groups",
+            profile.interval_label(interval),
+            profile.agents[group].name,
+            queues.join(", "),
+            load.arrival_rate * 3600.0
+        ),
+    })
 }
 
 fn min_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {

@@ -770,3 +770,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn sl_target_of_one_is_refused_as_unreachable() {
+    for extra in [&[][..], &["--patience", "2m"][..], &["--agents", "40"][..]] {
+        let mut args = vec!["--volume", "100", "--aht", "180s", "--sl-target", "1"];
+        args.extend_from_slice(extra);
+        let err = run_cli(&args).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("--sl-target") && message.contains("no finite staffing"),
+            "{message}"
+        );
+    }
+    // Just below 1 is a target some staffing reaches.
+    let report = run_json(&["--volume", "100", "--aht", "180s", "--sl-target", "0.999"]);
+    assert_eq!(report["targets_met"], true);
+}

@@ -567,3 +567,27 @@ fn the_bank_example_with_confidence_stays_near_its_closed_form_at_night() {
         );
     }
 }
+
+#[test]
+fn a_volume_no_group_can_carry_blames_the_volume_not_the_targets() {
+    // Two million chats an hour at 3 minutes each keep 100,000 agents busy: beyond any group.
+    for patience in [Some("3m"), None] {
+        let profile = single_queue(&[100, 2_000_000], patience, None);
+        let err = chatcap::Error::from(analytic_staffing(&profile).unwrap_err());
+        let message = err.to_string();
+        assert!(
+            message.contains("invalid volume")
+                && message.contains("at 09:00")
+                && message.contains("(chat)")
+                && message.contains("100000 agents")
+                && message.contains("chats per interval"),
+            "{message}"
+        );
+        assert!(!message.contains("relax the targets"), "{message}");
+        assert_eq!(err.exit_code(), 2);
+    }
+    // A load well inside the limit is still staffed.
+    let profile = single_queue(&[100, 200_000], Some("3m"), None);
+    let staffing = analytic_staffing(&profile).unwrap();
+    assert!(staffing.groups[0][1] > 9_000, "{:?}", staffing.groups);
+}
