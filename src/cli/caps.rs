@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::plan::PlanningArgs;
-use super::simulate::progress_bar;
+use super::progress::progress_bar;
 use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::plan::SearchMode;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::progress::ClockBar;
 use super::{GlobalArgs, emit};
 use crate::error::{Error, Result};
 use crate::loadtest::{self, AgentsChoice, LoadPlan, LoadTestConfig, PlanInputs, Threshold};
@@ -64,10 +65,10 @@ pub struct LoadtestArgs {
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D", allow_hyphen_values = true)]
     pub status_every: f64,
     /// Replications of the forecast (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_replications)]
     pub replications: Option<u32>,
     /// Seed of the arrival schedule and the forecast (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
 }
 
@@ -181,6 +182,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             args.host
         );
     }
+    let wall_secs = plan.window.wall_secs;
     let config = LoadTestConfig {
         host: args.host.clone(),
         plan,
@@ -196,7 +198,16 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         .enable_all()
         .build()
         .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
-    let report = runtime.block_on(loadtest::run(config))?;
+    let bar = ClockBar::start(
+        global,
+        "load test: arrivals (s)",
+        wall_secs,
+        "load test: draining (s)",
+        args.drain,
+    );
+    let report = runtime.block_on(loadtest::run(config));
+    drop(bar);
+    let report = report?;
     let output = Output::new(&report).map_err(Error::from)?;
     emit(global, &output, stdout)?;
     let failed = report.failed_thresholds();

@@ -4,17 +4,19 @@
 mod caps;
 mod erlang;
 mod loadtest;
+mod packaging;
 mod plan;
+mod progress;
 mod schema;
 mod serve;
 mod simulate;
 mod validate;
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
@@ -22,7 +24,9 @@ use crate::report::{Exporter, Format, HtmlExporter, Output};
 pub use caps::CapsArgs;
 pub use erlang::ErlangArgs;
 pub use loadtest::LoadtestArgs;
+pub use packaging::{CompletionsArgs, ManArgs};
 pub use plan::PlanArgs;
+pub use progress::progress_bar_on;
 pub use schema::{SchemaArgs, SchemaName, schema_json};
 pub use serve::ServeArgs;
 pub use simulate::SimulateArgs;
@@ -40,8 +44,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options shared by every command.
+/// Options shared by every command (listed apart from each command's own in `--help`).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
@@ -77,10 +82,33 @@ pub enum Command {
     /// Load-test a chat backend (e.g. `chatcap serve`) with simulated customers and agents, and
     /// compare the measured waits with the simulator's forecast.
     Loadtest(LoadtestArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `chatcap man > chatcap.1`.
+    Man(ManArgs),
+}
+
+impl Command {
+    /// The profile a command reads and the HTML file it writes, for [`check_outputs`].
+    fn profile_and_html(&self) -> (Option<&Path>, Option<&Path>) {
+        match self {
+            Command::Simulate(a) => (a.profile.as_deref(), a.html.as_deref()),
+            Command::Plan(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
+            Command::Caps(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
+            Command::Validate(a) => (Some(a.profile.as_path()), None),
+            Command::Serve(a) => (a.profile.as_deref(), None),
+            Command::Loadtest(a) => (a.profile.as_deref(), None),
+            Command::Erlang(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
+                (None, None)
+            }
+        }
+    }
 }
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
+    let (profile, html) = cli.command.profile_and_html();
+    check_outputs(&cli.global, profile, html)?;
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
@@ -90,7 +118,144 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
         Command::Loadtest(args) => loadtest::run(&cli.global, args, stdout),
+        Command::Completions(args) => packaging::completions(&cli.global, args, stdout),
+        Command::Man(_) => packaging::man(&cli.global, stdout),
     }
+}
+
+/// Checks the output files before any work starts, so that a long run never ends in a lost
+/// report or an overwritten input: `--out` and `--html` name neither the profile nor one
+/// another, and each can be written (its directory exists, the file is writable).
+fn check_outputs(global: &GlobalArgs, profile: Option<&Path>, html: Option<&Path>) -> Result<()> {
+    let is_file = |p: &&Path| *p != Path::new("-");
+    let outputs = [("--out", global.out.as_deref()), ("--html", html)];
+    let files: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|&(flag, p)| p.filter(is_file).map(|p| (flag, p)))
+        .collect();
+    for &(flag, path) in &files {
+        if let Some(profile) = profile.filter(is_file)
+            && same_file(path, profile)
+        {
+            return Err(Error::invalid(
+                flag,
+                format!(
+                    "{} is the profile being read; writing there would overwrite it: give {flag}                      another file",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    if let [(_, out), (_, html)] = files[..]
+        && same_file(out, html)
+    {
+        return Err(Error::invalid(
+            "--html",
+            format!(
+                "{} is also the --out file, so one report would overwrite the other; give each                  its own file",
+                html.display()
+            ),
+        ));
+    }
+    files.iter().try_for_each(|&(_, path)| check_writable(path))
+}
+
+/// Whether two paths name one file (the file need not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        if let Ok(full) = p.canonicalize() {
+            return Some(full);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    a == b || matches!((resolve(a), resolve(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Fails at once when `path` cannot be written, leaving an existing file as it is and no new
+/// file behind.
+fn check_writable(path: &Path) -> Result<()> {
+    let wrap = |cause| Error::Write {
+        path: path.to_path_buf(),
+        cause,
+    };
+    if path.exists() {
+        OpenOptions::new().append(true).open(path).map_err(wrap)?;
+        Ok(())
+    } else {
+        File::create_new(path).map_err(wrap)?;
+        std::fs::remove_file(path).map_err(wrap)
+    }
+}
+
+/// Refuses a `--format` outside `allowed` (the default, table, is always allowed) for a command
+/// whose output has one fixed form: a flag that does nothing is a mistake worth naming.
+pub(crate) fn refuse_format(
+    global: &GlobalArgs,
+    allowed: &[Format],
+    command: &str,
+    writes: &str,
+) -> Result<()> {
+    if global.format == Format::Table || allowed.contains(&global.format) {
+        return Ok(());
+    }
+    let name = global
+        .format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string());
+    Err(Error::invalid(
+        "--format",
+        format!("{name} does nothing: `chatcap {command}` writes {writes}; drop --format"),
+    ))
+}
+
+/// Writes `bytes` as they are to `--out` (or `stdout`).
+pub(crate) fn write_bytes(global: &GlobalArgs, bytes: &[u8], stdout: &mut dyn Write) -> Result<()> {
+    match global.out.as_deref() {
+        Some(path) if path != Path::new("-") => {
+            std::fs::write(path, bytes).map_err(|cause| Error::Write {
+                path: path.to_path_buf(),
+                cause,
+            })
+        }
+        _ => stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .map_err(|cause| Error::Write {
+                path: "-".into(),
+                cause,
+            }),
+    }
+}
+
+/// Parses `--replications`; [`check_run_flags`] checks the range.
+pub(crate) fn parse_replications(text: &str) -> std::result::Result<u32, String> {
+    text.trim().parse::<u32>().map_err(|_| {
+        format!(
+            "not a whole number; give 1 to {} replications (20 is typical)",
+            crate::profile::MAX_REPLICATIONS
+        )
+    })
+}
+
+/// Parses `--seed`: any whole number from 0 to 2^64 - 1.
+pub(crate) fn parse_seed(text: &str) -> std::result::Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "not a whole number from 0 to {}; give e.g. 1 (each seed gives its own random streams)",
+            u64::MAX
+        )
+    })
+}
+
+/// Parses `--threads`; [`check_run_flags`] checks the range.
+pub(crate) fn parse_threads(text: &str) -> std::result::Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!("not a whole number; give 1 to {MAX_THREADS} threads, or omit it for all cores")
+    })
 }
 
 /// Most worker threads a run may ask for.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::simulate::progress_bar;
+use super::progress::progress_bar;
 use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::plan::{self, PlanOptions, SearchMode};
@@ -24,13 +24,13 @@ pub struct PlanningArgs {
     #[arg(long)]
     pub confidence: bool,
     /// Replications per evaluation (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_replications)]
     pub replications: Option<u32>,
     /// Base random seed (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Also write a standalone HTML report to FILE.
     #[arg(long, value_name = "FILE")]

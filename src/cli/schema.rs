@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::report::Format;
 
 /// Commands whose JSON output has a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,6 +39,7 @@ pub fn schema_json(name: SchemaName) -> serde_json::Result<String> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &SchemaArgs, stdout: &mut dyn Write) -> Result<()> {
+    super::refuse_format(global, &[Format::Json], "schema", "JSON only")?;
     let text = schema_json(args.name)?;
     let write = |out: &mut dyn Write| out.write_all(text.as_bytes()).and_then(|()| out.flush());
     match &global.out {

@@ -59,6 +59,22 @@ pub struct ServeArgs {
 const MAX_SHUTDOWN_SECS: f64 = 3600.0;
 
 pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    super::refuse_format(
+        global,
+        &[],
+        "serve",
+        "no report, only log lines on standard error",
+    )?;
+    if let Some(out) = &global.out {
+        return Err(Error::invalid(
+            "--out",
+            format!(
+                "{} does nothing for `chatcap serve`, which writes no report (its figures are at \
+                 /v1/stats and /metrics); drop --out",
+                out.display()
+            ),
+        ));
+    }
     if !(args.time_scale.is_finite() && args.time_scale >= 1.0) {
         return Err(Error::invalid(
             "--time-scale",

@@ -1,11 +1,11 @@
 //! `chatcap simulate`: one scenario in full detail, with confidence intervals.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::progress::progress_bar;
 use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::plan::analytic_staffing;
@@ -20,31 +20,17 @@ pub struct SimulateArgs {
     #[arg(long, short, value_name = "FILE")]
     pub profile: Option<PathBuf>,
     /// Independent replications of the day (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_replications)]
     pub replications: Option<u32>,
     /// Base random seed (overrides the profile).
-    #[arg(long, short, allow_negative_numbers = true)]
+    #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Also write a standalone HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-}
-
-/// A progress bar over `len` steps on standard error, hidden unless it is a terminal.
-pub(crate) fn progress_bar(global: &GlobalArgs, len: u64, what: &str) -> ProgressBar {
-    if global.quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(what.to_string());
-    bar
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Write) -> Result<()> {
