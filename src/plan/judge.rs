@@ -216,14 +216,21 @@ impl Target {
     }
 
     /// Whether `cand` is worse than `top` beyond noise: the 95% interval of the paired
-    /// differences (same replication, same random streams) lies wholly on the worse side.
+    /// differences (same replication, same random streams) lies wholly on the worse side. A
+    /// figure `top` has and `cand` lacks (no chat answered at all) is worse.
     fn significantly_worse(self, cand: &[IntervalCounts], top: &[IntervalCounts]) -> bool {
         let higher_is_better = matches!(self, Target::ServiceLevel(_));
-        let worse_by = cand.iter().zip(top).map(|(c, t)| {
-            let d = self.value(t) - self.value(c);
-            if higher_is_better { d } else { -d }
-        });
-        Estimate::from_samples(worse_by).ci_low > 0.0
+        let mut lost = false;
+        let worse_by: Vec<f64> = cand
+            .iter()
+            .zip(top)
+            .map(|(c, t)| {
+                let (c, t) = (self.value(c), self.value(t));
+                lost |= t.is_finite() && !c.is_finite();
+                if higher_is_better { t - c } else { c - t }
+            })
+            .collect();
+        lost || Estimate::from_samples(worse_by).ci_low > 0.0
     }
 
     /// Mean chats per replication behind the figure: the queue's, or all for occupancy.
@@ -291,18 +298,49 @@ pub(crate) fn judge(reps: &[IntervalCounts], targets: &IntervalTargets, strict: 
     }
 }
 
-/// The fallback judgment of an unreachable interval: feasible when every target figure meets
-/// its target or is not significantly worse than at the largest staffing tried (`top`).
+/// The largest staffing tried in an unreachable interval: its counts, and which targets it
+/// meets.
+pub(crate) struct Reference {
+    counts: Vec<IntervalCounts>,
+    /// Per target of [`IntervalTargets::all`], whether the reference meets it.
+    met: Vec<bool>,
+}
+
+impl Reference {
+    /// `strict` judges the reference as the user asked (`--confidence`: on the bound).
+    pub(crate) fn new(
+        counts: Vec<IntervalCounts>,
+        targets: &IntervalTargets,
+        strict: bool,
+    ) -> Self {
+        let met = targets
+            .all()
+            .into_iter()
+            .map(|t| t.met(&counts, targets, strict))
+            .collect();
+        Reference { counts, met }
+    }
+}
+
+/// The fallback judgment of an unreachable interval: feasible when every target the reference
+/// meets is met, and every target it misses is not significantly worse than there.
 pub(crate) fn judge_against(
     reps: &[IntervalCounts],
-    top: &[IntervalCounts],
+    reference: &Reference,
     targets: &IntervalTargets,
     strict: bool,
 ) -> Verdict {
     let feasible = targets
         .all()
         .into_iter()
-        .all(|t| t.met(reps, targets, strict) || !t.significantly_worse(reps, top));
+        .zip(&reference.met)
+        .all(|(t, &met)| {
+            if met {
+                t.met(reps, targets, strict)
+            } else {
+                !t.significantly_worse(reps, &reference.counts)
+            }
+        });
     Verdict {
         feasible,
         ..judge(reps, targets, strict)

@@ -44,8 +44,8 @@ use crate::sim::{Engine, Scenario, SimError, Staffing};
 
 use super::PlanError;
 use super::judge::{
-    IntervalCounts, IntervalTargets, Verdict, interval_counts, judge, judge_against, judge_day,
-    measurable, shortfalls,
+    IntervalCounts, IntervalTargets, Reference, Verdict, interval_counts, judge, judge_against,
+    judge_day, measurable, shortfalls,
 };
 
 /// How candidate staffings are evaluated.
@@ -139,9 +139,9 @@ struct Search<'a, 's> {
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
     last: Verdict,
-    /// In an unreachable interval, the counts at the largest staffing tried: candidates are
-    /// then judged against it ([`judge_against`]).
-    top: Option<Vec<IntervalCounts>>,
+    /// In an unreachable interval, the largest staffing tried: candidates are then judged
+    /// against it ([`judge_against`]).
+    top: Option<Reference>,
 }
 
 impl<'a, 's> Search<'a, 's> {
@@ -283,7 +283,11 @@ impl<'a, 's> Search<'a, 's> {
             self.options.confidence || top.iter().sum::<u32>() < self.interval_seed.iter().sum();
         let reasons = shortfalls(&at_top, self.targets, strict);
         self.cache.clear();
-        self.top = Some(at_top);
+        self.top = Some(Reference::new(
+            at_top,
+            self.targets,
+            self.options.confidence,
+        ));
         let mut kept = top.clone();
         let descended = self.descend(i, &mut kept);
         self.top = None;
