@@ -207,11 +207,7 @@ impl Cell {
                 low,
                 high,
                 decimals,
-            } if *decimals < 0 => {
-                // A share's interval is shown within 0..100%.
-                let clip = |v: f64| v.clamp(0.0, 1.0);
-                format!("{} [{}, {}]", pct(*mean), pct(clip(*low)), pct(clip(*high)))
-            }
+            } if *decimals < 0 => format!("{} [{}, {}]", pct(*mean), pct(*low), pct(*high)),
             Cell::Ci {
                 mean,
                 low,
