@@ -692,6 +692,7 @@ impl ToDocument for LoadTestReport {
             ],
         );
         doc.tables = vec![cmp, chats, http, timings];
+        doc.csv_rows = Some("/comparison");
         if !self.thresholds.is_empty() {
             doc.tables.push(thresholds);
         }

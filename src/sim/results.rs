@@ -547,6 +547,7 @@ impl ToDocument for SimulationReport {
             ],
         );
         doc.tables = vec![rows, queues, groups, perf];
+        doc.csv_rows = Some("/intervals");
         doc.charts = self.charts();
         doc
     }

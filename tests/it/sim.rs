@@ -287,7 +287,7 @@ fn simulate_command_other_formats() {
         lines
             .next()
             .expect("header")
-            .starts_with("start,queue,offered")
+            .starts_with("start,interval,queue,abandon_rate,abandon_rate_ci_low")
     );
     assert_eq!(lines.count(), 28 * 3);
     let (result, md) = cli(&["chatcap", "simulate", "-r", "2", "--format", "markdown"]);
