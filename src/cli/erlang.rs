@@ -229,7 +229,7 @@ impl ToDocument for ErlangReport {
             title,
             notes,
             tables: vec![table],
-            charts: Vec::new(),
+            ..Document::default()
         }
     }
 }

@@ -57,6 +57,30 @@ pub struct GlobalArgs {
     /// No progress bars or informational messages on standard error.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Text tables show every column and confidence interval, however wide (by default they
+    /// fit the terminal, or 100 columns when the output is not a terminal).
+    #[arg(long, global = true)]
+    pub wide: bool,
+    /// Width of the terminal standard output writes to; `None` when it is not a terminal (the
+    /// binary sets it, a library caller may).
+    #[arg(skip)]
+    pub terminal_width: Option<usize>,
+}
+
+/// Line length of text tables when the terminal's is unknown or the output is not a terminal.
+pub const DEFAULT_TABLE_WIDTH: usize = 100;
+
+impl GlobalArgs {
+    /// The line length text tables must fit: the terminal's when the report goes to it,
+    /// otherwise [`DEFAULT_TABLE_WIDTH`]; `None` (no limit) with `--wide`.
+    pub fn table_width(&self) -> Option<usize> {
+        if self.wide {
+            return None;
+        }
+        let to_stdout = self.out.as_deref().is_none_or(|p| p == Path::new("-"));
+        let terminal = self.terminal_width.filter(|_| to_stdout);
+        Some(terminal.unwrap_or(DEFAULT_TABLE_WIDTH))
+    }
 }
 
 /// The chatcap commands.
@@ -300,7 +324,7 @@ pub(crate) fn check_one_stdout(global: &GlobalArgs, html: Option<&Path>) -> Resu
 
 /// Writes `output` in the global format to `--out` (or `stdout`).
 pub(crate) fn emit(global: &GlobalArgs, output: &Output, stdout: &mut dyn Write) -> Result<()> {
-    let exporter = global.format.exporter();
+    let exporter = global.format.exporter(global.table_width());
     write_with(exporter.as_ref(), output, global.out.as_deref(), stdout)
 }
 

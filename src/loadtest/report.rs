@@ -205,8 +205,11 @@ impl ComparisonRow {
         replications: u32,
     ) -> ComparisonRow {
         let r = f64::from(replications.max(1));
+        // The wider side is the Student-t half-width: the other may be clipped to the
+        // figure's range (a wait's bound at 0).
+        let half = (e.ci_high - e.mean).max(e.mean - e.ci_low);
         let sd = if replications >= 2 {
-            (e.ci_high - e.ci_low) / 2.0 * r.sqrt() / student_t_975(replications as usize - 1)
+            half * r.sqrt() / student_t_975(replications as usize - 1)
         } else {
             f64::NAN
         };
@@ -689,6 +692,7 @@ impl ToDocument for LoadTestReport {
             ],
         );
         doc.tables = vec![cmp, chats, http, timings];
+        doc.csv_rows = Some("/comparison");
         if !self.thresholds.is_empty() {
             doc.tables.push(thresholds);
         }

@@ -1,4 +1,9 @@
 //! Point estimates with 95% confidence intervals over independent replications (Student t).
+//!
+//! A Student-t interval is symmetric and knows nothing of the figure's range: with few
+//! replications a wait near zero gets a negative lower bound and a service level near 100% an
+//! upper bound above it. [`Domain`] names the range of a figure and [`Estimate::within`] clips
+//! the interval to it, the one place that does so.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -27,6 +32,25 @@ pub(crate) fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::O
         s.serialize_f64(*v)
     } else {
         s.serialize_none()
+    }
+}
+
+/// The values a figure can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// Counts, durations, concurrency: at least 0.
+    NonNegative,
+    /// Shares: 0 to 1.
+    Share,
+}
+
+impl Domain {
+    /// The lowest and highest value of the domain.
+    fn bounds(self) -> (f64, f64) {
+        match self {
+            Domain::NonNegative => (0.0, f64::INFINITY),
+            Domain::Share => (0.0, 1.0),
+        }
     }
 }
 
@@ -75,6 +99,22 @@ impl Estimate {
         }
     }
 
+    /// Mean and 95% interval of the finite samples of a figure in `domain`, the interval
+    /// clipped to it.
+    pub fn from_samples_in(samples: impl IntoIterator<Item = f64>, domain: Domain) -> Estimate {
+        Estimate::from_samples(samples).within(domain)
+    }
+
+    /// The interval clipped to `domain` (the mean is left as it is; undefined bounds stay so).
+    pub fn within(self, domain: Domain) -> Estimate {
+        let (low, high) = domain.bounds();
+        Estimate {
+            mean: self.mean,
+            ci_low: self.ci_low.clamp(low, high),
+            ci_high: self.ci_high.clamp(low, high),
+        }
+    }
+
     /// Whether `value` lies inside the interval.
     pub fn contains(&self, value: f64) -> bool {
         self.ci_low <= value && value <= self.ci_high
@@ -117,5 +157,16 @@ mod tests {
         assert!(Estimate::from_samples([]).mean.is_nan());
         let json = serde_json::to_string(&Estimate::from_samples([])).unwrap();
         assert_eq!(json, r#"{"mean":null,"ci_low":null,"ci_high":null}"#);
+    }
+
+    #[test]
+    fn intervals_stay_within_the_domain() {
+        let wait = Estimate::from_samples_in([0.0, 0.0, 9.0], Domain::NonNegative);
+        assert_eq!(wait.ci_low, 0.0);
+        assert!(wait.ci_high > 9.0);
+        let share = Estimate::from_samples_in([1.0, 1.0, 0.7], Domain::Share);
+        assert_eq!(share.ci_high, 1.0);
+        assert!(share.ci_low < 0.9);
+        assert!(Estimate::from_samples_in([], Domain::Share).ci_low.is_nan());
     }
 }

@@ -9,7 +9,7 @@ mod estimate;
 mod tally;
 
 pub(crate) use estimate::finite_or_null;
-pub use estimate::{Estimate, student_t_975};
+pub use estimate::{Domain, Estimate, student_t_975};
 pub use tally::{AgentTally, QueueTally, WaitHistogram};
 
 use serde::Serialize;

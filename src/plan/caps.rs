@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::metrics::Estimate;
 use crate::profile::{MAX_CONCURRENCY, Profile, Slowdown};
-use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
+use crate::report::{Cell, Chart, Document, Mark, Series, Table, ToDocument};
+use crate::sim::targets::distinct;
 
 use super::{PlanError, PlanOptions, plan};
 
@@ -59,6 +60,8 @@ pub struct CapRow {
     pub eligible: bool,
     /// Why not, when not eligible.
     pub reasons: Vec<String>,
+    /// This is the recommended cap.
+    pub recommended: bool,
 }
 
 /// The `chatcap caps` result.
@@ -186,17 +189,13 @@ pub fn caps(
         }
         let frt = s.overall.frt_p90_secs;
         if !frt.meets_at_most(limits.max_frt_p90_secs, options.confidence) {
-            reasons.push(format!(
-                "FRT p90 {:.0} s above {:.0} s",
-                upper(&frt),
-                limits.max_frt_p90_secs
-            ));
+            let (value, limit) = distinct(upper(&frt), limits.max_frt_p90_secs, 0);
+            reasons.push(format!("FRT p90 {value} s above {limit} s"));
         }
         if !aht.meets_at_most(limits.max_aht_inflation * base, options.confidence) {
+            let (value, limit) = distinct(upper(&aht) / base, limits.max_aht_inflation, 2);
             reasons.push(format!(
-                "AHT {:.2}x the concurrency-1 handle time, above {:.2}x",
-                upper(&aht) / base,
-                limits.max_aht_inflation
+                "AHT {value}x the concurrency-1 handle time, above {limit}x"
             ));
         }
         rows.push(CapRow {
@@ -215,6 +214,7 @@ pub fn caps(
             targets_met: report.targets_met,
             eligible: reasons.is_empty(),
             reasons,
+            recommended: false,
         });
         progress(k + 1, caps.len());
     }
@@ -223,6 +223,7 @@ pub fn caps(
             .total_cmp(&b.agent_hours)
             .then(a.cap.cmp(&b.cap))
     });
+    let recommended = best.map(|b| b.cap);
     let reason = match best {
         Some(b) => {
             let mut reason = format!(
@@ -257,8 +258,14 @@ pub fn caps(
         base_aht_secs: base,
         max_frt_p90_secs: limits.max_frt_p90_secs,
         max_aht_inflation: limits.max_aht_inflation,
-        recommended: best.map(|b| b.cap),
-        caps: rows,
+        recommended,
+        caps: rows
+            .into_iter()
+            .map(|r| CapRow {
+                recommended: Some(r.cap) == recommended,
+                ..r
+            })
+            .collect(),
         reason,
         warnings,
     })
@@ -292,24 +299,35 @@ impl ToDocument for CapsReport {
                 "occupancy",
                 "eligible",
             ],
-        );
+        )
+        .with_secondary(&["rostered hours", "occupancy", "AHT s", "peak rostered"]);
         for r in &self.caps {
-            table.rows.push(vec![
-                Cell::Int(i64::from(r.cap)),
-                Cell::num(r.agent_hours, 1),
-                Cell::num(r.rostered_agent_hours, 1),
-                Cell::Int(i64::from(r.peak_rostered)),
-                Cell::ci(&r.aht_secs, 0),
-                Cell::num(r.aht_inflation, 2),
-                Cell::ci_pct(&r.service_level),
-                Cell::ci(&r.frt_p90_secs, 1),
-                Cell::ci_pct(&r.occupancy),
-                Cell::text(if r.eligible {
-                    "yes".to_string()
-                } else {
-                    format!("no: {}", r.reasons.join("; "))
-                }),
-            ]);
+            let mark = if r.recommended {
+                Mark::Pick
+            } else {
+                Mark::Plain
+            };
+            table.push_marked(
+                vec![
+                    Cell::Int(i64::from(r.cap)),
+                    Cell::num(r.agent_hours, 1),
+                    Cell::num(r.rostered_agent_hours, 1),
+                    Cell::Int(i64::from(r.peak_rostered)),
+                    Cell::ci(&r.aht_secs, 0),
+                    Cell::num(r.aht_inflation, 2),
+                    Cell::ci_pct(&r.service_level),
+                    Cell::ci(&r.frt_p90_secs, 1),
+                    Cell::ci_pct(&r.occupancy),
+                    Cell::text(if r.recommended {
+                        "RECOMMENDED".to_string()
+                    } else if r.eligible {
+                        "yes".to_string()
+                    } else {
+                        format!("no: {}", r.reasons.join("; "))
+                    }),
+                ],
+                mark,
+            );
         }
         let x: Vec<String> = self.caps.iter().map(|r| r.cap.to_string()).collect();
         let chart = |title: &str, y: &str, series: Vec<Series>, targets| Chart {
@@ -320,7 +338,12 @@ impl ToDocument for CapsReport {
             series,
             targets,
             percent: false,
-            y_range: None,
+            highlight: self
+                .caps
+                .iter()
+                .position(|r| r.recommended)
+                .map(|i| (i, "recommended".to_string())),
+            ..Chart::default()
         };
         let hours = Series {
             name: "agent hours".into(),
@@ -340,6 +363,7 @@ impl ToDocument for CapsReport {
             title: format!("chatcap caps: {}", self.profile),
             notes,
             tables: vec![table],
+            csv_rows: Some("/caps"),
             charts: vec![
                 chart(
                     "Agent hours per concurrency cap",

@@ -7,6 +7,7 @@
 
 pub mod analytic;
 pub mod caps;
+mod document;
 mod judge;
 pub mod pool;
 pub mod report;

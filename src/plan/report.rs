@@ -1,18 +1,19 @@
 //! The `chatcap plan` result: staffing per interval and agent group, rostered headcount, totals,
 //! and the figures the staffing achieves in an independent simulation of the day, each with a
 //! 95% confidence interval. The struct is the JSON contract (DESIGN.md §6).
+//!
+//! Each row names its binding target (the one with the least room, met or not) and the margin,
+//! so a reader sees why a row needs its agents, or why it misses, without opening the JSON. How
+//! the report reads as tables and charts is in `document.rs`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::erlang::rostered;
-use crate::metrics::QueueTally;
+use crate::metrics::{Estimate, QueueTally};
 use crate::profile::Profile;
-use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
-use crate::sim::results::{
-    AgentFigures, INTERVAL_QUEUE_COLUMNS, QueueFigures, Summary, queue_figures,
-};
+use crate::sim::results::{AgentFigures, QueueFigures, Summary, queue_figures};
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
 use super::judge::IntervalTargets;
@@ -42,6 +43,16 @@ pub struct PlanRow {
     pub targets_met: bool,
     /// The targets missed, in words.
     pub shortfalls: Vec<String>,
+    /// The target with the least room, met or not, named by the figure it judges:
+    /// `service_level`, `abandon_rate`, `asa_secs` (the queue's `max_asa`) or `occupancy`
+    /// (the group's `max_occupancy`); null when no judged figure was measured.
+    pub binding: Option<Constraint>,
+    /// The queue whose target binds; null for occupancy, the group's own limit.
+    pub binding_queue: Option<String>,
+    /// How far the binding figure's mean is from its target, in the target's units (a share
+    /// for service level, abandon rate and occupancy; seconds for ASA): positive is room left,
+    /// negative a miss by that much.
+    pub margin: Option<f64>,
     /// Queue-side figures over the queues served (all of their chats, whichever group
     /// answered them).
     #[serde(flatten)]
@@ -49,6 +60,72 @@ pub struct PlanRow {
     /// Agent-side figures of the group.
     #[serde(flatten)]
     pub agents: AgentFigures,
+}
+
+/// A target a plan row is judged on, named by the figure it judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Constraint {
+    /// The queue's service-level target.
+    ServiceLevel,
+    /// The queue's `max_abandon`.
+    AbandonRate,
+    /// The queue's `max_asa`.
+    AsaSecs,
+    /// The agent group's `max_occupancy`.
+    Occupancy,
+}
+
+/// The binding target of a plan row: constraint, queue, margin.
+type Binding = (Constraint, Option<String>, f64);
+
+/// The target with the least room relative to its size among the queues `served` (figures of
+/// this interval in `queues`, indexed by queue) and the group's occupancy limit.
+fn binding(
+    served: &[usize],
+    queues: &[QueuePlanRow],
+    targets: &IntervalTargets,
+    occupancy: (Option<f64>, &Estimate),
+) -> Option<Binding> {
+    let mut best: Option<(f64, Binding)> = None;
+    let mut consider = |constraint, queue: Option<&str>, margin: f64, target: f64| {
+        if !margin.is_finite() {
+            return;
+        }
+        let relative = if target > 0.0 {
+            margin / target
+        } else {
+            margin
+        };
+        if best.as_ref().is_none_or(|(least, _)| relative < *least) {
+            best = Some((relative, (constraint, queue.map(String::from), margin)));
+        }
+    };
+    for &q in served {
+        let (sl, max_abandon, max_asa) = targets.queues[q];
+        let (f, name) = (&queues[q].figures, Some(queues[q].queue.as_str()));
+        consider(
+            Constraint::ServiceLevel,
+            name,
+            f.service_level.mean - sl,
+            sl,
+        );
+        if let Some(max) = max_abandon {
+            consider(
+                Constraint::AbandonRate,
+                name,
+                max - f.abandon_rate.mean,
+                max,
+            );
+        }
+        if let Some(max) = max_asa {
+            consider(Constraint::AsaSecs, name, max - f.asa_secs.mean, max);
+        }
+    }
+    if let (Some(limit), occupancy) = occupancy {
+        consider(Constraint::Occupancy, None, limit - occupancy.mean, limit);
+    }
+    best.map(|(_, b)| b)
 }
 
 /// One queue in one interval.
@@ -290,6 +367,16 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
                 .flat_map(|&q| queue_short[i * nq + q].iter().cloned())
                 .collect();
             shortfalls.extend(agent_row.shortfalls.iter().cloned());
+            let bound = binding(
+                &served,
+                &queues[i * nq..(i + 1) * nq],
+                x.targets,
+                (x.targets.groups[g], &agents.occupancy),
+            );
+            let (binding, binding_queue, margin) = match bound {
+                Some((c, q, m)) => (Some(c), q, Some(m)),
+                None => (None, None, None),
+            };
             let required = x.staffing.groups[g][i];
             let roster = rostered(required, group.shrinkage)?;
             let analytic = x.seed.groups[g][i];
@@ -312,6 +399,9 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
                 raised_by_verification: x.repaired.contains(&(i, g)),
                 targets_met: shortfalls.is_empty(),
                 shortfalls,
+                binding,
+                binding_queue,
+                margin,
                 figures,
                 agents,
             });
@@ -337,10 +427,16 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
     warnings.extend(unreachable.iter().map(UnreachableInterval::warning));
     let missed: Vec<&PlanRow> = rows.iter().filter(|r| !r.targets_met).collect();
     if !missed.is_empty() {
+        let advice = if x.options.confidence {
+            "the search met each target's 95% bound with its own seed; more --replications \
+             narrow the noise"
+        } else {
+            "use --confidence for a margin"
+        };
         warnings.push(format!(
             "{} of {} interval and group rows miss a target in the verification run (see \
              shortfalls); these are within the simulation's noise unless the search limit was \
-             reached. Use --confidence for a margin",
+             reached: {advice}",
             missed.len(),
             rows.len()
         ));
@@ -394,281 +490,4 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             chats_per_sec: x.verify_perf.chats_per_sec,
         },
     })
-}
-
-impl PlanReport {
-    fn groups(&self) -> Vec<&str> {
-        self.totals.groups.keys().map(String::as_str).collect()
-    }
-
-    /// Charts of the HTML report.
-    fn charts(&self) -> Vec<Chart> {
-        let first = self.intervals.first().map(|r| r.group.clone());
-        let labels: Vec<String> = self
-            .intervals
-            .iter()
-            .filter(|r| Some(&r.group) == first.as_ref())
-            .map(|r| r.start.clone())
-            .collect();
-        let rows_of = |group: &str| -> Vec<&PlanRow> {
-            self.intervals.iter().filter(|r| r.group == group).collect()
-        };
-        let queue_names: Vec<&str> = self.summary.queues.keys().map(String::as_str).collect();
-        let queue_rows = |queue: &str| -> Vec<&QueuePlanRow> {
-            self.queues.iter().filter(|r| r.queue == queue).collect()
-        };
-        let chart = |title: &str, y: &str, percent: bool, series, targets| Chart {
-            title: title.into(),
-            x_label: "interval start".into(),
-            y_label: y.into(),
-            x: labels.clone(),
-            series,
-            targets,
-            percent,
-            y_range: None,
-        };
-        let mut agents = Vec::new();
-        for g in self.groups() {
-            agents.push(Series {
-                name: format!("{g} required"),
-                values: rows_of(g)
-                    .into_iter()
-                    .map(|r| f64::from(r.required_agents))
-                    .collect(),
-                band: None,
-                bars: true,
-            });
-            agents.push(Series {
-                name: format!("{g} rostered"),
-                values: rows_of(g)
-                    .into_iter()
-                    .map(|r| f64::from(r.rostered_agents))
-                    .collect(),
-                band: None,
-                bars: false,
-            });
-        }
-        let lines = |pick: fn(&QueueTargets) -> Option<f64>, what: &str| -> Vec<(String, f64)> {
-            let mut values: Vec<f64> = self.targets.values().filter_map(pick).collect();
-            values.sort_by(f64::total_cmp);
-            values.dedup();
-            values
-                .into_iter()
-                .map(|v| (format!("{what} {:.0}%", 100.0 * v), v))
-                .collect()
-        };
-        let sl = queue_names
-            .iter()
-            .map(|q| {
-                Series::estimates(
-                    q.to_string(),
-                    queue_rows(q).into_iter().map(|r| r.figures.service_level),
-                    false,
-                )
-            })
-            .collect();
-        let abandon = queue_names
-            .iter()
-            .map(|q| {
-                Series::estimates(
-                    q.to_string(),
-                    queue_rows(q).into_iter().map(|r| r.figures.abandon_rate),
-                    false,
-                )
-            })
-            .collect();
-        let occupancy = self
-            .groups()
-            .into_iter()
-            .map(|g| {
-                Series::estimates(
-                    g.to_string(),
-                    rows_of(g).into_iter().map(|r| r.agents.occupancy),
-                    false,
-                )
-            })
-            .collect();
-        let concurrency = self
-            .groups()
-            .into_iter()
-            .map(|g| {
-                Series::estimates(
-                    g.to_string(),
-                    rows_of(g).into_iter().map(|r| r.agents.mean_concurrency),
-                    false,
-                )
-            })
-            .collect();
-        vec![
-            chart(
-                "Agents on duty per interval",
-                "agents",
-                false,
-                agents,
-                Vec::new(),
-            ),
-            chart(
-                "Service level per interval",
-                "service level",
-                true,
-                sl,
-                lines(|t| Some(t.service_level), "target"),
-            ),
-            chart(
-                "Abandon rate per interval",
-                "abandoned",
-                true,
-                abandon,
-                lines(|t| t.max_abandon, "max"),
-            ),
-            chart(
-                "Agent occupancy per interval",
-                "occupancy",
-                true,
-                occupancy,
-                lines(|t| t.max_occupancy, "max"),
-            ),
-            chart(
-                "Chats per agent per interval",
-                "mean concurrency",
-                false,
-                concurrency,
-                Vec::new(),
-            ),
-        ]
-    }
-}
-
-impl ToDocument for PlanReport {
-    fn document(&self) -> Document {
-        let judged = if self.confidence {
-            "targets judged on the 95% confidence bound"
-        } else {
-            "targets judged on the mean"
-        };
-        let mut doc = Document {
-            title: format!("chatcap plan: {}", self.profile),
-            notes: vec![
-                format!(
-                    "{} replications; staffing searched with seed {}, figures from an \
-                     independent run with seed {}; {judged}; figures are means with 95% \
-                     confidence intervals",
-                    self.replications, self.seed, self.verification_seed
-                ),
-                if self.targets_met {
-                    "every interval meets every target in the verification run".to_string()
-                } else {
-                    "some intervals miss a target in the verification run (see warnings)"
-                        .to_string()
-                },
-            ],
-            ..Document::default()
-        };
-        doc.notes
-            .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
-        let mut plan = Table::new(
-            "Staffing per interval and group",
-            &[
-                "start",
-                "group",
-                "closed form",
-                "required",
-                "rostered",
-                "SL",
-                "abandon",
-                "occupancy",
-                "concurrency",
-                "met",
-            ],
-        );
-        for r in &self.intervals {
-            plan.rows.push(vec![
-                Cell::text(&r.start),
-                Cell::text(&r.group),
-                Cell::Int(i64::from(r.analytic_agents)),
-                Cell::Int(i64::from(r.required_agents)),
-                Cell::Int(i64::from(r.rostered_agents)),
-                Cell::ci_pct(&r.figures.service_level),
-                Cell::Pct(r.figures.abandon_rate.mean),
-                Cell::ci_pct(&r.agents.occupancy),
-                Cell::num(r.agents.mean_concurrency.mean, 2),
-                Cell::text(if r.targets_met { "yes" } else { "NO" }),
-            ]);
-        }
-        let mut queues = Table::new(
-            "Per interval and queue",
-            &[&INTERVAL_QUEUE_COLUMNS[..], &["met"]].concat(),
-        );
-        for r in &self.queues {
-            let mut row = r.figures.interval_cells(&r.start, &r.queue);
-            row.push(Cell::text(if r.targets_met { "yes" } else { "NO" }));
-            queues.rows.push(row);
-        }
-        let mut totals = Table::new(
-            "Day totals",
-            &[
-                "group",
-                "agent hours",
-                "rostered hours",
-                "FTE",
-                "peak required",
-                "peak rostered",
-                "closed-form hours",
-            ],
-        );
-        let all = std::iter::once(("(all)", &self.totals.all))
-            .chain(self.totals.groups.iter().map(|(n, t)| (n.as_str(), t)));
-        for (name, t) in all {
-            totals.rows.push(vec![
-                Cell::text(name),
-                Cell::num(t.agent_hours, 1),
-                Cell::num(t.rostered_agent_hours, 1),
-                Cell::num(t.fte, 1),
-                Cell::Int(i64::from(t.peak_required)),
-                Cell::Int(i64::from(t.peak_rostered)),
-                Cell::num(t.analytic_agent_hours, 1),
-            ]);
-        }
-        let mut day = Table::new(
-            "Whole day per queue",
-            &[
-                "queue",
-                "offered",
-                "SL",
-                "ASA s",
-                "abandon",
-                "FRT p90 s",
-                "AHT s",
-            ],
-        );
-        let overall = std::iter::once(("(all)", &self.summary.overall))
-            .chain(self.summary.queues.iter().map(|(n, f)| (n.as_str(), f)));
-        for (name, f) in overall {
-            day.rows.push(vec![
-                Cell::text(name),
-                Cell::num(f.offered.mean, 0),
-                Cell::ci_pct(&f.service_level),
-                Cell::ci(&f.asa_secs, 1),
-                Cell::ci_pct(&f.abandon_rate),
-                Cell::num(f.frt_p90_secs.mean, 1),
-                Cell::num(f.aht_secs.mean, 0),
-            ]);
-        }
-        let perf = Table::key_value(
-            "Performance",
-            vec![
-                (
-                    "candidate staffings simulated",
-                    Cell::Int(self.perf.evaluations as i64),
-                ),
-                ("search s", Cell::num(self.perf.search_secs, 2)),
-                ("verification s", Cell::num(self.perf.verify_secs, 2)),
-                ("elapsed s", Cell::num(self.perf.elapsed_secs, 2)),
-                ("threads", Cell::Int(self.perf.threads as i64)),
-            ],
-        );
-        doc.tables = vec![plan, queues, totals, day, perf];
-        doc.charts = self.charts();
-        doc
-    }
 }

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use super::{Exporter, Output, Table, render_chart};
+use super::{Exporter, Mark, Output, Table, render_chart};
 
 /// Writes the document as one standalone HTML page: title, notes (warnings highlighted),
-/// charts, then tables.
+/// charts, then tables (rows that miss a target in red, the recommended one in green).
 pub struct HtmlExporter;
 
 /// Escapes text for HTML element content and attribute values.
@@ -43,6 +43,9 @@ table{border-collapse:collapse;margin:.25rem 0 1rem;font-size:.875rem}\
 th,td{border:1px solid #d6d6d6;padding:.25rem .6rem;white-space:nowrap}\
 th{background:#f0f0f0;text-align:left;position:sticky;top:0}\
 tbody tr:nth-child(even){background:#fafafa}\
+tbody tr.miss{background:#fdecea}tbody tr.miss td:first-child{border-left:4px solid #c0392b}\
+tbody tr.pick{background:#e8f5e9;font-weight:600}\
+tbody tr.pick td:first-child{border-left:4px solid #2e7d32}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}";
 
 fn write_table(w: &mut dyn Write, table: &Table) -> io::Result<()> {
@@ -52,8 +55,12 @@ fn write_table(w: &mut dyn Write, table: &Table) -> io::Result<()> {
         write!(w, "<th>{}</th>", escape(column))?;
     }
     writeln!(w, "</tr></thead>\n<tbody>")?;
-    for row in &table.rows {
-        write!(w, "<tr>")?;
+    for (i, row) in table.rows.iter().enumerate() {
+        match table.mark(i) {
+            Mark::Plain => write!(w, "<tr>")?,
+            Mark::Miss => write!(w, "<tr class=\"miss\">")?,
+            Mark::Pick => write!(w, "<tr class=\"pick\">")?,
+        }
         for cell in row {
             let class = if cell.is_numeric() {
                 " class=\"n\""

@@ -36,17 +36,18 @@ pub enum Format {
     Table,
     /// The results struct as pretty JSON (stable keys).
     Json,
-    /// The primary table as CSV with a header row.
+    /// The result's rows as CSV, columns named as the JSON keys.
     Csv,
     /// GitHub-flavoured Markdown tables.
     Markdown,
 }
 
 impl Format {
-    /// The exporter for this format.
-    pub fn exporter(self) -> Box<dyn Exporter> {
+    /// The exporter for this format; `width` is the line length text tables must fit (`None`:
+    /// every column, however wide).
+    pub fn exporter(self, width: Option<usize>) -> Box<dyn Exporter> {
         match self {
-            Format::Table => Box::new(TableExporter),
+            Format::Table => Box::new(TableExporter { width }),
             Format::Json => Box::new(JsonExporter),
             Format::Csv => Box::new(CsvExporter),
             Format::Markdown => Box::new(MarkdownExporter),
@@ -90,6 +91,21 @@ pub struct Document {
     pub tables: Vec<Table>,
     /// Charts, drawn by the HTML exporter only.
     pub charts: Vec<Chart>,
+    /// JSON pointer to the array whose items are the CSV rows (`/intervals`); `None`: the whole
+    /// result is one row.
+    pub csv_rows: Option<&'static str>,
+}
+
+/// How a table row stands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mark {
+    /// An ordinary row.
+    #[default]
+    Plain,
+    /// A row that misses a target.
+    Miss,
+    /// The row recommended.
+    Pick,
 }
 
 /// A titled table.
@@ -101,6 +117,11 @@ pub struct Table {
     pub columns: Vec<String>,
     /// Rows; each has one cell per column.
     pub rows: Vec<Vec<Cell>>,
+    /// How each row stands out, by row index; rows past its end are plain.
+    pub marks: Vec<Mark>,
+    /// Headers of the columns a narrow text table leaves out, the most dispensable first (after
+    /// the confidence intervals, which go before any column).
+    pub secondary: Vec<String>,
 }
 
 impl Table {
@@ -110,7 +131,28 @@ impl Table {
             title: title.into(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
+            marks: Vec::new(),
+            secondary: Vec::new(),
         }
+    }
+
+    /// Adds a row marked `mark`.
+    pub fn push_marked(&mut self, row: Vec<Cell>, mark: Mark) {
+        self.marks.resize(self.rows.len(), Mark::Plain);
+        self.rows.push(row);
+        self.marks.push(mark);
+    }
+
+    /// The mark of row `i`.
+    pub fn mark(&self, i: usize) -> Mark {
+        self.marks.get(i).copied().unwrap_or_default()
+    }
+
+    /// The same table with `columns` named as the ones a narrow text table leaves out, the
+    /// most dispensable first.
+    pub fn with_secondary(mut self, columns: &[&str]) -> Self {
+        self.secondary = columns.iter().map(|c| c.to_string()).collect();
+        self
     }
 
     /// A two-column key/value table.
@@ -123,7 +165,7 @@ impl Table {
     }
 }
 
-/// One table cell. Numbers keep their value so that CSV can write them in full precision.
+/// One table cell. Numbers keep their value and are formatted by each exporter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// Nothing to show.
@@ -207,11 +249,7 @@ impl Cell {
                 low,
                 high,
                 decimals,
-            } if *decimals < 0 => {
-                // A share's interval is shown within 0..100%.
-                let clip = |v: f64| v.clamp(0.0, 1.0);
-                format!("{} [{}, {}]", pct(*mean), pct(clip(*low)), pct(clip(*high)))
-            }
+            } if *decimals < 0 => format!("{} [{}, {}]", pct(*mean), pct(*low), pct(*high)),
             Cell::Ci {
                 mean,
                 low,
@@ -229,19 +267,12 @@ impl Cell {
         }
     }
 
-    /// Machine-readable value for CSV: full precision, shares as fractions.
-    pub fn raw(&self) -> String {
+    /// Text as shown in a narrow table: an estimate without its interval.
+    pub fn display_mean(&self) -> String {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Int(i) => i.to_string(),
-            Cell::Num { value, .. } | Cell::Pct(value) | Cell::Ci { mean: value, .. } => {
-                if value.is_finite() {
-                    value.to_string()
-                } else {
-                    String::new()
-                }
-            }
+            Cell::Ci { mean, decimals, .. } if *decimals < 0 => Cell::Pct(*mean).display(),
+            Cell::Ci { mean, decimals, .. } => Cell::num(*mean, *decimals as u8).display(),
+            other => other.display(),
         }
     }
 
@@ -272,6 +303,8 @@ pub struct Chart {
     /// Fixed y-axis range (low, high); anything outside is clipped to it. Computed from the
     /// data when `None`.
     pub y_range: Option<(f64, f64)>,
+    /// An x category shaded and labelled (the recommended cap), by index, with its label.
+    pub highlight: Option<(usize, String)>,
 }
 
 /// One plotted series.

@@ -61,6 +61,8 @@ const PALETTE: [RGBColor; 10] = [
 const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Colour of target lines.
 const TARGET: RGBColor = RGBColor(0x55, 0x55, 0x55);
+/// Shade and label of a highlighted category (the recommended choice).
+const HIGHLIGHT: RGBColor = RGBColor(0x2e, 0x7d, 0x32);
 /// Colour of grid lines.
 const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
 
@@ -405,6 +407,24 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
         .draw()
         .map_err(|e| fail(&e))?;
     let clamp = |v: f64| v.clamp(low, high);
+    if let Some((i, label)) = &chart.highlight
+        && *i < count
+    {
+        let x = *i as f64;
+        let shade = HIGHLIGHT.mix(0.14).filled();
+        ctx.draw_series(std::iter::once(Rectangle::new(
+            [(x - 0.5, low), (x + 0.5, high)],
+            shade,
+        )))
+        .map_err(|e| fail(&e))?;
+        let style = (FONT, TICK_PX * 1.24, FontStyle::Bold)
+            .into_font()
+            .color(&HIGHLIGHT)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        let text = EmptyElement::at((x, high)) + Text::new(label.clone(), (0, 4), style);
+        ctx.draw_series(std::iter::once(text))
+            .map_err(|e| fail(&e))?;
+    }
     let value_at = |values: &[f64], i: usize| values.get(i).copied().filter(|v| v.is_finite());
     let band_at = |band: &[(f64, f64)], i: usize| {
         band.get(i)

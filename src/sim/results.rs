@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::metrics::{AgentKpis, AgentTally, Estimate, QueueKpis, QueueTally};
+use crate::metrics::{AgentKpis, AgentTally, Domain, Estimate, QueueKpis, QueueTally};
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
 use super::targets::{occupancy_limits, occupancy_shortfall, queue_shortfalls};
@@ -190,7 +190,7 @@ fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -
     let point = hist(merged);
     let spread = Estimate::from_samples(per_rep.iter().map(|t| hist(t)));
     if !point.is_finite() {
-        return spread;
+        return spread.within(Domain::NonNegative);
     }
     let half = (spread.ci_high - spread.ci_low) / 2.0;
     let half = if half.is_finite() { half } else { 0.0 };
@@ -199,12 +199,17 @@ fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -
         ci_low: point - half,
         ci_high: point + half,
     }
+    .within(Domain::NonNegative)
 }
 
 /// Figures of one cell from its per-replication tallies.
 pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
     let kpis: Vec<QueueKpis> = per_rep.iter().map(|t| QueueKpis::from_tally(t)).collect();
-    let est = |f: fn(&QueueKpis) -> f64| Estimate::from_samples(kpis.iter().map(f));
+    let est = |f: fn(&QueueKpis) -> f64| {
+        Estimate::from_samples_in(kpis.iter().map(f), Domain::NonNegative)
+    };
+    let share =
+        |f: fn(&QueueKpis) -> f64| Estimate::from_samples_in(kpis.iter().map(f), Domain::Share);
     let mut merged = QueueTally::default();
     for t in per_rep {
         merged.merge(t);
@@ -215,12 +220,12 @@ pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
         answered: est(|k| k.answered),
         abandoned: est(|k| k.abandoned),
         rejected: est(|k| k.rejected),
-        service_level: est(|k| k.service_level),
-        service_level_answered: est(|k| k.service_level_answered),
+        service_level: share(|k| k.service_level),
+        service_level_answered: share(|k| k.service_level_answered),
         asa_secs: est(|k| k.asa_secs),
         mean_wait_secs: est(|k| k.mean_wait_secs),
-        abandon_rate: est(|k| k.abandon_rate),
-        prob_wait: est(|k| k.prob_wait),
+        abandon_rate: share(|k| k.abandon_rate),
+        prob_wait: share(|k| k.prob_wait),
         wait_p50_secs: percentile(&merged, per_rep, 0.5, false),
         wait_p90_secs: percentile(&merged, per_rep, 0.9, false),
         wait_p99_secs: percentile(&merged, per_rep, 0.99, false),
@@ -228,9 +233,9 @@ pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
         frt_p90_secs: percentile(&merged, per_rep, 0.9, true),
         aht_secs: est(|k| k.aht_secs),
         art_secs: est(|k| k.art_secs),
-        fcr: est(|k| k.fcr),
-        bot_resolved: est(|k| k.bot_resolved),
-        transfer_rate: est(|k| k.transfer_rate),
+        fcr: share(|k| k.fcr),
+        bot_resolved: share(|k| k.bot_resolved),
+        transfer_rate: share(|k| k.transfer_rate),
         csat: est(|k| k.csat),
         ewt_mae_secs: est(|k| k.ewt_mae_secs),
     }
@@ -242,12 +247,13 @@ pub fn agent_figures(per_rep: &[AgentTally], span_secs: f64) -> AgentFigures {
         .iter()
         .map(|t| AgentKpis::from_tally(t, span_secs))
         .collect();
-    let est = |f: fn(&AgentKpis) -> f64| Estimate::from_samples(kpis.iter().map(f));
+    let est =
+        |f: fn(&AgentKpis) -> f64, domain| Estimate::from_samples_in(kpis.iter().map(f), domain);
     AgentFigures {
-        staffed_agents: est(|k| k.staffed_agents),
-        occupancy: est(|k| k.occupancy),
-        utilization: est(|k| k.utilization),
-        mean_concurrency: est(|k| k.mean_concurrency),
+        staffed_agents: est(|k| k.staffed_agents, Domain::NonNegative),
+        occupancy: est(|k| k.occupancy, Domain::Share),
+        utilization: est(|k| k.utilization, Domain::Share),
+        mean_concurrency: est(|k| k.mean_concurrency, Domain::NonNegative),
     }
 }
 
@@ -541,6 +547,7 @@ impl ToDocument for SimulationReport {
             ],
         );
         doc.tables = vec![rows, queues, groups, perf];
+        doc.csv_rows = Some("/intervals");
         doc.charts = self.charts();
         doc
     }

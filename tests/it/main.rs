@@ -4,6 +4,7 @@
 mod cli;
 mod erlang;
 mod loadtest;
+mod output;
 mod plan;
 mod profile;
 mod report;

@@ -227,6 +227,7 @@ fn sample_document() -> Document {
         notes: vec!["seed 1".into(), "warning: 3 chats stranded".into()],
         tables: vec![table],
         charts: vec![line, bars, empty],
+        ..Document::default()
     }
 }
 

@@ -287,7 +287,7 @@ fn simulate_command_other_formats() {
         lines
             .next()
             .expect("header")
-            .starts_with("start,queue,offered")
+            .starts_with("start,interval,queue,abandon_rate,abandon_rate_ci_low")
     );
     assert_eq!(lines.count(), 28 * 3);
     let (result, md) = cli(&["chatcap", "simulate", "-r", "2", "--format", "markdown"]);
@@ -296,6 +296,67 @@ fn simulate_command_other_formats() {
     let (result, table) = cli(&["chatcap", "simulate", "-r", "2"]);
     result.expect("table");
     assert!(table.contains("Whole day per queue"));
+}
+
+/// Every `{mean, ci_low, ci_high}` in `value`, with its path.
+fn estimates<'a>(
+    value: &'a serde_json::Value,
+    path: String,
+    out: &mut Vec<(String, &'a serde_json::Value)>,
+) {
+    match value {
+        serde_json::Value::Object(map) if map.contains_key("ci_low") => out.push((path, value)),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                estimates(v, format!("{path}.{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                estimates(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn confidence_bounds_stay_within_each_figures_range() {
+    // Three replications of a day with quiet intervals: Student-t intervals of waits and counts
+    // near zero reach below it, and of shares near 100% above it, unless clipped.
+    let (result, json) = cli(&["chatcap", "simulate", "-r", "3", "--format", "json", "-q"]);
+    result.expect("simulate");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut found = Vec::new();
+    estimates(&json, String::new(), &mut found);
+    assert!(found.len() > 1000, "{} estimates", found.len());
+    let shares = [
+        "service_level",
+        "service_level_answered",
+        "abandon_rate",
+        "prob_wait",
+        "fcr",
+        "bot_resolved",
+        "transfer_rate",
+        "occupancy",
+        "utilization",
+    ];
+    let (mut at_zero, mut at_one) = (0, 0);
+    for (path, e) in found {
+        let (low, high) = (e["ci_low"].as_f64(), e["ci_high"].as_f64());
+        let (Some(low), Some(high)) = (low, high) else {
+            continue;
+        };
+        assert!(low >= 0.0, "{path}: ci_low {low}");
+        assert!(low <= high, "{path}: {low} > {high}");
+        at_zero += usize::from(low == 0.0 && e["mean"].as_f64() > Some(0.0));
+        if shares.iter().any(|s| path.ends_with(&format!(".{s}"))) {
+            assert!(high <= 1.0, "{path}: ci_high {high}");
+            at_one += usize::from(high == 1.0 && e["mean"].as_f64() < Some(1.0));
+        }
+    }
+    // The clipping was needed: some intervals met a bound of their range.
+    assert!(at_zero > 0 && at_one > 0, "{at_zero} {at_one}");
 }
 
 #[test]
