@@ -51,7 +51,8 @@ pub struct QueueKpis {
     pub prob_wait: f64,
     /// Mean queued-to-first-agent-message time of answered chats, seconds.
     pub frt_secs: f64,
-    /// Mean answered-to-closed time, concurrent handling included, seconds.
+    /// Mean handling leg (answered to closed, or to transferred away), concurrent handling
+    /// included, seconds.
     pub aht_secs: f64,
     /// Mean arrival-to-final-close time (bot and transfers included), seconds.
     pub art_secs: f64,

@@ -113,9 +113,9 @@ pub struct QueueTally {
     pub wait_sum_answered: f64,
     /// Sum of waits of abandoned chats (short ones included), seconds.
     pub wait_sum_abandoned: f64,
-    /// Sum of answered-to-closed times, seconds.
+    /// Sum of handling legs (answered to closed or to transferred away), seconds.
     pub handle_sum: f64,
-    /// Chats closed by an agent.
+    /// Handling legs ended (closes and transfers).
     pub handled: u64,
     /// Sum of queued-to-first-response times, seconds.
     pub frt_sum: f64,
@@ -191,6 +191,15 @@ impl QueueTally {
         self.answered += 1;
         self.answered_within += 1;
         self.wait_hist.zeros += 1;
+    }
+
+    /// Records one leg of handling: an agent's answer to the close, or to the transfer that
+    /// moved the chat on (seconds). A transferred chat has a leg per agent, and `aht_secs` is
+    /// the mean leg, so the simulator, the server and the load test count handle time alike.
+    #[inline]
+    pub fn record_handling(&mut self, secs: f64) {
+        self.handle_sum += secs;
+        self.handled += 1;
     }
 
     /// Records an abandon with its wait (seconds).

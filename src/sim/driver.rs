@@ -932,8 +932,7 @@ impl<O: Observer> Floor<'_, O> {
                         })
                     });
                     let t = self.tally(tally);
-                    t.handle_sum += to_secs(now - answered_at);
-                    t.handled += 1;
+                    t.record_handling(to_secs(now - answered_at));
                     t.art_sum += to_secs(now - arrived_at);
                     t.art_count += 1;
                     t.closed_without_transfer += u64::from(!transferred);
@@ -955,8 +954,7 @@ impl<O: Observer> Floor<'_, O> {
                     let (tally, answered_at) = (rec.tally, rec.answered_at);
                     let t = self.tally(tally);
                     t.transferred += 1;
-                    t.handle_sum += to_secs(now - answered_at);
-                    t.handled += 1;
+                    t.record_handling(to_secs(now - answered_at));
                 }
                 let rec = &mut self.records[r as usize];
                 rec.transferred = true;
