@@ -108,6 +108,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             "0; give the wall time of arrivals, e.g. 60s",
         ));
     }
+    let host = loadtest::check_host(&args.host)?;
     if args.agent_token.as_deref().is_some_and(str::is_empty) {
         return Err(Error::invalid(
             "--agent-token",
@@ -167,6 +168,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             seed: args.seed,
         },
     )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
+    // A server that is not there, or serves something else, is named before the banner.
+    let early_warnings = runtime.block_on(loadtest::preflight(&host, &plan))?;
     if !global.quiet {
         eprintln!(
             "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
@@ -179,12 +186,15 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             plan.schedule.len(),
             plan.agents.len(),
             plan.customers,
-            args.host
+            host
         );
+        for warning in &early_warnings {
+            eprintln!("warning: {warning}");
+        }
     }
     let wall_secs = plan.window.wall_secs;
     let config = LoadTestConfig {
-        host: args.host.clone(),
+        host,
         plan,
         agent_token: args.agent_token.clone(),
         drain_secs: args.drain,
@@ -194,10 +204,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         thresholds,
         quiet: global.quiet,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
     let bar = ClockBar::start(
         global,
         "load test: arrivals (s)",

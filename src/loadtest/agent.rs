@@ -1,8 +1,9 @@
-//! The agent user: logs in with its group's skills and cap, long-polls its inbox, accepts each
+//! The agent user: logs in (`POST .../login` with the operator token, if any, for a token of
+//! its own), registers with its group's skills and cap, long-polls its inbox, accepts each
 //! offer after a sampled accept delay (counted from delivery, so route latency adds to the
 //! wait as it would for a person), sends the first response after a sampled delay and status
 //! messages while working, and closes (or transfers, at the profile's share) when the chat's
-//! sampled work is done. Work progresses at rate 1 / f(n) while the agent holds n chats, the
+//! sampled work is done, or stops at once when the inbox says the customer left. Work progresses at rate 1 / f(n) while the agent holds n chats, the
 //! profile's concurrency slowdown, exactly as in the simulator. Agents log in or out at interval
 //! starts to follow the staffing, and come back 60 profile seconds after being set away.
 //!
@@ -32,6 +33,8 @@ const AWAY_RETURN_SECS: f64 = 60.0;
 #[derive(Debug, Clone)]
 struct Agent {
     slot: usize,
+    /// The agent's own token from its login.
+    token: String,
     group: usize,
     rng: SimRng,
     on_duty: bool,
@@ -62,7 +65,6 @@ struct Held {
     respond_at: Instant,
     next_status: Option<Instant>,
     transfer_to: Option<usize>,
-    view_taken: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,29 +87,54 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
         };
         let group = &shared.groups[slot.group];
         let on = shared.plan.on_duty(slot, 0.0);
-        let body = json!({
-            "status": if on { "available" } else { "offline" },
-            "skills": group.skills,
-            "concurrency": group.cap,
-        });
         let reply = call(
             user,
             &shared,
-            Endpoint::AgentStatus,
+            Endpoint::AgentLogin,
             GooseMethod::Post,
-            &format!("/v1/agents/{}/status", slot.id),
-            Auth::Agent(&slot.id),
-            Some(&body),
+            &format!("/v1/agents/{}/login", slot.id),
+            Auth::Operator,
+            None,
             &[],
         )
         .await?;
+        let token = reply.str("token").map(str::to_string);
+        let reply = match token.as_deref() {
+            Some(token) if reply.ok() => {
+                let body = json!({
+                    "status": if on { "available" } else { "offline" },
+                    "skills": group.skills,
+                    "concurrency": group.cap,
+                });
+                call(
+                    user,
+                    &shared,
+                    Endpoint::AgentStatus,
+                    GooseMethod::Post,
+                    &format!("/v1/agents/{}/status", slot.id),
+                    Auth::Agent(token),
+                    Some(&body),
+                    &[],
+                )
+                .await?
+            }
+            _ => reply,
+        };
         if !reply.ok() {
             let detail = reply.str("detail").unwrap_or("").to_string();
             // A refused token or fixed skills are settings to mend (exit 2), not a failed run.
             let mismatch = match (reply.status, reply.code()) {
                 (401, _) => Some(
-                    "it refused the agent token; give the server's token with --agent-token or \
-                     CHATCAP_AGENT_TOKEN"
+                    "it refused the operator token; give the server's token with --agent-token \
+                     or CHATCAP_AGENT_TOKEN"
+                        .to_string(),
+                ),
+                (409, "logged_in") => Some(format!(
+                    "{detail} (an earlier run may still hold it: restart the server, or run it \
+                     with --agent-token and give the same token here)"
+                )),
+                (404 | 405, _) => Some(
+                    "it has no POST /v1/agents/{id}/login; serve docs/api.md's agent sessions"
                         .to_string(),
                 ),
                 (409, "skills_fixed") => Some(format!(
@@ -134,6 +161,7 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
         }
         user.set_session_data(Some(Agent {
             slot: no,
+            token: token.unwrap_or_default(),
             group: slot.group,
             rng: stream(shared.plan.seed, AGENT_STREAM, no as u64),
             on_duty: on,
@@ -160,7 +188,7 @@ pub(crate) fn logout(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_>
             Endpoint::AgentStatus,
             GooseMethod::Post,
             &format!("/v1/agents/{id}/status"),
-            Auth::Agent(&id),
+            Auth::Agent(&a.token),
             Some(&json!({"status": "offline"})),
             &[],
         )
@@ -275,7 +303,7 @@ async fn set_status(
         Endpoint::AgentStatus,
         GooseMethod::Post,
         &format!("/v1/agents/{id}/status"),
-        Auth::Agent(id),
+        Auth::Agent(&a.token),
         Some(&json!({ "status": status })),
         &[],
     )
@@ -305,7 +333,6 @@ fn hold(sh: &Shared, a: &mut Agent, chat_id: String, queue: usize, transfers: u6
         respond_at: now + sh.wall(respond_in),
         next_status: None,
         transfer_to,
-        view_taken: false,
     });
 }
 
@@ -320,8 +347,8 @@ async fn perform(
     a: &mut Agent,
     action: Action,
 ) -> TransactionResult {
-    let agent_id = sh.plan.agents[a.slot].id.clone();
-    let auth = Auth::Agent(&agent_id);
+    let token = a.token.clone();
+    let auth = Auth::Agent(&token);
     let gone: &[(u16, &str)] = &[(409, ""), (404, "")];
     match action {
         Action::Accept(i) => {
@@ -375,26 +402,6 @@ async fn perform(
             let c = a.chats[i].clone();
             let path = format!("/v1/chats/{}", c.chat_id);
             match c.transfer_to {
-                Some(_) if !c.view_taken => {
-                    // The first answer is in the view only until the next agent answers.
-                    let reply = call(
-                        user,
-                        sh,
-                        Endpoint::GetChat,
-                        GooseMethod::Get,
-                        &path,
-                        auth,
-                        None,
-                        gone,
-                    )
-                    .await?;
-                    if let Some(answered) = reply.f64("answered_at") {
-                        sh.rec().first_answers.insert(c.chat_id.clone(), answered);
-                        a.chats[i].view_taken = true;
-                    } else if matches!(reply.status, 404 | 409) {
-                        drop_chat(sh, a, i);
-                    }
-                }
                 Some(to) => {
                     let reply = call(
                         user,
@@ -413,7 +420,6 @@ async fn perform(
                     } else if reply.status == 503 {
                         a.chats[i].transfer_to = None;
                     } else if matches!(reply.status, 404 | 409) {
-                        sh.rec().first_answers.remove(&c.chat_id);
                         drop_chat(sh, a, i);
                     }
                 }
@@ -461,7 +467,7 @@ async fn poll(
         Endpoint::PollOffers,
         GooseMethod::Get,
         &format!("/v1/agents/{id}/offers?wait={:.3}", wait.as_secs_f64()),
-        Auth::Agent(&id),
+        Auth::Agent(&a.token),
         None,
         &[],
     )
@@ -472,6 +478,15 @@ async fn poll(
     let arrived = Instant::now();
     if reply.str("status") == Some("away") && a.on_duty && a.away_until.is_none() {
         a.away_until = Some(arrived + sh.wall(AWAY_RETURN_SECS));
+    }
+    // A customer who left an active chat ends the agent's work on it.
+    for event in reply.body["events"].as_array().into_iter().flatten() {
+        if event["kind"] == "customer_left"
+            && let Some(i) = a.chats.iter().position(|c| event["chat_id"] == *c.chat_id)
+        {
+            sh.rec().offers.customers_left += 1;
+            drop_chat(sh, a, i);
+        }
     }
     let server_time = reply.f64("server_time").unwrap_or(f64::NAN);
     let offers = reply.body["offers"].as_array().cloned().unwrap_or_default();

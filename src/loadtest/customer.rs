@@ -419,11 +419,8 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
             "abandoned" => rec.chats.abandoned += 1,
             other => rec.error(format!("chat ended in unexpected state {other}")),
         }
-        let first_answer = if transfers > 0 {
-            rec.first_answers.remove(&c.id).or(at("answered_at"))
-        } else {
-            at("answered_at")
-        };
+        let legs = legs_of(v, state);
+        let first_answer = legs.first().map(|&(answered, _)| answered);
         let t = &mut rec.tallies[c.queue];
         match (at("created_at"), first_answer, at("closed_at")) {
             (Some(created), Some(answered), closed) if state == "closed" || transfers > 0 => {
@@ -441,11 +438,14 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
                     t.frt_count += 1;
                     t.frt_hist.record_secs(frt);
                 }
-                if let (Some(closed), Some(latest)) = (closed, at("answered_at"))
+                for &(answered, ended) in &legs {
+                    if let Some(ended) = ended {
+                        t.record_handling((ended - answered).max(0.0) * k);
+                    }
+                }
+                if let Some(closed) = closed
                     && state == "closed"
                 {
-                    t.handle_sum += (closed - latest).max(0.0) * k;
-                    t.handled += 1;
                     t.art_sum += (closed - created).max(0.0) * k;
                     t.art_count += 1;
                     t.closed_without_transfer += u64::from(transfers == 0);
@@ -465,6 +465,22 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
     }
     sh.in_flight.fetch_sub(1, Ordering::SeqCst);
     tta
+}
+
+/// The handling legs of a chat view as (answered, ended) server times: its `legs`, or for a
+/// server without them one leg from `answered_at` to `closed_at`.
+fn legs_of(v: &Value, state: &str) -> Vec<(f64, Option<f64>)> {
+    match v["legs"].as_array() {
+        Some(legs) => legs
+            .iter()
+            .filter_map(|l| Some((l["answered_at"].as_f64()?, l["ended_at"].as_f64())))
+            .collect(),
+        None => v["answered_at"]
+            .as_f64()
+            .map(|a| (a, v["closed_at"].as_f64().filter(|_| state == "closed")))
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// Counts a chat whose final view is gone (forgotten by the server) by its last state.

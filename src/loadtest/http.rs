@@ -18,8 +18,10 @@ const FAILURE_BACKOFF: Duration = Duration::from_millis(100);
 pub(crate) enum Auth<'a> {
     /// A customer with the chat token.
     Customer(&'a str),
-    /// An agent (bearer agent token when configured, and `X-Agent-Id`).
+    /// An agent, with the token its login returned.
     Agent(&'a str),
+    /// The operator token, when one is configured (agent login).
+    Operator,
     /// Nobody (chat creation).
     Anonymous,
 }
@@ -69,11 +71,11 @@ pub(crate) async fn call(
     let mut builder = user.get_request_builder(&method, path)?;
     match auth {
         Auth::Customer(token) => builder = builder.header("X-Chat-Token", token),
-        Auth::Agent(id) => {
+        Auth::Agent(token) => builder = builder.bearer_auth(token),
+        Auth::Operator => {
             if let Some(token) = &shared.agent_token {
                 builder = builder.bearer_auth(token);
             }
-            builder = builder.header("X-Agent-Id", id);
         }
         Auth::Anonymous => {}
     }
@@ -98,7 +100,7 @@ pub(crate) async fn call(
             };
             (status, body, None)
         }
-        Err(e) => (0, Value::Null, Some(e.without_url().to_string())),
+        Err(e) => (0, Value::Null, Some(transport_cause(&e))),
     };
     let code = body["error"].as_str().unwrap_or("");
     let expected_hit = expected
@@ -127,4 +129,30 @@ pub(crate) async fn call(
         tokio::time::sleep(FAILURE_BACKOFF).await;
     }
     Ok(Reply { status, body })
+}
+
+/// Why a request got no answer, in plain words: the innermost cause ("connection refused")
+/// rather than the client library's "error sending request".
+pub(crate) fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = Some(error);
+    let mut innermost = error.to_string();
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return "connection refused (nothing listens there)".to_string();
+                }
+                std::io::ErrorKind::TimedOut => return "timed out".to_string(),
+                _ => {}
+            }
+        }
+        if let Some(r) = e.downcast_ref::<reqwest::Error>()
+            && r.is_timeout()
+        {
+            return "timed out waiting for an answer".to_string();
+        }
+        innermost = e.to_string();
+        source = e.source();
+    }
+    innermost
 }

@@ -23,6 +23,7 @@ mod logger;
 pub mod plan;
 pub mod report;
 mod shared;
+mod stats;
 pub mod threshold;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ use serde_json::Value;
 pub use plan::{AgentsChoice, LoadPlan, PlanInputs, Window};
 pub use report::LoadTestReport;
 pub use shared::{ChatTally, EndedBy, OfferTally};
+pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
 
 use report::{
@@ -158,13 +160,8 @@ pub struct LoadTestConfig {
 /// Runs the load test to the end and returns its summary (thresholds evaluated, not enforced).
 pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError> {
     logger::install(config.quiet);
-    let host = config.host.trim_end_matches('/').to_string();
-    if !(host.starts_with("http://") || host.starts_with("https://")) {
-        return Err(LoadTestError::invalid(
-            "--host",
-            format!("{host:?} is not an http:// or https:// URL; e.g. http://127.0.0.1:8080"),
-        ));
-    }
+    let host = check_host(&config.host)?;
+    let early_warnings = preflight(&host, &config.plan).await?;
     let plan = config.plan.clone();
     let replications = config.replications;
     let forecast = tokio::task::spawn_blocking(move || plan.forecast(replications))
@@ -181,6 +178,9 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         config.status_every_secs,
         drain,
     )?);
+    for warning in early_warnings {
+        shared.warn(warning);
+    }
     let launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
     let run_time = (launch_budget
         + Duration::from_secs_f64(shared.plan.window.wall_secs)
@@ -332,12 +332,12 @@ async fn monitor(sh: Arc<Shared>, launch_budget: Duration, done: Arc<AtomicBool>
 /// `GET /v1/stats` outside goose's metrics: `Ok(None)` when the server has no such endpoint.
 async fn fetch_stats(user: &mut GooseUser) -> Result<Option<Value>, String> {
     let builder = user
-        .get_request_builder(&GooseMethod::Get, "/v1/stats")
+        .get_request_builder(&GooseMethod::Get, stats::SNAPSHOT_PATH)
         .map_err(|e| format!("{e:?}"))?;
     let response = builder
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(|e| http::transport_cause(&e))?;
     if !response.status().is_success() {
         return Ok(None);
     }
@@ -348,67 +348,14 @@ async fn fetch_stats(user: &mut GooseUser) -> Result<Option<Value>, String> {
     Ok(serde_json::from_slice(&bytes).ok())
 }
 
-/// Checks the server before any user starts: reachable, same time scale, every queue known.
+/// Snapshots the server's stats before any user starts (the checks ran before the banner).
 fn stats_before(user: &mut GooseUser, sh: Arc<Shared>) -> BoxedStep<'_> {
     Box::pin(async move {
         let host = user.base_url.to_string();
         match fetch_stats(user).await {
             Err(detail) => sh.fail(LoadTestError::Unreachable { host, detail }),
-            Ok(None) => sh.warn(
-                "the server has no GET /v1/stats: its chat counts were not checked against ours"
-                    .into(),
-            ),
+            Ok(None) => {}
             Ok(Some(stats)) => {
-                if let Some(scale) = stats["time_scale"].as_f64()
-                    && (scale - sh.scale).abs() > 1e-9 * sh.scale.max(1.0)
-                {
-                    sh.fail(LoadTestError::Mismatch {
-                        host: host.clone(),
-                        detail: format!(
-                            "it runs at time scale {scale} but --time-scale {} was given; use the \
-                             same on both",
-                            sh.scale
-                        ),
-                    });
-                }
-                if let Some(queues) = stats["queues"].as_object() {
-                    let missing: Vec<&str> = sh
-                        .queues
-                        .iter()
-                        .map(|q| q.name.as_str())
-                        .filter(|q| !queues.contains_key(*q))
-                        .collect();
-                    if !missing.is_empty() {
-                        let theirs: Vec<&str> = queues.keys().map(String::as_str).collect();
-                        sh.fail(LoadTestError::Mismatch {
-                            host: host.clone(),
-                            detail: format!(
-                                "its profile has no queue {} (it has {}); serve the profile the \
-                                 load test uses",
-                                missing.join(", "),
-                                theirs.join(", ")
-                            ),
-                        });
-                    }
-                }
-                if let Some(name) = stats["profile"].as_str()
-                    && name != sh.plan.profile.name
-                {
-                    sh.warn(format!(
-                        "the server serves profile {name:?}, the load test plays {:?}",
-                        sh.plan.profile.name
-                    ));
-                }
-                let live = ["queued", "offered", "active"]
-                    .iter()
-                    .map(|k| stats["chats"][k].as_u64().unwrap_or(0))
-                    .sum::<u64>();
-                if live > 0 {
-                    sh.warn(format!(
-                        "the server already held {live} live chats before the test; its counts \
-                         mix them with ours"
-                    ));
-                }
                 *sh.stats_before.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
             }
         }
@@ -485,6 +432,11 @@ fn build_report(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    let server_route_latency = stats::route_latency_window(before.as_ref(), after.as_ref())
+        .unwrap_or_else(|why| {
+            warnings.push(why);
+            None
+        });
     let rec = sh.rec();
 
     let mut overall = crate::metrics::QueueTally::default();
@@ -613,7 +565,7 @@ fn build_report(
         time_to_answer: LatencyOut::of(&rec.time_to_answer_us),
         first_response: LatencyOut::of(&rec.first_response_us),
         offers: rec.offers,
-        server_route_latency: after.as_ref().map(|a| a["route_latency"].clone()),
+        server_route_latency,
         errors: rec.errors.clone(),
         thresholds: Vec::new(),
         run: RunOut {

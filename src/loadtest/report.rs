@@ -98,7 +98,8 @@ pub struct Figures {
     /// 90th percentile first-response time.
     #[serde(serialize_with = "finite_or_null")]
     pub frt_p90_secs: f64,
-    /// Mean answered-to-closed time (last leg of a transferred chat).
+    /// Mean handling leg: answered to closed or to transferred away (every leg of a
+    /// transferred chat, as the server and the simulator count it).
     #[serde(serialize_with = "finite_or_null")]
     pub aht_secs: f64,
     /// Mean arrival to close.
@@ -343,7 +344,8 @@ pub struct LoadTestReport {
     pub first_response: LatencyOut,
     /// Offers as agents saw them.
     pub offers: OfferTally,
-    /// The server's route-latency histogram from `/v1/stats`, when available.
+    /// The server's own route latency over this run (its `/v1/stats` histogram after the run
+    /// minus before), when available.
     pub server_route_latency: Option<serde_json::Value>,
     /// Unexpected outcomes by kind.
     pub errors: BTreeMap<String, u64>,

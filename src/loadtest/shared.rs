@@ -25,6 +25,7 @@ pub(crate) enum Endpoint {
     PollMessages,
     LeaveChat,
     GetChat,
+    AgentLogin,
     AgentStatus,
     PollOffers,
     AcceptOffer,
@@ -34,12 +35,13 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
-    pub(crate) const ALL: [Endpoint; 11] = [
+    pub(crate) const ALL: [Endpoint; 12] = [
         Endpoint::CreateChat,
         Endpoint::CustomerMessage,
         Endpoint::PollMessages,
         Endpoint::LeaveChat,
         Endpoint::GetChat,
+        Endpoint::AgentLogin,
         Endpoint::AgentStatus,
         Endpoint::PollOffers,
         Endpoint::AcceptOffer,
@@ -56,6 +58,7 @@ impl Endpoint {
             Endpoint::PollMessages => "poll_messages",
             Endpoint::LeaveChat => "leave_chat",
             Endpoint::GetChat => "get_chat",
+            Endpoint::AgentLogin => "agent_login",
             Endpoint::AgentStatus => "agent_status",
             Endpoint::PollOffers => "poll_offers",
             Endpoint::AcceptOffer => "accept_offer",
@@ -73,6 +76,7 @@ impl Endpoint {
             Endpoint::PollMessages => "GET /v1/chats/{id}/messages",
             Endpoint::LeaveChat => "POST /v1/chats/{id}/leave",
             Endpoint::GetChat => "GET /v1/chats/{id}",
+            Endpoint::AgentLogin => "POST /v1/agents/{id}/login",
             Endpoint::AgentStatus => "POST /v1/agents/{id}/status",
             Endpoint::PollOffers => "GET /v1/agents/{id}/offers",
             Endpoint::AcceptOffer => "POST /v1/offers/{id}/accept",
@@ -147,6 +151,8 @@ pub struct OfferTally {
     pub accept_refused: u64,
     /// Transfers made.
     pub transfers: u64,
+    /// Active chats whose customer left, as the inbox told the agent (work on them stopped).
+    pub customers_left: u64,
 }
 
 /// Everything measured, behind one lock.
@@ -161,8 +167,6 @@ pub(crate) struct Recorder {
     pub offers: OfferTally,
     /// Live chats by id with the last state their customer saw.
     pub live: HashMap<String, &'static str>,
-    /// First answer (server Unix seconds) of chats transferred away.
-    pub first_answers: HashMap<String, f64>,
     /// Unexpected outcomes: message -> count (at most [`MAX_ERROR_KINDS`] kinds).
     pub errors: BTreeMap<String, u64>,
 }
@@ -185,7 +189,6 @@ impl Recorder {
             chats: ChatTally::default(),
             offers: OfferTally::default(),
             live: HashMap::new(),
-            first_answers: HashMap::new(),
             errors: BTreeMap::new(),
         }
     }
@@ -251,6 +254,7 @@ pub(crate) struct Shared {
     pub queues: Vec<QueueModel>,
     pub groups: Vec<GroupModels>,
     pub scale: f64,
+    /// The operator token agents log in with.
     pub agent_token: Option<String>,
     /// Wall time between agent status messages while handling a chat.
     pub status_every: Option<Duration>,

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
-use rand::RngExt;
 use tokio::sync::watch;
 
 use super::ServerConfig;
+use super::auth::{Sessions, new_token, same_secret};
 use super::error::{ApiError, ServerError};
 use super::views::*;
 use crate::metrics::{QueueKpis, QueueTally};
@@ -45,13 +45,16 @@ const MAX_CUSTOMER_CHARS: usize = 128;
 /// Largest chat priority a customer may ask for, either sign.
 const MAX_CHAT_PRIORITY: i32 = 1000;
 
+/// Most inbox events kept for an agent that does not poll; older ones are dropped.
+const MAX_EVENTS: usize = 1000;
+
 /// Who is calling a chat endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     /// The chat's own customer (right chat token).
     Customer,
-    /// An agent (agent token, or any request without credentials when none is configured).
-    Agent,
+    /// A logged-in agent, by id (its own agent token).
+    Agent(String),
 }
 
 /// Credentials of a request, as read from its headers.
@@ -59,10 +62,8 @@ pub enum Caller {
 pub struct Credentials {
     /// `X-Chat-Token`.
     pub chat_token: Option<String>,
-    /// `Authorization: Bearer ...`.
+    /// `Authorization: Bearer ...`: an agent's token, or a customer's chat token.
     pub bearer: Option<String>,
-    /// `X-Agent-Id`: the agent acting, checked against the chat's agent when given.
-    pub agent_id: Option<String>,
 }
 
 /// The result of a long-poll step: an answer now, or a receiver to wait on.
@@ -103,12 +104,13 @@ struct ChatRecord {
     final_view: Option<ChatView>,
     messages: Vec<Message>,
     notes: Vec<NoteOut>,
+    /// Handling legs: answered, and ended by a close or a transfer (`None` while active).
+    legs: Vec<(Time, Option<Time>)>,
     /// Bumped on every new message and state change; wakes customer long-polls.
     changes: watch::Sender<u64>,
     /// The current offer or assignment record.
     offer: Option<u64>,
     transferred: bool,
-    answered_at: Option<Time>,
     answered_once: bool,
     shown_ewt: Option<Time>,
     resolution: Option<&'static str>,
@@ -153,6 +155,8 @@ struct AgentRecord {
     skills: Vec<(String, u8)>,
     /// Open offers and undelivered assignments, oldest first.
     inbox: Vec<u64>,
+    /// Events not yet delivered (a customer left a chat active with the agent), oldest first.
+    events: VecDeque<EventOut>,
     /// Bumped when something lands in the inbox; wakes agent long-polls.
     changes: watch::Sender<u64>,
 }
@@ -165,7 +169,7 @@ pub struct Core {
     start_epoch: f64,
     scale: f64,
     profile_name: String,
-    agent_token: Option<String>,
+    sessions: Sessions,
     queues: Vec<QueueInfo>,
     groups: Vec<GroupDefault>,
     queue_skills: Vec<String>,
@@ -191,20 +195,6 @@ pub struct Core {
 fn scaled(secs: f64, scale: f64) -> Time {
     let t = (secs / scale * SECOND as f64).round();
     if secs > 0.0 { (t as Time).max(1) } else { 0 }
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn new_token() -> String {
-    let mut rng = rand::rng();
-    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
 fn chat_key(id: &str) -> Option<u64> {
@@ -344,7 +334,7 @@ impl Core {
             start_epoch,
             scale,
             profile_name: profile.name.clone(),
-            agent_token: config.agent_token.clone(),
+            sessions: Sessions::new(config.agent_token.clone(), config.limits.max_agents),
             queues,
             groups,
             queue_skills,
@@ -612,16 +602,16 @@ impl Core {
                 let Some(&key) = self.by_router.get(&chat) else {
                     return;
                 };
+                let handle = self.end_leg(key, now);
                 if let Some(rec) = self.chats.get(&key) {
-                    let handle =
-                        self.profile_secs(rec.answered_at.map_or(0, |a| now.saturating_sub(a)));
                     let art = self.profile_secs(now.saturating_sub(rec.created_at));
                     let transferred = rec.transferred;
                     let csat = self.router.chat(chat).and_then(|v| v.csat).map(f64::from);
                     if let Some(q) = self.queues.get_mut(rec.arrival_queue) {
                         let t = &mut q.tally;
-                        t.handle_sum += handle;
-                        t.handled += 1;
+                        if let Some(handle) = handle {
+                            t.record_handling(handle);
+                        }
                         t.art_sum += art;
                         t.art_count += 1;
                         t.closed_without_transfer += u64::from(!transferred);
@@ -639,20 +629,17 @@ impl Core {
                     return;
                 };
                 self.withdraw_offer(key);
-                let handle = self
-                    .chats
-                    .get(&key)
-                    .and_then(|r| r.answered_at)
-                    .map_or(0.0, |a| self.profile_secs(now.saturating_sub(a)));
+                let handle = self.end_leg(key, now);
                 if let Some(rec) = self.chats.get_mut(&key) {
                     if !rec.transferred
                         && let Some(q) = self.queues.get_mut(rec.arrival_queue)
                     {
                         q.tally.transferred += 1;
                     }
-                    if let Some(q) = self.queues.get_mut(rec.arrival_queue) {
-                        q.tally.handle_sum += handle;
-                        q.tally.handled += 1;
+                    if let Some(q) = self.queues.get_mut(rec.arrival_queue)
+                        && let Some(handle) = handle
+                    {
+                        q.tally.record_handling(handle);
                     }
                     rec.transferred = true;
                 }
@@ -665,12 +652,22 @@ impl Core {
         }
     }
 
-    /// Tallies the first answer of a chat that was never transferred, like the simulator.
+    /// Ends the chat's open handling leg at `now`; its length in profile seconds.
+    fn end_leg(&mut self, key: u64, now: Time) -> Option<f64> {
+        let rec = self.chats.get_mut(&key)?;
+        let (start, end) = rec.legs.last_mut().filter(|(_, end)| end.is_none())?;
+        *end = Some(now);
+        let span = now.saturating_sub(*start);
+        Some(self.profile_secs(span))
+    }
+
+    /// Opens a handling leg, and tallies the first answer of a chat that was never
+    /// transferred, like the simulator.
     fn record_answer(&mut self, now: Time, key: u64) {
         let Some(rec) = self.chats.get_mut(&key) else {
             return;
         };
-        rec.answered_at = Some(now);
+        rec.legs.push((now, None));
         if rec.transferred || rec.answered_once {
             return;
         }
@@ -741,7 +738,8 @@ impl Core {
             .ok_or_else(|| ApiError::unknown_agent(name))
     }
 
-    /// Decides whether a chat request comes from the chat's customer or from an agent.
+    /// Decides whether a chat request comes from the chat's customer or from an agent:
+    /// `X-Chat-Token` makes it the customer; a bearer is an agent's own token or the chat's.
     fn caller(&self, rec: &ChatRecord, creds: &Credentials) -> Result<Caller, ApiError> {
         if let Some(token) = &creds.chat_token {
             return if same_secret(token, &rec.token) {
@@ -752,38 +750,28 @@ impl Core {
                 ))
             };
         }
-        match (&creds.bearer, &self.agent_token) {
-            (Some(b), Some(agent)) if same_secret(b, agent) => Ok(Caller::Agent),
-            (Some(b), _) if same_secret(b, &rec.token) => Ok(Caller::Customer),
-            (Some(_), Some(_)) => Err(ApiError::forbidden(
-                "the bearer token is neither this chat's token nor the agent token",
-            )),
-            (Some(_), None) => Err(ApiError::forbidden(
-                "the bearer token is not this chat's token; use the token POST /v1/chats returned for this chat",
-            )),
-            (None, Some(_)) => Err(ApiError::unauthorized(
+        match &creds.bearer {
+            Some(b) if same_secret(b, &rec.token) => Ok(Caller::Customer),
+            Some(b) => match self.sessions.agent_of(b) {
+                Some(agent) => Ok(Caller::Agent(agent.to_string())),
+                None => Err(ApiError::forbidden(
+                    "the bearer token is neither this chat's token nor a logged-in agent's; customers send X-Chat-Token: <chat token>, agents the token POST /v1/agents/{id}/login returned",
+                )),
+            },
+            None => Err(ApiError::unauthorized(
                 "no credentials: customers send X-Chat-Token: <chat token>, agents Authorization: Bearer <agent token>",
             )),
-            (None, None) => Ok(Caller::Agent),
         }
     }
 
-    /// Checks `X-Agent-Id`, when given, against the agent holding the chat.
-    fn check_acting_agent(
-        &self,
-        id: &str,
-        view: &ChatView,
-        creds: &Credentials,
-    ) -> Result<(), ApiError> {
-        let Some(acting) = &creds.agent_id else {
-            return Ok(());
-        };
+    /// Checks that `acting` is the agent holding the chat (403 `not_your_chat`).
+    fn check_holder(&self, id: &str, view: &ChatView, acting: &str) -> Result<(), ApiError> {
         let holder = view.agent.and_then(|a| self.agent_name(a));
-        if holder.as_deref() == Some(acting.as_str()) {
+        if holder.as_deref() == Some(acting) {
             Ok(())
         } else {
             Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
+                axum::http::StatusCode::FORBIDDEN,
                 "not_your_chat",
                 format!(
                     "chat {id} is with {}, not with agent {acting:?}",
@@ -793,7 +781,14 @@ impl Core {
         }
     }
 
-    fn chat_out(&self, key: u64, rec: &ChatRecord, caller: Caller) -> Result<ChatOut, ApiError> {
+    /// The agent a request on a chat acts as (401 without an agent token).
+    fn acting_agent(&self, creds: &Credentials) -> Result<String, ApiError> {
+        self.sessions
+            .acting(creds.bearer.as_deref())
+            .map(str::to_string)
+    }
+
+    fn chat_out(&self, key: u64, rec: &ChatRecord, caller: &Caller) -> Result<ChatOut, ApiError> {
         let id = chat_name(key);
         let view = self.view(rec).ok_or_else(|| ApiError::unknown_chat(&id))?;
         let now = self.now();
@@ -824,7 +819,15 @@ impl Core {
             resolution: rec.resolution,
             csat: view.csat,
             messages: rec.messages.len(),
-            notes: (caller == Caller::Agent).then(|| rec.notes.clone()),
+            legs: rec
+                .legs
+                .iter()
+                .map(|&(answered, ended)| LegOut {
+                    answered_at: self.epoch(answered),
+                    ended_at: ended.map(|t| self.epoch(t)),
+                })
+                .collect(),
+            notes: matches!(caller, Caller::Agent(_)).then(|| rec.notes.clone()),
         })
     }
 
@@ -895,10 +898,10 @@ impl Core {
                 final_view: None,
                 messages: Vec::new(),
                 notes: Vec::new(),
+                legs: Vec::new(),
                 changes,
                 offer: None,
                 transferred: false,
-                answered_at: None,
                 answered_once: false,
                 shown_ewt: None,
                 resolution: None,
@@ -947,7 +950,7 @@ impl Core {
     pub fn chat_info(&self, id: &str, creds: &Credentials) -> Result<ChatOut, ApiError> {
         let (key, rec) = self.record(id)?;
         let caller = self.caller(rec, creds)?;
-        self.chat_out(key, rec, caller)
+        self.chat_out(key, rec, &caller)
     }
 
     /// `POST /v1/chats/{id}/messages`.
@@ -981,10 +984,10 @@ impl Core {
             ));
         }
         let now = self.now();
-        let from_agent = match caller {
+        let from_agent = match &caller {
             Caller::Customer => None,
-            Caller::Agent => {
-                self.check_acting_agent(id, &view, creds)?;
+            Caller::Agent(acting) => {
+                self.check_holder(id, &view, acting)?;
                 self.router
                     .first_response(now, chat, &mut self.out)
                     .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
@@ -1009,7 +1012,7 @@ impl Core {
             sent_at: now,
         });
         let seq = rec.messages.len() as u64;
-        let from = if caller == Caller::Agent {
+        let from = if from_agent.is_some() {
             "agent"
         } else {
             "customer"
@@ -1076,25 +1079,50 @@ impl Core {
             ));
         }
         let chat = self.live_chat(id, rec)?;
+        // The agent of an active chat is told on its inbox that the customer left.
+        let holder = self
+            .view(rec)
+            .filter(|v| v.state == ChatState::Active)
+            .and_then(|v| v.agent);
         let now = self.now();
         self.router
             .leave(now, chat, &mut self.out)
             .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         self.settle(now);
-        self.chat_after(key, id)
+        if let Some(agent) = holder {
+            self.push_event(agent, "customer_left", key, now);
+        }
+        self.chat_after(key, id, &Caller::Customer)
     }
 
-    fn chat_after(&self, key: u64, id: &str) -> Result<ChatOut, ApiError> {
+    /// Puts an event on an agent's inbox (delivered once by the next offers poll).
+    fn push_event(&mut self, agent: AgentId, kind: &'static str, chat_key: u64, now: Time) {
+        let at = self.epoch(now);
+        let Some(rec) = self.agents.get_mut(agent.0 as usize) else {
+            return;
+        };
+        if rec.events.len() >= MAX_EVENTS {
+            rec.events.pop_front();
+        }
+        rec.events.push_back(EventOut {
+            kind,
+            chat_id: chat_name(chat_key),
+            at,
+        });
+        self.bump_agent(agent);
+    }
+
+    fn chat_after(&self, key: u64, id: &str, caller: &Caller) -> Result<ChatOut, ApiError> {
         let rec = self
             .chats
             .get(&key)
             .ok_or_else(|| ApiError::unknown_chat(id))?;
-        self.chat_out(key, rec, Caller::Agent)
+        self.chat_out(key, rec, caller)
     }
 
     // ----- agent calls on chats -----
 
-    /// `POST /v1/chats/{id}/close` (agent only; the handler checked the agent token).
+    /// `POST /v1/chats/{id}/close` (the holding agent only).
     pub fn close(
         &mut self,
         id: &str,
@@ -1120,10 +1148,11 @@ impl Core {
                 "csat {csat} is out of range; use 1..=5"
             )));
         }
+        let acting = self.acting_agent(creds)?;
         let (key, rec) = self.record(id)?;
         let chat = self.live_chat(id, rec)?;
         let view = self.view(rec).ok_or_else(|| ApiError::unknown_chat(id))?;
-        self.check_acting_agent(id, &view, creds)?;
+        self.check_holder(id, &view, &acting)?;
         let now = self.now();
         self.router
             .close(now, chat, code, req.csat, &mut self.out)
@@ -1132,10 +1161,10 @@ impl Core {
             rec.resolution = Some(name);
         }
         self.settle(now);
-        self.chat_after(key, id)
+        self.chat_after(key, id, &Caller::Agent(acting))
     }
 
-    /// `POST /v1/chats/{id}/transfer` (agent only).
+    /// `POST /v1/chats/{id}/transfer` (the holding agent only).
     pub fn transfer(
         &mut self,
         id: &str,
@@ -1174,10 +1203,11 @@ impl Core {
                 ));
             }
         };
+        let acting = self.acting_agent(creds)?;
         let (key, rec) = self.record(id)?;
         let chat = self.live_chat(id, rec)?;
         let view = self.view(rec).ok_or_else(|| ApiError::unknown_chat(id))?;
-        self.check_acting_agent(id, &view, creds)?;
+        self.check_holder(id, &view, &acting)?;
         let from_agent = view.agent.and_then(|a| self.agent_name(a));
         let now = self.now();
         self.router
@@ -1193,7 +1223,7 @@ impl Core {
             });
         }
         self.settle(now);
-        self.chat_after(key, id)
+        self.chat_after(key, id, &Caller::Agent(acting))
     }
 
     // ----- agents -----
@@ -1228,8 +1258,24 @@ impl Core {
         })
     }
 
-    /// `GET /v1/agents/{id}`.
-    pub fn agent_info(&self, name: &str) -> Result<AgentOut, ApiError> {
+    /// `POST /v1/agents/{id}/login`: a new token for the agent (see `auth`).
+    pub fn login(&mut self, name: &str, creds: &Credentials) -> Result<LoginOut, ApiError> {
+        valid_agent_name(name)?;
+        let online = self
+            .router
+            .agent_id(name)
+            .and_then(|a| self.router.agent(a))
+            .is_some_and(|v| v.status != AgentStatus::Offline);
+        let token = self.sessions.login(name, creds.bearer.as_deref(), online)?;
+        Ok(LoginOut {
+            agent: name.to_string(),
+            token,
+        })
+    }
+
+    /// `GET /v1/agents/{id}` (the agent's own token).
+    pub fn agent_info(&self, name: &str, creds: &Credentials) -> Result<AgentOut, ApiError> {
+        self.sessions.require(name, creds.bearer.as_deref())?;
         let agent = self.agent_by_name(name)?;
         self.agent_out(agent, false)
     }
@@ -1287,9 +1333,16 @@ impl Core {
             })
     }
 
-    /// `POST /v1/agents/{id}/status`: registers the agent on its first call.
-    pub fn agent_status(&mut self, name: &str, req: StatusRequest) -> Result<AgentOut, ApiError> {
+    /// `POST /v1/agents/{id}/status` (the agent's own token): registers the agent on its first
+    /// call.
+    pub fn agent_status(
+        &mut self,
+        name: &str,
+        creds: &Credentials,
+        req: StatusRequest,
+    ) -> Result<AgentOut, ApiError> {
         valid_agent_name(name)?;
+        self.sessions.require(name, creds.bearer.as_deref())?;
         let status = parse_status(&req.status)?;
         let skills = req.skills.map(|s| self.parse_skills(s)).transpose()?;
         if let Some(cap) = req.concurrency
@@ -1355,6 +1408,7 @@ impl Core {
                 self.agents.push(AgentRecord {
                     skills,
                     inbox: Vec::new(),
+                    events: VecDeque::new(),
                     changes,
                 });
                 (agent, true)
@@ -1390,18 +1444,26 @@ impl Core {
         })
     }
 
-    /// `GET /v1/agents/{id}/offers`: ready when something in the inbox was never delivered, or
-    /// `force`. Delivering records the route latency of each first delivery; a delivered
-    /// assignment leaves the inbox, an offer stays until answered or lapsed.
-    pub fn poll_offers(&mut self, name: &str, force: bool) -> Result<Poll<OffersOut>, ApiError> {
+    /// `GET /v1/agents/{id}/offers` (the agent's own token): ready when something in the inbox
+    /// was never delivered, or `force`. Delivering records the route latency of each first
+    /// delivery; a delivered assignment or event leaves the inbox, an offer stays until
+    /// answered or lapsed.
+    pub fn poll_offers(
+        &mut self,
+        name: &str,
+        creds: &Credentials,
+        force: bool,
+    ) -> Result<Poll<OffersOut>, ApiError> {
+        self.sessions.require(name, creds.bearer.as_deref())?;
         let agent = self.agent_by_name(name)?;
         let Some(rec) = self.agents.get(agent.0 as usize) else {
             return Err(ApiError::unknown_agent(name));
         };
-        let fresh = rec
-            .inbox
-            .iter()
-            .any(|k| self.offers.get(k).is_some_and(|o| o.delivered_at.is_none()));
+        let fresh = !rec.events.is_empty()
+            || rec
+                .inbox
+                .iter()
+                .any(|k| self.offers.get(k).is_some_and(|o| o.delivered_at.is_none()));
         if !fresh && !force {
             return Ok(Poll::Wait(rec.changes.subscribe()));
         }
@@ -1431,6 +1493,11 @@ impl Core {
         for key in delivered_assignments {
             self.end_offer(key, OfferState::Assigned);
         }
+        let events = self
+            .agents
+            .get_mut(agent.0 as usize)
+            .map(|r| r.events.drain(..).collect())
+            .unwrap_or_default();
         let status = self
             .router
             .agent(agent)
@@ -1440,6 +1507,7 @@ impl Core {
             status,
             server_time: self.epoch(now),
             offers,
+            events,
         }))
     }
 
@@ -1454,11 +1522,10 @@ impl Core {
             .get(&key)
             .ok_or_else(|| ApiError::unknown_offer(id))?;
         let holder = self.agent_name(offer.agent).unwrap_or_default();
-        if let Some(acting) = &creds.agent_id
-            && *acting != holder
-        {
+        let acting = self.sessions.acting(creds.bearer.as_deref())?;
+        if acting != holder {
             return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
+                axum::http::StatusCode::FORBIDDEN,
                 "not_your_offer",
                 format!("offer {id} was made to agent {holder:?}, not to {acting:?}"),
             ));
@@ -1561,8 +1628,8 @@ impl Core {
         }
     }
 
-    /// `GET /v1/stats`.
-    pub fn stats(&self) -> StatsOut {
+    /// `GET /v1/stats`; `buckets` adds the route-latency histogram's counts.
+    pub fn stats(&self, buckets: bool) -> StatsOut {
         let counts = self.router.counts();
         let mut overall = QueueTally::default();
         let mut queues = BTreeMap::new();
@@ -1585,6 +1652,12 @@ impl Core {
             }
         }
         let route_latency = LatencyOut::of(&self.route_latency);
+        let route_latency_buckets = buckets.then(|| {
+            self.route_latency
+                .iter_recorded()
+                .map(|v| [v.value_iterated_to(), v.count_at_value()])
+                .collect()
+        });
         let waiting = counts.queued;
         StatsOut {
             profile: self.profile_name.clone(),
@@ -1603,6 +1676,7 @@ impl Core {
             overall: self.queue_stats(&overall, waiting),
             queues,
             route_latency,
+            route_latency_buckets,
             retained: RetainedOut {
                 chats: self.chats.len() as u64,
                 offers: self.offers.len() as u64,

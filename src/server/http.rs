@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use super::ServerLimits;
 use super::actor::Handle;
-use super::core::{Credentials, Poll, same_secret};
+use super::core::{Credentials, Poll};
 use super::error::ApiError;
 use super::listen::InFlight;
 use super::prom;
@@ -35,8 +35,6 @@ pub struct AppState {
     pub actor: Handle,
     /// Becomes `true` when the server shuts down; long-polls return at once.
     pub shutdown: watch::Receiver<bool>,
-    /// The agent token, if one is configured.
-    pub agent_token: Option<String>,
     /// Size and time limits.
     pub limits: ServerLimits,
     /// Requests being handled now (what a shutdown deadline would cut).
@@ -57,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chats/{id}/close", post(close))
         .route("/v1/chats/{id}/transfer", post(transfer))
         .route("/v1/agents/{id}", get(agent_info))
+        .route("/v1/agents/{id}/login", post(login))
         .route("/v1/agents/{id}/status", post(agent_status))
         .route("/v1/agents/{id}/offers", get(agent_offers))
         .route("/v1/offers/{id}/accept", post(accept))
@@ -233,23 +232,6 @@ fn credentials(headers: &HeaderMap) -> Credentials {
                 .or_else(|| v.strip_prefix("bearer "))
                 .map(|t| t.trim().to_string())
         }),
-        agent_id: header_text(headers, "x-agent-id"),
-    }
-}
-
-/// Agent-only endpoints: with a configured token, the bearer must be it.
-fn require_agent(state: &AppState, creds: &Credentials) -> Result<(), ApiError> {
-    let Some(token) = &state.agent_token else {
-        return Ok(());
-    };
-    match &creds.bearer {
-        Some(b) if same_secret(b, token) => Ok(()),
-        Some(_) => Err(ApiError::unauthorized(
-            "wrong agent token; send Authorization: Bearer <agent token> as configured with --agent-token",
-        )),
-        None => Err(ApiError::unauthorized(
-            "missing agent token; send Authorization: Bearer <agent token>",
-        )),
     }
 }
 
@@ -357,7 +339,6 @@ async fn close(
     ApiJson(req): ApiJson<CloseRequest>,
 ) -> Result<Json<ChatOut>, ApiError> {
     let creds = credentials(&headers);
-    require_agent(&s, &creds)?;
     Ok(Json(
         s.actor.call(move |c| c.close(&id, &creds, req)).await??,
     ))
@@ -370,7 +351,6 @@ async fn transfer(
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<Json<ChatOut>, ApiError> {
     let creds = credentials(&headers);
-    require_agent(&s, &creds)?;
     Ok(Json(
         s.actor
             .call(move |c| c.transfer(&id, &creds, req))
@@ -378,13 +358,24 @@ async fn transfer(
     ))
 }
 
+async fn login(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath,
+    headers: HeaderMap,
+) -> Result<Json<LoginOut>, ApiError> {
+    let creds = credentials(&headers);
+    Ok(Json(s.actor.call(move |c| c.login(&id, &creds)).await??))
+}
+
 async fn agent_info(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
 ) -> Result<Json<AgentOut>, ApiError> {
-    require_agent(&s, &credentials(&headers))?;
-    Ok(Json(s.actor.call(move |c| c.agent_info(&id)).await??))
+    let creds = credentials(&headers);
+    Ok(Json(
+        s.actor.call(move |c| c.agent_info(&id, &creds)).await??,
+    ))
 }
 
 async fn agent_status(
@@ -393,8 +384,11 @@ async fn agent_status(
     headers: HeaderMap,
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> Result<Response, ApiError> {
-    require_agent(&s, &credentials(&headers))?;
-    let out = s.actor.call(move |c| c.agent_status(&id, req)).await??;
+    let creds = credentials(&headers);
+    let out = s
+        .actor
+        .call(move |c| c.agent_status(&id, &creds, req))
+        .await??;
     let status = if out.registered {
         StatusCode::CREATED
     } else {
@@ -409,14 +403,18 @@ async fn agent_offers(
     headers: HeaderMap,
     query: Result<Query<PollQuery>, QueryRejection>,
 ) -> Result<Json<OffersOut>, ApiError> {
-    require_agent(&s, &credentials(&headers))?;
+    let creds = credentials(&headers);
     let (wait, _) = poll_query(query, &s.limits)?;
     let deadline = Instant::now() + wait;
     let mut shutdown = s.shutdown.clone();
     loop {
         let force = Instant::now() >= deadline || is_shutting_down(&shutdown);
-        let id = id.clone();
-        match s.actor.call(move |c| c.poll_offers(&id, force)).await?? {
+        let (id, creds) = (id.clone(), creds.clone());
+        match s
+            .actor
+            .call(move |c| c.poll_offers(&id, &creds, force))
+            .await??
+        {
             Poll::Ready(out) => return Ok(Json(out)),
             Poll::Wait(mut rx) => wait_for_change(&mut rx, deadline, &mut shutdown).await,
         }
@@ -429,7 +427,6 @@ async fn accept(
     headers: HeaderMap,
 ) -> Result<Json<OfferAnswerOut>, ApiError> {
     let creds = credentials(&headers);
-    require_agent(&s, &creds)?;
     Ok(Json(s.actor.call(move |c| c.accept(&id, &creds)).await??))
 }
 
@@ -439,18 +436,35 @@ async fn decline(
     headers: HeaderMap,
 ) -> Result<Json<OfferAnswerOut>, ApiError> {
     let creds = credentials(&headers);
-    require_agent(&s, &creds)?;
     Ok(Json(s.actor.call(move |c| c.decline(&id, &creds)).await??))
 }
 
 // ----- operations -----
 
-async fn stats(State(s): State<AppState>) -> Result<Json<StatsOut>, ApiError> {
-    Ok(Json(s.actor.call(|c| c.stats()).await?))
+/// Query of `GET /v1/stats`.
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    /// Adds the route-latency histogram's bucket counts.
+    pub buckets: Option<bool>,
+}
+
+async fn stats(
+    State(s): State<AppState>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Json<StatsOut>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("{}; use buckets=true or leave it out", e.body_text()),
+        )
+    })?;
+    let buckets = q.buckets.unwrap_or(false);
+    Ok(Json(s.actor.call(move |c| c.stats(buckets)).await?))
 }
 
 async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
-    let stats = s.actor.call(|c| c.stats()).await?;
+    let stats = s.actor.call(|c| c.stats(false)).await?;
     Ok((
         [(header::CONTENT_TYPE, prom::CONTENT_TYPE)],
         prom::render(&stats),

@@ -25,6 +25,7 @@
 //!   shutdown deadline; `wire` gives hyper's own parse-error answers the API's JSON body.
 
 mod actor;
+mod auth;
 mod core;
 mod error;
 mod http;
@@ -146,7 +147,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Profile seconds per wall second, >= 1.
     pub time_scale: f64,
-    /// Bearer token agents must send; `None` leaves agent endpoints open.
+    /// The operator token that logs agents in (each agent then acts with a token of its own);
+    /// `None` leaves login open to agents that are not online.
     pub agent_token: Option<String>,
     /// API limits.
     pub limits: ServerLimits,
@@ -238,7 +240,6 @@ pub async fn bind(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let app = http::router(http::AppState {
         actor,
         shutdown: shutdown_rx.clone(),
-        agent_token: config.agent_token.clone(),
         limits: config.limits,
         in_flight: in_flight.clone(),
     });

@@ -152,6 +152,15 @@ pub struct NoteOut {
     pub at: f64,
 }
 
+/// One stretch of a chat with one agent.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegOut {
+    /// When the agent answered it (accept or assignment), Unix seconds.
+    pub answered_at: f64,
+    /// When it was closed or transferred away; `null` while active.
+    pub ended_at: Option<f64>,
+}
+
 /// Answer to `GET /v1/chats/{id}` and to actions on a chat.
 #[derive(Debug, Serialize)]
 pub struct ChatOut {
@@ -191,6 +200,8 @@ pub struct ChatOut {
     pub csat: Option<u8>,
     /// Messages so far.
     pub messages: usize,
+    /// Handling legs, oldest first: one per agent answer (AHT is their mean length).
+    pub legs: Vec<LegOut>,
     /// Handover notes (agent callers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<NoteOut>>,
@@ -251,6 +262,26 @@ pub struct OfferOut {
     pub transfers: u32,
 }
 
+/// Something that happened to a chat of the agent, delivered once on its inbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventOut {
+    /// `customer_left`: the customer left a chat active with the agent (it is closed).
+    pub kind: &'static str,
+    /// Chat id.
+    pub chat_id: String,
+    /// When it happened, Unix seconds.
+    pub at: f64,
+}
+
+/// Answer to `POST /v1/agents/{id}/login`.
+#[derive(Debug, Serialize)]
+pub struct LoginOut {
+    /// Agent id.
+    pub agent: String,
+    /// The agent's own token for every other agent call; a new login replaces it.
+    pub token: String,
+}
+
 /// Answer to `GET /v1/agents/{id}/offers`.
 #[derive(Debug, Serialize)]
 pub struct OffersOut {
@@ -262,6 +293,8 @@ pub struct OffersOut {
     pub server_time: f64,
     /// Open offers and newly delivered assignments.
     pub offers: Vec<OfferOut>,
+    /// Events since the last poll, each delivered once.
+    pub events: Vec<EventOut>,
 }
 
 /// A registered skill.
@@ -419,6 +452,10 @@ pub struct StatsOut {
     pub queues: BTreeMap<String, QueueStatsOut>,
     /// Route latency.
     pub route_latency: LatencyOut,
+    /// With `?buckets=true`: the route-latency histogram as `[value_us, count]` pairs (one
+    /// per non-empty bucket), so a client can subtract two snapshots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_latency_buckets: Option<Vec<[u64; 2]>>,
     /// Records held in memory (live plus recently ended), to watch that memory stays flat.
     pub retained: RetainedOut,
 }

@@ -238,10 +238,15 @@ fn loadtest_balances_the_books_matches_the_forecast_and_enforces_thresholds() {
     assert_eq!(summary["run"]["ended_by"], "drained");
 
     // The measured figures come from the same chats the server tallies, with the same
-    // definitions: they agree up to the microsecond rounding of the chats' timestamps.
+    // definitions: they agree up to the microsecond rounding of the chats' timestamps. AHT
+    // counts every leg of a transferred chat on both sides.
     let measured = &summary["measured"];
     let overall = &server_stats["overall"];
-    for key in ["service_level", "abandon_rate", "asa_secs"] {
+    assert!(
+        count(&summary["offers"]["transfers"]) > 0,
+        "no transfer made"
+    );
+    for key in ["service_level", "abandon_rate", "asa_secs", "aht_secs"] {
         let (ours, theirs) = (num(&measured[key]), num(&overall[key]));
         assert!(
             (ours - theirs).abs() < 1e-3 * theirs.abs().max(1.0),
@@ -366,10 +371,192 @@ fn loadtest_says_when_the_server_is_not_there() {
     let err = chatcap::run(cli, &mut Vec::new()).expect_err("no server");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(err.exit_code(), 1);
+    let text = err.to_string();
     assert!(
-        err.to_string().contains("cannot reach the chat server"),
-        "{err}"
+        text.contains("cannot reach the chat server") && text.contains("connection refused"),
+        "{text}"
     );
+}
+
+/// Runs `chatcap` with `args` as its own process for at most `limit`, stdout and stderr into
+/// files; returns the exit code and both outputs.
+fn run_binary(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_chatcap"))
+            .args(args)
+            .stdout(std::fs::File::create(&out).expect("stdout file"))
+            .stderr(std::fs::File::create(&err).expect("stderr file"))
+            .spawn()
+            .expect("start chatcap"),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "chatcap {args:?} ran past {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).expect("output");
+    (status.code(), read(&out), read(&err))
+}
+
+#[test]
+fn loadtest_checks_the_host_before_its_banner() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let refused = format!("http://127.0.0.1:{port}");
+    for (host, code, says) in [
+        ("127.0.0.1:8080", 2, "is not an http:// or https:// URL"),
+        ("http://", 2, "--host"),
+        (refused.as_str(), 1, "connection refused"),
+    ] {
+        let args = ["loadtest", "--host", host, "--duration", "2s"];
+        let (status, _, stderr) = run_binary(&args, Duration::from_secs(30));
+        assert_eq!(status, Some(code), "{host}: {stderr}");
+        assert!(stderr.contains(says), "{host}: {stderr}");
+        assert!(
+            !stderr.contains("chatcap loadtest:"),
+            "{host}: the banner came first: {stderr}"
+        );
+    }
+}
+
+/// The server profile: the load test's queues plus a `vip` queue only a `vip` group serves.
+const BUSY_SERVER_EXTRA: &str = r#"
+[[queues]]
+name = "vip"
+volume = 1
+handle_time = { dist = "exponential", mean = "2m" }
+
+[[agents]]
+name = "vip"
+skills = ["vip"]
+concurrency = 3
+"#;
+
+/// A server that already routed and holds chats: the load test warns before it starts, its
+/// `server_route_latency` covers the run alone, and its AHT (every leg of transferred chats)
+/// equals the server's.
+#[test]
+fn loadtest_on_a_busy_server_warns_first_and_counts_only_its_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let test_profile = PROFILE
+        .replace("transfer = { share = 0.1,", "transfer = { share = 0.5,")
+        .replace("replications = 30", "replications = 4");
+    let test_path = dir.path().join("test.toml");
+    std::fs::write(&test_path, &test_profile).expect("write profile");
+    let server_path = dir.path().join("server.toml");
+    std::fs::write(&server_path, format!("{test_profile}{BUSY_SERVER_EXTRA}"))
+        .expect("write profile");
+    let server = start(&server_path, 60.0);
+
+    // Before the run: an agent serving only vip gets three chats delivered (three route
+    // latency samples) and leaves them open.
+    let base = server.base.clone();
+    server.runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let login: Value = client
+            .post(format!("{base}/v1/agents/vip-1/login"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json");
+        let token = login["token"].as_str().expect("token").to_string();
+        let resp = client
+            .post(format!("{base}/v1/agents/vip-1/status"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"status": "available", "skills": ["vip"], "concurrency": 3}))
+            .send()
+            .await
+            .expect("register");
+        assert!(resp.status().is_success());
+        for _ in 0..3 {
+            let resp = client
+                .post(format!("{base}/v1/chats"))
+                .json(&serde_json::json!({"queue": "vip"}))
+                .send()
+                .await
+                .expect("create");
+            assert!(resp.status().is_success());
+        }
+        let resp = client
+            .get(format!("{base}/v1/agents/vip-1/offers"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("offers");
+        assert!(resp.status().is_success());
+    });
+    let before = server.stats();
+    assert_eq!(count(&before["route_latency"]["count"]), 3);
+
+    let summary_path = dir.path().join("summary.json");
+    let args = [
+        "--format",
+        "json",
+        "--out",
+        summary_path.to_str().expect("utf-8 path"),
+        "loadtest",
+        "--host",
+        &server.base,
+        "--profile",
+        test_path.to_str().expect("utf-8 path"),
+        "--duration",
+        "6s",
+        "--time-scale",
+        "60",
+        "--agents",
+        "24",
+        "--agent-token",
+        TOKEN,
+        "--drain",
+        "12s",
+    ];
+    let (status, _, stderr) = run_binary(&args, Duration::from_secs(120));
+    let server_stats = server.stats();
+    server.stop();
+    assert_eq!(status, Some(0), "{stderr}");
+    let banner = stderr.find("chatcap loadtest:").expect("banner");
+    let warned = stderr
+        .find("warning: the server already holds 3 live chats")
+        .unwrap_or_else(|| panic!("no early warning: {stderr}"));
+    assert!(banner < warned, "{stderr}");
+
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(&summary_path).expect("summary written"))
+            .expect("summary is JSON");
+    let warnings = summary["warnings"].to_string();
+    assert!(
+        warnings.contains("already holds 3 live chats"),
+        "{warnings}"
+    );
+    // The server's route latency over the run: the test's deliveries, not the three before.
+    let ours = count(&summary["route_latency"]["count"]);
+    assert!(ours > 50, "{ours} deliveries");
+    assert_eq!(count(&summary["server_route_latency"]["count"]), ours);
+    assert_eq!(count(&server_stats["route_latency"]["count"]), ours + 3);
+    // AHT over every leg, as the server counts it, in the queue that transfers and the one
+    // that receives.
+    assert!(count(&summary["offers"]["transfers"]) > 5);
+    for queue in ["support", "sales"] {
+        let ours = num(&summary["measured"]["queues"][queue]["aht_secs"]);
+        let theirs = num(&server_stats["queues"][queue]["aht_secs"]);
+        assert!(
+            (ours - theirs).abs() < 1e-3 * theirs,
+            "{queue} aht: load test {ours} vs server {theirs}"
+        );
+    }
 }
 
 /// About 2,000 chats in the system for 10 wall minutes: 3.3 chats per profile second with a

@@ -2,6 +2,8 @@
 //! as customers and agents would, and shuts it down. Every wait is bounded; every error case
 //! checks the exact status, the JSON error code and that `/v1/stats` counts did not move.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chatcap::profile;
@@ -43,6 +45,10 @@ struct TestServer {
     server: RunningServer,
     base: String,
     client: Client,
+    /// The operator token the server was started with.
+    operator: Option<String>,
+    /// Each logged-in agent's own token.
+    tokens: Mutex<HashMap<String, String>>,
 }
 
 async fn start_with(toml: &str, token: Option<&str>, time_scale: f64) -> TestServer {
@@ -61,6 +67,7 @@ fn config_of(toml: &str) -> ServerConfig {
 }
 
 async fn serve(config: ServerConfig) -> TestServer {
+    let config_token = config.agent_token.clone();
     let server = server::bind(config).await.expect("server binds");
     let base = format!("http://{}", server.local_addr());
     let client = Client::builder()
@@ -71,6 +78,8 @@ async fn serve(config: ServerConfig) -> TestServer {
         server,
         base,
         client,
+        operator: config_token,
+        tokens: Mutex::new(HashMap::new()),
     }
 }
 
@@ -87,12 +96,40 @@ impl TestServer {
         self.client.post(format!("{}{path}", self.base))
     }
 
-    fn agent_get(&self, path: &str) -> RequestBuilder {
-        self.get(path).bearer_auth(TOKEN)
+    /// The own token of `agent`, logged in by [`TestServer::agent_token`] or `login`.
+    fn token_of(&self, agent: &str) -> String {
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .get(agent)
+            .unwrap_or_else(|| panic!("agent {agent} is not logged in"))
+            .clone()
     }
 
-    fn agent_post(&self, path: &str) -> RequestBuilder {
-        self.post(path).bearer_auth(TOKEN)
+    fn agent_get(&self, agent: &str, path: &str) -> RequestBuilder {
+        self.get(path).bearer_auth(self.token_of(agent))
+    }
+
+    fn agent_post(&self, agent: &str, path: &str) -> RequestBuilder {
+        self.post(path).bearer_auth(self.token_of(agent))
+    }
+
+    /// Logs `agent` in with the operator token (if any) and keeps its own token.
+    async fn agent_token(&self, agent: &str) -> String {
+        let mut request = self.post(&format!("/v1/agents/{agent}/login"));
+        if let Some(op) = &self.operator {
+            request = request.bearer_auth(op);
+        }
+        let resp = request.send().await.expect("login");
+        assert_eq!(resp.status(), StatusCode::OK, "login of {agent}");
+        let body: Value = resp.json().await.expect("login json");
+        assert_eq!(body["agent"], agent);
+        let token = str_of(&body["token"]).to_string();
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .insert(agent.to_string(), token.clone());
+        token
     }
 
     async fn stop(self) {
@@ -113,9 +150,13 @@ impl TestServer {
         self.stats().await["chats"].clone()
     }
 
+    /// Logs `agent` in (once) and sets it available (registering it on the first call).
     async fn login(&self, agent: &str) -> Value {
+        if !self.tokens.lock().expect("tokens").contains_key(agent) {
+            self.agent_token(agent).await;
+        }
         let resp = self
-            .agent_post(&format!("/v1/agents/{agent}/status"))
+            .agent_post(agent, &format!("/v1/agents/{agent}/status"))
             .json(&json!({"status": "available"}))
             .send()
             .await
@@ -137,7 +178,7 @@ impl TestServer {
 
     async fn offers(&self, agent: &str, wait: f64) -> Value {
         let resp = self
-            .agent_get(&format!("/v1/agents/{agent}/offers?wait={wait}"))
+            .agent_get(agent, &format!("/v1/agents/{agent}/offers?wait={wait}"))
             .send()
             .await
             .expect("offers");
@@ -155,7 +196,10 @@ impl TestServer {
             .expect("offer of the new chat")
             .clone();
         let resp = self
-            .agent_post(&format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])))
+            .agent_post(
+                agent,
+                &format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])),
+            )
             .send()
             .await
             .expect("accept");
@@ -198,10 +242,11 @@ async fn happy_path_offer_accept_message_close() {
     // The agent waits first; the offer must reach the pending long-poll.
     let poll = {
         let (client, base) = (ts.client.clone(), ts.base.clone());
+        let token = ts.token_of("tier1-1");
         tokio::spawn(async move {
             client
                 .get(format!("{base}/v1/agents/tier1-1/offers?wait=10"))
-                .bearer_auth(TOKEN)
+                .bearer_auth(token)
                 .send()
                 .await
                 .expect("poll")
@@ -227,7 +272,10 @@ async fn happy_path_offer_accept_message_close() {
     assert!(offer["delivered_at"].as_f64() >= offer["offered_at"].as_f64());
 
     let resp = ts
-        .agent_post(&format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])))
+        .agent_post(
+            "tier1-1",
+            &format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])),
+        )
         .send()
         .await
         .expect("accept");
@@ -253,8 +301,7 @@ async fn happy_path_offer_accept_message_close() {
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let resp = ts
-        .agent_post(&format!("/v1/chats/{chat_id}/messages"))
-        .header("X-Agent-Id", "tier1-1")
+        .agent_post("tier1-1", &format!("/v1/chats/{chat_id}/messages"))
         .json(&json!({"text": "Hello, how can I help?"}))
         .send()
         .await
@@ -282,7 +329,7 @@ async fn happy_path_offer_accept_message_close() {
     assert_eq!(sent["from"], "customer");
 
     let resp = ts
-        .agent_post(&format!("/v1/chats/{chat_id}/close"))
+        .agent_post("tier1-1", &format!("/v1/chats/{chat_id}/close"))
         .json(&json!({"resolution": "resolved", "csat": 5}))
         .send()
         .await
@@ -417,15 +464,16 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
         .await
         .expect("send");
     expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    // Logged in but never registered.
+    ts.agent_token("tier1-2").await;
     let resp = ts
-        .get("/v1/agents/tier1-2")
-        .bearer_auth(TOKEN)
+        .agent_get("tier1-2", "/v1/agents/tier1-2")
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::NOT_FOUND, "unknown_agent").await;
     let resp = ts
-        .agent_post("/v1/agents/tier1-1/status")
+        .agent_post("tier1-1", "/v1/agents/tier1-1/status")
         .json(&json!({"status": "sleeping"}))
         .send()
         .await
@@ -483,36 +531,38 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
     assert!(detail.contains("4001"), "{detail}");
 
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"queue": "warranty", "note": "needs warranty"}))
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::NOT_FOUND, "unknown_queue").await;
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"queue": "billing", "agent": "tier1-1"}))
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/close"))
-        .header("X-Agent-Id", "tier1-9")
+        .agent_post("tier1-2", &format!("/v1/chats/{id}/close"))
         .json(&json!({"resolution": "resolved"}))
         .send()
         .await
         .expect("send");
-    expect_error(resp, StatusCode::CONFLICT, "not_your_chat").await;
+    expect_error(resp, StatusCode::FORBIDDEN, "not_your_chat").await;
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/close"))
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/close"))
         .json(&json!({"resolution": "fixed"}))
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_field").await;
     let resp = ts
-        .agent_post(&format!("/v1/chats/{}/close", str_of(&other["id"])))
+        .agent_post(
+            "tier1-1",
+            &format!("/v1/chats/{}/close", str_of(&other["id"])),
+        )
         .json(&json!({"resolution": "resolved"}))
         .send()
         .await
@@ -523,13 +573,13 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
     let resp = ts.get("/v1/chats?wait=abc").send().await.expect("send");
     expect_error(resp, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     let resp = ts
-        .agent_get("/v1/agents/tier1-1/offers?wait=abc")
+        .agent_get("tier1-1", "/v1/agents/tier1-1/offers?wait=abc")
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::BAD_REQUEST, "bad_query").await;
     let resp = ts
-        .agent_get("/v1/agents/tier1-1/offers?wait=31")
+        .agent_get("tier1-1", "/v1/agents/tier1-1/offers?wait=31")
         .send()
         .await
         .expect("send");
@@ -543,7 +593,7 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
 
     // Double close: the first succeeds, the second is a conflict and changes nothing.
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/close"))
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/close"))
         .json(&json!({"resolution": "resolved"}))
         .send()
         .await
@@ -552,7 +602,7 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
     let after_close = ts.counts().await;
     assert_eq!(after_close["closed"], 1);
     let resp = ts
-        .agent_post(&format!("/v1/chats/{id}/close"))
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/close"))
         .json(&json!({"resolution": "resolved"}))
         .send()
         .await
@@ -601,29 +651,32 @@ async fn accepting_an_expired_offer_is_a_conflict() {
         (Some(1), Some(0))
     );
     let resp = ts
-        .post(&format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])))
+        .agent_post(
+            "tier1-1",
+            &format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])),
+        )
         .send()
         .await
         .expect("accept");
     expect_error(resp, StatusCode::CONFLICT, "offer_expired").await;
     let resp = ts
-        .post(&format!(
-            "/v1/offers/{}/decline",
-            str_of(&offer["offer_id"])
-        ))
+        .agent_post(
+            "tier1-1",
+            &format!("/v1/offers/{}/decline", str_of(&offer["offer_id"])),
+        )
         .send()
         .await
         .expect("decline");
     expect_error(resp, StatusCode::CONFLICT, "offer_expired").await;
     let resp = ts
-        .post("/v1/offers/o-77/accept")
+        .agent_post("tier1-1", "/v1/offers/o-77/accept")
         .send()
         .await
         .expect("accept");
     expect_error(resp, StatusCode::NOT_FOUND, "unknown_offer").await;
     assert_eq!(ts.counts().await, before);
     let agent: Value = ts
-        .get("/v1/agents/tier1-1")
+        .agent_get("tier1-1", "/v1/agents/tier1-1")
         .send()
         .await
         .expect("agent")
@@ -639,7 +692,10 @@ async fn accepting_an_expired_offer_is_a_conflict() {
     let offer = &offers["offers"][0];
     assert_eq!(offer["chat_id"], chat["id"]);
     let resp = ts
-        .post(&format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])))
+        .agent_post(
+            "tier1-1",
+            &format!("/v1/offers/{}/accept", str_of(&offer["offer_id"])),
+        )
         .send()
         .await
         .expect("accept");
@@ -728,16 +784,18 @@ async fn auto_assignment_and_transfers_without_agent_token() {
         "accept = \"auto\"",
     );
     let ts = start_with(&toml, None, 1.0).await;
-    // Open mode: agent endpoints need no token. Explicit skills and cap on registration.
+    // Open mode: login needs no operator token. Explicit skills and cap on registration.
+    ts.agent_token("alice").await;
+    ts.agent_token("bob").await;
     let resp = ts
-        .post("/v1/agents/alice/status")
+        .agent_post("alice", "/v1/agents/alice/status")
         .json(&json!({"status": "available", "skills": ["orders"], "concurrency": 1}))
         .send()
         .await
         .expect("register");
     assert_eq!(resp.status(), StatusCode::CREATED);
     let resp = ts
-        .post("/v1/agents/bob/status")
+        .agent_post("bob", "/v1/agents/bob/status")
         .json(&json!({"status": "available"}))
         .send()
         .await
@@ -750,7 +808,7 @@ async fn auto_assignment_and_transfers_without_agent_token() {
         "every queue skill"
     );
     let resp = ts
-        .post("/v1/agents/alice/status")
+        .agent_post("alice", "/v1/agents/alice/status")
         .json(&json!({"status": "available", "skills": ["billing"]}))
         .send()
         .await
@@ -773,7 +831,7 @@ async fn auto_assignment_and_transfers_without_agent_token() {
     );
 
     let resp = ts
-        .post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("alice", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"queue": "billing", "note": "refund question"}))
         .send()
         .await
@@ -790,14 +848,14 @@ async fn auto_assignment_and_transfers_without_agent_token() {
     assert_eq!(offers["offers"][0]["transfers"], 1);
 
     let resp = ts
-        .post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("bob", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"agent": "bob"}))
         .send()
         .await
         .expect("send");
     expect_error(resp, StatusCode::CONFLICT, "transfer_to_self").await;
     let resp = ts
-        .post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("bob", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"agent": "carol"}))
         .send()
         .await
@@ -805,7 +863,7 @@ async fn auto_assignment_and_transfers_without_agent_token() {
     expect_error(resp, StatusCode::NOT_FOUND, "unknown_agent").await;
 
     let resp = ts
-        .post(&format!("/v1/chats/{id}/close"))
+        .agent_post("bob", &format!("/v1/chats/{id}/close"))
         .json(&json!({"resolution": "resolved"}))
         .send()
         .await
@@ -936,11 +994,12 @@ async fn graceful_shutdown_answers_pending_long_polls() {
     let (client, base) = (ts.client.clone(), ts.base.clone());
     let agent_poll = tokio::spawn({
         let (client, base) = (client.clone(), base.clone());
+        let token = ts.token_of("tier1-1");
         async move {
             // The open offer was already delivered by this first call...
             let first = client
                 .get(format!("{base}/v1/agents/tier1-1/offers?wait=30"))
-                .bearer_auth(TOKEN)
+                .bearer_auth(&token)
                 .send()
                 .await
                 .expect("first poll");
@@ -948,7 +1007,7 @@ async fn graceful_shutdown_answers_pending_long_polls() {
             // ...so this one waits for something new, until the shutdown.
             client
                 .get(format!("{base}/v1/agents/tier1-1/offers?wait=30"))
-                .bearer_auth(TOKEN)
+                .bearer_auth(&token)
                 .send()
                 .await
                 .expect("second poll")
@@ -1017,19 +1076,32 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
         .timeout(Duration::from_secs(15))
         .build()
         .expect("client");
+    let mut tokens = HashMap::new();
     for k in 0..8 {
+        let login: Value = client
+            .post(format!("{base}/v1/agents/tier1-{k}/login"))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json");
+        let token = str_of(&login["token"]).to_string();
         let resp = client
             .post(format!("{base}/v1/agents/tier1-{k}/status"))
+            .bearer_auth(&token)
             .json(&json!({"status": "available", "concurrency": 4}))
             .send()
             .await
-            .expect("login");
+            .expect("register");
         assert_eq!(resp.status(), StatusCode::CREATED);
+        tokens.insert(format!("tier1-{k}"), token);
     }
+    let tokens = std::sync::Arc::new(tokens);
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
-        let (client, base) = (client.clone(), base.clone());
+        let (client, base, tokens) = (client.clone(), base.clone(), tokens.clone());
         tasks.push(tokio::spawn(async move {
             let mut first = None;
             for _ in 0..CHATS_PER_WORKER {
@@ -1046,8 +1118,20 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
                 assert_eq!(created["state"], "active", "32 slots for 16 workers");
                 let id = str_of(&created["id"]).to_string();
                 first.get_or_insert_with(|| id.clone());
+                // The customer's view names the agent, whose own token acts on the chat.
+                let view: Value = client
+                    .get(format!("{base}/v1/chats/{id}"))
+                    .header("X-Chat-Token", str_of(&created["token"]))
+                    .send()
+                    .await
+                    .expect("view")
+                    .json()
+                    .await
+                    .expect("json");
+                let token = &tokens[str_of(&view["agent"])];
                 let resp = client
                     .post(format!("{base}/v1/chats/{id}/messages"))
+                    .bearer_auth(token)
                     .json(&json!({"text": "on it"}))
                     .send()
                     .await
@@ -1055,6 +1139,7 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
                 assert_eq!(resp.status(), StatusCode::CREATED);
                 let resp = client
                     .post(format!("{base}/v1/chats/{id}/close"))
+                    .bearer_auth(token)
                     .json(&json!({"resolution": "resolved"}))
                     .send()
                     .await
@@ -1072,8 +1157,8 @@ async fn concurrent_burst_keeps_the_books_and_forgets_old_chats() {
     let total = WORKERS * CHATS_PER_WORKER;
     eprintln!(
         "burst: {total} chats, {} requests in {elapsed:.2} s: {:.0} requests/s",
-        3 * total,
-        3.0 * total as f64 / elapsed
+        4 * total,
+        4.0 * total as f64 / elapsed
     );
     let stats: Value = client
         .get(format!("{base}/v1/stats"))
@@ -1256,7 +1341,7 @@ async fn hostile_requests_get_json_errors_in_public_names() {
     assert!(detail.contains("note is empty"), "{detail}");
     // The core's refusals name chats and agents as clients know them.
     let resp = ts
-        .post(&format!("/v1/chats/{id}/transfer"))
+        .agent_post("alice", &format!("/v1/chats/{id}/transfer"))
         .json(&json!({"agent": "alice"}))
         .send()
         .await
@@ -1267,5 +1352,318 @@ async fn hostile_requests_get_json_errors_in_public_names() {
         "{detail}"
     );
     assert!(!detail.contains('#'), "{detail}");
+    ts.stop().await;
+}
+
+/// Every response a customer gets (create, view, send, read, leave) is free of handover notes,
+/// whichever way the customer authenticates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_facing_responses_never_carry_agent_notes() {
+    let ts = start().await;
+    ts.login("tier1-1").await;
+    ts.login("tier1-2").await;
+    let chat = ts.active_chat("tier1-1", "orders").await;
+    let (id, token) = (str_of(&chat["id"]), str_of(&chat["token"]));
+    let resp = ts
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/transfer"))
+        .json(&json!({"queue": "billing", "note": "INTERNAL: customer is rude"}))
+        .send()
+        .await
+        .expect("transfer");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let moved: Value = resp.json().await.expect("json");
+    assert_eq!(moved["notes"][0]["note"], "INTERNAL: customer is rude");
+    let agent_view: Value = ts
+        .agent_get("tier1-2", &format!("/v1/chats/{id}"))
+        .send()
+        .await
+        .expect("agent view")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(agent_view["notes"].as_array().map(Vec::len), Some(1));
+
+    let customer_calls = [
+        ts.get(&format!("/v1/chats/{id}"))
+            .header("X-Chat-Token", token),
+        ts.get(&format!("/v1/chats/{id}")).bearer_auth(token),
+        ts.post(&format!("/v1/chats/{id}/messages"))
+            .header("X-Chat-Token", token)
+            .json(&json!({"text": "hello?"})),
+        ts.get(&format!("/v1/chats/{id}/messages?after=0"))
+            .bearer_auth(token),
+        ts.post(&format!("/v1/chats/{id}/leave"))
+            .header("X-Chat-Token", token),
+        ts.get(&format!("/v1/chats/{id}"))
+            .header("X-Chat-Token", token),
+    ];
+    for request in customer_calls {
+        let resp = request.send().await.expect("customer call");
+        assert!(resp.status().is_success(), "{}", resp.status());
+        let text = resp.text().await.expect("body");
+        assert!(
+            !text.contains("INTERNAL") && !text.contains("\"notes\""),
+            "a customer saw the note: {text}"
+        );
+    }
+    ts.stop().await;
+}
+
+/// With an operator token, login needs it; every other agent call needs the agent's own
+/// token (401 without one, 403 with another agent's), and a new login replaces the old token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_agent_acts_only_with_its_own_token() {
+    let ts = start().await;
+    for bearer in [None, Some("wrong")] {
+        let mut request = ts.post("/v1/agents/tier1-1/login");
+        if let Some(b) = bearer {
+            request = request.bearer_auth(b);
+        }
+        let resp = request.send().await.expect("login");
+        expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    ts.login("tier1-1").await;
+    // tier1-1 holds an active chat and an open offer (its second slot).
+    let chat = ts.active_chat("tier1-1", "orders").await;
+    let id = str_of(&chat["id"]).to_string();
+    let second = ts.create_chat("billing").await;
+    let offers = ts.offers("tier1-1", 5.0).await;
+    let open = offers["offers"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["chat_id"] == second["id"]))
+        .expect("the second chat's offer")
+        .clone();
+    let offer_id = str_of(&open["offer_id"]).to_string();
+    ts.login("tier1-2").await;
+    let before = ts.counts().await;
+
+    // tier1-2's token on tier1-1's chat, offer and inbox: 403.
+    let cases: Vec<(RequestBuilder, &str)> = vec![
+        (
+            ts.agent_post("tier1-2", &format!("/v1/offers/{offer_id}/accept")),
+            "not_your_offer",
+        ),
+        (
+            ts.agent_post("tier1-2", &format!("/v1/offers/{offer_id}/decline")),
+            "not_your_offer",
+        ),
+        (
+            ts.agent_post("tier1-2", &format!("/v1/chats/{id}/messages"))
+                .json(&json!({"text": "I am tier1-1"})),
+            "not_your_chat",
+        ),
+        (
+            ts.agent_post("tier1-2", &format!("/v1/chats/{id}/close"))
+                .json(&json!({"resolution": "resolved"})),
+            "not_your_chat",
+        ),
+        (
+            ts.agent_post("tier1-2", &format!("/v1/chats/{id}/transfer"))
+                .json(&json!({"queue": "billing"})),
+            "not_your_chat",
+        ),
+        (
+            ts.agent_get("tier1-2", "/v1/agents/tier1-1/offers"),
+            "forbidden",
+        ),
+        (
+            ts.agent_post("tier1-2", "/v1/agents/tier1-1/status")
+                .json(&json!({"status": "offline"})),
+            "forbidden",
+        ),
+        (ts.agent_get("tier1-2", "/v1/agents/tier1-1"), "forbidden"),
+    ];
+    for (request, code) in cases {
+        let resp = request.send().await.expect("send");
+        expect_error(resp, StatusCode::FORBIDDEN, code).await;
+    }
+    // No token, or the operator token (it only logs agents in): 401.
+    for bearer in [None, Some(TOKEN)] {
+        let mut request = ts.post(&format!("/v1/chats/{id}/close"));
+        if let Some(b) = bearer {
+            request = request.bearer_auth(b);
+        }
+        let resp = request
+            .json(&json!({"resolution": "resolved"}))
+            .send()
+            .await
+            .expect("send");
+        expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let resp = ts
+        .get("/v1/agents/tier1-1/offers")
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("send");
+    let detail = expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert!(detail.contains("login"), "{detail}");
+    assert_eq!(ts.counts().await["active"], before["active"]);
+
+    // A new login replaces the token: the old one stops working, the new one acts.
+    let old = ts.token_of("tier1-1");
+    ts.agent_token("tier1-1").await;
+    let resp = ts
+        .get("/v1/agents/tier1-1")
+        .bearer_auth(old)
+        .send()
+        .await
+        .expect("send");
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let resp = ts
+        .agent_post("tier1-1", &format!("/v1/offers/{offer_id}/accept"))
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(resp.status(), StatusCode::OK);
+    ts.stop().await;
+}
+
+/// Without an operator token login is open, but not for an agent that is online: only its own
+/// token logs it in again, so nobody takes over a working agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_login_cannot_take_over_an_online_agent() {
+    let ts = start_with(PROFILE, None, 1.0).await;
+    ts.login("tier1-1").await;
+    let resp = ts
+        .post("/v1/agents/tier1-1/login")
+        .send()
+        .await
+        .expect("login");
+    expect_error(resp, StatusCode::CONFLICT, "logged_in").await;
+    let resp = ts
+        .post("/v1/agents/tier1-1/login")
+        .bearer_auth(ts.token_of("tier1-1"))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let token = str_of(&resp.json::<Value>().await.expect("json")["token"]).to_string();
+    let resp = ts
+        .post("/v1/agents/tier1-1/status")
+        .bearer_auth(&token)
+        .json(&json!({"status": "offline"}))
+        .send()
+        .await
+        .expect("offline");
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Offline, the id is free to log in again.
+    let resp = ts
+        .post("/v1/agents/tier1-1/login")
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), StatusCode::OK);
+    // A request with no credentials is nobody's.
+    let chat = ts.create_chat("orders").await;
+    let resp = ts
+        .get(&format!("/v1/chats/{}", str_of(&chat["id"])))
+        .send()
+        .await
+        .expect("send");
+    expect_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    ts.stop().await;
+}
+
+/// A customer leaving an active chat wakes the agent's pending inbox long-poll with a
+/// `customer_left` event, delivered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_hear_when_a_customer_leaves_an_active_chat() {
+    let ts = start().await;
+    ts.login("tier1-1").await;
+    let chat = ts.active_chat("tier1-1", "orders").await;
+    let poll = {
+        let (client, base) = (ts.client.clone(), ts.base.clone());
+        let token = ts.token_of("tier1-1");
+        tokio::spawn(async move {
+            client
+                .get(format!("{base}/v1/agents/tier1-1/offers?wait=10"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("poll")
+                .json::<Value>()
+                .await
+                .expect("poll json")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let resp = ts
+        .post(&format!("/v1/chats/{}/leave", str_of(&chat["id"])))
+        .header("X-Chat-Token", str_of(&chat["token"]))
+        .send()
+        .await
+        .expect("leave");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let inbox = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .expect("the pending long-poll answers when the customer leaves")
+        .expect("poll task");
+    let events = inbox["events"].as_array().expect("events");
+    assert_eq!(events.len(), 1, "{inbox}");
+    assert_eq!(events[0]["kind"], "customer_left");
+    assert_eq!(events[0]["chat_id"], chat["id"]);
+    assert!(events[0]["at"].as_f64().is_some());
+    assert_eq!(ts.offers("tier1-1", 0.0).await["events"], json!([]));
+    ts.stop().await;
+}
+
+/// A transferred chat lists one handling leg per agent; the server's AHT is their mean, and
+/// `?buckets=true` gives the route-latency histogram a client can subtract.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_views_list_every_handling_leg_and_aht_is_their_mean() {
+    let ts = start().await;
+    ts.login("tier1-1").await;
+    let chat = ts.active_chat("tier1-1", "orders").await;
+    let id = str_of(&chat["id"]).to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ts.login("tier1-2").await;
+    let resp = ts
+        .agent_post("tier1-1", &format!("/v1/chats/{id}/transfer"))
+        .json(&json!({"agent": "tier1-2"}))
+        .send()
+        .await
+        .expect("transfer");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let offers = ts.offers("tier1-2", 5.0).await;
+    let offer = str_of(&offers["offers"][0]["offer_id"]).to_string();
+    let resp = ts
+        .agent_post("tier1-2", &format!("/v1/offers/{offer}/accept"))
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(resp.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let closed: Value = ts
+        .agent_post("tier1-2", &format!("/v1/chats/{id}/close"))
+        .json(&json!({"resolution": "resolved"}))
+        .send()
+        .await
+        .expect("close")
+        .json()
+        .await
+        .expect("json");
+    let legs = closed["legs"].as_array().expect("legs");
+    assert_eq!(legs.len(), 2, "{closed}");
+    let spans: Vec<f64> = legs
+        .iter()
+        .map(|l| l["ended_at"].as_f64().expect("ended") - l["answered_at"].as_f64().expect("a"))
+        .collect();
+    assert!(spans[0] >= 0.3 && spans[1] >= 0.1, "{spans:?}");
+    let stats: Value = ts
+        .get("/v1/stats?buckets=true")
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    let aht = stats["queues"]["orders"]["aht_secs"].as_f64().expect("aht");
+    let mean = (spans[0] + spans[1]) / 2.0;
+    assert!((aht - mean).abs() < 1e-3, "aht {aht} vs mean leg {mean}");
+    let buckets = stats["route_latency_buckets"].as_array().expect("buckets");
+    let total: u64 = buckets.iter().map(|b| b[1].as_u64().expect("count")).sum();
+    assert_eq!(total, stats["route_latency"]["count"].as_u64().expect("n"));
+    assert!(ts.stats().await.get("route_latency_buckets").is_none());
     ts.stop().await;
 }
