@@ -37,7 +37,7 @@ pub struct LoadtestArgs {
     /// staffing, else the closed-form estimate).
     #[arg(long, value_name = "N|GROUP=N,...")]
     pub agents: Option<String>,
-    /// Bearer token the server wants from agents.
+    /// The server's operator token, with which each agent logs in for a token of its own.
     #[arg(
         long,
         env = "CHATCAP_AGENT_TOKEN",

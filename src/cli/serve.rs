@@ -31,7 +31,8 @@ pub struct ServeArgs {
     /// in profile seconds (wall seconds x K).
     #[arg(long, default_value_t = 1.0, value_name = "K")]
     pub time_scale: f64,
-    /// Bearer token agents must send; without one, agent endpoints are open.
+    /// Operator token that logs agents in (each then acts with a token of its own); without
+    /// one, login is open to agents that are not online.
     #[arg(
         long,
         env = "CHATCAP_AGENT_TOKEN",

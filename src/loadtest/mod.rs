@@ -141,7 +141,7 @@ pub struct LoadTestConfig {
     pub host: String,
     /// Window, staffing, schedule.
     pub plan: LoadPlan,
-    /// Bearer token for agent endpoints.
+    /// The operator token agents log in with (`None`: the server's login is open).
     pub agent_token: Option<String>,
     /// Wall seconds after the arrivals for chats to end before customers are sent away.
     pub drain_secs: f64,
