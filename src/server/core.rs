@@ -5,6 +5,7 @@
 //! anything, so an error leaves the state as it was.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
@@ -13,6 +14,8 @@ use tokio::sync::watch;
 use super::ServerConfig;
 use super::auth::{Sessions, new_token, same_secret};
 use super::error::{ApiError, ServerError};
+use super::prom;
+use super::telemetry::Telemetry;
 use super::views::*;
 use crate::metrics::{QueueKpis, QueueTally};
 use crate::profile::Profile;
@@ -184,6 +187,8 @@ pub struct Core {
     timers: Vec<(Time, ChatId, OfferSeq)>,
     /// Route latency in wall microseconds.
     route_latency: Histogram<u64>,
+    /// The live histograms of `/metrics`, shared with the HTTP layer.
+    telemetry: Arc<Telemetry>,
     limits: super::ServerLimits,
     /// Chats refused because the server held `limits.max_chats` live chats; the router never
     /// saw them, so they are added to its created and rejected counts.
@@ -323,6 +328,9 @@ impl Core {
         let mut route_latency = Histogram::<u64>::new(3)
             .map_err(|e| ServerError::Config(format!("latency histogram: {e}")))?;
         route_latency.auto(true);
+        let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+        let telemetry = Telemetry::new(&queue_names)
+            .map_err(|e| ServerError::Config(format!("metrics: {e}")))?;
         let start_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
@@ -348,6 +356,7 @@ impl Core {
             next_offer: 1,
             timers: Vec::new(),
             route_latency,
+            telemetry,
             limits: config.limits,
             refused_full: 0,
         })
@@ -356,6 +365,11 @@ impl Core {
     /// The instant the core's clock counts from.
     pub fn start(&self) -> Instant {
         self.start
+    }
+
+    /// The live histograms, for the HTTP layer to record requests in.
+    pub fn telemetry(&self) -> Arc<Telemetry> {
+        Arc::clone(&self.telemetry)
     }
 
     /// Wall seconds since start.
@@ -679,6 +693,7 @@ impl Core {
         let shown = shown.map(|s| self.profile_secs(s));
         if let Some(q) = self.queues.get_mut(queue) {
             q.tally.record_answer(wait, q.threshold_secs);
+            self.telemetry.observe_wait(queue, wait);
             if let Some(shown) = shown {
                 q.tally.ewt_abs_error_sum += (shown - wait).abs();
                 q.tally.ewt_count += 1;
@@ -998,6 +1013,7 @@ impl Core {
                         q.tally.frt_sum += frt;
                         q.tally.frt_count += 1;
                         q.tally.frt_hist.record_secs(frt);
+                        self.telemetry.observe_first_response(arrival_queue, frt);
                     }
                 }
                 view.agent.and_then(|a| self.agent_name(a))
@@ -1479,6 +1495,8 @@ impl Core {
                 offer.delivered_at = Some(now);
                 let latency = now.saturating_sub(offer.offered_at);
                 let _ = self.route_latency.record(latency);
+                self.telemetry
+                    .observe_route_latency(latency as f64 / SECOND as f64);
                 if offer.seq.is_none() {
                     delivered_assignments.push(key);
                 }
@@ -1625,6 +1643,19 @@ impl Core {
             wait_p90_secs: tally.wait_hist.quantile_secs(0.9),
             frt_p90_secs: tally.frt_hist.quantile_secs(0.9),
             waiting,
+        }
+    }
+
+    /// `GET /metrics`: the stats and the live histograms, taken in one step.
+    pub fn metrics_snapshot(&self) -> prom::Snapshot {
+        prom::Snapshot {
+            stats: self.stats(false),
+            answered_within: self
+                .queues
+                .iter()
+                .map(|q| (q.name.clone(), q.tally.answered_within))
+                .collect(),
+            live: self.telemetry.gather(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! closure to the actor and, for long-polls, wait on a watch channel between asks, so a waiting
 //! client holds no lock and no actor time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -26,6 +27,7 @@ use super::core::{Credentials, Poll};
 use super::error::ApiError;
 use super::listen::InFlight;
 use super::prom;
+use super::telemetry::{self, Telemetry};
 use super::views::*;
 
 /// What every handler shares.
@@ -39,11 +41,14 @@ pub struct AppState {
     pub limits: ServerLimits,
     /// Requests being handled now (what a shutdown deadline would cut).
     pub in_flight: InFlight,
+    /// The live histograms; every request is counted in them.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.body_bytes;
+    let track = middleware::from_fn_with_state(state.telemetry.clone(), telemetry::track);
     Router::new()
         .route("/v1/chats", post(create_chat))
         .route("/v1/chats/{id}", get(chat_info))
@@ -67,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), edge))
+        .layer(track)
         .with_state(state)
 }
 
@@ -464,12 +470,15 @@ async fn stats(
 }
 
 async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
-    let stats = s.actor.call(|c| c.stats(false)).await?;
-    Ok((
-        [(header::CONTENT_TYPE, prom::CONTENT_TYPE)],
-        prom::render(&stats),
-    )
-        .into_response())
+    let snapshot = s.actor.call(|c| c.metrics_snapshot()).await?;
+    let text = prom::render(snapshot).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "metrics_failed",
+            format!("the metrics could not be written: {e}"),
+        )
+    })?;
+    Ok(([(header::CONTENT_TYPE, prom::CONTENT_TYPE)], text).into_response())
 }
 
 async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {

@@ -31,6 +31,7 @@ mod error;
 mod http;
 mod listen;
 mod prom;
+mod telemetry;
 mod views;
 mod wire;
 
@@ -43,6 +44,7 @@ use crate::profile::Profile;
 
 pub use error::{ApiError, ServerError};
 pub use listen::ShutdownReport;
+pub use telemetry::{PROFILE_BUCKETS, WALL_BUCKETS};
 pub use views::{AgentCountsOut, ChatCountsOut, LatencyOut, QueueStatsOut, StatsOut};
 
 /// The default listening address.
@@ -234,6 +236,7 @@ pub async fn bind(config: ServerConfig) -> Result<RunningServer, ServerError> {
             cause,
         })?;
     let addr = listener.local_addr().map_err(ServerError::Io)?;
+    let telemetry = core.telemetry();
     let (actor, _actor_task) = actor::spawn(core);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let in_flight = listen::InFlight::default();
@@ -242,6 +245,7 @@ pub async fn bind(config: ServerConfig) -> Result<RunningServer, ServerError> {
         shutdown: shutdown_rx.clone(),
         limits: config.limits,
         in_flight: in_flight.clone(),
+        telemetry,
     });
     let task = tokio::spawn(listen::run(
         listener,

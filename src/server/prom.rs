@@ -1,209 +1,195 @@
-//! `GET /metrics`: the figures of `/v1/stats` in the Prometheus text exposition format
-//! (version 0.0.4), so a scraper can chart a load test next to the backend's own metrics.
+//! `GET /metrics`: the server in the Prometheus text exposition format (version 0.0.4), so a
+//! dashboard can chart a load test next to the backend's own metrics.
+//!
+//! Two sources end in one exposition: counters and gauges read from the core's tallies at
+//! scrape time (the same figures `/v1/stats` shows), and the live histograms of
+//! [`super::telemetry`]. Both are taken in one actor step, so a scrape is consistent: e.g.
+//! `chatcap_answered_total` equals `chatcap_wait_profile_seconds_count` for each queue. The
+//! scrape-time families go through a registry of the `prometheus` crate built per scrape, so
+//! names, label escaping and the format come from one encoder.
+//!
+//! The `queue` label only ever carries a profile's queue name: the figure over all queues is
+//! a family of its own (`chatcap_service_level_overall`), so a queue may be named anything,
+//! `all` included, without two series clashing.
 
-use std::fmt::Write;
+use std::collections::BTreeMap;
 
-use super::views::{QueueStatsOut, StatsOut};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+use super::views::StatsOut;
 
 /// The `Content-Type` of the exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A label value with `\`, `"` and newlines escaped.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// What one scrape reads from the core, in one actor step.
+pub struct Snapshot {
+    /// The `/v1/stats` figures.
+    pub stats: StatsOut,
+    /// Chats answered within their queue's threshold, by queue name.
+    pub answered_within: BTreeMap<String, u64>,
+    /// The live histograms.
+    pub live: Vec<MetricFamily>,
 }
 
-/// A sample value: Prometheus spells the special floats `NaN`, `+Inf`, `-Inf`.
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_string()
-    } else if v == f64::INFINITY {
-        "+Inf".to_string()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".to_string()
-    } else {
-        format!("{v}")
+/// A registry of the families read at scrape time.
+struct Scrape(Registry);
+
+impl Scrape {
+    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> prometheus::Result<GaugeVec> {
+        let gauge = GaugeVec::new(Opts::new(name, help), labels)?;
+        self.0.register(Box::new(gauge.clone()))?;
+        Ok(gauge)
+    }
+
+    fn counter(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> prometheus::Result<IntCounterVec> {
+        let counter = IntCounterVec::new(Opts::new(name, help), labels)?;
+        self.0.register(Box::new(counter.clone()))?;
+        Ok(counter)
     }
 }
 
-struct Writer(String);
-
-impl Writer {
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.0, "# HELP {name} {help}");
-        let _ = writeln!(self.0, "# TYPE {name} {kind}");
-    }
-
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        self.0.push_str(name);
-        if !labels.is_empty() {
-            let parts: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
-                .collect();
-            let _ = write!(self.0, "{{{}}}", parts.join(","));
-        }
-        let _ = writeln!(self.0, " {}", number(value));
-    }
+/// Renders a snapshot as Prometheus text. Fails only if a family were malformed.
+pub fn render(snapshot: Snapshot) -> prometheus::Result<String> {
+    let scrape = Scrape(Registry::new());
+    server_families(&scrape, &snapshot.stats)?;
+    queue_families(&scrape, &snapshot)?;
+    let mut families = scrape.0.gather();
+    families.extend(snapshot.live);
+    families.sort_by(|a, b| a.name().cmp(b.name()));
+    let mut out = Vec::with_capacity(16 * 1024);
+    TextEncoder::new().encode(&families, &mut out)?;
+    String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
 }
 
-/// Renders the stats as Prometheus text.
-pub fn render(stats: &StatsOut) -> String {
-    let mut w = Writer(String::with_capacity(4096));
-    let queues: Vec<(&str, &QueueStatsOut)> =
-        stats.queues.iter().map(|(n, q)| (n.as_str(), q)).collect();
-
-    w.family(
-        "chatcap_uptime_seconds",
-        "gauge",
-        "Wall seconds since the server started.",
-    );
-    w.sample("chatcap_uptime_seconds", &[], stats.uptime_secs);
-    w.family(
-        "chatcap_time_scale",
-        "gauge",
-        "Profile seconds per wall second.",
-    );
-    w.sample("chatcap_time_scale", &[], stats.time_scale);
-
+/// Uptime, time scale, chats by state, agents by status.
+fn server_families(scrape: &Scrape, stats: &StatsOut) -> prometheus::Result<()> {
+    let no_labels: [&str; 0] = [];
+    scrape
+        .gauge(
+            "chatcap_uptime_wall_seconds",
+            "Wall seconds since the server started.",
+            &[],
+        )?
+        .with_label_values(&no_labels)
+        .set(stats.uptime_secs);
+    scrape
+        .gauge(
+            "chatcap_time_scale",
+            "Profile seconds per wall second.",
+            &[],
+        )?
+        .with_label_values(&no_labels)
+        .set(stats.time_scale);
     let c = &stats.chats;
-    w.family(
-        "chatcap_chats_created_total",
-        "counter",
-        "Chats created, rejected ones included.",
-    );
-    w.sample("chatcap_chats_created_total", &[], c.created as f64);
-    w.family(
+    scrape
+        .counter(
+            "chatcap_chats_created_total",
+            "Chats created, rejected ones included.",
+            &[],
+        )?
+        .with_label_values(&no_labels)
+        .inc_by(c.created);
+    let ended = scrape.counter(
         "chatcap_chats_ended_total",
-        "counter",
         "Chats that ended, by terminal state.",
-    );
+        &["state"],
+    )?;
     for (state, n) in [
         ("closed", c.closed),
         ("abandoned", c.abandoned),
         ("rejected", c.rejected),
     ] {
-        w.sample("chatcap_chats_ended_total", &[("state", state)], n as f64);
+        ended.with_label_values(&[state]).inc_by(n);
     }
-    w.family("chatcap_chats", "gauge", "Chats in a live state now.");
+    let live = scrape.gauge("chatcap_chats", "Chats in a live state now.", &["state"])?;
     for (state, n) in [
         ("queued", c.queued),
         ("offered", c.offered),
         ("active", c.active),
     ] {
-        w.sample("chatcap_chats", &[("state", state)], n as f64);
+        live.with_label_values(&[state]).set(n as f64);
     }
-
     let a = &stats.agents;
-    w.family("chatcap_agents", "gauge", "Registered agents by status.");
+    let agents = scrape.gauge(
+        "chatcap_agents",
+        "Registered agents by status.",
+        &["status"],
+    )?;
     for (status, n) in [
         ("available", a.available),
         ("away", a.away),
         ("offline", a.offline),
         ("draining", a.draining),
     ] {
-        w.sample("chatcap_agents", &[("status", status)], n as f64);
+        agents.with_label_values(&[status]).set(n as f64);
     }
+    Ok(())
+}
 
-    w.family(
+/// Per-queue counters and gauges, and the overall service level.
+fn queue_families(scrape: &Scrape, snapshot: &Snapshot) -> prometheus::Result<()> {
+    let waiting = scrape.gauge(
         "chatcap_queue_waiting",
-        "gauge",
         "Chats waiting in the queue now.",
-    );
-    for (name, q) in &queues {
-        w.sample(
-            "chatcap_queue_waiting",
-            &[("queue", name)],
-            q.waiting as f64,
-        );
-    }
-    w.family(
+        &["queue"],
+    )?;
+    let answered = scrape.counter(
         "chatcap_answered_total",
-        "counter",
         "Chats answered by an agent, per arrival queue.",
-    );
-    for (name, q) in &queues {
-        w.sample(
-            "chatcap_answered_total",
-            &[("queue", name)],
-            q.kpis.answered,
-        );
-    }
-    w.family(
+        &["queue"],
+    )?;
+    let within = scrape.counter(
+        "chatcap_answered_within_threshold_total",
+        "Chats answered within their queue's service-level threshold, per arrival queue.",
+        &["queue"],
+    )?;
+    let abandoned = scrape.counter(
         "chatcap_abandoned_total",
-        "counter",
         "Chats abandoned after the short-abandon time, per arrival queue.",
-    );
-    for (name, q) in &queues {
-        w.sample(
-            "chatcap_abandoned_total",
-            &[("queue", name)],
-            q.kpis.abandoned,
-        );
-    }
-    w.family(
+        &["queue"],
+    )?;
+    let rejected = scrape.counter(
+        "chatcap_rejected_total",
+        "Chats refused because the queue was full, per queue.",
+        &["queue"],
+    )?;
+    let service_level = scrape.gauge(
         "chatcap_service_level",
-        "gauge",
-        "Answered within threshold over answered plus abandoned (DESIGN section 4); NaN before any.",
-    );
-    w.sample(
-        "chatcap_service_level",
-        &[("queue", "all")],
-        stats.overall.kpis.service_level,
-    );
-    for (name, q) in &queues {
-        w.sample(
-            "chatcap_service_level",
-            &[("queue", name)],
-            q.kpis.service_level,
-        );
+        "Answered within threshold over answered plus abandoned since start (DESIGN section 4); NaN before any.",
+        &["queue"],
+    )?;
+    for (name, q) in &snapshot.stats.queues {
+        let label = [name.as_str()];
+        waiting.with_label_values(&label).set(q.waiting as f64);
+        answered
+            .with_label_values(&label)
+            .inc_by(q.kpis.answered as u64);
+        within
+            .with_label_values(&label)
+            .inc_by(snapshot.answered_within.get(name).copied().unwrap_or(0));
+        abandoned
+            .with_label_values(&label)
+            .inc_by(q.kpis.abandoned as u64);
+        rejected
+            .with_label_values(&label)
+            .inc_by(q.kpis.rejected as u64);
+        service_level
+            .with_label_values(&label)
+            .set(q.kpis.service_level);
     }
-
-    w.family(
-        "chatcap_wait_seconds",
-        "summary",
-        "Wait of answered chats from queued to answered, in profile seconds.",
-    );
-    for (name, q) in &queues {
-        let k = &q.kpis;
-        for (quantile, v) in [("0.5", q.wait_p50_secs), ("0.9", q.wait_p90_secs)] {
-            w.sample(
-                "chatcap_wait_seconds",
-                &[("queue", name), ("quantile", quantile)],
-                v,
-            );
-        }
-        let sum = if k.answered > 0.0 {
-            k.asa_secs * k.answered
-        } else {
-            0.0
-        };
-        w.sample("chatcap_wait_seconds_sum", &[("queue", name)], sum);
-        w.sample("chatcap_wait_seconds_count", &[("queue", name)], k.answered);
-    }
-
-    let r = &stats.route_latency;
-    w.family(
-        "chatcap_route_latency_seconds",
-        "summary",
-        "From a chat meeting a free agent slot to the offer reaching the agent, wall seconds.",
-    );
-    for (quantile, v) in [("0.5", r.p50_ms), ("0.9", r.p90_ms), ("0.99", r.p99_ms)] {
-        w.sample(
-            "chatcap_route_latency_seconds",
-            &[("quantile", quantile)],
-            v / 1000.0,
-        );
-    }
-    let sum = if r.count > 0 {
-        r.mean_ms * r.count as f64 / 1000.0
-    } else {
-        0.0
-    };
-    w.sample("chatcap_route_latency_seconds_sum", &[], sum);
-    w.sample("chatcap_route_latency_seconds_count", &[], r.count as f64);
-    w.0
+    scrape
+        .gauge(
+            "chatcap_service_level_overall",
+            "chatcap_service_level over all queues together; NaN before any.",
+            &[],
+        )?
+        .with_label_values(&[] as &[&str])
+        .set(snapshot.stats.overall.kpis.service_level);
+    Ok(())
 }
