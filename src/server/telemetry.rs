@@ -3,8 +3,10 @@
 //!
 //! Lifetime quantiles cannot be windowed or summed across instances; histograms with fixed
 //! buckets can (`rate`, `sum by`, `histogram_quantile`). They are kept by the `prometheus`
-//! crate: its histograms take observations from many tasks at once without a lock, and its
-//! encoder writes the text format 0.0.4 that `/metrics` has always spoken, escaping included.
+//! crate rather than by hand: its histograms take observations from many tasks at once without
+//! a lock, and its encoder writes, escaping included, the text format 0.0.4 that `/metrics`
+//! documents (`prometheus-client` writes only OpenMetrics, another content type). Its
+//! dependencies were already in the build.
 //!
 //! Every duration names its clock: `_profile_seconds` are profile seconds (wall × time scale,
 //! comparable with `chatcap simulate`), `_wall_seconds` are real seconds. Buckets are fixed

@@ -238,8 +238,9 @@ async fn metrics_histograms_parse_strictly_and_move_with_traffic() {
         value(&after, "chatcap_answered_within_threshold_total", &orders),
         1.0
     );
-    // Answered at once: the 1 s bucket holds it.
-    assert_eq!(wait.buckets[0].count.as_f64(), 1.0, "{text}");
+    // Answered within moments: the 5 s bucket holds it.
+    assert_eq!(wait.buckets[1].upper_bound, 5.0);
+    assert_eq!(wait.buckets[1].count.as_f64(), 1.0, "{text}");
     let frt = histogram(&after, "chatcap_first_response_profile_seconds", &orders);
     assert_eq!(count(&frt), 1);
     let route = histogram(&after, "chatcap_route_latency_wall_seconds", &[]);
