@@ -156,7 +156,7 @@ fn queue_families(scrape: &Scrape, snapshot: &Snapshot) -> prometheus::Result<()
     )?;
     let rejected = scrape.counter(
         "chatcap_rejected_total",
-        "Chats refused because the queue was full, per queue.",
+        "Chats refused because the queue or the server was full, per queue.",
         &["queue"],
     )?;
     let service_level = scrape.gauge(
