@@ -594,36 +594,9 @@ fn a_volume_no_group_can_carry_blames_the_volume_not_the_targets() {
 
 #[test]
 fn an_unreachable_interval_still_meets_the_targets_the_largest_staffing_meets() {
-    // Every offer takes 30 s to accept: the 10 s ASA is out of reach, the service level at
-    // 60 s is not, and must not be given up for it.
-    let toml = r#"
-name = "slow accept"
-interval = "1h"
-start = "08:00"
-
-[targets]
-service_level = 0.8
-threshold = "60s"
-max_asa = "10s"
-
-[routing]
-accept = { timeout = "2m", misses_before_away = 3 }
-
-[simulation]
-replications = 4
-seed = 3
-
-[[queues]]
-name = "chat"
-volume = [30, 60]
-handle_time = { dist = "exponential", mean = "180s" }
-accept_delay = { dist = "deterministic", mean = "30s" }
-
-[[agents]]
-name = "agents"
-skills = ["chat"]
-concurrency = 1
-"#;
+    // The 10 s ASA is out of reach; the service level at 60 s is not, and must not be given
+    // up for it.
+    let toml = crate::output::SLOW_ACCEPT;
     let profile = profile::parse(toml, "slow.toml", None).unwrap();
     let report = plan(&profile, options(), &|_, _| {}).unwrap();
     assert_eq!(report.unreachable.len(), 2, "{:?}", report.unreachable);

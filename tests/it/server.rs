@@ -98,6 +98,22 @@ impl TestServer {
         self.client.post(format!("{}{path}", self.base))
     }
 
+    /// A long-poll of `agent`'s inbox (up to 10 s) running in the background.
+    fn pending_inbox_poll(&self, agent: &str) -> tokio::task::JoinHandle<Value> {
+        let request = self
+            .get(&format!("/v1/agents/{agent}/offers?wait=10"))
+            .bearer_auth(self.token_of(agent));
+        tokio::spawn(async move {
+            request
+                .send()
+                .await
+                .expect("poll")
+                .json::<Value>()
+                .await
+                .expect("poll json")
+        })
+    }
+
     /// The own token of `agent`, logged in by [`TestServer::agent_token`] or `login`.
     fn token_of(&self, agent: &str) -> String {
         self.tokens
@@ -242,21 +258,7 @@ async fn happy_path_offer_accept_message_close() {
     assert_eq!(agent["skills"][1]["proficiency"], 7);
 
     // The agent waits first; the offer must reach the pending long-poll.
-    let poll = {
-        let (client, base) = (ts.client.clone(), ts.base.clone());
-        let token = ts.token_of("tier1-1");
-        tokio::spawn(async move {
-            client
-                .get(format!("{base}/v1/agents/tier1-1/offers?wait=10"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("poll")
-                .json::<Value>()
-                .await
-                .expect("poll json")
-        })
-    };
+    let poll = ts.pending_inbox_poll("tier1-1");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let chat = ts.create_chat("orders").await;
     assert_eq!(chat["state"], "offered");
@@ -1480,21 +1482,7 @@ async fn agents_hear_when_a_customer_leaves_an_active_chat() {
     let ts = start().await;
     ts.login("tier1-1").await;
     let chat = ts.active_chat("tier1-1", "orders").await;
-    let poll = {
-        let (client, base) = (ts.client.clone(), ts.base.clone());
-        let token = ts.token_of("tier1-1");
-        tokio::spawn(async move {
-            client
-                .get(format!("{base}/v1/agents/tier1-1/offers?wait=10"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("poll")
-                .json::<Value>()
-                .await
-                .expect("poll json")
-        })
-    };
+    let poll = ts.pending_inbox_poll("tier1-1");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let resp = ts
         .post(&format!("/v1/chats/{}/leave", str_of(&chat["id"])))
