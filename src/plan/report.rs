@@ -253,9 +253,10 @@ impl UnreachableInterval {
                 .join(", ")
         };
         format!(
-            "interval {}: no staffing up to the search limit ({}) meets every target ({}); the \
-             plan keeps {}, beyond which more agents stop helping. Relax the targets of that \
-             interval, or check its volume and the queue's patience",
+            "interval {}: no staffing up to the search limit meets every target: with the \
+             largest tried ({}), {}. The plan keeps {}, beyond which more agents stop \
+             helping. Relax the targets of that interval, or check its volume and the queue's \
+             patience",
             self.start,
             list(&self.limit_agents),
             self.reasons.join("; "),
