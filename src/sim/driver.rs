@@ -926,10 +926,8 @@ impl<O: Observer> Floor<'_, O> {
                         (rec.arrived_at, rec.queued_at, rec.answered_at);
                     let model = &self.sc.queues[queue as usize];
                     let csat = model.csat.as_ref().and_then(|c| {
-                        (rec.csat_draw < c.response_share).then(|| {
-                            let minutes = to_secs(answered_at.max(queued_at) - queued_at) / 60.0;
-                            (c.score - c.drop_per_minute * minutes).max(c.floor)
-                        })
+                        (rec.csat_draw < c.response_share)
+                            .then(|| c.score_after(to_secs(answered_at.max(queued_at) - queued_at)))
                     });
                     let t = self.tally(tally);
                     t.record_handling(to_secs(now - answered_at));
