@@ -79,7 +79,7 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                         patience_secs: (all_patient && patience_rate > 0.0)
                             .then(|| lambda / patience_rate),
                         cap,
-                        slowdown: (0..=cap).map(|c| group.slowdown.factor(c.max(1))).collect(),
+                        slowdown: group.slowdown.table(cap),
                     };
                     check_group_load(profile, i, g, &load)?;
                     required_pool_agents(&load, &targets)?

@@ -495,7 +495,7 @@ pub enum Slowdown {
 
 impl Slowdown {
     /// Slowdown factor with `active` chats held: each chat progresses at rate 1 / factor.
-    /// Zero active chats gives 1; levels beyond the list repeat its last entry.
+    /// Zero active chats counts as one; levels beyond the list repeat its last entry.
     pub fn factor(&self, active: u32) -> f64 {
         let n = active.max(1);
         match self {
@@ -505,6 +505,12 @@ impl Slowdown {
                 levels.get(index).copied().unwrap_or(1.0)
             }
         }
+    }
+
+    /// The factors for 0 to `cap` chats held, indexed by the number held: the table the
+    /// simulator and the closed-form pool model read.
+    pub fn table(&self, cap: u32) -> Vec<f64> {
+        (0..=cap).map(|n| self.factor(n)).collect()
     }
 }
 

@@ -78,7 +78,8 @@ pub struct GroupModel {
     pub skills: Vec<(String, u8)>,
     /// Concurrency cap per agent.
     pub cap: u32,
-    /// `slowdown[n]`: time stretch of each chat while the agent holds n chats (index 0 unused).
+    /// `slowdown[n]`: time stretch of each chat while the agent holds n chats (index 0 is
+    /// never applied: no chat runs then).
     pub slowdown: Vec<f64>,
     /// True when every factor is 1: completions never need rescheduling.
     pub flat_slowdown: bool,
@@ -193,9 +194,7 @@ impl Scenario {
                     profile.intervals
                 )));
             }
-            let slowdown: Vec<f64> = (0..=g.concurrency)
-                .map(|n| if n == 0 { 1.0 } else { g.slowdown.factor(n) })
-                .collect();
+            let slowdown = g.slowdown.table(g.concurrency);
             if let Some(bad) = slowdown.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
                 return Err(SimError::Staffing(format!(
                     "agent group {:?}: slowdown factor {bad} must be positive",
