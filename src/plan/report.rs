@@ -218,8 +218,9 @@ pub struct UnreachableInterval {
     pub interval: usize,
     /// The targets missed with the largest staffing tried, in words.
     pub reasons: Vec<String>,
-    /// The staffing the plan keeps, per group: more agents stop helping beyond it (no target
-    /// figure is significantly better with the largest staffing tried, on the same customers).
+    /// The staffing the plan keeps, per group: more agents stop helping beyond it (it meets
+    /// what the largest staffing tried meets, and no missed figure is significantly better
+    /// there, on the same customers).
     pub kept_agents: BTreeMap<String, u32>,
     /// The largest staffing tried, per group.
     pub limit_agents: BTreeMap<String, u32>,
