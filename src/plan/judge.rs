@@ -12,6 +12,7 @@
 use crate::metrics::{Estimate, QueueTally, ratio};
 use crate::profile::Profile;
 use crate::sim::ReplicationTallies;
+use crate::sim::targets::distinct;
 
 /// Verdict of one candidate in one interval.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -253,23 +254,18 @@ impl Target {
             Target::Asa(q) => (format!("{}: ASA", t.names[q]), false),
             Target::Occupancy(g) => (format!("{}: occupancy", t.group_names[g]), true),
         };
-        let show = |v: f64| {
-            if pct {
-                format!("{:.1}%", 100.0 * v)
-            } else {
-                format!("{v:.1} s")
-            }
-        };
+        // The figure judged and its target, with the digits that tell them apart.
+        let (scale, unit) = if pct { (100.0, "%") } else { (1.0, " s") };
+        let judged = if strict { bound } else { e.mean };
+        let (shown, goal) = distinct(scale * judged, scale * goal, 1);
         let side = if at_least { "below" } else { "above" };
         if strict {
             format!(
-                "{name} {} (95% bound {}) {side} {}",
-                show(e.mean),
-                show(bound),
-                show(goal)
+                "{name} {:.1}{unit} (95% bound {shown}{unit}) {side} {goal}{unit}",
+                scale * e.mean
             )
         } else {
-            format!("{name} {} {side} {}", show(e.mean), show(goal))
+            format!("{name} {shown}{unit} {side} {goal}{unit}")
         }
     }
 }
