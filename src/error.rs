@@ -13,6 +13,9 @@ pub enum Error {
     /// The closed-form calculator was given inputs it cannot answer.
     #[error(transparent)]
     Erlang(#[from] crate::erlang::ErlangError),
+    /// The profile and staffing do not compile into a scenario.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// The simulator cannot run the scenario.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
@@ -71,7 +74,10 @@ impl Error {
     /// Exit code: 2 for bad input (flags, profiles, files), 1 for a run that failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Profile(_) | Error::Erlang(_) | Error::InvalidArgument { .. } => 2,
+            Error::Profile(_)
+            | Error::Scenario(_)
+            | Error::Erlang(_)
+            | Error::InvalidArgument { .. } => 2,
             Error::Sim(e) | Error::Plan(crate::plan::PlanError::Sim(e)) => {
                 if e.is_input() {
                     2

@@ -25,6 +25,7 @@ pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod routing;
+pub mod scenario;
 pub mod server;
 pub mod sim;
 

@@ -11,8 +11,8 @@ use hdrhistogram::Histogram;
 
 use crate::metrics::QueueTally;
 use crate::profile::Slowdown;
+use crate::scenario::QueueModel;
 use crate::sim::Scenario;
-use crate::sim::scenario::QueueModel;
 
 use super::LoadTestError;
 use super::plan::LoadPlan;

@@ -29,7 +29,10 @@ pub enum PlanError {
     /// The closed-form seed failed (for example targets no staffing can meet).
     #[error(transparent)]
     Erlang(#[from] ErlangError),
-    /// The simulator refused the scenario.
+    /// The profile and a staffing do not compile into a scenario.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
+    /// The simulator cannot run a staffing.
     #[error(transparent)]
     Sim(#[from] SimError),
     /// A plan option is out of range.

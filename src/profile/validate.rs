@@ -18,8 +18,8 @@ use super::{
 use crate::erlang::{AGENT_CAP, MAX_SHRINKAGE};
 use crate::routing::{AcceptMode, AgentSelection, ChatOrder, SECOND, Time, TransferPlace};
 
-/// Most chats one agent may hold at once.
-pub(crate) const MAX_CONCURRENCY: i64 = 50;
+/// Most chats one agent may hold at once: the routing core's limit.
+pub(crate) const MAX_CONCURRENCY: i64 = crate::routing::MAX_CAP as i64;
 
 /// Fastest arrival rate of one queue, chats per second (36 million an hour): a higher volume is a
 /// slip of the unit (volumes are chats per interval), and would only make a run that never ends.

@@ -63,16 +63,18 @@
 //! cost O(log n) in the ring and O(queue length) in the heap.
 
 mod heap;
+pub mod limits;
 pub mod policy;
 mod router;
 mod types;
 
+pub use limits::{MAX_CAP, MAX_PROFICIENCY};
 pub use policy::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
 pub use router::Router;
 pub use types::{
     AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, Decisions,
-    MAX_CAP, MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
-    RouterConfig, StateCounts, TransferTarget,
+    OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError, RouterConfig,
+    StateCounts, TransferTarget,
 };
 
 /// A point in time or a span, in microseconds.

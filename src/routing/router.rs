@@ -12,11 +12,12 @@ use std::collections::HashMap;
 
 use super::Time;
 use super::heap::{IndexedHeap, NOT_IN_HEAP, Positions};
+use super::limits::{MAX_CAP, MAX_PROFICIENCY};
 use super::policy::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
 use super::types::{
     AgentConfig, AgentId, AgentStatus, AgentView, ChatId, ChatState, ChatView, Decision, Decisions,
-    MAX_CAP, MAX_PROFICIENCY, OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError,
-    RouterConfig, StateCounts, TransferTarget,
+    OfferSeq, QueueConfig, QueueId, RESOLUTION_CUSTOMER_LEFT, RouteError, RouterConfig,
+    StateCounts, TransferTarget,
 };
 
 /// "No agent" / "no chat" in the compact u32 fields.

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::Time;
+use super::limits::MAX_CAP;
 use super::policy::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
 
 /// A queue, numbered densely from 0 in the order queues were added.
@@ -96,12 +97,6 @@ pub struct AgentConfig {
     /// Most chats (active plus pending offers) at once, 0..=[`MAX_CAP`].
     pub cap: u32,
 }
-
-/// The largest concurrency cap an agent may have.
-pub const MAX_CAP: u32 = 1000;
-
-/// The highest proficiency; proficiencies run 1..=`MAX_PROFICIENCY`.
-pub const MAX_PROFICIENCY: u8 = 10;
 
 /// The resolution recorded when the customer leaves an active chat.
 pub const RESOLUTION_CUSTOMER_LEFT: u8 = u8::MAX;

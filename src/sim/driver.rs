@@ -21,8 +21,8 @@ use crate::routing::{
 };
 
 use super::events::{Event, EventQueue};
-use super::scenario::{Scenario, to_secs, to_time};
 use super::{Observer, SimError};
+use crate::scenario::{Scenario, to_secs, to_time};
 
 /// No chat yet (bot stage) or no longer (released): the router never issues this id.
 const NO_CHAT: ChatId = ChatId {

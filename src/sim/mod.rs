@@ -11,17 +11,16 @@
 pub mod driver;
 pub mod events;
 pub mod results;
-pub mod scenario;
 pub(crate) mod targets;
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+pub use crate::scenario::{Scenario, Staffing};
 pub use driver::{Engine, ReplicationTallies};
 pub use events::Event;
 pub use results::{SimulationReport, aggregate};
-pub use scenario::{Scenario, Staffing};
 
 use crate::routing::{Decision, Time};
 
@@ -53,6 +52,9 @@ pub enum SimError {
     /// Staffing does not fit the profile.
     #[error("staffing: {0}")]
     Staffing(String),
+    /// The profile and staffing do not compile into a scenario.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// The worker threads could not be started.
     #[error("cannot start {threads} simulation threads: {message}")]
     Threads {

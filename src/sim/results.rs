@@ -282,7 +282,7 @@ fn merge_agents(run: &ReplicationTallies, pick: impl Fn(usize) -> bool) -> Agent
 pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> SimulationReport {
     let nq = sc.queues.len();
     let ng = sc.groups.len();
-    let warm = super::scenario::to_secs(sc.warmup).min(sc.interval_secs * sc.intervals as f64);
+    let warm = crate::scenario::to_secs(sc.warmup).min(sc.interval_secs * sc.intervals as f64);
     let day_secs = sc.interval_secs * sc.intervals as f64 - warm;
     let mut intervals = Vec::with_capacity(sc.intervals * nq);
     for i in 0..sc.intervals {

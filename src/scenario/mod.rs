@@ -1,11 +1,22 @@
-//! A profile and a staffing compiled into what the simulator runs: samplers instead of specs,
-//! integer times, slowdown factors per concurrency level.
+//! A profile and a staffing compiled once into what every driver runs: samplers instead of
+//! specs, integer times, router settings, slowdown factors per concurrency level. The
+//! simulator, the planner, the server and the load test all take a [`Scenario`], so none of
+//! them reads profile spellings or rebuilds these tables itself.
 
-use crate::model::{ArrivalProcess, DurationModel, saturating_u64};
+use crate::model::{ArrivalProcess, DurationModel, ModelError, saturating_u64};
 use crate::profile::{CsatSpec, Profile, Targets};
 use crate::routing::{RouterConfig, SECOND, Time};
 
-use super::SimError;
+/// A profile and staffing that cannot be compiled into a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// A distribution cannot be sampled.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Staffing does not fit the profile.
+    #[error("staffing: {0}")]
+    Staffing(String),
+}
 
 /// Agents on duty per agent group and interval: `groups[g][i]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -140,9 +151,9 @@ pub fn to_secs(t: Time) -> f64 {
 
 impl Scenario {
     /// Compiles `profile` with `staffing`; errors name the agent group or queue at fault.
-    pub fn new(profile: &Profile, staffing: &Staffing) -> Result<Scenario, SimError> {
+    pub fn new(profile: &Profile, staffing: &Staffing) -> Result<Scenario, ScenarioError> {
         if staffing.groups.len() != profile.agents.len() {
-            return Err(SimError::Staffing(format!(
+            return Err(ScenarioError::Staffing(format!(
                 "staffing has {} groups but the profile has {} agent groups",
                 staffing.groups.len(),
                 profile.agents.len()
@@ -187,7 +198,7 @@ impl Scenario {
         let mut groups = Vec::with_capacity(profile.agents.len());
         for (g, staff) in profile.agents.iter().zip(&staffing.groups) {
             if staff.len() != profile.intervals {
-                return Err(SimError::Staffing(format!(
+                return Err(ScenarioError::Staffing(format!(
                     "agent group {:?}: staffing has {} values for {} intervals",
                     g.name,
                     staff.len(),
@@ -196,7 +207,7 @@ impl Scenario {
             }
             let slowdown = g.slowdown.table(g.concurrency);
             if let Some(bad) = slowdown.iter().find(|f| !(f.is_finite() && **f > 0.0)) {
-                return Err(SimError::Staffing(format!(
+                return Err(ScenarioError::Staffing(format!(
                     "agent group {:?}: slowdown factor {bad} must be positive",
                     g.name
                 )));
@@ -220,7 +231,7 @@ impl Scenario {
                 .iter()
                 .any(|g| g.skills.iter().any(|(s, _)| *s == q.skill))
             {
-                return Err(SimError::Staffing(format!(
+                return Err(ScenarioError::Staffing(format!(
                     "queue {:?}: no agent group has skill {:?}; add it to an [[agents]] skills list",
                     q.name, q.skill
                 )));
