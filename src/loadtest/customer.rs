@@ -129,8 +129,9 @@ fn take_arrival(sh: &Shared, t0: Instant) -> Customer {
         if resolved {
             let mut rec = sh.rec();
             rec.chats.bot_resolved += 1;
-            rec.tallies[q].arrivals += 1;
-            rec.tallies[q].bot_resolved += 1;
+            // The bot's time is the chat's whole resolution time, as in the simulator.
+            rec.tallies[q].record_arrival();
+            rec.tallies[q].record_bot_resolution(bot_secs);
             continue;
         }
         sh.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -179,8 +180,8 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
         {
             let mut rec = sh.rec();
             rec.chats.created += 1;
-            rec.tallies[q].arrivals += 1;
-            rec.tallies[q].offered += 1;
+            rec.tallies[q].record_arrival();
+            rec.tallies[q].record_queue_entry();
             rec.live.insert(id.to_string(), state);
         }
         return Ok(Customer::Chat(Box::new(ChatState {
@@ -205,9 +206,9 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
             rec.chats.created += 1;
             rec.chats.rejected += 1;
             let t = &mut rec.tallies[q];
-            t.arrivals += 1;
-            t.offered += 1;
-            t.rejected += 1;
+            t.record_arrival();
+            t.record_queue_entry();
+            t.record_rejection();
         } else {
             rec.chats.create_failed += 1;
             if reply.status == 201 {
@@ -428,15 +429,12 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
                 let wait = wait_wall * k;
                 t.record_answer(wait, model.threshold_secs);
                 if let Some(shown) = c.shown_ewt {
-                    t.ewt_abs_error_sum += (shown - wait).abs();
-                    t.ewt_count += 1;
+                    t.record_shown_wait(shown, wait);
                 }
                 tta = Some(wait_wall);
                 if let Some(fr) = at("first_response_at") {
                     let frt = (fr - created).max(0.0) * k;
-                    t.frt_sum += frt;
-                    t.frt_count += 1;
-                    t.frt_hist.record_secs(frt);
+                    t.record_first_response(frt);
                 }
                 for &(answered, ended) in &legs {
                     if let Some(ended) = ended {
@@ -446,11 +444,11 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
                 if let Some(closed) = closed
                     && state == "closed"
                 {
-                    t.art_sum += (closed - created).max(0.0) * k;
-                    t.art_count += 1;
-                    t.closed_without_transfer += u64::from(transfers == 0);
+                    t.record_close((closed - created).max(0.0) * k, transfers > 0, None);
                 }
-                t.transferred += u64::from(transfers > 0);
+                if transfers > 0 {
+                    t.record_transfer();
+                }
             }
             (Some(created), _, Some(closed)) if state == "abandoned" => {
                 t.record_abandon((closed - created).max(0.0) * k, model.short_abandon_secs);

@@ -1,5 +1,11 @@
-//! Raw counters a driver updates as chats move, one per queue and interval (and per agent group
-//! and interval). Adding tallies merges them, so any grouping (whole day, all queues) is a sum.
+//! The KPI ledger: counters a driver updates as chats move, one per queue and interval (and per
+//! agent group and interval). Adding tallies merges them, so any grouping (whole day, all
+//! queues) is a sum.
+//!
+//! A [`QueueTally`]'s counters are written only by its `record_*` methods, one per event of a
+//! chat's life (arrival, bot, queue entry, answer, abandon, first response, handling leg,
+//! transfer, close). The simulator, the server and the load test call the same methods, so a
+//! figure means the same thing whichever of them measured it.
 
 use hdrhistogram::Histogram;
 
@@ -90,57 +96,57 @@ impl WaitHistogram {
 #[derive(Debug, Clone, Default)]
 pub struct QueueTally {
     /// Chats that arrived, before the bot.
-    pub arrivals: u64,
+    pub(super) arrivals: u64,
     /// Chats resolved by the bot.
-    pub bot_resolved: u64,
+    pub(super) bot_resolved: u64,
     /// Chats that entered the queue (rejections included).
-    pub offered: u64,
+    pub(super) offered: u64,
     /// Chats refused by a full queue.
-    pub rejected: u64,
+    pub(super) rejected: u64,
     /// Chats still waiting when the run ended with no agent left to serve them.
-    pub stranded: u64,
+    pub(super) stranded: u64,
     /// Chats answered.
-    pub answered: u64,
+    pub(super) answered: u64,
     /// Chats answered within the threshold.
-    pub answered_within: u64,
+    pub(super) answered_within: u64,
     /// Chats abandoned after the short-abandon time.
-    pub abandoned: u64,
+    pub(super) abandoned: u64,
     /// Chats abandoned within the short-abandon time.
-    pub short_abandoned: u64,
+    pub(super) short_abandoned: u64,
     /// Chats that left the queue (answered or abandoned) after a wait above zero.
-    pub waited: u64,
+    pub(super) waited: u64,
     /// Sum of waits of answered chats, seconds.
-    pub wait_sum_answered: f64,
+    pub(super) wait_sum_answered: f64,
     /// Sum of waits of abandoned chats (short ones included), seconds.
-    pub wait_sum_abandoned: f64,
+    pub(super) wait_sum_abandoned: f64,
     /// Sum of handling legs (answered to closed or to transferred away), seconds.
-    pub handle_sum: f64,
+    pub(super) handle_sum: f64,
     /// Handling legs ended (closes and transfers).
-    pub handled: u64,
+    pub(super) handled: u64,
     /// Sum of queued-to-first-response times, seconds.
-    pub frt_sum: f64,
+    pub(super) frt_sum: f64,
     /// Chats with a first response.
-    pub frt_count: u64,
+    pub(super) frt_count: u64,
     /// Sum of arrival-to-final-close times, seconds.
-    pub art_sum: f64,
+    pub(super) art_sum: f64,
     /// Chats finally closed (by agent or bot).
-    pub art_count: u64,
+    pub(super) art_count: u64,
     /// Answered chats transferred away.
-    pub transferred: u64,
+    pub(super) transferred: u64,
     /// Answered chats closed without any transfer.
-    pub closed_without_transfer: u64,
+    pub(super) closed_without_transfer: u64,
     /// Sum of survey scores.
-    pub csat_sum: f64,
+    pub(super) csat_sum: f64,
     /// Surveys answered.
-    pub csat_count: u64,
+    pub(super) csat_count: u64,
     /// Sum of |shown estimated wait - actual wait| of answered chats, seconds.
-    pub ewt_abs_error_sum: f64,
+    pub(super) ewt_abs_error_sum: f64,
     /// Answered chats with a shown estimated wait.
-    pub ewt_count: u64,
+    pub(super) ewt_count: u64,
     /// Waits of answered chats.
-    pub wait_hist: WaitHistogram,
+    pub(super) wait_hist: WaitHistogram,
     /// First-response times.
-    pub frt_hist: WaitHistogram,
+    pub(super) frt_hist: WaitHistogram,
 }
 
 impl QueueTally {
@@ -212,6 +218,141 @@ impl QueueTally {
         }
         self.waited += u64::from(wait > 0.0);
         self.wait_sum_abandoned += wait;
+    }
+
+    /// Records a chat's arrival, before any bot.
+    #[inline]
+    pub fn record_arrival(&mut self) {
+        self.arrivals += 1;
+    }
+
+    /// Records a chat the bot resolved, `art_secs` after it arrived.
+    #[inline]
+    pub fn record_bot_resolution(&mut self, art_secs: f64) {
+        self.bot_resolved += 1;
+        self.art_sum += art_secs;
+        self.art_count += 1;
+    }
+
+    /// Records a chat entering its queue (a later rejection included).
+    #[inline]
+    pub fn record_queue_entry(&mut self) {
+        self.offered += 1;
+    }
+
+    /// Records a chat refused by a full queue (or a full server).
+    #[inline]
+    pub fn record_rejection(&mut self) {
+        self.rejected += 1;
+    }
+
+    /// Records a chat still waiting when the run ended with no agent left to serve it.
+    #[inline]
+    pub fn record_stranded(&mut self) {
+        self.stranded += 1;
+    }
+
+    /// Records how far the estimated wait shown to a customer was from the wait they had
+    /// (seconds).
+    #[inline]
+    pub fn record_shown_wait(&mut self, shown_secs: f64, wait_secs: f64) {
+        self.ewt_abs_error_sum += (shown_secs - wait_secs).abs();
+        self.ewt_count += 1;
+    }
+
+    /// Records a chat's first agent message, `frt_secs` after it was queued.
+    #[inline]
+    pub fn record_first_response(&mut self, frt_secs: f64) {
+        self.frt_sum += frt_secs;
+        self.frt_count += 1;
+        self.frt_hist.record_secs(frt_secs);
+    }
+
+    /// Takes the first-response figures from the answers: for a queue whose agents answer
+    /// with a message, the first response comes at the answer.
+    pub fn record_first_responses_at_answers(&mut self) {
+        self.frt_sum = self.wait_sum_answered;
+        self.frt_count = self.answered;
+        self.frt_hist = self.wait_hist.clone();
+    }
+
+    /// Records an answered chat transferred away (once per chat, however many transfers).
+    #[inline]
+    pub fn record_transfer(&mut self) {
+        self.transferred += 1;
+    }
+
+    /// Records a chat's final close by an agent, `art_secs` after it arrived, with the survey
+    /// score its customer gave, if any.
+    #[inline]
+    pub fn record_close(&mut self, art_secs: f64, transferred: bool, csat: Option<f64>) {
+        self.art_sum += art_secs;
+        self.art_count += 1;
+        self.closed_without_transfer += u64::from(!transferred);
+        if let Some(score) = csat {
+            self.csat_sum += score;
+            self.csat_count += 1;
+        }
+    }
+
+    /// Chats that arrived, before the bot.
+    pub fn arrivals(&self) -> u64 {
+        self.arrivals
+    }
+
+    /// Chats resolved by the bot.
+    pub fn bot_resolved(&self) -> u64 {
+        self.bot_resolved
+    }
+
+    /// Chats that entered the queue (rejections included).
+    pub fn offered(&self) -> u64 {
+        self.offered
+    }
+
+    /// Chats refused by a full queue.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    /// Chats still waiting when the run ended with no agent left to serve them.
+    pub fn stranded(&self) -> u64 {
+        self.stranded
+    }
+
+    /// Chats answered.
+    pub fn answered(&self) -> u64 {
+        self.answered
+    }
+
+    /// Chats answered within the threshold.
+    pub fn answered_within(&self) -> u64 {
+        self.answered_within
+    }
+
+    /// Chats abandoned after the short-abandon time.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned
+    }
+
+    /// Chats abandoned within the short-abandon time.
+    pub fn short_abandoned(&self) -> u64 {
+        self.short_abandoned
+    }
+
+    /// Sum of waits of answered chats, seconds.
+    pub fn wait_sum_answered(&self) -> f64 {
+        self.wait_sum_answered
+    }
+
+    /// Waits of answered chats.
+    pub fn wait_hist(&self) -> &WaitHistogram {
+        &self.wait_hist
+    }
+
+    /// First-response times.
+    pub fn frt_hist(&self) -> &WaitHistogram {
+        &self.frt_hist
     }
 }
 

@@ -38,14 +38,14 @@ pub(crate) struct QueueCounts {
 
 impl QueueCounts {
     fn of(t: &QueueTally) -> QueueCounts {
-        let resolved = t.rejected + t.answered + t.abandoned + t.short_abandoned;
+        let resolved = t.rejected() + t.answered() + t.abandoned() + t.short_abandoned();
         QueueCounts {
-            offered: t.offered,
-            answered: t.answered,
-            answered_within: t.answered_within,
-            abandoned: t.abandoned,
-            unresolved: t.offered.saturating_sub(resolved).max(t.stranded),
-            wait_sum_answered: t.wait_sum_answered,
+            offered: t.offered(),
+            answered: t.answered(),
+            answered_within: t.answered_within(),
+            abandoned: t.abandoned(),
+            unresolved: t.offered().saturating_sub(resolved).max(t.stranded()),
+            wait_sum_answered: t.wait_sum_answered(),
         }
     }
 

@@ -592,7 +592,7 @@ impl Core {
                 if let Some(rec) = self.chats.remove(&key)
                     && let Some(q) = self.queues.get_mut(rec.arrival_queue)
                 {
-                    q.tally.rejected += 1;
+                    q.tally.record_rejection();
                 }
                 // A rejected chat is never shown to the client; only the counts keep it.
                 let _ = self.router.release(chat);
@@ -626,13 +626,7 @@ impl Core {
                         if let Some(handle) = handle {
                             t.record_handling(handle);
                         }
-                        t.art_sum += art;
-                        t.art_count += 1;
-                        t.closed_without_transfer += u64::from(!transferred);
-                        if let Some(score) = csat {
-                            t.csat_sum += score;
-                            t.csat_count += 1;
-                        }
+                        t.record_close(art, transferred, csat);
                     }
                 }
                 self.withdraw_offer(key);
@@ -648,7 +642,7 @@ impl Core {
                     if !rec.transferred
                         && let Some(q) = self.queues.get_mut(rec.arrival_queue)
                     {
-                        q.tally.transferred += 1;
+                        q.tally.record_transfer();
                     }
                     if let Some(q) = self.queues.get_mut(rec.arrival_queue)
                         && let Some(handle) = handle
@@ -695,8 +689,7 @@ impl Core {
             q.tally.record_answer(wait, q.threshold_secs);
             self.telemetry.observe_wait(queue, wait);
             if let Some(shown) = shown {
-                q.tally.ewt_abs_error_sum += (shown - wait).abs();
-                q.tally.ewt_count += 1;
+                q.tally.record_shown_wait(shown, wait);
             }
         }
     }
@@ -858,9 +851,9 @@ impl Core {
         }
         self.refused_full += 1;
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            q.tally.arrivals += 1;
-            q.tally.offered += 1;
-            q.tally.rejected += 1;
+            q.tally.record_arrival();
+            q.tally.record_queue_entry();
+            q.tally.record_rejection();
         }
         Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -924,8 +917,8 @@ impl Core {
         );
         self.by_router.insert(chat, key);
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            q.tally.arrivals += 1;
-            q.tally.offered += 1;
+            q.tally.record_arrival();
+            q.tally.record_queue_entry();
         }
         self.settle(now);
         let Some(view) = self
@@ -1010,9 +1003,7 @@ impl Core {
                 if view.first_response_at.is_none() && !transferred {
                     let frt = self.profile_secs(now.saturating_sub(created_at));
                     if let Some(q) = self.queues.get_mut(arrival_queue) {
-                        q.tally.frt_sum += frt;
-                        q.tally.frt_count += 1;
-                        q.tally.frt_hist.record_secs(frt);
+                        q.tally.record_first_response(frt);
                         self.telemetry.observe_first_response(arrival_queue, frt);
                     }
                 }
@@ -1639,9 +1630,9 @@ impl Core {
     fn queue_stats(&self, tally: &QueueTally, waiting: u64) -> QueueStatsOut {
         QueueStatsOut {
             kpis: QueueKpis::from_tally(tally),
-            wait_p50_secs: tally.wait_hist.quantile_secs(0.5),
-            wait_p90_secs: tally.wait_hist.quantile_secs(0.9),
-            frt_p90_secs: tally.frt_hist.quantile_secs(0.9),
+            wait_p50_secs: tally.wait_hist().quantile_secs(0.5),
+            wait_p90_secs: tally.wait_hist().quantile_secs(0.9),
+            frt_p90_secs: tally.frt_hist().quantile_secs(0.9),
             waiting,
         }
     }
@@ -1653,7 +1644,7 @@ impl Core {
             answered_within: self
                 .queues
                 .iter()
-                .map(|q| (q.name.clone(), q.tally.answered_within))
+                .map(|q| (q.name.clone(), q.tally.answered_within()))
                 .collect(),
             live: self.telemetry.gather(),
         }

@@ -468,15 +468,13 @@ impl<'s, O: Observer> Engine<'s, O> {
         // Chats still live when no event is left waited for an agent who never came.
         for rec in &floor.records {
             if rec.chat != NO_CHAT && rec.counted && !rec.transferred {
-                floor.tallies.queues[rec.tally as usize].stranded += 1;
+                floor.tallies.queues[rec.tally as usize].record_stranded();
             }
         }
         let nq = sc.queues.len();
         for (i, t) in floor.tallies.queues.iter_mut().enumerate() {
             if sc.queues[i % nq].first_response.is_none() {
-                t.frt_sum = t.wait_sum_answered;
-                t.frt_count = t.answered;
-                t.frt_hist = t.wait_hist.clone();
+                t.record_first_responses_at_answers();
             }
         }
         Ok((floor.tallies, floor.observer))
@@ -492,10 +490,9 @@ impl<'s, O: Observer> Engine<'s, O> {
                 self.free_bot_stage.push(record);
                 if r.bot_resolves {
                     if r.counted {
-                        let t = floor.tally(r.tally);
-                        t.bot_resolved += 1;
-                        t.art_sum += to_secs(now - r.arrived_at);
-                        t.art_count += 1;
+                        floor
+                            .tally(r.tally)
+                            .record_bot_resolution(to_secs(now - r.arrived_at));
                     }
                 } else {
                     let chat = self.router.next_chat();
@@ -621,7 +618,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let tally = (interval * sc.queues.len() + q) as u32;
         self.floor.tallies.chats += 1;
         if counted {
-            self.floor.tally(tally).arrivals += 1;
+            self.floor.tally(tally).record_arrival();
         }
         let record = |chat: ChatId| Record {
             chat,
@@ -679,7 +676,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         let (queue, patience) = (rec.queue, rec.has_patience.then_some(rec.patience));
         if rec.counted {
             let tally = rec.tally;
-            floor.tally(tally).offered += 1;
+            floor.tally(tally).record_queue_entry();
         }
         if let Some(patience) = patience {
             floor
@@ -805,10 +802,7 @@ impl<O: Observer> Floor<'_, O> {
         if rec.counted && !rec.transferred {
             let tally = rec.tally;
             let frt = to_secs(self.now - rec.queued_at);
-            let t = self.tally(tally);
-            t.frt_sum += frt;
-            t.frt_count += 1;
-            t.frt_hist.record_secs(frt);
+            self.tally(tally).record_first_response(frt);
         }
     }
 
@@ -870,8 +864,7 @@ impl<O: Observer> Floor<'_, O> {
                             let t = self.tally(tally);
                             t.record_answer(wait, threshold);
                             if let Some(shown) = shown {
-                                t.ewt_abs_error_sum += (to_secs(shown) - wait).abs();
-                                t.ewt_count += 1;
+                                t.record_shown_wait(to_secs(shown), wait);
                             }
                         }
                     }
@@ -891,7 +884,7 @@ impl<O: Observer> Floor<'_, O> {
                 let rec = &self.records[r as usize];
                 if rec.counted {
                     let tally = rec.tally;
-                    self.tally(tally).rejected += 1;
+                    self.tally(tally).record_rejection();
                 }
                 self.free_record(r);
             }
@@ -931,13 +924,7 @@ impl<O: Observer> Floor<'_, O> {
                     });
                     let t = self.tally(tally);
                     t.record_handling(to_secs(now - answered_at));
-                    t.art_sum += to_secs(now - arrived_at);
-                    t.art_count += 1;
-                    t.closed_without_transfer += u64::from(!transferred);
-                    if let Some(score) = csat {
-                        t.csat_sum += score;
-                        t.csat_count += 1;
-                    }
+                    t.record_close(to_secs(now - arrived_at), transferred, csat);
                 }
                 self.free_record(r);
             }
@@ -951,7 +938,7 @@ impl<O: Observer> Floor<'_, O> {
                 if rec.counted {
                     let (tally, answered_at) = (rec.tally, rec.answered_at);
                     let t = self.tally(tally);
-                    t.transferred += 1;
+                    t.record_transfer();
                     t.record_handling(to_secs(now - answered_at));
                 }
                 let rec = &mut self.records[r as usize];

@@ -182,9 +182,9 @@ pub struct SimulationReport {
 fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -> Estimate {
     let hist = |t: &QueueTally| {
         if frt {
-            t.frt_hist.quantile_secs(q)
+            t.frt_hist().quantile_secs(q)
         } else {
-            t.wait_hist.quantile_secs(q)
+            t.wait_hist().quantile_secs(q)
         }
     };
     let point = hist(merged);
@@ -349,14 +349,14 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
     let mut chats = ChatCounts::default();
     for run in runs {
         let t = merge_queue(run, |_| true);
-        chats.arrivals += t.arrivals;
-        chats.bot_resolved += t.bot_resolved;
-        chats.offered += t.offered;
-        chats.answered += t.answered;
-        chats.abandoned += t.abandoned;
-        chats.short_abandoned += t.short_abandoned;
-        chats.rejected += t.rejected;
-        chats.stranded += t.stranded;
+        chats.arrivals += t.arrivals();
+        chats.bot_resolved += t.bot_resolved();
+        chats.offered += t.offered();
+        chats.answered += t.answered();
+        chats.abandoned += t.abandoned();
+        chats.short_abandoned += t.short_abandoned();
+        chats.rejected += t.rejected();
+        chats.stranded += t.stranded();
     }
     let mut shortfalls: Vec<String> = sc
         .queues
