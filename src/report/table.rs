@@ -2,8 +2,18 @@
 //! a line length (notes are wrapped to it). A table too wide for it first shows estimates
 //! without their intervals, then leaves out its secondary columns, then wraps its last column
 //! when that is text; a line under the table says what was left out.
+//!
+//! Which columns to show is chatcap's choice (it knows intervals and secondary columns); laying
+//! them out, measuring display width (wide and combining characters) and wrapping the last column
+//! is left to `comfy-table`, and notes are wrapped by `textwrap`.
 
 use std::io::{self, Write};
+
+use comfy_table::{
+    CellAlignment, ColumnConstraint, ContentArrangement, ContentLineStyle, LineStyle, TableStyle,
+    Width,
+};
+use textwrap::core::display_width;
 
 use super::{Cell, Exporter, Output, Table};
 
@@ -18,15 +28,11 @@ impl Exporter for TableExporter {
         let doc = &output.document;
         if !doc.title.is_empty() {
             writeln!(w, "{}", doc.title)?;
-            writeln!(w, "{}", "=".repeat(doc.title.chars().count()))?;
+            writeln!(w, "{}", "=".repeat(display_width(&doc.title)))?;
         }
         for note in &doc.notes {
             match self.width {
-                Some(width) => {
-                    for line in wrap(note, width) {
-                        writeln!(w, "{line}")?;
-                    }
-                }
+                Some(width) => write_wrapped(note, width, w)?,
                 None => writeln!(w, "{note}")?,
             }
         }
@@ -46,8 +52,14 @@ struct Layout {
     intervals: bool,
 }
 
-/// Gap between columns.
+/// Gap between columns: one space of padding right of every column but the last, and a blank
+/// junction (the header rule runs under that padding).
 const GAP: usize = 2;
+/// No borders; a blank between columns; a rule of dashes under the header.
+const STYLE: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction(' '))
+    .content_lines(ContentLineStyle::none().junction(' '))
+    .header_separator(LineStyle::none().fill('-').junction(' '));
 /// Narrowest a wrapped last column gets.
 const MIN_WRAPPED: usize = 16;
 /// Room a last text column is counted with when choosing columns: it wraps into what is left.
@@ -61,27 +73,6 @@ fn text(cell: &Cell, intervals: bool) -> String {
     }
 }
 
-/// Width of each shown column.
-fn widths(table: &Table, layout: &Layout) -> Vec<usize> {
-    layout
-        .shown
-        .iter()
-        .map(|&i| {
-            let header = table.columns[i].chars().count();
-            table
-                .rows
-                .iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| text(c, layout.intervals).chars().count())
-                .fold(header, usize::max)
-        })
-        .collect()
-}
-
-fn line_width(widths: &[usize]) -> usize {
-    widths.iter().sum::<usize>() + GAP * widths.len().saturating_sub(1)
-}
-
 /// True when column `i` holds numbers (right-aligned, never wrapped).
 fn is_numeric(table: &Table, i: usize) -> bool {
     table
@@ -90,15 +81,41 @@ fn is_numeric(table: &Table, i: usize) -> bool {
         .any(|r| r.get(i).is_some_and(|c| c.is_numeric()))
 }
 
+/// The shown columns of `table` laid out by `comfy-table`, each as wide as its content.
+fn layout_table(table: &Table, layout: &Layout) -> comfy_table::Table {
+    let mut out = comfy_table::Table::new();
+    out.load_style(STYLE);
+    out.set_header(layout.shown.iter().map(|&i| table.columns[i].as_str()));
+    for row in &table.rows {
+        out.add_row(layout.shown.iter().map(|&i| {
+            row.get(i)
+                .map(|c| text(c, layout.intervals))
+                .unwrap_or_default()
+        }));
+    }
+    let last = layout.shown.len().saturating_sub(1);
+    for (k, column) in out.column_iter_mut().enumerate() {
+        column.set_padding((0, if k == last { 0 } else { 1 }));
+        if is_numeric(table, layout.shown[k]) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    out
+}
+
 /// Line width of `layout`, a last text column counted at most [`WRAPPED_FIT`] wide.
 fn fit_width(table: &Table, layout: &Layout) -> usize {
-    let mut widths = widths(table, layout);
+    let mut widths: Vec<usize> = layout_table(table, layout)
+        .column_max_content_widths()
+        .into_iter()
+        .map(usize::from)
+        .collect();
     if let (Some(&i), Some(last)) = (layout.shown.last(), widths.last_mut())
         && !is_numeric(table, i)
     {
-        *last = (*last).min(WRAPPED_FIT.max(table.columns[i].chars().count()));
+        *last = (*last).min(WRAPPED_FIT.max(display_width(&table.columns[i])));
     }
-    line_width(&widths)
+    widths.iter().sum::<usize>() + GAP * widths.len().saturating_sub(1)
 }
 
 /// The columns that fit `limit`: intervals dropped first, then the secondary columns in order.
@@ -125,37 +142,41 @@ fn fit(table: &Table, limit: Option<usize>) -> Layout {
     layout
 }
 
-/// `text` broken at spaces into lines of at most `width` characters (longer words cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while !word.is_empty() {
-            let used = current.chars().count();
-            let room = if used == 0 {
-                width
-            } else {
-                width.saturating_sub(used + 1)
-            };
-            if word.len() <= room {
-                if used > 0 {
-                    current.push(' ');
-                }
-                current.extend(word.drain(..));
-            } else if used > 0 {
-                lines.push(std::mem::take(&mut current));
-            } else {
-                current.extend(word.drain(..width));
-                lines.push(std::mem::take(&mut current));
-            }
+/// Lets a last text column too wide for `limit` wrap into the room the others leave (at least
+/// [`MIN_WRAPPED`] and its header wide); the other columns keep their content's width.
+fn wrap_last_column(out: &mut comfy_table::Table, table: &Table, layout: &Layout, limit: usize) {
+    let Some(&last) = layout.shown.last() else {
+        return;
+    };
+    let widths = out.column_max_content_widths();
+    let line_width = widths.iter().map(|&n| usize::from(n)).sum::<usize>()
+        + GAP * widths.len().saturating_sub(1);
+    if is_numeric(table, last) || line_width <= limit {
+        return;
+    }
+    let content = widths.last().copied().unwrap_or(0);
+    let narrowest = MIN_WRAPPED.max(display_width(&table.columns[last]));
+    let narrowest = Width::Fixed(content.min(u16::try_from(narrowest).unwrap_or(u16::MAX)));
+    let count = layout.shown.len();
+    out.set_constraints((0..count).map(|k| {
+        if k + 1 == count {
+            ColumnConstraint::LowerBoundary(narrowest)
+        } else {
+            ColumnConstraint::ContentWidth
         }
+    }));
+    out.set_content_arrangement(ContentArrangement::Dynamic);
+    out.set_width(u16::try_from(limit).unwrap_or(u16::MAX));
+}
+
+/// `text` broken at spaces into lines of at most `width` columns (longer words cut).
+fn write_wrapped(text: &str, width: usize, w: &mut dyn Write) -> io::Result<()> {
+    let options =
+        textwrap::Options::new(width.max(1)).word_splitter(textwrap::WordSplitter::NoHyphenation);
+    for line in textwrap::wrap(text, options) {
+        writeln!(w, "{line}")?;
     }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
+    Ok(())
 }
 
 fn write_table(table: &Table, limit: Option<usize>, w: &mut dyn Write) -> io::Result<()> {
@@ -163,70 +184,20 @@ fn write_table(table: &Table, limit: Option<usize>, w: &mut dyn Write) -> io::Re
         writeln!(w, "{}", table.title)?;
     }
     let layout = fit(table, limit);
-    let mut widths = widths(table, &layout);
-    let numeric: Vec<bool> = layout.shown.iter().map(|&i| is_numeric(table, i)).collect();
-    // A last text column still too wide is wrapped into the room left.
-    let last = widths.len().saturating_sub(1);
-    let mut wrap_at = None;
-    if let Some(limit) = limit
-        && line_width(&widths) > limit
-        && !numeric.get(last).copied().unwrap_or(true)
-    {
-        let before = line_width(&widths[..last]) + GAP;
-        let room = limit.saturating_sub(before).max(MIN_WRAPPED);
-        if room < widths[last] {
-            widths[last] = room.max(table.columns[layout.shown[last]].chars().count());
-            wrap_at = Some(widths[last]);
-        }
+    let mut out = layout_table(table, &layout);
+    if let Some(limit) = limit {
+        wrap_last_column(&mut out, table, &layout, limit);
     }
-    let line = |w: &mut dyn Write, items: &[String]| -> io::Result<()> {
-        let mut parts = Vec::with_capacity(items.len());
-        for (k, item) in items.iter().enumerate() {
-            let width = widths.get(k).copied().unwrap_or(0);
-            parts.push(if numeric.get(k).copied().unwrap_or(false) {
-                format!("{item:>width$}")
-            } else {
-                format!("{item:<width$}")
-            });
-        }
-        writeln!(w, "{}", parts.join("  ").trim_end())
-    };
-    let headers: Vec<String> = layout
-        .shown
-        .iter()
-        .map(|&i| table.columns[i].clone())
-        .collect();
-    line(w, &headers)?;
-    let rule: Vec<String> = widths.iter().map(|n| "-".repeat(*n)).collect();
-    writeln!(w, "{}", rule.join("  "))?;
-    for row in &table.rows {
-        let mut cells: Vec<String> = layout
-            .shown
-            .iter()
-            .map(|&i| {
-                row.get(i)
-                    .map(|c| text(c, layout.intervals))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let Some(width) = wrap_at else {
-            line(w, &cells)?;
-            continue;
-        };
-        let pieces = wrap(&cells[last], width);
-        for (k, piece) in pieces.into_iter().enumerate() {
-            if k > 0 {
-                cells.iter_mut().for_each(String::clear);
-            }
-            cells[last] = piece;
-            line(w, &cells)?;
-        }
+    for line in out.lines() {
+        writeln!(w, "{}", line.trim_end())?;
     }
     let left_out: Vec<&str> = (0..table.columns.len())
         .filter(|i| !layout.shown.contains(i))
         .map(|i| table.columns[i].as_str())
         .collect();
-    if !layout.intervals || !left_out.is_empty() {
+    if let Some(limit) = limit
+        && (!layout.intervals || !left_out.is_empty())
+    {
         let mut what = Vec::new();
         if !layout.intervals {
             what.push("confidence intervals".to_string());
@@ -235,13 +206,10 @@ fn write_table(table: &Table, limit: Option<usize>, w: &mut dyn Write) -> io::Re
             what.push(format!("columns {}", left_out.join(", ")));
         }
         let note = format!(
-            "({} left out to fit {} columns; --wide shows everything)",
+            "({} left out to fit {limit} columns; --wide shows everything)",
             what.join(" and "),
-            limit.unwrap_or_default()
         );
-        for line in wrap(&note, limit.unwrap_or(usize::MAX)) {
-            writeln!(w, "{line}")?;
-        }
+        write_wrapped(&note, limit, w)?;
     }
     Ok(())
 }

@@ -302,3 +302,62 @@ fn caps_on_the_small_team_recommend_a_cap_marked_in_table_and_chart() {
     assert!(frt > 45.0 && frt < 45.5, "{frt}");
     assert_eq!(reason, format!("FRT p90 {frt:.1} s above 45.0 s"));
 }
+
+/// Text tables and notes measure display width: a wide (CJK) character takes two columns, a
+/// combining accent none, so columns line up and wrapped lines fit the limit on screen.
+#[test]
+fn text_tables_align_and_wrap_by_display_width() {
+    use chatcap::report::{Cell, Document, Exporter, Output, Table, TableExporter};
+    use textwrap::core::display_width;
+
+    let mut table = Table::new("Per queue", &["queue", "offered", "note"]);
+    let queues = ["注文", "cafe\u{301}", "orders"];
+    for (k, queue) in queues.iter().enumerate() {
+        let note = "返品 と 請求 の 問い合わせ が 多い 時間帯 です".repeat(k + 1);
+        table.rows.push(vec![
+            Cell::text(*queue),
+            Cell::Int(10_i64.pow(k as u32 + 1)),
+            Cell::text(note),
+        ]);
+    }
+    let document = Document {
+        title: "見積もり".into(),
+        notes: vec!["混雑 時 の 待ち時間 は 長く なります ".repeat(4)],
+        tables: vec![table],
+        ..Document::default()
+    };
+    let output = Output {
+        json: serde_json::Value::Null,
+        document,
+    };
+    let limit = 40;
+    let mut text = Vec::new();
+    TableExporter { width: Some(limit) }
+        .export(&output, &mut text)
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(display_width(lines[1]), display_width(lines[0]), "{text}");
+    assert!(lines.iter().all(|l| display_width(l) <= limit), "{text}");
+    assert!(
+        lines.iter().filter(|l| l.contains("混雑")).count() > 1,
+        "note wrapped: {text}"
+    );
+    // Every row starts with its queue, and its count ends in the same screen column.
+    let rows: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| queues.iter().any(|q| l.starts_with(q)))
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    let count_end = |row: &str| {
+        let digits_end = row.rfind(|c: char| c.is_ascii_digit()).unwrap() + 1;
+        display_width(&row[..digits_end])
+    };
+    assert!(
+        rows.iter().all(|r| count_end(r) == count_end(rows[0])),
+        "{text}"
+    );
+    // The last text column wraps onto continuation lines.
+    assert!(lines.len() > 4 + 3 + 2, "{text}");
+}
