@@ -9,7 +9,7 @@ use super::progress::progress_bar;
 use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::plan::SearchMode;
-use crate::plan::caps::{self, CapLimits};
+use crate::plan::caps::{self, CapLimits, CapsError, CapsInputError};
 use crate::profile::MAX_CONCURRENCY;
 use crate::profile::duration::parse_duration;
 use crate::report::Output;
@@ -84,11 +84,27 @@ pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) 
     let bar = progress_bar(global, args.caps.0.len() as u64, "planning caps");
     let report = caps::caps(&profile, &args.caps.0, limits, options, &|done, _| {
         bar.set_position(done as u64)
-    })?;
+    })
+    .map_err(flag_error)?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
     if let Some(path) = &args.planning.html {
         emit_html(path, &output, stdout)?;
     }
     emit(global, &output, stdout)
+}
+
+/// A caps input error named by the flag that gave the value.
+fn flag_error(error: CapsError) -> Error {
+    match error {
+        CapsError::Plan(e) => e.into(),
+        CapsError::Input(e) => {
+            let flag = match e {
+                CapsInputError::Caps { .. } => "--caps",
+                CapsInputError::AhtInflation(_) => "--max-aht-inflation",
+                CapsInputError::FrtP90(_) => "--max-frt-p90",
+            };
+            Error::invalid(flag, e.to_string())
+        }
+    }
 }

@@ -15,7 +15,7 @@ use crate::profile::{MAX_CONCURRENCY, Profile, Slowdown};
 use crate::report::{Cell, Chart, Document, Mark, Series, Table, ToDocument};
 use crate::sim::targets::distinct;
 
-use super::{PlanError, PlanOptions, plan};
+use super::{PlanError, PlanOptions, PlanReport, plan};
 
 /// Limits a cap must stay within to be recommended.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +108,58 @@ fn base_aht(profile: &Profile) -> f64 {
     if chats > 0.0 { work / chats } else { f64::NAN }
 }
 
+/// Why `caps` cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum CapsError {
+    /// An input is out of range.
+    #[error(transparent)]
+    Input(#[from] CapsInputError),
+    /// The plan for one cap failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// A `caps` input out of range, said in the planner's terms (a command line names its own flags
+/// beside it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CapsInputError {
+    /// No cap to try, or a cap outside `1..=most`.
+    #[error("caps {caps:?} are not one or more caps between 1 and {most}; give caps in that range")]
+    Caps {
+        /// The caps given.
+        caps: Vec<u32>,
+        /// The largest cap allowed.
+        most: u32,
+    },
+    /// The AHT inflation limit is below 1 or not a number.
+    #[error(
+        "the AHT inflation limit {0} is below 1; give a ratio of at least 1 (1.5 allows chats \
+         to take 50% longer)"
+    )]
+    AhtInflation(f64),
+    /// The FRT p90 limit is not a positive time.
+    #[error("the FRT p90 limit {0} s is not a positive time; give one such as 60 s")]
+    FrtP90(f64),
+}
+
+/// Checks the caps to try and the limits of a recommended cap.
+fn check_inputs(caps: &[u32], limits: CapLimits) -> Result<(), CapsInputError> {
+    let most = MAX_CONCURRENCY as u32;
+    if caps.is_empty() || caps.iter().any(|&c| c == 0 || c > most) {
+        return Err(CapsInputError::Caps {
+            caps: caps.to_vec(),
+            most,
+        });
+    }
+    if !(limits.max_aht_inflation.is_finite() && limits.max_aht_inflation >= 1.0) {
+        return Err(CapsInputError::AhtInflation(limits.max_aht_inflation));
+    }
+    if !(limits.max_frt_p90_secs.is_finite() && limits.max_frt_p90_secs > 0.0) {
+        return Err(CapsInputError::FrtP90(limits.max_frt_p90_secs));
+    }
+    Ok(())
+}
+
 /// Plans `profile` once per cap in `caps`; `progress(done, total)` after each.
 pub fn caps(
     profile: &Profile,
@@ -115,107 +167,14 @@ pub fn caps(
     limits: CapLimits,
     options: PlanOptions,
     progress: &dyn Fn(usize, usize),
-) -> Result<CapsReport, PlanError> {
-    let most = MAX_CONCURRENCY as u32;
-    if caps.is_empty() || caps.iter().any(|&c| c == 0 || c > most) {
-        return Err(PlanError::Option {
-            option: "--caps",
-            message: format!("{caps:?}; give caps between 1 and {most}, e.g. 1..6 or 1,2,3"),
-        });
-    }
-    if !(limits.max_aht_inflation.is_finite() && limits.max_aht_inflation >= 1.0) {
-        return Err(PlanError::Option {
-            option: "--max-aht-inflation",
-            message: format!(
-                "{}; give a ratio of at least 1 (1.5 allows chats to take 50% longer)",
-                limits.max_aht_inflation
-            ),
-        });
-    }
-    if !(limits.max_frt_p90_secs.is_finite() && limits.max_frt_p90_secs > 0.0) {
-        return Err(PlanError::Option {
-            option: "--max-frt-p90",
-            message: format!(
-                "{} s; give a positive duration such as 60s",
-                limits.max_frt_p90_secs
-            ),
-        });
-    }
+) -> Result<CapsReport, CapsError> {
+    check_inputs(caps, limits)?;
     let base = base_aht(profile);
     let largest = caps.iter().copied().max().unwrap_or(1);
-    let warnings: Vec<String> = profile
-        .agents
-        .iter()
-        .filter_map(|g| match &g.slowdown {
-            Slowdown::Levels(levels) if levels.len() < largest as usize => Some(format!(
-                "agent group {:?} lists slowdown for {} chats; larger caps repeat the last \
-                 factor. List a factor per level up to the largest cap tried ({largest})",
-                g.name,
-                levels.len()
-            )),
-            _ => None,
-        })
-        .collect();
+    let warnings = slowdown_warnings(profile, largest);
     let mut rows = Vec::with_capacity(caps.len());
     for (k, &cap) in caps.iter().enumerate() {
-        let mut p = profile.clone();
-        for g in &mut p.agents {
-            g.concurrency = cap;
-        }
-        let report = plan(&p, options, &|_, _| {})?;
-        let s = &report.summary;
-        // With --confidence the limits hold for the upper 95% bound, as the targets do (the
-        // same check); `upper` is the figure the message quotes.
-        let upper = |e: &Estimate| {
-            if options.confidence {
-                e.ci_high
-            } else {
-                e.mean
-            }
-        };
-        let aht = s.overall.aht_secs;
-        let inflation = aht.mean / base;
-        let mut reasons = Vec::new();
-        if !report.unreachable.is_empty() {
-            reasons.push(format!(
-                "no staffing meets the targets at {}",
-                report
-                    .unreachable
-                    .iter()
-                    .map(|u| u.start.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        let frt = s.overall.frt_p90_secs;
-        if !frt.meets_at_most(limits.max_frt_p90_secs, options.confidence) {
-            let (value, limit) = distinct(upper(&frt), limits.max_frt_p90_secs, 0);
-            reasons.push(format!("FRT p90 {value} s above {limit} s"));
-        }
-        if !aht.meets_at_most(limits.max_aht_inflation * base, options.confidence) {
-            let (value, limit) = distinct(upper(&aht) / base, limits.max_aht_inflation, 2);
-            reasons.push(format!(
-                "AHT {value}x the concurrency-1 handle time, above {limit}x"
-            ));
-        }
-        rows.push(CapRow {
-            cap,
-            agent_hours: report.totals.all.agent_hours,
-            rostered_agent_hours: report.totals.all.rostered_agent_hours,
-            peak_required: report.totals.all.peak_required,
-            peak_rostered: report.totals.all.peak_rostered,
-            aht_secs: aht,
-            aht_inflation: inflation,
-            service_level: s.overall.service_level,
-            abandon_rate: s.overall.abandon_rate,
-            frt_p90_secs: frt,
-            occupancy: s.agents.occupancy,
-            mean_concurrency: s.agents.mean_concurrency,
-            targets_met: report.targets_met,
-            eligible: reasons.is_empty(),
-            reasons,
-            recommended: false,
-        });
+        rows.push(plan_cap(profile, cap, base, limits, options)?);
         progress(k + 1, caps.len());
     }
     let best = rows.iter().filter(|r| r.eligible).min_by(|a, b| {
@@ -224,33 +183,7 @@ pub fn caps(
             .then(a.cap.cmp(&b.cap))
     });
     let recommended = best.map(|b| b.cap);
-    let reason = match best {
-        Some(b) => {
-            let mut reason = format!(
-                "cap {} needs the fewest agent hours ({:.1}) among the caps that meet every \
-                 target with FRT p90 at most {:.0} s and AHT at most {:.2}x",
-                b.cap, b.agent_hours, limits.max_frt_p90_secs, limits.max_aht_inflation
-            );
-            if let Some(cheaper) = rows
-                .iter()
-                .filter(|r| !r.eligible && r.agent_hours < b.agent_hours)
-                .min_by(|a, b| a.agent_hours.total_cmp(&b.agent_hours))
-            {
-                reason.push_str(&format!(
-                    "; cap {} would need {:.1} agent hours but {}",
-                    cheaper.cap,
-                    cheaper.agent_hours,
-                    cheaper.reasons.join(" and ")
-                ));
-            }
-            reason
-        }
-        None => format!(
-            "no cap tried meets every target with FRT p90 at most {:.0} s and AHT at most \
-             {:.2}x; relax --max-frt-p90 or --max-aht-inflation, or try other caps",
-            limits.max_frt_p90_secs, limits.max_aht_inflation
-        ),
-    };
+    let reason = recommendation_reason(best, &rows, limits);
     Ok(CapsReport {
         profile: profile.name.clone(),
         replications: profile.simulation.replications,
@@ -271,6 +204,128 @@ pub fn caps(
     })
 }
 
+/// A warning per agent group whose slowdown list stops short of the `largest` cap tried.
+fn slowdown_warnings(profile: &Profile, largest: u32) -> Vec<String> {
+    profile
+        .agents
+        .iter()
+        .filter_map(|g| match &g.slowdown {
+            Slowdown::Levels(levels) if levels.len() < largest as usize => Some(format!(
+                "agent group {:?} lists slowdown for {} chats; larger caps repeat the last \
+                 factor. List a factor per level up to the largest cap tried ({largest})",
+                g.name,
+                levels.len()
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The plan of `profile` with every group at `cap`, judged against `limits` (`base`: the
+/// handle time at concurrency 1); not yet marked recommended.
+fn plan_cap(
+    profile: &Profile,
+    cap: u32,
+    base: f64,
+    limits: CapLimits,
+    options: PlanOptions,
+) -> Result<CapRow, PlanError> {
+    let mut p = profile.clone();
+    for g in &mut p.agents {
+        g.concurrency = cap;
+    }
+    let report = plan(&p, options, &|_, _| {})?;
+    let reasons = ineligible_reasons(&report, base, limits, options.confidence);
+    let s = &report.summary;
+    let totals = &report.totals.all;
+    Ok(CapRow {
+        cap,
+        agent_hours: totals.agent_hours,
+        rostered_agent_hours: totals.rostered_agent_hours,
+        peak_required: totals.peak_required,
+        peak_rostered: totals.peak_rostered,
+        aht_secs: s.overall.aht_secs,
+        aht_inflation: s.overall.aht_secs.mean / base,
+        service_level: s.overall.service_level,
+        abandon_rate: s.overall.abandon_rate,
+        frt_p90_secs: s.overall.frt_p90_secs,
+        occupancy: s.agents.occupancy,
+        mean_concurrency: s.agents.mean_concurrency,
+        targets_met: report.targets_met,
+        eligible: reasons.is_empty(),
+        reasons,
+        recommended: false,
+    })
+}
+
+/// Why a cap's plan may not be recommended: unreachable targets, FRT p90 or AHT past their
+/// limits; empty when it may.
+fn ineligible_reasons(
+    report: &PlanReport,
+    base: f64,
+    limits: CapLimits,
+    confidence: bool,
+) -> Vec<String> {
+    // With --confidence the limits hold for the upper 95% bound, as the targets do (the
+    // same check); `upper` is the figure the message quotes.
+    let upper = |e: &Estimate| if confidence { e.ci_high } else { e.mean };
+    let mut reasons = Vec::new();
+    if !report.unreachable.is_empty() {
+        reasons.push(format!(
+            "no staffing meets the targets at {}",
+            report
+                .unreachable
+                .iter()
+                .map(|u| u.start.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let overall = &report.summary.overall;
+    let frt = overall.frt_p90_secs;
+    if !frt.meets_at_most(limits.max_frt_p90_secs, confidence) {
+        let (value, limit) = distinct(upper(&frt), limits.max_frt_p90_secs, 0);
+        reasons.push(format!("FRT p90 {value} s above {limit} s"));
+    }
+    let aht = overall.aht_secs;
+    if !aht.meets_at_most(limits.max_aht_inflation * base, confidence) {
+        let (value, limit) = distinct(upper(&aht) / base, limits.max_aht_inflation, 2);
+        reasons.push(format!(
+            "AHT {value}x the concurrency-1 handle time, above {limit}x"
+        ));
+    }
+    reasons
+}
+
+/// Why `best` is the cap to run, or why no cap is.
+fn recommendation_reason(best: Option<&CapRow>, rows: &[CapRow], limits: CapLimits) -> String {
+    let Some(b) = best else {
+        return format!(
+            "no cap tried meets every target with FRT p90 at most {:.0} s and AHT at most \
+             {:.2}x; relax --max-frt-p90 or --max-aht-inflation, or try other caps",
+            limits.max_frt_p90_secs, limits.max_aht_inflation
+        );
+    };
+    let mut reason = format!(
+        "cap {} needs the fewest agent hours ({:.1}) among the caps that meet every target with \
+         FRT p90 at most {:.0} s and AHT at most {:.2}x",
+        b.cap, b.agent_hours, limits.max_frt_p90_secs, limits.max_aht_inflation
+    );
+    if let Some(cheaper) = rows
+        .iter()
+        .filter(|r| !r.eligible && r.agent_hours < b.agent_hours)
+        .min_by(|a, b| a.agent_hours.total_cmp(&b.agent_hours))
+    {
+        reason.push_str(&format!(
+            "; cap {} would need {:.1} agent hours but {}",
+            cheaper.cap,
+            cheaper.agent_hours,
+            cheaper.reasons.join(" and ")
+        ));
+    }
+    reason
+}
+
 impl ToDocument for CapsReport {
     fn document(&self) -> Document {
         let mut notes = vec![
@@ -285,6 +340,19 @@ impl ToDocument for CapsReport {
             },
         ];
         notes.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        Document {
+            title: format!("chatcap caps: {}", self.profile),
+            notes,
+            tables: vec![self.table()],
+            csv_rows: Some("/caps"),
+            charts: self.charts(),
+        }
+    }
+}
+
+impl CapsReport {
+    /// One row per cap, the recommended one marked.
+    fn table(&self) -> Table {
         let mut table = Table::new(
             "Plan per concurrency cap",
             &[
@@ -329,6 +397,11 @@ impl ToDocument for CapsReport {
                 mark,
             );
         }
+        table
+    }
+
+    /// Agent hours, FRT p90 and AHT per cap, the recommended cap highlighted.
+    fn charts(&self) -> Vec<Chart> {
         let x: Vec<String> = self.caps.iter().map(|r| r.cap.to_string()).collect();
         let chart = |title: &str, y: &str, series: Vec<Series>, targets| Chart {
             title: title.into(),
@@ -359,34 +432,28 @@ impl ToDocument for CapsReport {
         };
         let frt = Series::estimates("FRT p90", self.caps.iter().map(|r| r.frt_p90_secs), false);
         let aht = Series::estimates("AHT", self.caps.iter().map(|r| r.aht_secs), false);
-        Document {
-            title: format!("chatcap caps: {}", self.profile),
-            notes,
-            tables: vec![table],
-            csv_rows: Some("/caps"),
-            charts: vec![
-                chart(
-                    "Agent hours per concurrency cap",
-                    "agent hours",
-                    vec![hours, rostered],
-                    Vec::new(),
-                ),
-                chart(
-                    "First-response time p90 per concurrency cap",
-                    "seconds",
-                    vec![frt],
-                    vec![("max FRT p90".into(), self.max_frt_p90_secs)],
-                ),
-                chart(
-                    "Average handle time per concurrency cap",
-                    "seconds",
-                    vec![aht],
-                    vec![(
-                        format!("{:.2}x base", self.max_aht_inflation),
-                        self.max_aht_inflation * self.base_aht_secs,
-                    )],
-                ),
-            ],
-        }
+        vec![
+            chart(
+                "Agent hours per concurrency cap",
+                "agent hours",
+                vec![hours, rostered],
+                Vec::new(),
+            ),
+            chart(
+                "First-response time p90 per concurrency cap",
+                "seconds",
+                vec![frt],
+                vec![("max FRT p90".into(), self.max_frt_p90_secs)],
+            ),
+            chart(
+                "Average handle time per concurrency cap",
+                "seconds",
+                vec![aht],
+                vec![(
+                    format!("{:.2}x base", self.max_aht_inflation),
+                    self.max_aht_inflation * self.base_aht_secs,
+                )],
+            ),
+        ]
     }
 }

@@ -1,7 +1,7 @@
 //! What plan and caps tell a reader: each plan row's binding target and margin, the shortfall
 //! text in every format, the headline before the tables, text tables that fit the terminal
-//! (`--wide` shows everything), CSV rows named as the JSON keys with their confidence bounds, and
-//! the recommended cap marked.
+//! (`--wide` shows everything), CSV rows named as the JSON keys with their confidence bounds, the
+//! recommended cap marked, and caps input errors in the planner's terms.
 
 use std::path::Path;
 
@@ -360,4 +360,73 @@ fn text_tables_align_and_wrap_by_display_width() {
     );
     // The last text column wraps onto continuation lines.
     assert!(lines.len() > 4 + 3 + 2, "{text}");
+}
+
+/// The planner says what is wrong with a caps input in its own terms; the command line adds the
+/// flag that gave the value.
+#[test]
+fn caps_input_errors_speak_planner_terms_and_the_command_line_names_the_flag() {
+    use chatcap::plan::PlanOptions;
+    use chatcap::plan::caps::{CapLimits, CapsError, CapsInputError, caps};
+
+    let profile = chatcap::profile::default_profile().unwrap();
+    let limits = CapLimits {
+        max_frt_p90_secs: 60.0,
+        max_aht_inflation: 1.5,
+    };
+    let run = |caps_tried: &[u32], limits| {
+        caps(
+            &profile,
+            caps_tried,
+            limits,
+            PlanOptions::default(),
+            &|_, _| {},
+        )
+        .unwrap_err()
+    };
+    let cases = [
+        (run(&[], limits), "caps [] are not"),
+        (run(&[2, 0], limits), "caps [2, 0] are not"),
+        (
+            run(
+                &[2],
+                CapLimits {
+                    max_aht_inflation: 0.5,
+                    ..limits
+                },
+            ),
+            "AHT inflation limit 0.5 is below 1",
+        ),
+        (
+            run(
+                &[2],
+                CapLimits {
+                    max_frt_p90_secs: -1.0,
+                    ..limits
+                },
+            ),
+            "FRT p90 limit -1 s is not a positive time",
+        ),
+    ];
+    for (error, says) in cases {
+        assert!(matches!(error, CapsError::Input(_)), "{error:?}");
+        let text = error.to_string();
+        assert!(text.contains(says), "{text}");
+        assert!(
+            !text.contains("--"),
+            "no flag in the planner's error: {text}"
+        );
+    }
+    assert!(matches!(
+        run(&[2], CapLimits { max_frt_p90_secs: f64::NAN, ..limits }),
+        CapsError::Input(CapsInputError::FrtP90(v)) if v.is_nan()
+    ));
+
+    let argv = ["chatcap", "caps", "--max-frt-p90", "0s", "--quiet"];
+    let err = chatcap::run(Cli::try_parse_from(argv).unwrap(), &mut Vec::new()).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert_eq!(
+        err.to_string(),
+        "invalid --max-frt-p90: the FRT p90 limit 0 s is not a positive time; give one such as 60 s"
+    );
 }
