@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::metrics::Estimate;
 use crate::report::{Cell, Chart, Document, Mark, Series, Table, ToDocument};
 use crate::sim::results::INTERVAL_QUEUE_COLUMNS;
 use crate::sim::targets::distinct;
@@ -72,6 +73,74 @@ impl PlanReport {
         self.totals.groups.keys().map(String::as_str).collect()
     }
 
+    /// The plan rows of `group`, in interval order.
+    fn rows_of(&self, group: &str) -> Vec<&PlanRow> {
+        self.intervals.iter().filter(|r| r.group == group).collect()
+    }
+
+    /// Required (bars) and rostered agents per group.
+    fn agent_series(&self) -> Vec<Series> {
+        let mut agents = Vec::new();
+        for g in self.groups() {
+            agents.push(Series {
+                name: format!("{g} required"),
+                values: self
+                    .rows_of(g)
+                    .into_iter()
+                    .map(|r| f64::from(r.required_agents))
+                    .collect(),
+                band: None,
+                bars: true,
+            });
+            agents.push(Series {
+                name: format!("{g} rostered"),
+                values: self
+                    .rows_of(g)
+                    .into_iter()
+                    .map(|r| f64::from(r.rostered_agents))
+                    .collect(),
+                band: None,
+                bars: false,
+            });
+        }
+        agents
+    }
+
+    /// One series per queue of the estimate `pick` takes from each interval's figures.
+    fn queue_series(&self, pick: fn(&QueuePlanRow) -> Estimate) -> Vec<Series> {
+        self.summary
+            .queues
+            .keys()
+            .map(|q| {
+                let rows = self.queues.iter().filter(|r| r.queue == *q);
+                Series::estimates(q.to_string(), rows.map(pick), false)
+            })
+            .collect()
+    }
+
+    /// One series per group of the estimate `pick` takes from each plan row.
+    fn group_series(&self, pick: fn(&PlanRow) -> Estimate) -> Vec<Series> {
+        self.groups()
+            .into_iter()
+            .map(|g| Series::estimates(g.to_string(), self.rows_of(g).into_iter().map(pick), false))
+            .collect()
+    }
+
+    /// The distinct values of one target over the queues, as labelled chart lines.
+    fn target_lines(
+        &self,
+        pick: fn(&QueueTargets) -> Option<f64>,
+        what: &str,
+    ) -> Vec<(String, f64)> {
+        let mut values: Vec<f64> = self.targets.values().filter_map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        values
+            .into_iter()
+            .map(|v| (format!("{what} {:.0}%", 100.0 * v), v))
+            .collect()
+    }
+
     /// Charts of the HTML report.
     fn charts(&self) -> Vec<Chart> {
         let first = self.intervals.first().map(|r| r.group.clone());
@@ -81,13 +150,6 @@ impl PlanReport {
             .filter(|r| Some(&r.group) == first.as_ref())
             .map(|r| r.start.clone())
             .collect();
-        let rows_of = |group: &str| -> Vec<&PlanRow> {
-            self.intervals.iter().filter(|r| r.group == group).collect()
-        };
-        let queue_names: Vec<&str> = self.summary.queues.keys().map(String::as_str).collect();
-        let queue_rows = |queue: &str| -> Vec<&QueuePlanRow> {
-            self.queues.iter().filter(|r| r.queue == queue).collect()
-        };
         let chart = |title: &str, y: &str, percent: bool, series, targets| Chart {
             title: title.into(),
             x_label: "interval start".into(),
@@ -98,140 +160,66 @@ impl PlanReport {
             percent,
             ..Chart::default()
         };
-        let mut agents = Vec::new();
-        for g in self.groups() {
-            agents.push(Series {
-                name: format!("{g} required"),
-                values: rows_of(g)
-                    .into_iter()
-                    .map(|r| f64::from(r.required_agents))
-                    .collect(),
-                band: None,
-                bars: true,
-            });
-            agents.push(Series {
-                name: format!("{g} rostered"),
-                values: rows_of(g)
-                    .into_iter()
-                    .map(|r| f64::from(r.rostered_agents))
-                    .collect(),
-                band: None,
-                bars: false,
-            });
-        }
-        let lines = |pick: fn(&QueueTargets) -> Option<f64>, what: &str| -> Vec<(String, f64)> {
-            let mut values: Vec<f64> = self.targets.values().filter_map(pick).collect();
-            values.sort_by(f64::total_cmp);
-            values.dedup();
-            values
-                .into_iter()
-                .map(|v| (format!("{what} {:.0}%", 100.0 * v), v))
-                .collect()
-        };
-        let sl = queue_names
-            .iter()
-            .map(|q| {
-                Series::estimates(
-                    q.to_string(),
-                    queue_rows(q).into_iter().map(|r| r.figures.service_level),
-                    false,
-                )
-            })
-            .collect();
-        let abandon = queue_names
-            .iter()
-            .map(|q| {
-                Series::estimates(
-                    q.to_string(),
-                    queue_rows(q).into_iter().map(|r| r.figures.abandon_rate),
-                    false,
-                )
-            })
-            .collect();
-        let occupancy = self
-            .groups()
-            .into_iter()
-            .map(|g| {
-                Series::estimates(
-                    g.to_string(),
-                    rows_of(g).into_iter().map(|r| r.agents.occupancy),
-                    false,
-                )
-            })
-            .collect();
-        let concurrency = self
-            .groups()
-            .into_iter()
-            .map(|g| {
-                Series::estimates(
-                    g.to_string(),
-                    rows_of(g).into_iter().map(|r| r.agents.mean_concurrency),
-                    false,
-                )
-            })
-            .collect();
         vec![
             chart(
                 "Agents on duty per interval",
                 "agents",
                 false,
-                agents,
+                self.agent_series(),
                 Vec::new(),
             ),
             chart(
                 "Service level per interval",
                 "service level",
                 true,
-                sl,
-                lines(|t| Some(t.service_level), "target"),
+                self.queue_series(|r| r.figures.service_level),
+                self.target_lines(|t| Some(t.service_level), "target"),
             ),
             chart(
                 "Abandon rate per interval",
                 "abandoned",
                 true,
-                abandon,
-                lines(|t| t.max_abandon, "max"),
+                self.queue_series(|r| r.figures.abandon_rate),
+                self.target_lines(|t| t.max_abandon, "max"),
             ),
             chart(
                 "Agent occupancy per interval",
                 "occupancy",
                 true,
-                occupancy,
-                lines(|t| t.max_occupancy, "max"),
+                self.group_series(|r| r.agents.occupancy),
+                self.target_lines(|t| t.max_occupancy, "max"),
             ),
             chart(
                 "Chats per agent per interval",
                 "mean concurrency",
                 false,
-                concurrency,
+                self.group_series(|r| r.agents.mean_concurrency),
                 Vec::new(),
             ),
         ]
     }
-}
 
-impl ToDocument for PlanReport {
-    fn document(&self) -> Document {
+    /// The headline, how the figures were obtained, then the warnings.
+    fn notes(&self) -> Vec<String> {
         let judged = if self.confidence {
             "targets judged on the 95% confidence bound"
         } else {
             "targets judged on the mean"
         };
-        let mut doc = Document {
-            title: format!("chatcap plan: {}", self.profile),
-            notes: vec![
-                self.headline(),
-                format!(
-                    "{} replications; staffing searched with seed {}, figures from an \
-                     independent run with seed {}; {judged}; figures are means with 95% \
-                     confidence intervals",
-                    self.replications, self.seed, self.verification_seed
-                ),
-            ],
-            ..Document::default()
-        };
-        doc.notes
-            .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        let mut notes = vec![
+            self.headline(),
+            format!(
+                "{} replications; staffing searched with seed {}, figures from an independent \
+                 run with seed {}; {judged}; figures are means with 95% confidence intervals",
+                self.replications, self.seed, self.verification_seed
+            ),
+        ];
+        notes.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        notes
+    }
+
+    /// One row per interval and group: staffing, binding target, margin, figures, shortfall.
+    fn staffing_table(&self) -> Table {
         let mut plan = Table::new(
             "Staffing per interval and group",
             &[
@@ -259,36 +247,13 @@ impl ToDocument for PlanReport {
             "rostered",
         ]);
         for r in &self.intervals {
-            let binding = r.binding.map_or(String::new(), |c| match &r.binding_queue {
-                Some(q) => format!("{} {q}", c.label()),
-                None => c.label().to_string(),
-            });
-            let margin = match (r.binding, r.margin) {
-                (Some(c), Some(m)) => c.margin_text(m),
-                _ => String::new(),
-            };
-            let mark = if r.targets_met {
-                Mark::Plain
-            } else {
-                Mark::Miss
-            };
-            let row = vec![
-                Cell::text(&r.start),
-                Cell::text(&r.group),
-                Cell::Int(i64::from(r.required_agents)),
-                Cell::Int(i64::from(r.rostered_agents)),
-                Cell::text(if r.targets_met { "yes" } else { "NO" }),
-                Cell::text(binding),
-                Cell::text(margin),
-                Cell::ci_pct(&r.figures.service_level),
-                Cell::Pct(r.figures.abandon_rate.mean),
-                Cell::ci_pct(&r.agents.occupancy),
-                Cell::num(r.agents.mean_concurrency.mean, 2),
-                Cell::Int(i64::from(r.analytic_agents)),
-                Cell::text(r.shortfalls.join("; ")),
-            ];
-            plan.push_marked(row, mark);
+            plan.push_marked(staffing_row(r), miss_mark(r.targets_met));
         }
+        plan
+    }
+
+    /// One row per interval and queue, with whether its targets are met.
+    fn queue_table(&self) -> Table {
         let mut queues = Table::new(
             "Per interval and queue",
             &[&INTERVAL_QUEUE_COLUMNS[..], &["met"]].concat(),
@@ -296,13 +261,13 @@ impl ToDocument for PlanReport {
         for r in &self.queues {
             let mut row = r.figures.interval_cells(&r.start, &r.queue);
             row.push(Cell::text(if r.targets_met { "yes" } else { "NO" }));
-            let mark = if r.targets_met {
-                Mark::Plain
-            } else {
-                Mark::Miss
-            };
-            queues.push_marked(row, mark);
+            queues.push_marked(row, miss_mark(r.targets_met));
         }
+        queues
+    }
+
+    /// Agent hours, FTE and peaks, all groups then each.
+    fn totals_table(&self) -> Table {
         let mut totals = Table::new(
             "Day totals",
             &[
@@ -329,6 +294,11 @@ impl ToDocument for PlanReport {
                 Cell::num(t.analytic_agent_hours, 1),
             ]);
         }
+        totals
+    }
+
+    /// The whole day's figures, all queues then each.
+    fn day_table(&self) -> Table {
         let mut day = Table::new(
             "Whole day per queue",
             &[
@@ -354,7 +324,12 @@ impl ToDocument for PlanReport {
                 Cell::num(f.aht_secs.mean, 0),
             ]);
         }
-        let perf = Table::key_value(
+        day
+    }
+
+    /// What the plan cost to compute.
+    fn perf_table(&self) -> Table {
+        Table::key_value(
             "Performance",
             vec![
                 (
@@ -366,10 +341,56 @@ impl ToDocument for PlanReport {
                 ("elapsed s", Cell::num(self.perf.elapsed_secs, 2)),
                 ("threads", Cell::Int(self.perf.threads as i64)),
             ],
-        );
-        doc.tables = vec![totals, day, plan, queues, perf];
-        doc.csv_rows = Some("/intervals");
-        doc.charts = self.charts();
-        doc
+        )
+    }
+}
+
+/// How a row that meets its targets, or misses one, stands out.
+fn miss_mark(targets_met: bool) -> Mark {
+    if targets_met { Mark::Plain } else { Mark::Miss }
+}
+
+/// The staffing table's row of one plan row.
+fn staffing_row(r: &PlanRow) -> Vec<Cell> {
+    let binding = r.binding.map_or(String::new(), |c| match &r.binding_queue {
+        Some(q) => format!("{} {q}", c.label()),
+        None => c.label().to_string(),
+    });
+    let margin = match (r.binding, r.margin) {
+        (Some(c), Some(m)) => c.margin_text(m),
+        _ => String::new(),
+    };
+    vec![
+        Cell::text(&r.start),
+        Cell::text(&r.group),
+        Cell::Int(i64::from(r.required_agents)),
+        Cell::Int(i64::from(r.rostered_agents)),
+        Cell::text(if r.targets_met { "yes" } else { "NO" }),
+        Cell::text(binding),
+        Cell::text(margin),
+        Cell::ci_pct(&r.figures.service_level),
+        Cell::Pct(r.figures.abandon_rate.mean),
+        Cell::ci_pct(&r.agents.occupancy),
+        Cell::num(r.agents.mean_concurrency.mean, 2),
+        Cell::Int(i64::from(r.analytic_agents)),
+        Cell::text(r.shortfalls.join("; ")),
+    ]
+}
+
+impl ToDocument for PlanReport {
+    fn document(&self) -> Document {
+        Document {
+            title: format!("chatcap plan: {}", self.profile),
+            notes: self.notes(),
+            tables: vec![
+                self.totals_table(),
+                self.day_table(),
+                self.staffing_table(),
+                self.queue_table(),
+                self.perf_table(),
+            ],
+            charts: self.charts(),
+            csv_rows: Some("/intervals"),
+        }
     }
 }

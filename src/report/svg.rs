@@ -9,11 +9,19 @@
 
 use std::ops::Range;
 
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Chart;
+
+mod marks;
+
+use self::marks::{
+    draw_bands, draw_bars, draw_highlight, draw_lines, draw_target_labels, draw_target_lines,
+};
 
 /// Width of every chart, pixels (the page scales it down on narrow screens).
 const WIDTH: u32 = 900;
@@ -288,65 +296,40 @@ pub fn render_chart(chart: &Chart) -> Result<String, ChartError> {
     Ok(buf)
 }
 
+/// The whole SVG drawing area.
+type Root<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// The plot: categories across, values up.
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<CategoryAxis, RangedCoordf64>>;
+
+/// A backend error as the message [`ChartError::Draw`] carries.
+fn fail(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The plot's extent: `count` categories, values from `low` to `high`.
+#[derive(Clone, Copy)]
+struct Frame {
+    count: usize,
+    low: f64,
+    high: f64,
+}
+
+impl Frame {
+    /// `v` held within the value axis.
+    fn clamp(self, v: f64) -> f64 {
+        v.clamp(self.low, self.high)
+    }
+}
+
 fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| e.to_string();
     let entries = legend(chart);
     let layout = legend_layout(&entries);
     let legend_rows = layout.last().map_or(0, |&(row, _, _)| row + 1);
     let top = TITLE_HEIGHT + legend_rows * LEGEND_ROW + 4;
     let height = top + PLOT_HEIGHT;
     let root = SVGBackend::with_string(buf, (WIDTH, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let title_style = (FONT, 16.0 * 1.24, FontStyle::Bold)
-        .into_font()
-        .color(&INK)
-        .pos(Pos::new(HPos::Left, VPos::Top));
-    root.draw(&Text::new(chart.title.clone(), (LEFT, 8), title_style))
-        .map_err(|e| fail(&e))?;
-    for &(row, x, i) in &layout {
-        let Some((swatch, label)) = entries.get(i) else {
-            continue;
-        };
-        let y = (TITLE_HEIGHT + row * LEGEND_ROW) as i32 + LEGEND_ROW as i32 / 2;
-        match swatch {
-            Swatch::Line(c) => {
-                root.draw(&PathElement::new(
-                    vec![(x, y), (x + 20, y)],
-                    c.stroke_width(2),
-                ))
-                .map_err(|e| fail(&e))?;
-                root.draw(&Circle::new((x + 10, y), 3, c.filled()))
-                    .map_err(|e| fail(&e))?;
-            }
-            Swatch::Bar(c) => {
-                root.draw(&Rectangle::new(
-                    [(x + 3, y - 6), (x + 17, y + 6)],
-                    c.filled(),
-                ))
-                .map_err(|e| fail(&e))?;
-            }
-            Swatch::Band => {
-                let shade = INK.mix(BAND_OPACITY).filled();
-                root.draw(&Rectangle::new([(x, y - 6), (x + 20, y + 6)], shade))
-                    .map_err(|e| fail(&e))?;
-            }
-            Swatch::Whisker => {
-                let style = INK.stroke_width(1);
-                root.draw(&PathElement::new(
-                    vec![(x + 10, y - 7), (x + 10, y + 7)],
-                    style,
-                ))
-                .map_err(|e| fail(&e))?;
-                for cap in [y - 7, y + 7] {
-                    root.draw(&PathElement::new(vec![(x + 6, cap), (x + 14, cap)], style))
-                        .map_err(|e| fail(&e))?;
-                }
-            }
-        }
-        let label_style = font(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(label.clone(), (x + 26, y), label_style))
-            .map_err(|e| fail(&e))?;
-    }
+    root.fill(&WHITE).map_err(fail)?;
+    draw_header(&root, chart, &entries, &layout)?;
     let (_, area) = root.split_vertically(top);
     let count = chart.x.len().max(
         chart
@@ -364,24 +347,106 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
         let note = font(13.0).pos(Pos::new(HPos::Center, VPos::Center));
         let centre = ((WIDTH / 2) as i32, (PLOT_HEIGHT / 2) as i32);
         area.draw(&Text::new("no data to plot", centre, note))
-            .map_err(|e| fail(&e))?;
-        return root.present().map_err(|e| fail(&e));
+            .map_err(fail)?;
+        return root.present().map_err(fail);
     }
+    let (low, high) = y_range(chart);
+    let frame = Frame { count, low, high };
+    let mut ctx = plot(chart, &area, frame)?;
+    draw_highlight(&mut ctx, chart, frame)?;
+    // Bands first, so that bars and lines stay on top of them.
+    draw_bands(&mut ctx, chart, frame)?;
+    draw_bars(&mut ctx, chart, frame)?;
+    draw_target_lines(&mut ctx, chart, frame)?;
+    draw_lines(&mut ctx, chart, frame)?;
+    // Target labels last, on a light backing so that lines crossing them keep them legible.
+    draw_target_labels(&mut ctx, chart, frame)?;
+    root.present().map_err(fail)
+}
+
+/// The title, then the legend entries where `layout` places them.
+fn draw_header(
+    root: &Root,
+    chart: &Chart,
+    entries: &[(Swatch, String)],
+    layout: &[(u32, i32, usize)],
+) -> Result<(), String> {
+    let title_style = (FONT, 16.0 * 1.24, FontStyle::Bold)
+        .into_font()
+        .color(&INK)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    root.draw(&Text::new(chart.title.clone(), (LEFT, 8), title_style))
+        .map_err(fail)?;
+    for &(row, x, i) in layout {
+        let Some((swatch, label)) = entries.get(i) else {
+            continue;
+        };
+        let y = (TITLE_HEIGHT + row * LEGEND_ROW) as i32 + LEGEND_ROW as i32 / 2;
+        draw_swatch(root, swatch, x, y)?;
+        let label_style = font(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw(&Text::new(label.clone(), (x + 26, y), label_style))
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// A legend entry's mark, 20 pixels wide from `x`, centred on `y`.
+fn draw_swatch(root: &Root, swatch: &Swatch, x: i32, y: i32) -> Result<(), String> {
+    match swatch {
+        Swatch::Line(c) => {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                c.stroke_width(2),
+            ))
+            .map_err(fail)?;
+            root.draw(&Circle::new((x + 10, y), 3, c.filled()))
+                .map_err(fail)?;
+        }
+        Swatch::Bar(c) => {
+            root.draw(&Rectangle::new(
+                [(x + 3, y - 6), (x + 17, y + 6)],
+                c.filled(),
+            ))
+            .map_err(fail)?;
+        }
+        Swatch::Band => {
+            let shade = INK.mix(BAND_OPACITY).filled();
+            root.draw(&Rectangle::new([(x, y - 6), (x + 20, y + 6)], shade))
+                .map_err(fail)?;
+        }
+        Swatch::Whisker => {
+            let style = INK.stroke_width(1);
+            root.draw(&PathElement::new(
+                vec![(x + 10, y - 7), (x + 10, y + 7)],
+                style,
+            ))
+            .map_err(fail)?;
+            for cap in [y - 7, y + 7] {
+                root.draw(&PathElement::new(vec![(x + 6, cap), (x + 14, cap)], style))
+                    .map_err(fail)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The plot on `area` with its axes, grid, tick labels and axis descriptions drawn.
+fn plot<'a, 'b>(chart: &Chart, area: &'a Root<'b>, frame: Frame) -> Result<Plot<'a, 'b>, String> {
+    let Frame { count, low, high } = frame;
     let plot_width = f64::from(WIDTH - Y_AREA - RIGHT_MARGIN);
     let widest = chart.x.iter().map(|l| l.chars().count()).max().unwrap_or(1);
     let axis = CategoryAxis {
         count,
         step: label_step(count, widest, plot_width),
     };
-    let (low, high) = y_range(chart);
     let x_area = if chart.x_label.is_empty() { 28 } else { 48 };
-    let mut ctx = ChartBuilder::on(&area)
+    let mut ctx = ChartBuilder::on(area)
         .margin_right(RIGHT_MARGIN)
         .margin_top(6)
         .x_label_area_size(x_area)
         .y_label_area_size(Y_AREA)
         .build_cartesian_2d(axis, low..high)
-        .map_err(|e| fail(&e))?;
+        .map_err(fail)?;
     let category = |v: &f64| {
         let i = v.round();
         if i >= 0.0 {
@@ -405,149 +470,6 @@ fn draw(chart: &Chart, buf: &mut String) -> Result<(), String> {
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .draw()
-        .map_err(|e| fail(&e))?;
-    let clamp = |v: f64| v.clamp(low, high);
-    if let Some((i, label)) = &chart.highlight
-        && *i < count
-    {
-        let x = *i as f64;
-        let shade = HIGHLIGHT.mix(0.14).filled();
-        ctx.draw_series(std::iter::once(Rectangle::new(
-            [(x - 0.5, low), (x + 0.5, high)],
-            shade,
-        )))
-        .map_err(|e| fail(&e))?;
-        let style = (FONT, TICK_PX * 1.24, FontStyle::Bold)
-            .into_font()
-            .color(&HIGHLIGHT)
-            .pos(Pos::new(HPos::Center, VPos::Top));
-        let text = EmptyElement::at((x, high)) + Text::new(label.clone(), (0, 4), style);
-        ctx.draw_series(std::iter::once(text))
-            .map_err(|e| fail(&e))?;
-    }
-    let value_at = |values: &[f64], i: usize| values.get(i).copied().filter(|v| v.is_finite());
-    let band_at = |band: &[(f64, f64)], i: usize| {
-        band.get(i)
-            .copied()
-            .filter(|(l, h)| l.is_finite() && h.is_finite())
-    };
-    // Bands first, so that bars and lines stay on top of them.
-    for (k, series) in chart.series.iter().enumerate() {
-        let (false, Some(band)) = (series.bars, &series.band) else {
-            continue;
-        };
-        let shade = colour(k).mix(BAND_OPACITY).filled();
-        for run in runs(count, |i| band_at(band, i).is_some()) {
-            let upper = run
-                .clone()
-                .filter_map(|i| band_at(band, i).map(|(_, h)| (i, h)));
-            let lower = run
-                .clone()
-                .rev()
-                .filter_map(|i| band_at(band, i).map(|(l, _)| (i, l)));
-            let outline: Vec<(f64, f64)> = upper
-                .chain(lower)
-                .map(|(i, v)| (i as f64, clamp(v)))
-                .collect();
-            if run.len() == 1 {
-                let i = run.start as f64;
-                let (first, last) = (outline.first().copied(), outline.last().copied());
-                if let (Some((_, h)), Some((_, l))) = (first, last) {
-                    let bar = [(i - 0.08, l), (i + 0.08, h)];
-                    ctx.draw_series(std::iter::once(Rectangle::new(bar, shade)))
-                        .map_err(|e| fail(&e))?;
-                }
-                continue;
-            }
-            ctx.draw_series(std::iter::once(Polygon::new(outline, shade)))
-                .map_err(|e| fail(&e))?;
-        }
-    }
-    let bar_series: Vec<usize> = chart
-        .series
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.bars)
-        .map(|(k, _)| k)
-        .collect();
-    let bar_width = BAR_SLOT / bar_series.len().max(1) as f64;
-    let base = clamp(0.0);
-    for (slot, &k) in bar_series.iter().enumerate() {
-        let Some(series) = chart.series.get(k) else {
-            continue;
-        };
-        let fill = colour(k).filled();
-        let offset = -BAR_SLOT / 2.0 + slot as f64 * bar_width;
-        let bars = (0..count).filter_map(|i| {
-            let v = value_at(&series.values, i)?;
-            let left = i as f64 + offset + bar_width * 0.06;
-            let right = i as f64 + offset + bar_width * 0.94;
-            Some(Rectangle::new([(left, base), (right, clamp(v))], fill))
-        });
-        ctx.draw_series(bars).map_err(|e| fail(&e))?;
-        let Some(band) = &series.band else { continue };
-        let whisker = INK.mix(0.8).stroke_width(1);
-        for i in 0..count {
-            let Some((l, h)) = band_at(band, i) else {
-                continue;
-            };
-            let centre = i as f64 + offset + bar_width / 2.0;
-            let cap = bar_width * 0.2;
-            let (l, h) = (clamp(l), clamp(h));
-            let lines = [
-                vec![(centre, l), (centre, h)],
-                vec![(centre - cap, l), (centre + cap, l)],
-                vec![(centre - cap, h), (centre + cap, h)],
-            ];
-            ctx.draw_series(lines.into_iter().map(|p| PathElement::new(p, whisker)))
-                .map_err(|e| fail(&e))?;
-        }
-    }
-    for (_, value) in &chart.targets {
-        if !value.is_finite() {
-            continue;
-        }
-        let y = clamp(*value);
-        let ends = [(-0.5, y), (count as f64 - 0.5, y)];
-        let dashed = DashedLineSeries::new(ends, 8, 5, TARGET.stroke_width(2));
-        ctx.draw_series(dashed).map_err(|e| fail(&e))?;
-    }
-    for (k, series) in chart.series.iter().enumerate() {
-        if series.bars {
-            continue;
-        }
-        let line = colour(k).stroke_width(2);
-        for run in runs(count, |i| value_at(&series.values, i).is_some()) {
-            let points: Vec<(f64, f64)> = run
-                .filter_map(|i| value_at(&series.values, i).map(|v| (i as f64, clamp(v))))
-                .collect();
-            if points.len() > 1 {
-                ctx.draw_series(std::iter::once(PathElement::new(points.clone(), line)))
-                    .map_err(|e| fail(&e))?;
-            }
-            if count <= MAX_MARKED_POINTS || points.len() == 1 {
-                let dots = points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour(k).filled()));
-                ctx.draw_series(dots).map_err(|e| fail(&e))?;
-            }
-        }
-    }
-    // Target labels last, on a light backing so that lines crossing them keep them legible.
-    for (label, value) in &chart.targets {
-        if !value.is_finite() {
-            continue;
-        }
-        let width = text_width(label, TICK_PX).ceil() as i32;
-        let backing = WHITE.mix(0.85).filled();
-        let style = font(TICK_PX)
-            .color(&TARGET)
-            .pos(Pos::new(HPos::Right, VPos::Bottom));
-        let text = EmptyElement::at((count as f64 - 0.5, clamp(*value)))
-            + Rectangle::new([(-width - 8, -18), (-2, -3)], backing)
-            + Text::new(label.clone(), (-5, -4), style);
-        ctx.draw_series(std::iter::once(text))
-            .map_err(|e| fail(&e))?;
-    }
-    root.present().map_err(|e| fail(&e))
+        .map_err(fail)?;
+    Ok(ctx)
 }
