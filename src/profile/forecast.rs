@@ -71,77 +71,13 @@ impl Forecast {
                 err(line, format!("unreadable CSV: {e}"))
             })?;
             let line = record.position().map_or(0, |p| p.line() as usize);
-            if !saw_header {
-                let fields: Vec<&str> = record.iter().collect();
-                if fields != HEADER {
-                    return Err(err(
-                        Some(line),
-                        format!(
-                            "header is {:?}; the first line must be exactly {}",
-                            fields.join(","),
-                            HEADER.join(",")
-                        ),
-                    ));
-                }
+            let checked = if saw_header {
+                row(&record, line).map(|r| rows.push(r))
+            } else {
                 saw_header = true;
-                continue;
-            }
-            if record.len() != HEADER.len() {
-                return Err(err(
-                    Some(line),
-                    format!(
-                        "row has {} columns; write {} columns: {}",
-                        record.len(),
-                        HEADER.len(),
-                        HEADER.join(",")
-                    ),
-                ));
-            }
-            let field = |i: usize| record.get(i).unwrap_or("");
-            let label = field(0).to_string();
-            let clock =
-                parse_clock(&label).map_err(|m| err(Some(line), format!("interval_start {m}")))?;
-            let queue = field(1).to_string();
-            if queue.is_empty() {
-                return Err(err(
-                    Some(line),
-                    "queue is empty; name the profile queue".to_string(),
-                ));
-            }
-            let volume = match field(2).parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => v,
-                _ => {
-                    return Err(err(
-                        Some(line),
-                        format!(
-                            "volume {:?} is not a number >= 0; write expected chats, e.g. 42",
-                            field(2)
-                        ),
-                    ));
-                }
+                header(&record)
             };
-            let aht_secs = match field(3) {
-                "" => None,
-                text => match text.parse::<f64>() {
-                    Ok(v) if (MIN_POSITIVE_SECS..=MAX_DURATION_SECS).contains(&v) => Some(v),
-                    _ => {
-                        return Err(err(
-                            Some(line),
-                            format!(
-                                "aht_secs {text:?} is not a number of seconds from {MIN_POSITIVE_SECS} to {MAX_DURATION_SECS} (a year); write e.g. 420, or leave it empty to use handle_time.mean"
-                            ),
-                        ));
-                    }
-                },
-            };
-            rows.push(ForecastRow {
-                line,
-                label,
-                clock: clock.round() as u64,
-                queue,
-                volume,
-                aht_secs,
-            });
+            checked.map_err(|message| err(Some(line), message))?;
         }
         if !saw_header {
             return Err(err(
@@ -270,6 +206,66 @@ impl Forecast {
         }
         Ok((volume, aht))
     }
+}
+
+/// Checks the header line; the message says what it must be.
+fn header(record: &csv::StringRecord) -> Result<(), String> {
+    let fields: Vec<&str> = record.iter().collect();
+    if fields == HEADER {
+        return Ok(());
+    }
+    Err(format!(
+        "header is {:?}; the first line must be exactly {}",
+        fields.join(","),
+        HEADER.join(",")
+    ))
+}
+
+/// Reads one data row at `line`; the message says what is wrong with it.
+fn row(record: &csv::StringRecord, line: usize) -> Result<ForecastRow, String> {
+    if record.len() != HEADER.len() {
+        return Err(format!(
+            "row has {} columns; write {} columns: {}",
+            record.len(),
+            HEADER.len(),
+            HEADER.join(",")
+        ));
+    }
+    let field = |i: usize| record.get(i).unwrap_or("");
+    let label = field(0).to_string();
+    let clock = parse_clock(&label).map_err(|m| format!("interval_start {m}"))?;
+    let queue = field(1).to_string();
+    if queue.is_empty() {
+        return Err("queue is empty; name the profile queue".to_string());
+    }
+    let volume = match field(2).parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => v,
+        _ => {
+            return Err(format!(
+                "volume {:?} is not a number >= 0; write expected chats, e.g. 42",
+                field(2)
+            ));
+        }
+    };
+    let aht_secs = match field(3) {
+        "" => None,
+        text => match text.parse::<f64>() {
+            Ok(v) if (MIN_POSITIVE_SECS..=MAX_DURATION_SECS).contains(&v) => Some(v),
+            _ => {
+                return Err(format!(
+                    "aht_secs {text:?} is not a number of seconds from {MIN_POSITIVE_SECS} to {MAX_DURATION_SECS} (a year); write e.g. 420, or leave it empty to use handle_time.mean"
+                ));
+            }
+        },
+    };
+    Ok(ForecastRow {
+        line,
+        label,
+        clock: clock.round() as u64,
+        queue,
+        volume,
+        aht_secs,
+    })
 }
 
 #[cfg(test)]

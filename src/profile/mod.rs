@@ -8,76 +8,7 @@
 //! is a single line naming the file, the line, the field path (`queues[1] "returns":
 //! handle_time.mean`), the bad value and what would be right.
 //!
-//! # Format
-//!
-//! Durations are strings such as `"45s"`, `"7m"`, `"1h30m"`, `"250ms"` or plain numbers of seconds,
-//! at most a year (`"8760h"`); a duration that must be above zero is at least `"1ms"`.
-//!
-//! | key | required | default | meaning |
-//! | --- | --- | --- | --- |
-//! | `name` | yes | | shown in reports |
-//! | `interval` | yes | | planning interval, e.g. `"30m"` (1 ms to a year) |
-//! | `start` | no | `"00:00"` | clock time of the first interval, `"HH:MM"` |
-//! | `intervals` | when no list gives it | length of the volume lists, or the forecast's span from `start` to its latest row | number of intervals, 1..=100000, a horizon of at most 366 days |
-//! | `[targets]` | no | see below | profile-wide service goals |
-//! | `[routing]` | no | see below | routing policy |
-//! | `[simulation]` | no | see below | simulation settings |
-//! | `[[queues]]` | at least one | | chat queues |
-//! | `[[agents]]` | at least one | | agent groups |
-//!
-//! Shares (`service_level`, `max_abandon`, `max_occupancy`, `shrinkage`, `resolve_share`,
-//! transfer `share`, CSAT `response`) are written `0.8` or `"80%"`, as `loadtest --threshold`
-//! takes them.
-//!
-//! `[targets]` (a queue may override any of them with `targets = { ... }`): `service_level`
-//! (0..1], default 0.80; `threshold`, default `"30s"`; `max_abandon` (0, 1], optional;
-//! `max_occupancy` (0, 1], optional; `max_asa` (a duration), optional; `short_abandon` (abandons
-//! quicker than this are not counted), default `"0s"`.
-//!
-//! `[routing]`: `agent_selection` = `"least-busy"` (default), `"longest-idle"`, `"round-robin"`
-//! or `"most-skilled"`; `accept` = `"auto"` or `{ timeout = "30s", misses_before_away = 1 }`
-//! (default that table; `misses_before_away` >= 1); `priority_weight` = a duration (what one
-//! priority point is worth in waiting time, default `"60s"`) or `"strict"`; `transfer_place` =
-//! `"keep"` (default: a transferred chat keeps its arrival time) or `"reset"`.
-//!
-//! `[simulation]`: `replications` 1..=10000 (default 20), `seed` (default 1), `warmup` (statistics
-//! discarded before this time, default `"0s"`, shorter than the horizon).
-//!
-//! `[[queues]]`:
-//! - `name` (unique), `skill` (default: the queue name), `priority` (integer, default 0);
-//! - demand, exactly one of: `volume` = a number of chats per interval (then `intervals` is
-//!   required) or a list with one number per interval; or `forecast = "file.csv"`, resolved
-//!   relative to the profile's directory. The CSV header is exactly
-//!   `interval_start,queue,volume,aht_secs`; rows are matched to the queue by name and to the
-//!   interval by clock time (`"08:30"`); every interval of the queue appears exactly once;
-//!   `aht_secs` may be empty (then `handle_time.mean` applies). Rows naming a queue the profile
-//!   does not have are errors; rows of other queues are ignored. Matching by clock time needs a
-//!   horizon of at most 24 hours;
-//!   Volumes are at most 10,000 chats per second of the interval;
-//! - `volume_cv` in [0, 3] (default 0): forecast uncertainty, the rate is mixed with a gamma;
-//! - `handle_time` (required, at concurrency 1), `patience` (omit: nobody abandons),
-//!   `accept_delay`, `first_response`: distributions
-//!   `{ dist = "lognormal", mean = "7m", cv = 0.8 }`. `dist` is one of `exponential` (cv 1, may
-//!   be omitted), `lognormal`, `gamma`, `weibull` (cv 0.01..=100, default 1.0), `deterministic` (cv 0,
-//!   may be omitted) or `empirical` (`values = ["30s", 60, "2m"]`, no `mean`/`cv`: they are
-//!   computed from the values). The mean must be at least 1 ms (a deterministic accept or
-//!   first-response delay may be 0);
-//! - `bot = { resolve_share = 0.25, time = { dist = ..., mean = ... } }`;
-//! - `transfer = { share = 0.05, to = "billing" }` (another queue of the profile);
-//! - `max_queue` >= 1 (default [`DEFAULT_MAX_QUEUE`], 10,000): a chat that would wait in a full
-//!   queue is rejected;
-//! - `targets = { ... }` partial override of `[targets]`;
-//! - `csat = { response = 0.3, score = 4.6, drop_per_minute = 0.1, floor = 1.0 }`: survey
-//!   response share, score (1..5) at zero wait, fall per minute of wait, lowest score
-//!   (default 1.0, at most `score`).
-//!
-//! `[[agents]]`: `name` (unique); `skills` = `["orders", { name = "billing", proficiency = 8 }]`
-//! (proficiency 1..=10, default 5; every skill must be some queue's skill, and every queue's
-//! skill must be held by some group); `concurrency` 1..=50 (default 1); `slowdown` = `0.25`
-//! (f(n) = 1 + 0.25 (n - 1), 0..=10, default 0) or a list of factors per level starting at 1.0
-//! with at least `concurrency` entries, each at most 1000; `shrinkage` [0, 0.95] (default 0);
-//! `staffing` = a number or a list with one head count per interval, each 0..=100000 (omit:
-//! `chatcap plan` computes it).
+//! The format, every key with its default and range, is documented in `docs/profile.md`.
 
 pub mod duration;
 mod forecast;

@@ -1,0 +1,215 @@
+//! The planning horizon: how many intervals a profile covers (given, or read from its volume
+//! lists or forecast files), the limits on its length, and the clock times forecast rows are
+//! matched to.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use toml::Value;
+
+use super::super::duration::format_duration;
+use super::super::forecast::Forecast;
+use super::super::locate::{FieldPath, Issue};
+use super::super::raw::{RawProfile, RawQueue};
+use super::super::{DAY_SECS, clock_label};
+use super::Failure;
+
+/// Longest horizon of a profile, days: a year, leap day included. Longer is a slip of the
+/// interval count, and would only make a plan that runs for hours.
+const MAX_HORIZON_DAYS: f64 = 366.0;
+
+/// Most intervals a profile may give.
+const MAX_INTERVALS: i64 = 100_000;
+
+/// The intervals a profile covers, with what set their number (for messages about lists of
+/// the wrong length) and their start times.
+pub(super) struct Horizon {
+    /// Number of intervals.
+    pub(super) intervals: usize,
+    /// Length of one interval, seconds.
+    pub(super) interval_secs: f64,
+    /// What gave the number of intervals, e.g. `intervals = 28`.
+    pub(super) origin: String,
+    /// Start of each interval in whole seconds after midnight, for matching forecast rows.
+    pub(super) clocks: Vec<u64>,
+    /// Clock label of each interval (`"08:30"`).
+    pub(super) labels: Vec<String>,
+}
+
+impl Horizon {
+    /// Counts the intervals and checks the horizon's length.
+    pub(super) fn read(
+        raw: &RawProfile,
+        forecasts: &HashMap<PathBuf, Forecast>,
+        base_dir: Option<&Path>,
+        (start_secs, interval_secs): (f64, f64),
+    ) -> Result<Horizon, Failure> {
+        let (intervals, origin) = intervals(raw, forecasts, base_dir, (start_secs, interval_secs))?;
+        check_length(intervals, interval_secs, !forecasts.is_empty())?;
+        let times: Vec<f64> = (0..intervals)
+            .map(|i| start_secs + i as f64 * interval_secs)
+            .collect();
+        Ok(Horizon {
+            intervals,
+            interval_secs,
+            origin,
+            clocks: times
+                .iter()
+                .map(|t| t.rem_euclid(DAY_SECS).round() as u64 % 86_400)
+                .collect(),
+            labels: times.iter().map(|&t| clock_label(t)).collect(),
+        })
+    }
+
+    /// Length of the whole horizon, seconds.
+    fn secs(&self) -> f64 {
+        self.intervals as f64 * self.interval_secs
+    }
+
+    /// The warm-up must leave some of the horizon to measure.
+    pub(super) fn check_warmup(&self, warmup_secs: f64) -> Result<(), Issue> {
+        if warmup_secs < self.secs() {
+            return Ok(());
+        }
+        Err(Issue::new(
+            &FieldPath::root().key("simulation").key("warmup"),
+            format!(
+                "= {:?} is not shorter than the horizon ({} intervals of {} = {}); use a shorter warmup",
+                format_duration(warmup_secs),
+                self.intervals,
+                format_duration(self.interval_secs),
+                format_duration(self.secs()),
+            ),
+        ))
+    }
+}
+
+/// At most [`MAX_HORIZON_DAYS`], and a day when forecast rows are matched by clock time.
+fn check_length(intervals: usize, interval_secs: f64, has_forecasts: bool) -> Result<(), Issue> {
+    let path = FieldPath::root().key("intervals");
+    let horizon = intervals as f64 * interval_secs;
+    if horizon > MAX_HORIZON_DAYS * DAY_SECS {
+        let most = (MAX_HORIZON_DAYS * DAY_SECS / interval_secs).floor();
+        let length = format_duration(interval_secs);
+        return Err(Issue::new(
+            &path,
+            format!(
+                "= {intervals} intervals of {length} cover {:.0} days; a profile covers at most \
+                 {MAX_HORIZON_DAYS} days: give at most {most} intervals of {length}",
+                horizon / DAY_SECS,
+            ),
+        ));
+    }
+    if has_forecasts && horizon > DAY_SECS {
+        return Err(Issue::new(
+            &path,
+            format!(
+                "= {intervals} covers {} but forecast rows are matched by clock time; keep the horizon within 24 hours",
+                format_duration(horizon)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a queue's forecast file is: relative paths are resolved in `base_dir`.
+pub(super) fn forecast_path(base_dir: Option<&Path>, file: &str) -> PathBuf {
+    let path = Path::new(file);
+    match base_dir {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Reads every forecast file named by a queue once, and checks it names only known queues.
+pub(super) fn load_forecasts(
+    queues: &[RawQueue],
+    queue_names: &[String],
+    base_dir: Option<&Path>,
+) -> Result<HashMap<PathBuf, Forecast>, Failure> {
+    let mut forecasts = HashMap::new();
+    let names: Vec<&str> = queue_names.iter().map(String::as_str).collect();
+    for (i, q) in queues.iter().enumerate() {
+        let Some(file) = &q.forecast else { continue };
+        let path = FieldPath::root().key("queues").index(i);
+        if q.volume.is_some() {
+            return Err(Issue::new(
+                &path.key("volume"),
+                "and forecast are both given; keep one of them",
+            )
+            .into());
+        }
+        if file.trim().is_empty() {
+            return Err(Issue::new(
+                &path.key("forecast"),
+                "= \"\" is empty; name a CSV file, e.g. forecast = \"forecast.csv\"",
+            )
+            .into());
+        }
+        let resolved = forecast_path(base_dir, file);
+        if let std::collections::hash_map::Entry::Vacant(slot) = forecasts.entry(resolved) {
+            let forecast = Forecast::load(slot.key())?;
+            forecast.check_queues(&names)?;
+            slot.insert(forecast);
+        }
+    }
+    Ok(forecasts)
+}
+
+/// The number of intervals: `intervals`, else the first volume list, else the span of the first
+/// forecast queue's rows.
+fn intervals(
+    raw: &RawProfile,
+    forecasts: &HashMap<PathBuf, Forecast>,
+    base_dir: Option<&Path>,
+    (start_secs, interval_secs): (f64, f64),
+) -> Result<(usize, String), Failure> {
+    let path = FieldPath::root().key("intervals");
+    if let Some(n) = raw.intervals {
+        if !(1..=MAX_INTERVALS).contains(&n) {
+            return Err(Issue::new(
+                &path,
+                format!("= {n} is out of range; use 1 to {MAX_INTERVALS} intervals"),
+            )
+            .into());
+        }
+        return Ok((n as usize, format!("intervals = {n}")));
+    }
+    for q in &raw.queues {
+        if let Some(Value::Array(items)) = &q.volume {
+            let name = q.name.as_deref().unwrap_or("");
+            if items.is_empty() {
+                continue;
+            }
+            return Ok((
+                items.len(),
+                format!("queue {name:?} has {} volume entries", items.len()),
+            ));
+        }
+    }
+    // The longest span of any forecast queue, so that a row missing at the end of one queue is
+    // named as missing rather than the other queues' last rows as surplus.
+    let longest = raw
+        .queues
+        .iter()
+        .filter_map(|q| {
+            let (file, name) = (q.forecast.as_ref()?, q.name.as_ref()?);
+            let forecast = forecasts.get(&forecast_path(base_dir, file))?;
+            let (n, last) = forecast.span(name, start_secs, interval_secs)?;
+            let origin = format!(
+                "{}'s rows for queue {name:?} run from {} to {last}",
+                forecast.path,
+                clock_label(start_secs)
+            );
+            Some((n, origin))
+        })
+        .max_by_key(|(n, _)| *n);
+    if let Some(found) = longest {
+        return Ok(found);
+    }
+    Err(Issue::new(
+        &path,
+        "is missing; with a single-number volume, set intervals = N (e.g. intervals = 28), or give volume as a list",
+    )
+    .into())
+}
