@@ -13,6 +13,7 @@
 pub mod duration;
 mod forecast;
 mod locate;
+pub mod policy_names;
 mod raw;
 mod validate;
 

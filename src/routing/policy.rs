@@ -1,8 +1,7 @@
 //! Routing policies chosen by a profile: how an agent is picked for a chat, how waiting chats
-//! are ordered, how offers are accepted, and what a transfer does to a chat's place.
-
-use std::fmt;
-use std::str::FromStr;
+//! are ordered, how offers are accepted, and what a transfer does to a chat's place. Only the
+//! enums live here; their spellings in a profile belong to `profile::policy_names`, so the core
+//! knows nothing of the file format.
 
 use super::Time;
 
@@ -21,45 +20,13 @@ pub enum AgentSelection {
 }
 
 impl AgentSelection {
-    /// Every policy with its profile spelling.
-    pub const ALL: [(&'static str, AgentSelection); 4] = [
-        ("least-busy", AgentSelection::LeastBusy),
-        ("longest-idle", AgentSelection::LongestIdle),
-        ("round-robin", AgentSelection::RoundRobin),
-        ("most-skilled", AgentSelection::MostSkilled),
+    /// Every policy, in the order the profile reference lists them.
+    pub const ALL: [AgentSelection; 4] = [
+        AgentSelection::LeastBusy,
+        AgentSelection::LongestIdle,
+        AgentSelection::RoundRobin,
+        AgentSelection::MostSkilled,
     ];
-
-    /// The profile spelling of this policy.
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("least-busy")
-    }
-}
-
-impl FromStr for AgentSelection {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .iter()
-            .find(|(name, _)| *name == s)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "unknown agent selection {s:?}; use one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
-
-impl fmt::Display for AgentSelection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// How waiting chats are ordered.

@@ -271,6 +271,37 @@ fn durations_in_every_form() {
     assert_eq!(p.interval_label(1), "08:15");
 }
 
+/// Policy names are the profile's spellings; an unknown one lists every right one.
+#[test]
+fn unknown_policy_names_list_the_spellings() {
+    let text = format!("{MINIMAL}\n[routing]\nagent_selection = \"fastest\"\n");
+    assert_error(
+        &parse_text(&text).unwrap_err(),
+        &[
+            "routing.agent_selection = \"fastest\" is not an agent selection policy",
+            "use \"least-busy\", \"longest-idle\", \"round-robin\" or \"most-skilled\"",
+        ],
+    );
+    let text = format!("{MINIMAL}\n[routing]\ntransfer_place = \"front\"\n");
+    assert_error(
+        &parse_text(&text).unwrap_err(),
+        &["routing.transfer_place = \"front\" is not a transfer place; use \"keep\" or \"reset\""],
+    );
+    let text = format!(
+        "{MINIMAL}\n[routing]\nagent_selection = \"round-robin\"\ntransfer_place = \"reset\"\n"
+    );
+    let p = parse_text(&text).unwrap();
+    assert_eq!(p.routing.agent_selection, AgentSelection::RoundRobin);
+    assert_eq!(p.routing.transfer_place, TransferPlace::Reset);
+    for selection in AgentSelection::ALL {
+        let name = profile::policy_names::agent_selection_name(selection);
+        assert_eq!(
+            profile::policy_names::parse_agent_selection(name),
+            Ok(selection)
+        );
+    }
+}
+
 #[test]
 fn slowdown_factors() {
     assert_eq!(Slowdown::Linear(0.25).factor(1), 1.0);

@@ -1129,7 +1129,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 fn config_strategy() -> impl Strategy<Value = RouterConfig> {
-    let selection = prop::sample::select(AgentSelection::ALL.map(|(_, s)| s).to_vec());
+    let selection = prop::sample::select(AgentSelection::ALL.to_vec());
     let accept = prop_oneof![
         Just(AcceptMode::Auto),
         (1u64..60, 0u32..3).prop_map(|(t, m)| offers(t, m)),
@@ -1513,7 +1513,7 @@ proptest! {
 #[test]
 fn every_policy_and_mode_survives_a_long_random_run() {
     // A deterministic long run per policy x accept mode x order, beyond proptest's short cases.
-    let selections = AgentSelection::ALL.map(|(_, s)| s);
+    let selections = AgentSelection::ALL;
     let accepts = [AcceptMode::Auto, offers(20, 2)];
     let orders = [ChatOrder::Strict, weighted(60)];
     let mut runner = proptest::test_runner::TestRunner::deterministic();

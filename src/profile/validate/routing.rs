@@ -1,24 +1,21 @@
-//! `[routing]`: agent selection, accept mode, chat order and transfer place.
+//! `[routing]`: agent selection, accept mode, chat order and transfer place, read through the
+//! profile's policy spellings.
 
 use toml::Value;
 
 use super::super::RoutingSettings;
 use super::super::locate::{FieldPath, Issue};
+use super::super::policy_names::{parse_agent_selection, parse_transfer_place};
 use super::super::raw::RawRouting;
 use super::values::{DURATION_EXAMPLE, duration, positive_duration, to_time};
-use crate::routing::{AcceptMode, AgentSelection, ChatOrder, TransferPlace};
+use crate::routing::{AcceptMode, ChatOrder};
 
 /// The policies `raw` gives, defaults for the rest.
 pub(super) fn routing(raw: RawRouting, path: &FieldPath) -> Result<RoutingSettings, Issue> {
     let mut settings = RoutingSettings::default();
     if let Some(s) = &raw.agent_selection {
-        settings.agent_selection = s.parse::<AgentSelection>().map_err(|_| {
-            let names: Vec<&str> = AgentSelection::ALL.iter().map(|(n, _)| *n).collect();
-            Issue::new(
-                &path.key("agent_selection"),
-                format!("= {s:?} is not a policy; use one of {}", names.join(", ")),
-            )
-        })?;
+        settings.agent_selection = parse_agent_selection(s)
+            .map_err(|m| Issue::new(&path.key("agent_selection"), format!("= {m}")))?;
     }
     if let Some(value) = &raw.accept {
         settings.accept = accept(value, &path.key("accept"))?;
@@ -35,16 +32,8 @@ pub(super) fn routing(raw: RawRouting, path: &FieldPath) -> Result<RoutingSettin
         };
     }
     if let Some(s) = &raw.transfer_place {
-        settings.transfer_place = match s.as_str() {
-            "keep" => TransferPlace::Keep,
-            "reset" => TransferPlace::Reset,
-            other => {
-                return Err(Issue::new(
-                    &path.key("transfer_place"),
-                    format!("= {other:?} is not a transfer place; use \"keep\" or \"reset\""),
-                ));
-            }
-        };
+        settings.transfer_place = parse_transfer_place(s)
+            .map_err(|m| Issue::new(&path.key("transfer_place"), format!("= {m}")))?;
     }
     Ok(settings)
 }
