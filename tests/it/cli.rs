@@ -37,6 +37,38 @@ fn negative_numbers_are_values_not_flags() {
     }
 }
 
+/// Duration flags read durations as profiles do: every spelling of one duration gives the same
+/// answer, and a bad one is named with the right form.
+#[test]
+fn duration_flags_take_the_profile_spellings() {
+    let erlang = |aht: &str| {
+        run(&[
+            "chatcap", "erlang", "--volume", "100", "--aht", aht, "--format", "json",
+        ])
+        .unwrap_or_else(|e| panic!("--aht {aht}: {e}"))
+    };
+    let plain = erlang("330");
+    for aht in [
+        "5m30s",
+        "5.5m",
+        "5m 30s",
+        "5min30s",
+        "330s",
+        "0.0916666666666666666h",
+        ".5m5m",
+        "5.m30s",
+    ] {
+        assert_eq!(erlang(aht), plain, "--aht {aht}");
+    }
+    let err = Cli::try_parse_from(["chatcap", "erlang", "--volume", "1", "--aht", "5 parsecs"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown unit \"parsecs\"") && err.contains("write a duration like"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_closed_pipe_is_not_an_error_to_report() {
     let write = |cause| chatcap::Error::Write {

@@ -271,6 +271,45 @@ fn durations_in_every_form() {
     assert_eq!(p.interval_label(1), "08:15");
 }
 
+/// Durations take humantime's units; the spellings humantime lacks and chatcap took before (a
+/// bare number of seconds, a fraction of an hour, a fraction without its leading or trailing
+/// zero) still give the same seconds, and humantime's month (`M`, so near a minute's `m`) is
+/// refused.
+#[test]
+fn durations_keep_the_spellings_humantime_lacks() {
+    for (text, secs) in [
+        ("\"90\"", 90.0),
+        ("\"1e3\"", 1000.0),
+        ("\".5m\"", 30.0),
+        ("\"2.m\"", 120.0),
+        ("\"1m.5s\"", 60.5),
+        ("\"1h 30m\"", 5400.0),
+        ("\"2min\"", 120.0),
+        ("\"0.001h\"", 3.6),
+    ] {
+        let toml = MINIMAL.replace("mean = \"5m\"", &format!("mean = {text}"));
+        let p = parse_text(&toml).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(p.queues[1].handle_time.mean_secs, secs, "{text}");
+    }
+    assert_replacements_fail(&[
+        (
+            "mean = \"5m\"",
+            "mean = \"99999999999999999999h\"",
+            "handle_time.mean = \"99999999999999999999h\" is longer than a year",
+        ),
+        (
+            "mean = \"5m\"",
+            "mean = \"5M\"",
+            "handle_time.mean = \"5M\" is not a duration; months and years are not taken, write days",
+        ),
+        (
+            "mean = \"5m\"",
+            "mean = \"1..5m\"",
+            "handle_time.mean = \"1..5m\" is not a duration; write a duration like",
+        ),
+    ]);
+}
+
 /// Policy names are the profile's spellings; an unknown one lists every right one.
 #[test]
 fn unknown_policy_names_list_the_spellings() {
