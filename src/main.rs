@@ -7,7 +7,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let mut cli = chatcap::Cli::parse();
     // `None` when standard output is not a terminal.
-    cli.global.terminal_width = terminal_size::terminal_size().map(|(w, _)| usize::from(w.0));
+    cli.set_terminal_width(terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)));
     let mut stdout = std::io::stdout().lock();
     match chatcap::run(cli, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use crate::report::Output;
 
 /// Arguments of `chatcap caps`.
 #[derive(Debug, Clone, Args)]
-pub struct CapsArgs {
+pub(crate) struct CapsArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Caps to try: a range `1..6` (inclusive) or a list `1,2,4`.
@@ -38,10 +38,10 @@ pub struct CapsArgs {
 
 /// Caps to try, ascending, each once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CapList(pub Vec<u32>);
+pub(crate) struct CapList(pub Vec<u32>);
 
 /// Parses `1..6`, `1..=6` or `1,2,4`.
-pub fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
+pub(crate) fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
     let bad =
         || format!("{text:?} is not a list of caps; write a range like 1..6 or a list like 1,2,4");
     let number = |s: &str| -> std::result::Result<u32, String> {

@@ -16,7 +16,7 @@ use crate::report::{Cell, Document, Output, Table, ToDocument};
 
 /// Arguments of `chatcap erlang`.
 #[derive(Debug, Clone, Args)]
-pub struct ErlangArgs {
+pub(crate) struct ErlangArgs {
     /// Chats offered in one interval.
     #[arg(long, allow_negative_numbers = true)]
     pub volume: f64,

@@ -15,7 +15,7 @@ use crate::report::Output;
 
 /// Arguments of `chatcap loadtest`.
 #[derive(Debug, Clone, Args)]
-pub struct LoadtestArgs {
+pub(crate) struct LoadtestArgs {
     /// Base URL of the chat API (e.g. http://127.0.0.1:8080).
     #[arg(long, value_name = "URL")]
     pub host: String,
@@ -92,7 +92,16 @@ fn check_report_file(name: &str) -> Result<()> {
     }
 }
 
-pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Write) -> Result<()> {
+/// What the flags say once checked, before the profile is read.
+struct CheckedFlags {
+    host: String,
+    thresholds: Vec<Threshold>,
+    start_clock_secs: Option<f64>,
+    agents: AgentsChoice,
+}
+
+/// Checks every flag that needs no profile, so a mistake is named before any work starts.
+fn check_flags(args: &LoadtestArgs) -> Result<CheckedFlags> {
     if !(args.time_scale.is_finite() && args.time_scale >= 1.0) {
         return Err(Error::invalid(
             "--time-scale",
@@ -146,7 +155,16 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         Some(text) => AgentsChoice::parse(text).map_err(|e| Error::invalid("--agents", e))?,
     };
     super::check_run_flags(args.replications, None)?;
-    let profile = profile::load_or_default(args.profile.as_deref())?;
+    Ok(CheckedFlags {
+        host,
+        thresholds,
+        start_clock_secs,
+        agents,
+    })
+}
+
+/// The forecast's replications: `--replications`, else the profile's; at least 2.
+fn forecast_replications(args: &LoadtestArgs, profile: &profile::Profile) -> Result<u32> {
     let replications = args.replications.unwrap_or(profile.simulation.replications);
     if replications < 2 {
         return Err(Error::invalid(
@@ -157,13 +175,40 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
             ),
         ));
     }
+    Ok(replications)
+}
+
+/// The line on standard error that says what the test will do, and the preflight's warnings.
+fn announce(plan: &LoadPlan, host: &str, warnings: &[String]) {
+    eprintln!(
+        "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
+         {} scheduled customers, {} agents, {} customer users -> {}",
+        plan.profile.name,
+        plan.window.start,
+        plan.window.profile_secs,
+        plan.window.wall_secs,
+        plan.window.time_scale,
+        plan.schedule.len(),
+        plan.agents.len(),
+        plan.customers,
+        host
+    );
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Write) -> Result<()> {
+    let flags = check_flags(args)?;
+    let profile = profile::load_or_default(args.profile.as_deref())?;
+    let replications = forecast_replications(args, &profile)?;
     let plan = LoadPlan::new(
         profile,
         &PlanInputs {
             duration_secs: args.duration,
             time_scale: args.time_scale,
-            start_clock_secs,
-            agents,
+            start_clock_secs: flags.start_clock_secs,
+            agents: flags.agents,
             customers: args.customers,
             seed: args.seed,
         },
@@ -173,35 +218,20 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         .build()
         .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
     // A server that is not there, or serves something else, is named before the banner.
-    let early_warnings = runtime.block_on(loadtest::preflight(&host, &plan))?;
+    let early_warnings = runtime.block_on(loadtest::preflight(&flags.host, &plan))?;
     if !global.quiet {
-        eprintln!(
-            "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
-             {} scheduled customers, {} agents, {} customer users -> {}",
-            plan.profile.name,
-            plan.window.start,
-            plan.window.profile_secs,
-            plan.window.wall_secs,
-            plan.window.time_scale,
-            plan.schedule.len(),
-            plan.agents.len(),
-            plan.customers,
-            host
-        );
-        for warning in &early_warnings {
-            eprintln!("warning: {warning}");
-        }
+        announce(&plan, &flags.host, &early_warnings);
     }
     let wall_secs = plan.window.wall_secs;
     let config = LoadTestConfig {
-        host,
+        host: flags.host,
         plan,
         agent_token: args.agent_token.clone(),
         drain_secs: args.drain,
         status_every_secs: args.status_every,
         replications,
         report_files: args.report_files.clone(),
-        thresholds,
+        thresholds: flags.thresholds,
         quiet: global.quiet,
     };
     let bar = ClockBar::start(

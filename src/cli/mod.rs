@@ -21,50 +21,60 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::error::{Error, Result};
 use crate::report::{Exporter, Format, HtmlExporter, Output};
 
-pub use caps::CapsArgs;
-pub use erlang::ErlangArgs;
-pub use loadtest::LoadtestArgs;
-pub use packaging::{CompletionsArgs, ManArgs};
-pub use plan::PlanArgs;
+use caps::CapsArgs;
+use erlang::ErlangArgs;
+use loadtest::LoadtestArgs;
+use packaging::{CompletionsArgs, ManArgs};
+use plan::PlanArgs;
 pub use progress::progress_bar_on;
-pub use schema::{SchemaArgs, SchemaName, schema_json};
-pub use serve::ServeArgs;
-pub use simulate::SimulateArgs;
-pub use validate::ValidateArgs;
+use schema::SchemaArgs;
+pub use schema::{SchemaName, schema_json};
+use serve::ServeArgs;
+use simulate::SimulateArgs;
+use validate::ValidateArgs;
 
-/// Workforce load-testing and capacity planner for live-chat support.
+/// Workforce load-testing and capacity planner for live-chat support. A parsed command line:
+/// build it with `Cli::parse_from` (clap's `Parser`) and run it with [`run`]; what it holds
+/// stays the command line's own business.
 #[derive(Debug, Parser)]
 #[command(name = "chatcap", version, about, max_term_width = 100)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    global: GlobalArgs,
     /// The command to run.
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
+}
+
+impl Cli {
+    /// Sets the width of the terminal standard output writes to (`None` when it is not a
+    /// terminal): text tables written there fit it. The binary sets it; a library caller may.
+    pub fn set_terminal_width(&mut self, width: Option<usize>) {
+        self.global.terminal_width = width;
+    }
 }
 
 /// Options shared by every command (listed apart from each command's own in `--help`).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Write the output to FILE instead of standard output (`-` means standard output).
     #[arg(long, global = true, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// No progress bars or informational messages on standard error.
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Text tables show every column and confidence interval, however wide (by default they
     /// fit the terminal, or 100 columns when the output is not a terminal).
     #[arg(long, global = true)]
-    pub wide: bool,
-    /// Width of the terminal standard output writes to; `None` when it is not a terminal (the
-    /// binary sets it, a library caller may).
+    pub(crate) wide: bool,
+    /// Width of the terminal standard output writes to; `None` when it is not a terminal.
     #[arg(skip)]
-    pub terminal_width: Option<usize>,
+    pub(crate) terminal_width: Option<usize>,
 }
 
 /// Line length of text tables when the terminal's is unknown or the output is not a terminal.
@@ -73,7 +83,7 @@ pub const DEFAULT_TABLE_WIDTH: usize = 100;
 impl GlobalArgs {
     /// The line length text tables must fit: the terminal's when the report goes to it,
     /// otherwise [`DEFAULT_TABLE_WIDTH`]; `None` (no limit) with `--wide`.
-    pub fn table_width(&self) -> Option<usize> {
+    pub(crate) fn table_width(&self) -> Option<usize> {
         if self.wide {
             return None;
         }
@@ -85,7 +95,7 @@ impl GlobalArgs {
 
 /// The chatcap commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Closed-form Erlang C / Erlang A staffing: the fewest agents meeting every target, or the
     /// figures for a given number of agents.
     Erlang(ErlangArgs),

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// Arguments of `chatcap completions`.
 #[derive(Debug, Clone, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to write the completion script for.
     #[arg(value_enum)]
     pub shell: Shell,
@@ -19,7 +19,7 @@ pub struct CompletionsArgs {
 
 /// Arguments of `chatcap man` (none: the page covers every command).
 #[derive(Debug, Clone, Args)]
-pub struct ManArgs {}
+pub(crate) struct ManArgs {}
 
 pub(crate) fn completions(
     global: &GlobalArgs,

@@ -15,7 +15,7 @@ use crate::report::Output;
 
 /// Arguments shared by `chatcap plan` and `chatcap caps`.
 #[derive(Debug, Clone, Args)]
-pub struct PlanningArgs {
+pub(crate) struct PlanningArgs {
     /// Profile (TOML); the embedded default profile when omitted. Staffing written in the
     /// profile is ignored: the plan computes it.
     #[arg(long, short, value_name = "FILE")]
@@ -39,7 +39,7 @@ pub struct PlanningArgs {
 
 /// Arguments of `chatcap plan`.
 #[derive(Debug, Clone, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub planning: PlanningArgs,
     /// Paid hours of one FTE per day, for the FTE total.

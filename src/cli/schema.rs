@@ -22,7 +22,7 @@ pub enum SchemaName {
 
 /// Arguments of `chatcap schema`.
 #[derive(Debug, Clone, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// The command whose JSON output to describe.
     #[arg(value_enum)]
     pub name: SchemaName,

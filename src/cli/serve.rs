@@ -19,7 +19,7 @@ use crate::server::{
 
 /// Arguments of `chatcap serve`.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Profile (TOML) giving queues, routing policies and targets; the embedded default when
     /// omitted.
     #[arg(long, short, value_name = "FILE")]
@@ -59,7 +59,9 @@ pub struct ServeArgs {
 /// Longest `--shutdown-timeout`, seconds.
 const MAX_SHUTDOWN_SECS: f64 = 3600.0;
 
-pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+/// Checks the flags before the profile is read: serve writes no report, and each value is in
+/// its range.
+fn check_flags(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     super::refuse_format(
         global,
         &[],
@@ -100,6 +102,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
             ),
         ));
     }
+    Ok(())
+}
+
+pub(crate) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    check_flags(global, args)?;
     let profile = profile::load_or_default(args.profile.as_deref())?;
     let profile_name = profile.name.clone();
     let config = ServerConfig {

@@ -15,7 +15,7 @@ use crate::sim::{self, Scenario, Staffing};
 
 /// Arguments of `chatcap simulate`.
 #[derive(Debug, Clone, Args)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     /// Profile (TOML); the embedded default profile when omitted.
     #[arg(long, short, value_name = "FILE")]
     pub profile: Option<PathBuf>,

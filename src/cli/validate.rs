@@ -15,14 +15,14 @@ use crate::report::{Cell, Document, Output, Table, ToDocument};
 
 /// Arguments of `chatcap validate`.
 #[derive(Debug, Clone, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// The profile (TOML) to check.
     pub profile: PathBuf,
 }
 
 /// What `chatcap validate` reports about a valid profile (the JSON contract).
 #[derive(Debug, Clone, Serialize)]
-pub struct ValidateSummary {
+pub(crate) struct ValidateSummary {
     /// Always true: an invalid profile is an error instead.
     pub valid: bool,
     /// Profile name.

@@ -159,14 +159,14 @@ fn text_tables_fit_the_width_and_wide_shows_everything() {
 
     // A terminal's width is used when the report goes to it, not when it goes to a file.
     let mut cli = Cli::parse_from(args);
-    cli.global.terminal_width = Some(80);
+    cli.set_terminal_width(Some(80));
     let terminal = run_cli(cli);
     assert!(longest_line(&terminal) <= 80, "{terminal}");
     assert!(terminal.contains("left out to fit 80 columns"));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.txt");
     let mut cli = Cli::parse_from([&args[..], &["--out", file.to_str().unwrap()]].concat());
-    cli.global.terminal_width = Some(80);
+    cli.set_terminal_width(Some(80));
     run_cli(cli);
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(written.contains("left out to fit 100 columns"));
