@@ -10,7 +10,7 @@ use crate::erlang::{ErlangError, Targets};
 
 use super::pool::PoolLoad;
 use crate::profile::Profile;
-use crate::sim::Staffing;
+use crate::scenario::{Scenario, Staffing};
 
 /// The closed-form staffing of every agent group in every interval.
 pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
@@ -18,6 +18,15 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
     // Groups that can serve each queue.
     let servers = profile.serving_groups();
     let mut groups = vec![Vec::with_capacity(profile.intervals); profile.agents.len()];
+    // The groups' caps and slowdown tables, as every driver reads them.
+    let compiled = Scenario::new(
+        profile,
+        &Staffing::constant(profile.agents.len(), profile.intervals, 0),
+    )
+    .map_err(|e| ErlangError::Invalid {
+        field: "profile",
+        message: e.to_string(),
+    })?;
     for i in 0..profile.intervals {
         // Arrivals per second entering each queue, transfers included.
         let mut rate = vec![0.0; nq];
@@ -30,7 +39,7 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                 rate[t.to] += entering * t.share;
             }
         }
-        for (g, group) in profile.agents.iter().enumerate() {
+        for (g, group) in compiled.groups.iter().enumerate() {
             let (mut lambda, mut work, mut patience_rate) = (0.0, 0.0, 0.0);
             let mut targets: Option<Targets> = None;
             for (q, queue) in profile.queues.iter().enumerate() {
@@ -66,7 +75,7 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
             }
             let agents = match targets {
                 Some(targets) if lambda > 0.0 => {
-                    let cap = group.concurrency.max(1);
+                    let cap = group.cap.max(1);
                     // Rate-weighted mean patience of the queues served, if they all have one.
                     let all_patient = profile
                         .queues
@@ -79,7 +88,7 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                         patience_secs: (all_patient && patience_rate > 0.0)
                             .then(|| lambda / patience_rate),
                         cap,
-                        slowdown: group.slowdown.table(cap),
+                        slowdown: group.slowdown.clone(),
                     };
                     check_group_load(profile, i, g, &load)?;
                     required_pool_agents(&load, &targets)?

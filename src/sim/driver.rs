@@ -16,8 +16,8 @@ use rand::RngExt;
 use crate::metrics::{AgentTally, QueueTally};
 use crate::model::{ArrivalProcess, SimRng, saturating_u64, stream};
 use crate::routing::{
-    AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, Decisions, OfferSeq,
-    QueueConfig, QueueId, Router, SECOND, Time, TransferTarget,
+    AgentConfig, AgentId, AgentStatus, ChatId, ChatState, Decision, Decisions, OfferSeq, QueueId,
+    Router, SECOND, Time, TransferTarget,
 };
 
 use super::events::{Event, EventQueue};
@@ -248,12 +248,7 @@ impl<'s, O: Observer> Engine<'s, O> {
         router.set_load_notices(O::LOAD_NOTICES);
         let mut queue_ids = Vec::with_capacity(sc.queues.len());
         for q in &sc.queues {
-            queue_ids.push(router.add_queue(QueueConfig {
-                name: q.name.clone(),
-                skill: q.skill.clone(),
-                priority: q.priority,
-                max_len: Some(q.max_queue),
-            })?);
+            queue_ids.push(router.add_queue(q.config())?);
         }
         let mut agents = Vec::new();
         let mut group_agents = Vec::with_capacity(sc.groups.len());

@@ -3,7 +3,7 @@
 //! with a 95% confidence interval.
 //!
 //! - [`events`]: the (time, sequence) event heap;
-//! - [`scenario`]: a profile and staffing compiled to samplers and integer times;
+//! - [`Scenario`] (from `crate::scenario`): the profile and staffing a replication runs;
 //! - [`driver`]: one replication, the event loop;
 //! - [`results`]: aggregation over replications into the `chatcap simulate` report;
 //! - [`targets`]: the profile's targets judged on those figures, in words.
