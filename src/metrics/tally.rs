@@ -360,16 +360,42 @@ impl QueueTally {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct AgentTally {
     /// Agent-seconds on duty.
-    pub staffed_secs: f64,
+    pub(super) staffed_secs: f64,
     /// Slot-seconds on duty (agent-seconds x cap).
-    pub staffed_slot_secs: f64,
+    pub(super) staffed_slot_secs: f64,
     /// Chat-seconds handled by agents on duty.
-    pub busy_slot_secs: f64,
+    pub(super) busy_slot_secs: f64,
     /// Agent-seconds on duty with at least one chat.
-    pub with_chat_secs: f64,
+    pub(super) with_chat_secs: f64,
 }
 
 impl AgentTally {
+    /// A span of the group's levels: `staffed_secs` agent-seconds on duty with `cap` slots
+    /// each, `busy_slot_secs` chat-seconds handled, `with_chat_secs` agent-seconds holding at
+    /// least one chat.
+    pub fn record_levels(
+        &mut self,
+        staffed_secs: f64,
+        cap: u32,
+        busy_slot_secs: f64,
+        with_chat_secs: f64,
+    ) {
+        self.staffed_secs += staffed_secs;
+        self.staffed_slot_secs += staffed_secs * f64::from(cap);
+        self.busy_slot_secs += busy_slot_secs;
+        self.with_chat_secs += with_chat_secs;
+    }
+
+    /// Slot-seconds on duty (agent-seconds x cap).
+    pub fn staffed_slot_secs(&self) -> f64 {
+        self.staffed_slot_secs
+    }
+
+    /// Chat-seconds handled by agents on duty.
+    pub fn busy_slot_secs(&self) -> f64 {
+        self.busy_slot_secs
+    }
+
     /// Adds another tally.
     pub fn merge(&mut self, o: &AgentTally) {
         self.staffed_secs += o.staffed_secs;

@@ -101,8 +101,8 @@ pub(crate) fn interval_counts(
             .map(|g| {
                 let a = &t.agents[i * ng + g];
                 GroupCounts {
-                    staffed_slot_secs: a.staffed_slot_secs,
-                    busy_slot_secs: a.busy_slot_secs,
+                    staffed_slot_secs: a.staffed_slot_secs(),
+                    busy_slot_secs: a.busy_slot_secs(),
                 }
             })
             .collect(),
