@@ -22,6 +22,7 @@ fn targets(max_abandon: Option<f64>) -> Targets {
         max_abandon,
         max_occupancy: Some(0.97),
         max_asa_secs: None,
+        short_abandon_secs: 0.0,
     }
 }
 

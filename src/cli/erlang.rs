@@ -103,6 +103,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &ErlangArgs, stdout: &mut dyn Write
         max_abandon: args.max_abandon,
         max_occupancy: args.max_occupancy,
         max_asa_secs: args.max_asa,
+        short_abandon_secs: 0.0,
     };
     targets.validate(&load)?;
     erlang::check_shrinkage(args.shrinkage)?;

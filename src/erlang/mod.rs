@@ -19,6 +19,8 @@ mod staffing;
 
 use serde::Serialize;
 
+use crate::metrics::{Figure, Goal};
+
 pub use erlang_c::{erlang_b, erlang_c};
 pub use staffing::{
     AGENT_CAP, halfin_whitt_alpha, required_agents, rostered, square_root_estimate,
@@ -181,25 +183,11 @@ impl Load {
     }
 }
 
-/// Relative slack when comparing a figure with its target, so that a staffing landing exactly on
-/// a target (e.g. occupancy 8.5 / 10 against 0.85) counts as meeting it.
-const TARGET_TOLERANCE: f64 = 1e-12;
+/// The service goals a staffing must meet: the crate's one targets type. `chatcap erlang`
+/// leaves `short_abandon_secs` at 0: Erlang A counts every abandon.
+pub use crate::metrics::Targets;
 
-/// The service goals a staffing must meet.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Targets {
-    /// Least share of chats answered within the threshold (service level offered), in (0, 1].
-    pub service_level: f64,
-    /// Service-level threshold in seconds.
-    pub threshold_secs: f64,
-    /// Highest share of chats abandoning, in (0, 1]; needs a patience (Erlang A).
-    pub max_abandon: Option<f64>,
-    /// Highest occupancy, in (0, 1]; means n ≥ A / max_occupancy.
-    pub max_occupancy: Option<f64>,
-    /// Highest average speed of answer of answered chats, in seconds (> 0).
-    pub max_asa_secs: Option<f64>,
-}
-
+/// What `chatcap erlang` checks and says of targets, beside the figures' judgment.
 impl Targets {
     /// Checks every target's range, and that `max_abandon` comes with a patience.
     pub fn validate(&self, load: &Load) -> Result<(), ErlangError> {
@@ -239,18 +227,10 @@ impl Targets {
         Ok(())
     }
 
-    /// True when `evaluation` meets every target (within a 1e-12 relative tolerance).
+    /// True when `evaluation` meets every target, as every other judge of targets says
+    /// ([`crate::metrics::Goal::met_by`]).
     pub fn met_by(&self, evaluation: &Evaluation) -> bool {
-        at_least(evaluation.service_level, self.service_level)
-            && self
-                .max_abandon
-                .is_none_or(|m| at_most(evaluation.prob_abandon, m))
-            && self
-                .max_occupancy
-                .is_none_or(|m| at_most(evaluation.occupancy, m))
-            && self
-                .max_asa_secs
-                .is_none_or(|m| at_most(evaluation.asa_secs, m))
+        self.meets(|figure| evaluation.figure(figure))
     }
 
     /// One line per target `evaluation` misses, e.g. `"service level 79.6% is below the 80.0%
@@ -294,14 +274,14 @@ impl Targets {
     }
 }
 
-/// `value` reaches `target`, within [`TARGET_TOLERANCE`].
+/// `value` reaches `target`, as [`Targets::met_by`] judges.
 fn at_least(value: f64, target: f64) -> bool {
-    value >= target * (1.0 - TARGET_TOLERANCE)
+    Goal::AtLeast(target).met_by(value)
 }
 
-/// `value` stays under `limit`, within [`TARGET_TOLERANCE`].
+/// `value` stays under `limit`, as [`Targets::met_by`] judges.
 fn at_most(value: f64, limit: f64) -> bool {
-    value <= limit * (1.0 + TARGET_TOLERANCE)
+    Goal::AtMost(limit).met_by(value)
 }
 
 fn check_share(field: &'static str, value: f64, example: &str) -> Result<(), ErlangError> {
@@ -393,6 +373,16 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The figure a target bounds.
+    pub fn figure(&self, figure: Figure) -> f64 {
+        match figure {
+            Figure::ServiceLevel => self.service_level,
+            Figure::AbandonRate => self.prob_abandon,
+            Figure::Asa => self.asa_secs,
+            Figure::Occupancy => self.occupancy,
+        }
+    }
+
     /// The same figures with `rostered_agents` = [`rostered`]`(agents, shrinkage)`.
     pub fn with_shrinkage(mut self, shrinkage: f64) -> Result<Evaluation, ErlangError> {
         self.rostered_agents = rostered(self.agents, shrinkage)?;

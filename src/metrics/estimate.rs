@@ -5,6 +5,7 @@
 //! upper bound above it. [`Domain`] names the range of a figure and [`Estimate::within`] clips
 //! the interval to it, the one place that does so.
 
+use super::targets::Goal;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -123,15 +124,24 @@ impl Estimate {
     /// Whether the figure meets "at least `target`": its mean does, or with `strict` its lower
     /// bound. An undefined figure (nothing to measure) meets every target.
     pub fn meets_at_least(&self, target: f64, strict: bool) -> bool {
-        let value = if strict { self.ci_low } else { self.mean };
-        !value.is_finite() || value + 1e-12 >= target
+        self.meets(Goal::AtLeast(target), strict)
     }
 
     /// Whether the figure meets "at most `limit`": its mean does, or with `strict` its upper
     /// bound. An undefined figure meets every limit.
     pub fn meets_at_most(&self, limit: f64, strict: bool) -> bool {
-        let value = if strict { self.ci_high } else { self.mean };
-        !value.is_finite() || value <= limit + 1e-12
+        self.meets(Goal::AtMost(limit), strict)
+    }
+
+    /// Whether the figure meets `goal`: its mean does, or with `strict` its bound on the side
+    /// the goal guards. An undefined figure (nothing to measure) meets every goal.
+    pub fn meets(&self, goal: Goal, strict: bool) -> bool {
+        let value = match (strict, goal) {
+            (false, _) => self.mean,
+            (true, Goal::AtLeast(_)) => self.ci_low,
+            (true, Goal::AtMost(_)) => self.ci_high,
+        };
+        !value.is_finite() || goal.met_by(value)
     }
 }
 

@@ -3,26 +3,19 @@
 //! Drivers count raw events into [`QueueTally`] (per queue and interval) and [`AgentTally`]
 //! (per agent group and interval); [`QueueKpis::from_tallies`] and [`AgentKpis::from_tallies`]
 //! turn one replication's tallies into figures; [`Estimate::from_samples`] turns per-replication
-//! figures into a mean with a 95% Student-t confidence interval.
+//! figures into a mean with a 95% Student-t confidence interval; [`Targets`] are the service
+//! goals, judged everywhere through [`Goal::met_by`].
 
 mod estimate;
 mod tally;
+mod targets;
 
 pub(crate) use estimate::finite_or_null;
 pub use estimate::{Domain, Estimate, student_t_975};
 pub use tally::{AgentTally, QueueTally, WaitHistogram};
+pub use targets::{Figure, Goal, TARGET_TOLERANCE, Targets};
 
 use serde::Serialize;
-
-/// Service goals a queue's figures are measured against.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricTargets {
-    /// Service-level threshold in seconds.
-    pub threshold_secs: f64,
-    /// Abandons with a wait at or below this are "short" and excluded from service level and
-    /// abandon rate.
-    pub short_abandon_secs: f64,
-}
 
 /// Figures of one queue (or all queues) for one replication, DESIGN.md §4.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

@@ -6,18 +6,15 @@
 //! ([`super::pool`]): the fewest agents whose predicted service level, abandon rate and
 //! occupancy meet the strictest targets of the queues it serves.
 
-use crate::erlang::{ErlangError, Targets};
+use crate::erlang::ErlangError;
+use crate::metrics::{Figure, Targets};
 
 use super::pool::PoolLoad;
 use crate::profile::Profile;
-use crate::scenario::{Scenario, Staffing};
+use crate::scenario::{AgentGroup, Scenario, Staffing};
 
 /// The closed-form staffing of every agent group in every interval.
 pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
-    let nq = profile.queues.len();
-    // Groups that can serve each queue.
-    let servers = profile.serving_groups();
-    let mut groups = vec![Vec::with_capacity(profile.intervals); profile.agents.len()];
     // The groups' caps and slowdown tables, as every driver reads them.
     let compiled = Scenario::new(
         profile,
@@ -27,78 +24,83 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
         field: "profile",
         message: e.to_string(),
     })?;
+    // Groups that can serve each queue.
+    let servers = profile.serving_groups();
+    let mut groups = vec![Vec::with_capacity(profile.intervals); profile.agents.len()];
     for i in 0..profile.intervals {
-        // Arrivals per second entering each queue, transfers included.
-        let mut rate = vec![0.0; nq];
-        for (q, queue) in profile.queues.iter().enumerate() {
-            let bot = queue.bot.as_ref().map_or(0.0, |b| b.resolve_share);
-            let entering =
-                queue.volume.get(i).copied().unwrap_or(0.0) * (1.0 - bot) / profile.interval_secs;
-            rate[q] += entering;
-            if let Some(t) = &queue.transfer {
-                rate[t.to] += entering * t.share;
-            }
-        }
+        let rate = entering_rates(profile, i);
         for (g, group) in compiled.groups.iter().enumerate() {
-            let (mut lambda, mut work, mut patience_rate) = (0.0, 0.0, 0.0);
-            let mut targets: Option<Targets> = None;
-            for (q, queue) in profile.queues.iter().enumerate() {
-                if !servers[q].contains(&g) {
-                    continue;
-                }
-                let share = rate[q] / servers[q].len() as f64;
-                let aht = queue
-                    .aht_by_interval
-                    .get(i)
-                    .copied()
-                    .unwrap_or(queue.handle_time.mean_secs);
-                lambda += share;
-                work += share * aht;
-                patience_rate += queue.patience.as_ref().map_or(0.0, |p| share / p.mean_secs);
-                let t = &queue.targets;
-                targets = Some(match targets {
-                    None => Targets {
-                        service_level: t.service_level,
-                        threshold_secs: t.threshold_secs,
-                        max_abandon: t.max_abandon,
-                        max_occupancy: t.max_occupancy,
-                        max_asa_secs: t.max_asa_secs,
-                    },
-                    Some(prev) => Targets {
-                        service_level: prev.service_level.max(t.service_level),
-                        threshold_secs: prev.threshold_secs.min(t.threshold_secs),
-                        max_abandon: min_option(prev.max_abandon, t.max_abandon),
-                        max_occupancy: min_option(prev.max_occupancy, t.max_occupancy),
-                        max_asa_secs: min_option(prev.max_asa_secs, t.max_asa_secs),
-                    },
-                });
-            }
-            let agents = match targets {
-                Some(targets) if lambda > 0.0 => {
-                    let cap = group.cap.max(1);
-                    // Rate-weighted mean patience of the queues served, if they all have one.
-                    let all_patient = profile
-                        .queues
-                        .iter()
-                        .enumerate()
-                        .all(|(q, queue)| !servers[q].contains(&g) || queue.patience.is_some());
-                    let load = PoolLoad {
-                        arrival_rate: lambda,
-                        aht_secs: work / lambda,
-                        patience_secs: (all_patient && patience_rate > 0.0)
-                            .then(|| lambda / patience_rate),
-                        cap,
-                        slowdown: group.slowdown.clone(),
-                    };
+            let agents = match group_load(profile, i, g, group, &servers, &rate) {
+                Some((load, targets)) => {
                     check_group_load(profile, i, g, &load)?;
                     required_pool_agents(&load, &targets)?
                 }
-                _ => 0,
+                None => 0,
             };
             groups[g].push(agents);
         }
     }
     Ok(Staffing { groups })
+}
+
+/// Arrivals per second entering each queue in interval `i`: after the bot, transfers in
+/// included.
+fn entering_rates(profile: &Profile, i: usize) -> Vec<f64> {
+    let mut rate = vec![0.0; profile.queues.len()];
+    for (q, queue) in profile.queues.iter().enumerate() {
+        let bot = queue.bot.as_ref().map_or(0.0, |b| b.resolve_share);
+        let entering =
+            queue.volume.get(i).copied().unwrap_or(0.0) * (1.0 - bot) / profile.interval_secs;
+        rate[q] += entering;
+        if let Some(t) = &queue.transfer {
+            rate[t.to] += entering * t.share;
+        }
+    }
+    rate
+}
+
+/// Group `g`'s even share of the load of the queues it serves in interval `i`, and the
+/// strictest of their targets; `None` when it serves no queue with arrivals.
+fn group_load(
+    profile: &Profile,
+    i: usize,
+    g: usize,
+    group: &AgentGroup,
+    servers: &[Vec<usize>],
+    rate: &[f64],
+) -> Option<(PoolLoad, Targets)> {
+    let (mut lambda, mut work, mut patience_rate) = (0.0, 0.0, 0.0);
+    let mut targets: Option<Targets> = None;
+    for (q, queue) in profile.queues.iter().enumerate() {
+        if !servers[q].contains(&g) {
+            continue;
+        }
+        let share = rate[q] / servers[q].len() as f64;
+        let aht = queue
+            .aht_by_interval
+            .get(i)
+            .copied()
+            .unwrap_or(queue.handle_time.mean_secs);
+        lambda += share;
+        work += share * aht;
+        patience_rate += queue.patience.as_ref().map_or(0.0, |p| share / p.mean_secs);
+        targets = Some(targets.map_or(queue.targets, |prev| prev.strictest(queue.targets)));
+    }
+    let targets = targets.filter(|_| lambda > 0.0)?;
+    // Rate-weighted mean patience of the queues served, if they all have one.
+    let all_patient = profile
+        .queues
+        .iter()
+        .enumerate()
+        .all(|(q, queue)| !servers[q].contains(&g) || queue.patience.is_some());
+    let load = PoolLoad {
+        arrival_rate: lambda,
+        aht_secs: work / lambda,
+        patience_secs: (all_patient && patience_rate > 0.0).then(|| lambda / patience_rate),
+        cap: group.cap.max(1),
+        slowdown: group.slowdown.clone(),
+    };
+    Some((load, targets))
 }
 
 /// Refuses a load that even fully busy agents at their cap could only carry with more agents
@@ -138,31 +140,19 @@ fn check_group_load(
     })
 }
 
-fn min_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// Agents beyond which a target is called unreachable.
 const AGENT_LIMIT: u32 = 100_000;
 
 /// True when `n` agents meet every target under the pool model.
 pub fn pool_meets(load: &PoolLoad, n: u32, targets: &Targets) -> bool {
     let m = load.evaluate(n, targets.threshold_secs);
-    let tolerance = 1e-12;
     m.stable
-        && m.service_level + tolerance >= targets.service_level
-        && targets
-            .max_abandon
-            .is_none_or(|max| m.prob_abandon <= max + tolerance)
-        && targets
-            .max_occupancy
-            .is_none_or(|max| m.occupancy <= max + tolerance)
-        && targets
-            .max_asa_secs
-            .is_none_or(|max| m.mean_wait_secs <= max + tolerance)
+        && targets.meets(|figure| match figure {
+            Figure::ServiceLevel => m.service_level,
+            Figure::AbandonRate => m.prob_abandon,
+            Figure::Asa => m.mean_wait_secs,
+            Figure::Occupancy => m.occupancy,
+        })
 }
 
 /// The fewest agents meeting every target under the pool model (figures improve with every

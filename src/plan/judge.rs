@@ -9,7 +9,7 @@
 //! (common random numbers), so the comparison is paired replication by replication, and "more
 //! agents stop helping" has a precise meaning: the paired difference is within noise.
 
-use crate::metrics::{Estimate, QueueTally, ratio};
+use crate::metrics::{Estimate, Figure, Goal, QueueTally, Targets, ratio};
 use crate::profile::Profile;
 use crate::sim::ReplicationTallies;
 use crate::sim::targets::distinct;
@@ -112,8 +112,8 @@ pub(crate) fn interval_counts(
 /// The targets of one interval, resolved per queue and per group.
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalTargets {
-    /// Per queue: service level, max abandon, max ASA.
-    pub queues: Vec<(f64, Option<f64>, Option<f64>)>,
+    /// Per queue: its targets (occupancy is judged per group).
+    pub queues: Vec<Targets>,
     /// Per group: the strictest max occupancy of the queues it serves.
     pub groups: Vec<Option<f64>>,
     /// Per queue: the groups that serve it.
@@ -139,14 +139,7 @@ impl IntervalTargets {
             })
             .collect();
         IntervalTargets {
-            queues: profile
-                .queues
-                .iter()
-                .map(|q| {
-                    let t = &q.targets;
-                    (t.service_level, t.max_abandon, t.max_asa_secs)
-                })
-                .collect(),
+            queues: profile.queues.iter().map(|q| q.targets).collect(),
             groups,
             servers,
             names: profile.queues.iter().map(|q| q.name.clone()).collect(),
@@ -157,12 +150,12 @@ impl IntervalTargets {
     /// Every target that applies, in a fixed order.
     fn all(&self) -> Vec<Target> {
         let mut out = Vec::new();
-        for (q, &(_, abandon, asa)) in self.queues.iter().enumerate() {
+        for (q, t) in self.queues.iter().enumerate() {
             out.push(Target::ServiceLevel(q));
-            if abandon.is_some() {
+            if t.max_abandon.is_some() {
                 out.push(Target::Abandon(q));
             }
-            if asa.is_some() {
+            if t.max_asa_secs.is_some() {
                 out.push(Target::Asa(q));
             }
         }
@@ -198,22 +191,20 @@ impl Target {
         Estimate::from_samples(reps.iter().map(|r| self.value(r)))
     }
 
-    /// The target value, and whether the figure must be at least it (else at most).
-    fn goal(self, t: &IntervalTargets) -> (f64, bool) {
-        match self {
-            Target::ServiceLevel(q) => (t.queues[q].0, true),
-            Target::Abandon(q) => (t.queues[q].1.unwrap_or(f64::INFINITY), false),
-            Target::Asa(q) => (t.queues[q].2.unwrap_or(f64::INFINITY), false),
-            Target::Occupancy(g) => (t.groups[g].unwrap_or(f64::INFINITY), false),
-        }
+    /// What the figure must be (a target [`IntervalTargets::all`] lists is always set).
+    fn goal(self, t: &IntervalTargets) -> Goal {
+        let queue_goal = |q: usize, figure| t.queues[q].goal(figure);
+        let goal = match self {
+            Target::ServiceLevel(q) => queue_goal(q, Figure::ServiceLevel),
+            Target::Abandon(q) => queue_goal(q, Figure::AbandonRate),
+            Target::Asa(q) => queue_goal(q, Figure::Asa),
+            Target::Occupancy(g) => t.groups[g].map(Goal::AtMost),
+        };
+        goal.unwrap_or(Goal::AtMost(f64::INFINITY))
     }
 
     fn met(self, reps: &[IntervalCounts], t: &IntervalTargets, strict: bool) -> bool {
-        let e = self.estimate(reps);
-        match self.goal(t) {
-            (target, true) => e.meets_at_least(target, strict),
-            (limit, false) => e.meets_at_most(limit, strict),
-        }
+        self.estimate(reps).meets(self.goal(t), strict)
     }
 
     /// Whether `cand` is worse than `top` beyond noise: the 95% interval of the paired
@@ -246,7 +237,9 @@ impl Target {
     /// The figure against its target, in words.
     fn describe(self, reps: &[IntervalCounts], t: &IntervalTargets, strict: bool) -> String {
         let e = self.estimate(reps);
-        let (goal, at_least) = self.goal(t);
+        let goal = self.goal(t);
+        let at_least = matches!(goal, Goal::AtLeast(_));
+        let goal = goal.value();
         let bound = if at_least { e.ci_low } else { e.ci_high };
         let (name, pct) = match self {
             Target::ServiceLevel(q) => (format!("{}: service level", t.names[q]), true),

@@ -102,7 +102,8 @@ fn binding(
         }
     };
     for &q in served {
-        let (sl, max_abandon, max_asa) = targets.queues[q];
+        let t = &targets.queues[q];
+        let (sl, max_abandon, max_asa) = (t.service_level, t.max_abandon, t.max_asa_secs);
         let (f, name) = (&queues[q].figures, Some(queues[q].queue.as_str()));
         consider(
             Constraint::ServiceLevel,

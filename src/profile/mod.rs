@@ -213,35 +213,8 @@ pub fn clock_label(secs: f64) -> String {
     }
 }
 
-/// Service goals.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Targets {
-    /// Share of chats to answer within `threshold_secs`, in (0, 1].
-    pub service_level: f64,
-    /// Service-level threshold, seconds.
-    pub threshold_secs: f64,
-    /// Highest acceptable abandon rate, in [0, 1].
-    pub max_abandon: Option<f64>,
-    /// Highest acceptable occupancy, in (0, 1].
-    pub max_occupancy: Option<f64>,
-    /// Highest acceptable average speed of answer, seconds.
-    pub max_asa_secs: Option<f64>,
-    /// Abandons quicker than this are left out of the service level, seconds.
-    pub short_abandon_secs: f64,
-}
-
-impl Default for Targets {
-    fn default() -> Self {
-        Targets {
-            service_level: 0.8,
-            threshold_secs: 30.0,
-            max_abandon: None,
-            max_occupancy: None,
-            max_asa_secs: None,
-            short_abandon_secs: 0.0,
-        }
-    }
-}
+/// Service goals, the one type the planner, the simulator and `chatcap erlang` judge.
+pub use crate::metrics::Targets;
 
 /// Routing policy of the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -40,6 +40,7 @@ fn sl_target(service_level: f64, threshold_secs: f64) -> Targets {
         max_abandon: None,
         max_occupancy: None,
         max_asa_secs: None,
+        short_abandon_secs: 0.0,
     }
 }
 
@@ -713,6 +714,7 @@ fn arbitrary_case() -> impl Strategy<Value = (Load, Targets)> {
                     max_abandon: abandon.filter(|_| patience.is_some()),
                     max_occupancy: occupancy,
                     max_asa_secs: asa,
+                    short_abandon_secs: 0.0,
                 };
                 (load, targets)
             },
@@ -787,4 +789,44 @@ fn sl_target_of_one_is_refused_as_unreachable() {
     // Just below 1 is a target some staffing reaches.
     let report = run_json(&["--volume", "100", "--aht", "180s", "--sl-target", "0.999"]);
     assert_eq!(report["targets_met"], true);
+}
+
+/// `chatcap erlang`, the plan's closed-form start and its simulated search judge a figure
+/// against its target alike: on either side of a target, at the tolerance's edge, every judge
+/// gives the same verdict (erlang once used a relative slack where the others used an
+/// absolute one).
+#[test]
+fn targets_are_judged_alike_by_erlang_and_by_simulated_figures() {
+    use chatcap::metrics::{Estimate, Goal};
+    let base = evaluate(&erlang_c_load(100.0, 1800.0, 180.0), 14, 20.0).unwrap();
+    for target in [0.8, 0.85, 0.3] {
+        for offset in [-2e-12, -9e-13, -1e-13, 0.0, 1e-13, 9e-13, 2e-12] {
+            let value = target + offset;
+            let sl = Targets {
+                service_level: target,
+                ..sl_target(target, 20.0)
+            };
+            let by_erlang = sl.met_by(&Evaluation {
+                service_level: value,
+                ..base.clone()
+            });
+            let by_search = Estimate::exact(value).meets_at_least(target, false);
+            assert_eq!(by_erlang, by_search, "service level {value} against {target}");
+            assert_eq!(by_erlang, Goal::AtLeast(target).met_by(value));
+            assert_eq!(by_erlang, offset > -1e-12, "service level {value} against {target}");
+            let occupancy = Targets {
+                service_level: 0.0,
+                max_occupancy: Some(target),
+                ..sl_target(0.0, 20.0)
+            };
+            let by_erlang = occupancy.met_by(&Evaluation {
+                service_level: 1.0,
+                occupancy: value,
+                ..base.clone()
+            });
+            let by_search = Estimate::exact(value).meets_at_most(target, false);
+            assert_eq!(by_erlang, by_search, "occupancy {value} against {target}");
+            assert_eq!(by_erlang, offset < 1e-12, "occupancy {value} against {target}");
+        }
+    }
 }

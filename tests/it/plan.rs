@@ -98,6 +98,7 @@ fn erlang_answer(profile: &Profile, patience: Option<f64>, max_abandon: Option<f
                 max_abandon,
                 max_occupancy: None,
                 max_asa_secs: None,
+                short_abandon_secs: 0.0,
             };
             required_agents(&load, &targets).unwrap()
         })
