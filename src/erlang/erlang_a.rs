@@ -70,80 +70,28 @@ pub(super) fn evaluate(
     }
     // ln(Σ_{k<n} p_k / p_n); −∞ when the load is so large that B rounds to 1.
     let ln_below = (1.0 - blocking).ln() - blocking.ln();
-    let service_rate = n / load.aht_secs;
-    let ln_lambda = lambda.ln();
-    let ln_term_step = |j: u64| ln_lambda - (service_rate + j as f64 * theta).ln();
-
-    // Pass 1: how many queue states matter, and the log of the total mass relative to p_n.
-    let mut ln_max = ln_below.max(0.0);
-    let mut scaled_sum = (ln_below - ln_max).exp() + (-ln_max).exp();
-    let mut ln_term = 0.0;
-    let mut last = 0_u64;
-    loop {
-        let j = last + 1;
-        let next = ln_term + ln_term_step(j);
-        let past_mode = service_rate + j as f64 * theta > lambda;
-        if past_mode && next < ln_max + NEGLIGIBLE_TERM.ln() {
-            break;
-        }
-        if j > MAX_QUEUE_STATES {
-            return Err(invalid(
-                "--patience",
-                format!(
-                    "{patience_secs} s is so long against {agents} agents and this load that \
-                     the Erlang A queue needs over {MAX_QUEUE_STATES} states; give a shorter \
-                     patience or more agents, or omit --patience for Erlang C"
-                ),
-            ));
-        }
-        ln_term = next;
-        last = j;
-        if ln_term > ln_max {
-            scaled_sum = scaled_sum * (ln_max - ln_term).exp() + 1.0;
-            ln_max = ln_term;
-        } else {
-            scaled_sum += (ln_term - ln_max).exp();
-        }
-    }
-    let ln_mass = ln_max + scaled_sum.ln();
-
-    // Pass 2: the arrival-seen probability of each queue state and what it contributes.
-    let x = service_rate / theta;
-    let beta_a = x + 1.0;
-    let theta_t = theta * threshold_secs;
-    let ln_one_minus_z = (-(-theta_t).exp_m1()).ln();
-    // 1 − I_z(a, 1) = 1 − z^a, and the increment d_1 = z^a (1−z) a, with z = e^(−θt).
-    let mut beta_tail = if threshold_secs > 0.0 {
-        -(-beta_a * theta_t).exp_m1()
-    } else {
-        0.0
+    let chain = Chain {
+        lambda,
+        ln_lambda: lambda.ln(),
+        service_rate: n / load.aht_secs,
+        theta,
     };
-    let mut ln_beta_step = -beta_a * theta_t + ln_one_minus_z + beta_a.ln();
-    let mut prob_wait = 0.0;
-    let mut mean_queue = 0.0;
-    let mut answered_within = 0.0;
-    let mut answered_wait = 0.0;
-    let mut harmonic = 0.0;
-    let mut ln_term = 0.0;
-    for j in 0..=last {
-        if j > 0 {
-            ln_term += ln_term_step(j);
-        }
-        let prob = (ln_term - ln_mass).exp();
-        let ahead = j as f64;
-        let served = x / (x + ahead + 1.0);
-        harmonic += 1.0 / (x + ahead + 1.0);
-        prob_wait += prob;
-        mean_queue += ahead * prob;
-        // E[V·1{served} | j] = P(served | j) · Σ_{i=0..j} 1 / (θ (x + i + 1)).
-        answered_wait += prob * served * harmonic / theta;
-        if beta_tail > NEGLIGIBLE_TAIL {
-            answered_within += prob * served * beta_tail;
-            let b = ahead + 1.0;
-            beta_tail -= ln_beta_step.exp();
-            ln_beta_step += ln_one_minus_z + ((beta_a + b) / (b + 1.0)).ln();
-        }
-    }
+    let (last, ln_mass) = chain.mass(ln_below).ok_or_else(|| {
+        invalid(
+            "--patience",
+            format!(
+                "{patience_secs} s is so long against {agents} agents and this load that the \
+                 Erlang A queue needs over {MAX_QUEUE_STATES} states; give a shorter patience \
+                 or more agents, or omit --patience for Erlang C"
+            ),
+        )
+    })?;
+    let QueueSums {
+        prob_wait,
+        mean_queue,
+        answered_within,
+        answered_wait,
+    } = chain.sums(last, ln_mass, threshold_secs);
 
     let prob_abandon = (theta * mean_queue / lambda).clamp(0.0, 1.0);
     let prob_answered = 1.0 - prob_abandon;
@@ -161,6 +109,105 @@ pub(super) fn evaluate(
         evaluation.asa_secs = 0.0;
     }
     Ok(evaluation)
+}
+
+/// The queue part of the chain: arrivals at rate λ, service at nμ, abandons at θ per waiting
+/// chat.
+struct Chain {
+    lambda: f64,
+    ln_lambda: f64,
+    /// nμ.
+    service_rate: f64,
+    theta: f64,
+}
+
+/// What the queue states contribute, each weighted by its arrival-seen probability.
+struct QueueSums {
+    prob_wait: f64,
+    mean_queue: f64,
+    answered_within: f64,
+    answered_wait: f64,
+}
+
+impl Chain {
+    /// ln(p_{n+j} / p_{n+j−1}).
+    fn ln_term_step(&self, j: u64) -> f64 {
+        self.ln_lambda - (self.service_rate + j as f64 * self.theta).ln()
+    }
+
+    /// Pass 1: how many queue states matter, and the log of the total mass relative to p_n
+    /// (`ln_below` = ln(Σ_{k<n} p_k / p_n)); `None` past [`MAX_QUEUE_STATES`].
+    fn mass(&self, ln_below: f64) -> Option<(u64, f64)> {
+        let mut ln_max = ln_below.max(0.0);
+        let mut scaled_sum = (ln_below - ln_max).exp() + (-ln_max).exp();
+        let mut ln_term = 0.0;
+        let mut last = 0_u64;
+        loop {
+            let j = last + 1;
+            let next = ln_term + self.ln_term_step(j);
+            let past_mode = self.service_rate + j as f64 * self.theta > self.lambda;
+            if past_mode && next < ln_max + NEGLIGIBLE_TERM.ln() {
+                break;
+            }
+            if j > MAX_QUEUE_STATES {
+                return None;
+            }
+            ln_term = next;
+            last = j;
+            if ln_term > ln_max {
+                scaled_sum = scaled_sum * (ln_max - ln_term).exp() + 1.0;
+                ln_max = ln_term;
+            } else {
+                scaled_sum += (ln_term - ln_max).exp();
+            }
+        }
+        Some((last, ln_max + scaled_sum.ln()))
+    }
+
+    /// Pass 2: the arrival-seen probability of each queue state up to `last` and what it
+    /// contributes, the service level measured at `threshold_secs`.
+    fn sums(&self, last: u64, ln_mass: f64, threshold_secs: f64) -> QueueSums {
+        let theta = self.theta;
+        let x = self.service_rate / theta;
+        let beta_a = x + 1.0;
+        let theta_t = theta * threshold_secs;
+        let ln_one_minus_z = (-(-theta_t).exp_m1()).ln();
+        // 1 − I_z(a, 1) = 1 − z^a, and the increment d_1 = z^a (1−z) a, with z = e^(−θt).
+        let mut beta_tail = if threshold_secs > 0.0 {
+            -(-beta_a * theta_t).exp_m1()
+        } else {
+            0.0
+        };
+        let mut ln_beta_step = -beta_a * theta_t + ln_one_minus_z + beta_a.ln();
+        let mut sums = QueueSums {
+            prob_wait: 0.0,
+            mean_queue: 0.0,
+            answered_within: 0.0,
+            answered_wait: 0.0,
+        };
+        let mut harmonic = 0.0;
+        let mut ln_term = 0.0;
+        for j in 0..=last {
+            if j > 0 {
+                ln_term += self.ln_term_step(j);
+            }
+            let prob = (ln_term - ln_mass).exp();
+            let ahead = j as f64;
+            let served = x / (x + ahead + 1.0);
+            harmonic += 1.0 / (x + ahead + 1.0);
+            sums.prob_wait += prob;
+            sums.mean_queue += ahead * prob;
+            // E[V·1{served} | j] = P(served | j) · Σ_{i=0..j} 1 / (θ (x + i + 1)).
+            sums.answered_wait += prob * served * harmonic / theta;
+            if beta_tail > NEGLIGIBLE_TAIL {
+                sums.answered_within += prob * served * beta_tail;
+                let b = ahead + 1.0;
+                beta_tail -= ln_beta_step.exp();
+                ln_beta_step += ln_one_minus_z + ((beta_a + b) / (b + 1.0)).ln();
+            }
+        }
+        sums
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use search::{SearchMode, SearchOptions};
 
 use crate::erlang::ErlangError;
 use crate::profile::Profile;
-use crate::sim::{self, ReplicationTallies, Scenario, SimError};
+use crate::sim::{self, ReplicationTallies, Scenario, SimError, Staffing};
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +106,55 @@ pub fn plan(
     options: PlanOptions,
     progress: &dyn Fn(usize, usize),
 ) -> Result<PlanReport, PlanError> {
+    check_options(profile, &options)?;
+    let started = Instant::now();
+    let pool = sim::thread_pool(options.threads)?;
+    let seed = analytic_staffing(profile)?;
+    let mut times = PlanTimes {
+        analytic_secs: started.elapsed().as_secs_f64(),
+        ..PlanTimes::default()
+    };
+    let total = profile.intervals + REPAIR_ROUNDS + 1;
+    let search_options = SearchOptions {
+        confidence: options.confidence,
+        mode: options.mode,
+    };
+    let outcome = search::search(profile, &seed, search_options, &pool, &|i| {
+        progress(i + 1, total)
+    })?;
+    times.search_secs = started.elapsed().as_secs_f64() - times.analytic_secs;
+
+    let targets = judge::IntervalTargets::of(profile);
+    let mut staffing = outcome.staffing.clone();
+    let repaired = verify_and_repair(profile, &outcome, &targets, &pool, &mut staffing, &|r| {
+        progress(profile.intervals + r + 1, total)
+    })?;
+    progress(total, total);
+    let scenario = Scenario::new(profile, &staffing)?;
+    let report_seed = profile.simulation.seed.wrapping_add(REPORT_SEED_OFFSET);
+    let replications = profile.simulation.replications;
+    let (runs, perf) = run_day(&scenario, report_seed, replications, &pool)?;
+    times.verify_secs = started.elapsed().as_secs_f64() - times.analytic_secs - times.search_secs;
+    report::build(report::Inputs {
+        profile,
+        scenario: &scenario,
+        options,
+        seed: &seed,
+        outcome: &outcome,
+        staffing: &staffing,
+        repaired: &repaired,
+        runs: &runs,
+        report_seed,
+        targets: &targets,
+        times,
+        verify_perf: perf,
+        elapsed_secs: started.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+    })
+}
+
+/// Refuses plan options and profile settings a plan cannot be made with.
+fn check_options(profile: &Profile, options: &PlanOptions) -> Result<(), PlanError> {
     if !(options.fte_hours.is_finite() && options.fte_hours > 0.0 && options.fte_hours <= 24.0) {
         return Err(PlanError::Option {
             option: "--fte-hours",
@@ -127,34 +176,29 @@ pub fn plan(
             ),
         });
     }
-    let started = Instant::now();
-    let pool = sim::thread_pool(options.threads)?;
-    let seed = analytic_staffing(profile)?;
-    let mut times = PlanTimes {
-        analytic_secs: started.elapsed().as_secs_f64(),
-        ..PlanTimes::default()
-    };
-    let total = profile.intervals + REPAIR_ROUNDS + 1;
-    let search_options = SearchOptions {
-        confidence: options.confidence,
-        mode: options.mode,
-    };
-    let outcome = search::search(profile, &seed, search_options, &pool, &|i| {
-        progress(i + 1, total)
-    })?;
-    times.search_secs = started.elapsed().as_secs_f64() - times.analytic_secs;
+    Ok(())
+}
 
-    // Verification with a fresh seed; repair intervals that miss.
-    let targets = judge::IntervalTargets::of(profile);
+/// Verification with a fresh seed, up to [`REPAIR_ROUNDS`] times: each interval that misses a
+/// target gets one more agent in the group carrying most of a failing queue, and in each
+/// group above its occupancy limit. Returns the (interval, group) cells raised;
+/// `round_started(r)` is called as round `r` starts.
+fn verify_and_repair(
+    profile: &Profile,
+    outcome: &search::SearchOutcome,
+    targets: &judge::IntervalTargets,
+    pool: &rayon::ThreadPool,
+    staffing: &mut Staffing,
+    round_started: &dyn Fn(usize),
+) -> Result<Vec<(usize, usize)>, PlanError> {
     let replications = profile.simulation.replications;
-    let mut staffing = outcome.staffing.clone();
     let mut repaired = Vec::new();
     for round in 0..REPAIR_ROUNDS {
-        progress(profile.intervals + round + 1, total);
-        let scenario = Scenario::new(profile, &staffing)?;
+        round_started(round);
+        let scenario = Scenario::new(profile, staffing)?;
         let check_seed = profile.simulation.seed.wrapping_add(CHECK_SEED_OFFSET);
-        let (runs, _) = run_day(&scenario, check_seed, replications, &pool)?;
-        let verdicts = judge::judge_day(&runs, profile.intervals, &targets, false);
+        let (runs, _) = run_day(&scenario, check_seed, replications, pool)?;
+        let verdicts = judge::judge_day(&runs, profile.intervals, targets, false);
         let mut changed = false;
         for (i, (queues, groups)) in verdicts.iter().enumerate() {
             // More agents stop helping there: the search kept the staffing beyond which.
@@ -186,25 +230,5 @@ pub fn plan(
             break;
         }
     }
-    progress(total, total);
-    let scenario = Scenario::new(profile, &staffing)?;
-    let report_seed = profile.simulation.seed.wrapping_add(REPORT_SEED_OFFSET);
-    let (runs, perf) = run_day(&scenario, report_seed, replications, &pool)?;
-    times.verify_secs = started.elapsed().as_secs_f64() - times.analytic_secs - times.search_secs;
-    report::build(report::Inputs {
-        profile,
-        scenario: &scenario,
-        options,
-        seed: &seed,
-        outcome: &outcome,
-        staffing: &staffing,
-        repaired: &repaired,
-        runs: &runs,
-        report_seed,
-        targets: &targets,
-        times,
-        verify_perf: perf,
-        elapsed_secs: started.elapsed().as_secs_f64(),
-        threads: pool.current_num_threads(),
-    })
+    Ok(repaired)
 }

@@ -53,6 +53,16 @@ pub struct PoolFigures {
     pub stable: bool,
 }
 
+/// The birth–death chain of one staffing: unnormalised log-probabilities of 0, 1, ... chats
+/// in the system (the states below `slots`, then the queue) and their largest.
+struct Chain {
+    log_p: Vec<f64>,
+    max_log: f64,
+    slots: usize,
+    mu_full: f64,
+    theta: f64,
+}
+
 impl PoolLoad {
     /// The model's figures with `agents` agents, service level at `threshold_secs`.
     pub fn evaluate(&self, agents: u32, threshold_secs: f64) -> PoolFigures {
@@ -71,18 +81,11 @@ impl PoolLoad {
                 stable: true,
             };
         }
-        let f = |c: usize| self.slowdown.get(c).copied().unwrap_or(1.0).max(1e-9);
-        let rate_at = |k: usize| -> f64 {
-            // k chats split as evenly as possible over n agents.
-            let (q, r) = (k / n, k % n);
-            let per_agent = |c: usize| if c == 0 { 0.0 } else { c as f64 / f(c) };
-            (r as f64 * per_agent(q + 1) + (n - r) as f64 * per_agent(q)) / self.aht_secs
-        };
         let theta = self.patience_secs.map_or(0.0, |p| 1.0 / p);
         let mu_full = if n == 0 {
             0.0
         } else {
-            slots as f64 / (self.aht_secs * f(cap))
+            slots as f64 / (self.aht_secs * self.factor(cap))
         };
         if theta == 0.0 && lambda >= mu_full {
             return PoolFigures {
@@ -95,6 +98,31 @@ impl PoolLoad {
                 stable: false,
             };
         }
+        let chain = self.chain(n, slots, mu_full, theta);
+        chain.figures(lambda, n, threshold_secs)
+    }
+
+    /// f(c), kept away from 0.
+    fn factor(&self, c: usize) -> f64 {
+        self.slowdown.get(c).copied().unwrap_or(1.0).max(1e-9)
+    }
+
+    /// The chain's log-weights with `n` agents of `slots` slots in all, until the queue's
+    /// states become negligible.
+    fn chain(&self, n: usize, slots: usize, mu_full: f64, theta: f64) -> Chain {
+        let lambda = self.arrival_rate;
+        let rate_at = |k: usize| -> f64 {
+            // k chats split as evenly as possible over n agents.
+            let (q, r) = (k / n, k % n);
+            let per_agent = |c: usize| {
+                if c == 0 {
+                    0.0
+                } else {
+                    c as f64 / self.factor(c)
+                }
+            };
+            (r as f64 * per_agent(q + 1) + (n - r) as f64 * per_agent(q)) / self.aht_secs
+        };
         // Unnormalised log-probabilities of the states below the full pool, then the queue.
         let mut log_p = Vec::with_capacity(slots + 64);
         log_p.push(0.0f64);
@@ -118,13 +146,27 @@ impl PoolLoad {
                 break;
             }
         }
-        let total: f64 = log_p.iter().map(|l| (l - max_log).exp()).sum();
-        let p = |k: usize| (log_p[k] - max_log).exp() / total;
+        Chain {
+            log_p,
+            max_log,
+            slots,
+            mu_full,
+            theta,
+        }
+    }
+}
+
+impl Chain {
+    /// The figures of the stationary distribution with `n` agents at arrival rate `lambda`.
+    fn figures(&self, lambda: f64, n: usize, threshold_secs: f64) -> PoolFigures {
+        let (slots, mu_full, theta) = (self.slots, self.mu_full, self.theta);
+        let total: f64 = self.log_p.iter().map(|l| (l - self.max_log).exp()).sum();
+        let p = |k: usize| (self.log_p[k] - self.max_log).exp() / total;
         let mut prob_wait = 0.0;
         let mut queue_mean = 0.0;
         let mut within = 0.0;
         let mut busy = 0.0;
-        for k in 0..log_p.len() {
+        for k in 0..self.log_p.len() {
             let pk = p(k);
             if k < slots {
                 within += pk;

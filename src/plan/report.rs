@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::erlang::rostered;
-use crate::metrics::{Estimate, QueueTally};
+use crate::metrics::{Estimate, QueueTally, Targets};
 use crate::profile::Profile;
+use crate::sim::SimulationReport;
 use crate::sim::results::{AgentFigures, QueueFigures, Summary, queue_figures};
 use crate::sim::{Perf, ReplicationTallies, Scenario, Staffing, aggregate};
 
@@ -158,6 +159,19 @@ pub struct QueueTargets {
     pub max_occupancy: Option<f64>,
     /// Longest average speed of answer allowed, seconds.
     pub max_asa_secs: Option<f64>,
+}
+
+impl QueueTargets {
+    /// The report's view of a queue's targets.
+    fn of(t: &Targets) -> QueueTargets {
+        QueueTargets {
+            service_level: t.service_level,
+            threshold_secs: t.threshold_secs,
+            max_abandon: t.max_abandon,
+            max_occupancy: t.max_occupancy,
+            max_asa_secs: t.max_asa_secs,
+        }
+    }
 }
 
 /// Day totals of one agent group, or of all of them.
@@ -324,13 +338,9 @@ pub(crate) struct Inputs<'a> {
 
 /// Assembles the report from the verification run.
 pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
-    let (profile, sc, runs) = (x.profile, x.scenario, x.runs);
-    let (nq, ng) = (sc.queues.len(), sc.groups.len());
-    let hours = profile.interval_secs / 3600.0;
+    let (profile, sc) = (x.profile, x.scenario);
     // The simulator's own figures per interval (queue-major within an interval, as tallied).
-    let day = aggregate(sc, runs, x.verify_perf);
-
-    let queue_short: Vec<&[String]> = day.intervals.iter().map(|r| &r.shortfalls[..]).collect();
+    let day = aggregate(sc, x.runs, x.verify_perf);
     let queues: Vec<QueuePlanRow> = day
         .intervals
         .iter()
@@ -342,84 +352,13 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             figures: row.figures,
         })
         .collect();
-
-    let mut rows = Vec::with_capacity(profile.intervals * ng);
-    let mut group_totals = vec![Totals::default(); ng];
-    let mut all = Totals::default();
+    let mut rows = Vec::with_capacity(profile.intervals * sc.groups.len());
     for i in 0..profile.intervals {
-        let (mut sum_required, mut sum_rostered) = (0, 0);
-        for (g, group) in profile.agents.iter().enumerate() {
-            let served: Vec<usize> = (0..nq)
-                .filter(|q| x.targets.servers[*q].contains(&g))
-                .collect();
-            let merged: Vec<QueueTally> = runs
-                .iter()
-                .map(|r| {
-                    let mut t = QueueTally::default();
-                    for &q in &served {
-                        t.merge(&r.queues[i * nq + q]);
-                    }
-                    t
-                })
-                .collect();
-            let figures = queue_figures(&merged.iter().collect::<Vec<_>>());
-            let agent_row = &day.agent_intervals[i * ng + g];
-            let agents = agent_row.figures;
-            let mut shortfalls: Vec<String> = served
-                .iter()
-                .flat_map(|&q| queue_short[i * nq + q].iter().cloned())
-                .collect();
-            shortfalls.extend(agent_row.shortfalls.iter().cloned());
-            let bound = binding(
-                &served,
-                &queues[i * nq..(i + 1) * nq],
-                x.targets,
-                (x.targets.groups[g], &agents.occupancy),
-            );
-            let (binding, binding_queue, margin) = match bound {
-                Some((c, q, m)) => (Some(c), q, Some(m)),
-                None => (None, None, None),
-            };
-            let required = x.staffing.groups[g][i];
-            let roster = rostered(required, group.shrinkage)?;
-            let analytic = x.seed.groups[g][i];
-            let t = &mut group_totals[g];
-            t.agent_hours += f64::from(required) * hours;
-            t.rostered_agent_hours += f64::from(roster) * hours;
-            t.analytic_agent_hours += f64::from(analytic) * hours;
-            t.peak_required = t.peak_required.max(required);
-            t.peak_rostered = t.peak_rostered.max(roster);
-            sum_required += required;
-            sum_rostered += roster;
-            rows.push(PlanRow {
-                start: sc.interval_label(i),
-                interval: i,
-                group: group.name.clone(),
-                queues: served.iter().map(|&q| sc.queues[q].name.clone()).collect(),
-                analytic_agents: analytic,
-                required_agents: required,
-                rostered_agents: roster,
-                raised_by_verification: x.repaired.contains(&(i, g)),
-                targets_met: shortfalls.is_empty(),
-                shortfalls,
-                binding,
-                binding_queue,
-                margin,
-                figures,
-                agents,
-            });
+        for g in 0..profile.agents.len() {
+            rows.push(group_row(&x, &day, &queues, i, g)?);
         }
-        all.peak_required = all.peak_required.max(sum_required);
-        all.peak_rostered = all.peak_rostered.max(sum_rostered);
     }
-    for t in &mut group_totals {
-        t.fte = t.rostered_agent_hours / x.options.fte_hours;
-        all.agent_hours += t.agent_hours;
-        all.rostered_agent_hours += t.rostered_agent_hours;
-        all.analytic_agent_hours += t.analytic_agent_hours;
-    }
-    all.fte = all.rostered_agent_hours / x.options.fte_hours;
-
+    let totals = plan_totals(&x, &rows);
     let mut warnings = day.warnings;
     let unreachable: Vec<UnreachableInterval> = x
         .outcome
@@ -428,8 +367,8 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
         .map(|u| UnreachableInterval::of(u, profile, sc))
         .collect();
     warnings.extend(unreachable.iter().map(UnreachableInterval::warning));
-    let missed: Vec<&PlanRow> = rows.iter().filter(|r| !r.targets_met).collect();
-    if !missed.is_empty() {
+    let missed = rows.iter().filter(|r| !r.targets_met).count();
+    if missed > 0 {
         let advice = if x.options.confidence {
             "the search met each target's 95% bound with its own seed; more --replications \
              narrow the noise"
@@ -437,10 +376,9 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             "use --confidence for a margin"
         };
         warnings.push(format!(
-            "{} of {} interval and group rows miss a target in the verification run (see \
+            "{missed} of {} interval and group rows miss a target in the verification run (see \
              shortfalls); these are within the simulation's noise unless the search limit was \
              reached: {advice}",
-            missed.len(),
             rows.len()
         ));
     }
@@ -454,32 +392,13 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
         targets: profile
             .queues
             .iter()
-            .map(|q| {
-                let t = &q.targets;
-                let targets = QueueTargets {
-                    service_level: t.service_level,
-                    threshold_secs: t.threshold_secs,
-                    max_abandon: t.max_abandon,
-                    max_occupancy: t.max_occupancy,
-                    max_asa_secs: t.max_asa_secs,
-                };
-                (q.name.clone(), targets)
-            })
+            .map(|q| (q.name.clone(), QueueTargets::of(&q.targets)))
             .collect(),
-        targets_met: missed.is_empty(),
+        targets_met: missed == 0,
         unreachable,
         intervals: rows,
         queues,
-        totals: PlanTotals {
-            all,
-            fte_hours: x.options.fte_hours,
-            groups: profile
-                .agents
-                .iter()
-                .zip(group_totals)
-                .map(|(g, t)| (g.name.clone(), t))
-                .collect(),
-        },
+        totals,
         summary: day.summary,
         warnings,
         perf: PlanPerf {
@@ -493,4 +412,109 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
             chats_per_sec: x.verify_perf.chats_per_sec,
         },
     })
+}
+
+/// The row of group `g` in interval `i`: its staffing, the figures of the queues it serves
+/// merged, its own figures, the targets it misses and the one that binds.
+fn group_row(
+    x: &Inputs<'_>,
+    day: &SimulationReport,
+    queues: &[QueuePlanRow],
+    i: usize,
+    g: usize,
+) -> Result<PlanRow, PlanError> {
+    let sc = x.scenario;
+    let (nq, ng) = (sc.queues.len(), sc.groups.len());
+    let group = &x.profile.agents[g];
+    let served: Vec<usize> = (0..nq)
+        .filter(|q| x.targets.servers[*q].contains(&g))
+        .collect();
+    let merged: Vec<QueueTally> = x
+        .runs
+        .iter()
+        .map(|r| {
+            let mut t = QueueTally::default();
+            for &q in &served {
+                t.merge(&r.queues[i * nq + q]);
+            }
+            t
+        })
+        .collect();
+    let figures = queue_figures(&merged.iter().collect::<Vec<_>>());
+    let agent_row = &day.agent_intervals[i * ng + g];
+    let agents = agent_row.figures;
+    let mut shortfalls: Vec<String> = served
+        .iter()
+        .flat_map(|&q| day.intervals[i * nq + q].shortfalls.iter().cloned())
+        .collect();
+    shortfalls.extend(agent_row.shortfalls.iter().cloned());
+    let bound = binding(
+        &served,
+        &queues[i * nq..(i + 1) * nq],
+        x.targets,
+        (x.targets.groups[g], &agents.occupancy),
+    );
+    let (binding, binding_queue, margin) = match bound {
+        Some((c, q, m)) => (Some(c), q, Some(m)),
+        None => (None, None, None),
+    };
+    let required = x.staffing.groups[g][i];
+    Ok(PlanRow {
+        start: sc.interval_label(i),
+        interval: i,
+        group: group.name.clone(),
+        queues: served.iter().map(|&q| sc.queues[q].name.clone()).collect(),
+        analytic_agents: x.seed.groups[g][i],
+        required_agents: required,
+        rostered_agents: rostered(required, group.shrinkage)?,
+        raised_by_verification: x.repaired.contains(&(i, g)),
+        targets_met: shortfalls.is_empty(),
+        shortfalls,
+        binding,
+        binding_queue,
+        margin,
+        figures,
+        agents,
+    })
+}
+
+/// Day totals per group and overall from the rows (interval-major, one per group).
+fn plan_totals(x: &Inputs<'_>, rows: &[PlanRow]) -> PlanTotals {
+    let ng = x.profile.agents.len();
+    let hours = x.profile.interval_secs / 3600.0;
+    let mut group_totals = vec![Totals::default(); ng];
+    let mut all = Totals::default();
+    for interval in rows.chunks(ng.max(1)) {
+        let (mut sum_required, mut sum_rostered) = (0, 0);
+        for (t, row) in group_totals.iter_mut().zip(interval) {
+            let (required, roster) = (row.required_agents, row.rostered_agents);
+            t.agent_hours += f64::from(required) * hours;
+            t.rostered_agent_hours += f64::from(roster) * hours;
+            t.analytic_agent_hours += f64::from(row.analytic_agents) * hours;
+            t.peak_required = t.peak_required.max(required);
+            t.peak_rostered = t.peak_rostered.max(roster);
+            sum_required += required;
+            sum_rostered += roster;
+        }
+        all.peak_required = all.peak_required.max(sum_required);
+        all.peak_rostered = all.peak_rostered.max(sum_rostered);
+    }
+    for t in &mut group_totals {
+        t.fte = t.rostered_agent_hours / x.options.fte_hours;
+        all.agent_hours += t.agent_hours;
+        all.rostered_agent_hours += t.rostered_agent_hours;
+        all.analytic_agent_hours += t.analytic_agent_hours;
+    }
+    all.fte = all.rostered_agent_hours / x.options.fte_hours;
+    PlanTotals {
+        all,
+        fte_hours: x.options.fte_hours,
+        groups: x
+            .profile
+            .agents
+            .iter()
+            .zip(group_totals)
+            .map(|(g, t)| (g.name.clone(), t))
+            .collect(),
+    }
 }

@@ -5,9 +5,11 @@
 //! - [`events`]: the (time, sequence) event heap;
 //! - [`Scenario`] (from `crate::scenario`): the profile and staffing a replication runs;
 //! - [`driver`]: one replication, the event loop;
-//! - [`results`]: aggregation over replications into the `chatcap simulate` report;
+//! - [`results`]: aggregation over replications into the `chatcap simulate` report, shown
+//!   as tables and charts by `document.rs`;
 //! - [`targets`]: the profile's targets judged on those figures, in words.
 
+mod document;
 pub mod driver;
 pub mod events;
 pub mod results;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::metrics::{AgentKpis, AgentTally, Domain, Estimate, QueueKpis, QueueTally};
-use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
+pub(crate) use super::document::INTERVAL_QUEUE_COLUMNS;
 use super::targets::{occupancy_limits, occupancy_shortfall, queue_shortfalls};
 use super::{Perf, ReplicationTallies, Scenario};
 
@@ -280,10 +280,54 @@ fn merge_agents(run: &ReplicationTallies, pick: impl Fn(usize) -> bool) -> Agent
 
 /// Aggregates replications into the report.
 pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> SimulationReport {
-    let nq = sc.queues.len();
-    let ng = sc.groups.len();
     let warm = crate::scenario::to_secs(sc.warmup).min(sc.interval_secs * sc.intervals as f64);
     let day_secs = sc.interval_secs * sc.intervals as f64 - warm;
+    let occupancy = occupancy_limits(sc);
+    let intervals = queue_rows(sc, runs);
+    let agent_intervals = agent_rows(sc, runs, warm, &occupancy);
+    let summary = summary(sc, runs, day_secs);
+    let chats = chat_counts(runs);
+    let mut shortfalls: Vec<String> = sc
+        .queues
+        .iter()
+        .flat_map(|q| queue_shortfalls(&q.name, &summary.queues[&q.name], &q.targets))
+        .collect();
+    shortfalls.extend(sc.groups.iter().enumerate().filter_map(|(g, group)| {
+        occupancy_shortfall(&group.name, &summary.groups[&group.name], occupancy[g])
+    }));
+    let targets_met = shortfalls.is_empty() && missed_rows(&intervals, &agent_intervals).0 == 0;
+    let mut warnings = Vec::new();
+    if chats.stranded > 0 {
+        warnings.push(format!(
+            "{} chats were still waiting at the end of the day with no agent on duty who could \
+             serve them; staff the last intervals or give the queue a patience",
+            chats.stranded
+        ));
+    }
+    if runs.len() < 2 {
+        warnings.push(
+            "one replication gives no confidence interval; use --replications 2 or more".into(),
+        );
+    }
+    SimulationReport {
+        profile: sc.name.clone(),
+        seed: sc.seed,
+        replications: runs.len() as u32,
+        interval_secs: sc.interval_secs,
+        summary,
+        intervals,
+        agent_intervals,
+        chats,
+        targets_met,
+        shortfalls,
+        warnings,
+        perf,
+    }
+}
+
+/// One row per interval and queue, judged against the queue's targets.
+fn queue_rows(sc: &Scenario, runs: &[ReplicationTallies]) -> Vec<IntervalRow> {
+    let nq = sc.queues.len();
     let mut intervals = Vec::with_capacity(sc.intervals * nq);
     for i in 0..sc.intervals {
         for (q, queue) in sc.queues.iter().enumerate() {
@@ -300,7 +344,18 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
             });
         }
     }
-    let occupancy = occupancy_limits(sc);
+    intervals
+}
+
+/// One row per interval and agent group (the part of each interval after the warm-up `warm`
+/// seconds), judged against the group's occupancy limit.
+fn agent_rows(
+    sc: &Scenario,
+    runs: &[ReplicationTallies],
+    warm: f64,
+    occupancy: &[Option<f64>],
+) -> Vec<AgentIntervalRow> {
+    let ng = sc.groups.len();
     let mut agent_intervals = Vec::with_capacity(sc.intervals * ng);
     for i in 0..sc.intervals {
         let start = i as f64 * sc.interval_secs;
@@ -322,6 +377,12 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
             });
         }
     }
+    agent_intervals
+}
+
+/// Whole-day figures: overall, per queue, all agents and per group over `day_secs`.
+fn summary(sc: &Scenario, runs: &[ReplicationTallies], day_secs: f64) -> Summary {
+    let (nq, ng) = (sc.queues.len(), sc.groups.len());
     let whole_day = |pick: &dyn Fn(usize) -> bool| -> QueueFigures {
         let merged: Vec<QueueTally> = runs.iter().map(|r| merge_queue(r, pick)).collect();
         queue_figures(&merged.iter().collect::<Vec<_>>())
@@ -346,6 +407,16 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
             (group.name.clone(), agent_figures(&cells, day_secs))
         })
         .collect();
+    Summary {
+        overall,
+        queues,
+        agents: agent_figures(&all_agents, day_secs),
+        groups,
+    }
+}
+
+/// Chats per outcome, summed over replications.
+fn chat_counts(runs: &[ReplicationTallies]) -> ChatCounts {
     let mut chats = ChatCounts::default();
     for run in runs {
         let t = merge_queue(run, |_| true);
@@ -358,47 +429,7 @@ pub fn aggregate(sc: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> Simu
         chats.rejected += t.rejected();
         chats.stranded += t.stranded();
     }
-    let mut shortfalls: Vec<String> = sc
-        .queues
-        .iter()
-        .flat_map(|q| queue_shortfalls(&q.name, &queues[&q.name], &q.targets))
-        .collect();
-    shortfalls.extend(sc.groups.iter().enumerate().filter_map(|(g, group)| {
-        occupancy_shortfall(&group.name, &groups[&group.name], occupancy[g])
-    }));
-    let targets_met = shortfalls.is_empty() && missed_rows(&intervals, &agent_intervals).0 == 0;
-    let mut warnings = Vec::new();
-    if chats.stranded > 0 {
-        warnings.push(format!(
-            "{} chats were still waiting at the end of the day with no agent on duty who could \
-             serve them; staff the last intervals or give the queue a patience",
-            chats.stranded
-        ));
-    }
-    if runs.len() < 2 {
-        warnings.push(
-            "one replication gives no confidence interval; use --replications 2 or more".into(),
-        );
-    }
-    SimulationReport {
-        profile: sc.name.clone(),
-        seed: sc.seed,
-        replications: runs.len() as u32,
-        interval_secs: sc.interval_secs,
-        summary: Summary {
-            overall,
-            queues,
-            agents: agent_figures(&all_agents, day_secs),
-            groups,
-        },
-        intervals,
-        agent_intervals,
-        chats,
-        targets_met,
-        shortfalls,
-        warnings,
-        perf,
-    }
+    chats
 }
 
 /// Interval rows missing a target, and the first miss in words.
@@ -441,192 +472,5 @@ impl SimulationReport {
              is noise; chatcap plan finds a staffing that meets them",
         );
         Some(text)
-    }
-}
-
-/// Leading columns of a per interval and queue table; [`QueueFigures::interval_cells`] fills them.
-pub(crate) const INTERVAL_QUEUE_COLUMNS: [&str; 8] = [
-    "start",
-    "queue",
-    "offered",
-    "SL",
-    "ASA s",
-    "abandon",
-    "wait p90 s",
-    "FRT p90 s",
-];
-
-impl QueueFigures {
-    /// The cells of [`INTERVAL_QUEUE_COLUMNS`] for one interval and queue.
-    pub(crate) fn interval_cells(&self, start: &str, queue: &str) -> Vec<Cell> {
-        vec![
-            Cell::text(start),
-            Cell::text(queue),
-            Cell::num(self.offered.mean, 1),
-            Cell::ci_pct(&self.service_level),
-            Cell::ci(&self.asa_secs, 1),
-            Cell::Pct(self.abandon_rate.mean),
-            Cell::num(self.wait_p90_secs.mean, 1),
-            Cell::num(self.frt_p90_secs.mean, 1),
-        ]
-    }
-}
-
-impl ToDocument for SimulationReport {
-    fn document(&self) -> Document {
-        let mut doc = Document {
-            title: format!("chatcap simulate: {}", self.profile),
-            notes: vec![format!(
-                "{} replications, seed {}; figures are means with 95% confidence intervals",
-                self.replications, self.seed
-            )],
-            ..Document::default()
-        };
-        doc.notes
-            .extend(self.warnings.iter().map(|w| format!("warning: {w}")));
-        let mut rows = Table::new(
-            "Per interval and queue",
-            &[&INTERVAL_QUEUE_COLUMNS[..], &["AHT s"]].concat(),
-        );
-        for r in &self.intervals {
-            let f = &r.figures;
-            let mut row = f.interval_cells(&r.start, &r.queue);
-            row.push(Cell::num(f.aht_secs.mean, 0));
-            rows.rows.push(row);
-        }
-        let mut queues = Table::new(
-            "Whole day per queue",
-            &[
-                "queue", "offered", "SL", "ASA s", "abandon", "FRT s", "AHT s", "FCR", "bot",
-            ],
-        );
-        let all = std::iter::once(("(all)", &self.summary.overall))
-            .chain(self.summary.queues.iter().map(|(n, f)| (n.as_str(), f)));
-        for (name, f) in all {
-            queues.rows.push(vec![
-                Cell::text(name),
-                Cell::num(f.offered.mean, 0),
-                Cell::ci_pct(&f.service_level),
-                Cell::ci(&f.asa_secs, 1),
-                Cell::ci_pct(&f.abandon_rate),
-                Cell::num(f.frt_secs.mean, 1),
-                Cell::num(f.aht_secs.mean, 0),
-                Cell::Pct(f.fcr.mean),
-                Cell::Pct(f.bot_resolved.mean),
-            ]);
-        }
-        let mut groups = Table::new(
-            "Agents per group and interval",
-            &[
-                "start",
-                "group",
-                "agents",
-                "occupancy",
-                "utilization",
-                "concurrency",
-            ],
-        );
-        for r in &self.agent_intervals {
-            groups.rows.push(vec![
-                Cell::text(&r.start),
-                Cell::text(&r.group),
-                Cell::Int(i64::from(r.scheduled_agents)),
-                Cell::ci_pct(&r.figures.occupancy),
-                Cell::Pct(r.figures.utilization.mean),
-                Cell::num(r.figures.mean_concurrency.mean, 2),
-            ]);
-        }
-        let perf = Table::key_value(
-            "Performance",
-            vec![
-                ("chats", Cell::Int(self.perf.chats as i64)),
-                ("events", Cell::Int(self.perf.events as i64)),
-                ("elapsed s", Cell::num(self.perf.elapsed_secs, 3)),
-                ("chats per second", Cell::num(self.perf.chats_per_sec, 0)),
-                ("threads", Cell::Int(self.perf.threads as i64)),
-            ],
-        );
-        doc.tables = vec![rows, queues, groups, perf];
-        doc.csv_rows = Some("/intervals");
-        doc.charts = self.charts();
-        doc
-    }
-}
-
-impl SimulationReport {
-    /// Charts of the HTML report, one value per interval: service level, offered volume, ASA
-    /// and abandon rate per queue, occupancy per agent group.
-    fn charts(&self) -> Vec<Chart> {
-        let first_queue = self.intervals.first().map(|r| r.queue.as_str());
-        let labels: Vec<String> = self
-            .intervals
-            .iter()
-            .filter(|r| Some(r.queue.as_str()) == first_queue)
-            .map(|r| r.start.clone())
-            .collect();
-        let per_queue = |pick: fn(&QueueFigures) -> Estimate, bars: bool| -> Vec<Series> {
-            self.summary
-                .queues
-                .keys()
-                .map(|name| {
-                    let cells: Vec<Estimate> = self
-                        .intervals
-                        .iter()
-                        .filter(|r| &r.queue == name)
-                        .map(|r| pick(&r.figures))
-                        .collect();
-                    Series::estimates(name.as_str(), cells, bars)
-                })
-                .collect()
-        };
-        let per_group: Vec<Series> = self
-            .summary
-            .groups
-            .keys()
-            .map(|name| {
-                let cells: Vec<Estimate> = self
-                    .agent_intervals
-                    .iter()
-                    .filter(|r| &r.group == name)
-                    .map(|r| r.figures.occupancy)
-                    .collect();
-                Series::estimates(name.as_str(), cells, false)
-            })
-            .collect();
-        let chart = |title: &str, y_label: &str, percent: bool, series: Vec<Series>| Chart {
-            title: title.into(),
-            x_label: "interval start".into(),
-            y_label: y_label.into(),
-            x: labels.clone(),
-            series,
-            percent,
-            ..Chart::default()
-        };
-        let service_level = per_queue(|f| f.service_level, false);
-        let offered = per_queue(|f| f.offered, true);
-        let asa = per_queue(|f| f.asa_secs, false);
-        let abandon = per_queue(|f| f.abandon_rate, false);
-        vec![
-            chart(
-                "Service level per interval",
-                "service level",
-                true,
-                service_level,
-            ),
-            chart(
-                "Offered chats per interval",
-                "chats offered",
-                false,
-                offered,
-            ),
-            chart(
-                "Average speed of answer per interval",
-                "ASA (s)",
-                false,
-                asa,
-            ),
-            chart("Abandon rate per interval", "abandoned", true, abandon),
-            chart("Agent occupancy per interval", "occupancy", true, per_group),
-        ]
     }
 }

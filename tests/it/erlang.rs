@@ -811,9 +811,16 @@ fn targets_are_judged_alike_by_erlang_and_by_simulated_figures() {
                 ..base.clone()
             });
             let by_search = Estimate::exact(value).meets_at_least(target, false);
-            assert_eq!(by_erlang, by_search, "service level {value} against {target}");
+            assert_eq!(
+                by_erlang, by_search,
+                "service level {value} against {target}"
+            );
             assert_eq!(by_erlang, Goal::AtLeast(target).met_by(value));
-            assert_eq!(by_erlang, offset > -1e-12, "service level {value} against {target}");
+            assert_eq!(
+                by_erlang,
+                offset > -1e-12,
+                "service level {value} against {target}"
+            );
             let occupancy = Targets {
                 service_level: 0.0,
                 max_occupancy: Some(target),
@@ -826,7 +833,11 @@ fn targets_are_judged_alike_by_erlang_and_by_simulated_figures() {
             });
             let by_search = Estimate::exact(value).meets_at_most(target, false);
             assert_eq!(by_erlang, by_search, "occupancy {value} against {target}");
-            assert_eq!(by_erlang, offset < 1e-12, "occupancy {value} against {target}");
+            assert_eq!(
+                by_erlang,
+                offset < 1e-12,
+                "occupancy {value} against {target}"
+            );
         }
     }
 }
