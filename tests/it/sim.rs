@@ -461,3 +461,44 @@ fn the_bank_example_serves_its_vip_queue_over_the_day() {
     );
     assert_eq!(report["shortfalls"], serde_json::json!([]));
 }
+
+/// Every driver reads a group's slowdown from the scenario: its factors are the profile's,
+/// for a linear slowdown and for a list of levels (beyond the cap, the factor at the cap),
+/// and each queue's routing setup is the profile's queue.
+#[test]
+fn scenario_groups_carry_the_profiles_slowdown_and_queues_their_routing_setup() {
+    let base = stationary(60.0, "3m", EXP, None, 4, "20s");
+    for (slowdown, factors) in [
+        ("slowdown = 0.25", [1.0, 1.0, 1.25, 1.5, 1.75]),
+        ("slowdown = [1.0, 1.2, 1.5, 1.6]", [1.0, 1.0, 1.2, 1.5, 1.6]),
+    ] {
+        let toml = base.replace("slowdown = 0.0", slowdown);
+        let p = profile::parse(&toml, "slowdown.toml", None).expect("profile parses");
+        let spec = &p.agents[0];
+        let staffing = Staffing::constant(1, p.intervals, 3);
+        let sc = Scenario::new(&p, &staffing).expect("scenario compiles");
+        let group = &sc.groups[0];
+        assert_eq!(group.slowdown, factors, "{slowdown}");
+        for n in 0..=6 {
+            let expected = factors[(n as usize).min(4)];
+            assert_eq!(group.factor(n), expected, "{slowdown}: {n} chats");
+            assert_eq!(
+                spec.slowdown.factor(n.min(4)),
+                expected,
+                "{slowdown}: {n} chats"
+            );
+        }
+        assert_eq!(
+            group.factor_at_cap(),
+            spec.slowdown.factor(spec.concurrency)
+        );
+        assert_eq!(group.factor_at_cap(), factors[4]);
+        let configs = sc.queue_configs();
+        assert_eq!(configs.len(), p.queues.len());
+        assert_eq!(configs[0].name, p.queues[0].name);
+        assert_eq!(configs[0].skill, p.queues[0].skill);
+        assert_eq!(configs[0].priority, p.queues[0].priority);
+        assert_eq!(configs[0].max_len, Some(p.queues[0].max_queue));
+        assert_eq!(sc.serving_groups(), p.serving_groups());
+    }
+}
