@@ -12,7 +12,7 @@
 use crate::metrics::{Estimate, Figure, Goal, QueueTally, Targets, ratio};
 use crate::profile::Profile;
 use crate::sim::ReplicationTallies;
-use crate::sim::targets::distinct;
+use crate::sim::targets::{distinct, strictest_occupancy};
 
 /// Verdict of one candidate in one interval.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -127,20 +127,10 @@ pub(crate) struct IntervalTargets {
 impl IntervalTargets {
     pub(crate) fn of(profile: &Profile) -> IntervalTargets {
         let servers = profile.serving_groups();
-        let groups = (0..profile.agents.len())
-            .map(|g| {
-                profile
-                    .queues
-                    .iter()
-                    .enumerate()
-                    .filter(|(q, _)| servers[*q].contains(&g))
-                    .filter_map(|(_, q)| q.targets.max_occupancy)
-                    .reduce(f64::min)
-            })
-            .collect();
+        let queues: Vec<Targets> = profile.queues.iter().map(|q| q.targets).collect();
         IntervalTargets {
-            queues: profile.queues.iter().map(|q| q.targets).collect(),
-            groups,
+            groups: strictest_occupancy(&queues, &servers, profile.agents.len()),
+            queues,
             servers,
             names: profile.queues.iter().map(|q| q.name.clone()).collect(),
             group_names: profile.agents.iter().map(|g| g.name.clone()).collect(),

@@ -2,7 +2,7 @@
 //! the plan's verification report as shortfalls. Judged on the means over replications; the
 //! confidence intervals beside them say how much of a miss is noise.
 
-use crate::profile::Targets;
+use crate::metrics::Targets;
 
 use super::Scenario;
 use super::results::{AgentFigures, QueueFigures};
@@ -63,13 +63,24 @@ pub(crate) fn occupancy_shortfall(
 
 /// Per group of `sc`, the strictest max occupancy of the queues it serves.
 pub(crate) fn occupancy_limits(sc: &Scenario) -> Vec<Option<f64>> {
-    sc.groups
-        .iter()
+    let targets: Vec<Targets> = sc.queues.iter().map(|q| q.targets).collect();
+    strictest_occupancy(&targets, &sc.serving_groups(), sc.groups.len())
+}
+
+/// Per group of `groups`, the strictest max occupancy among the `targets` of the queues it
+/// serves (`servers[q]`: the groups serving queue `q`).
+pub(crate) fn strictest_occupancy(
+    targets: &[Targets],
+    servers: &[Vec<usize>],
+    groups: usize,
+) -> Vec<Option<f64>> {
+    (0..groups)
         .map(|g| {
-            sc.queues
+            targets
                 .iter()
-                .filter(|q| g.skills.iter().any(|(s, _)| *s == q.skill))
-                .filter_map(|q| q.targets.max_occupancy)
+                .zip(servers)
+                .filter(|(_, serving)| serving.contains(&g))
+                .filter_map(|(t, _)| t.max_occupancy)
                 .reduce(f64::min)
         })
         .collect()
