@@ -12,8 +12,8 @@
 //! - `levels.rs`: agents on and off duty and the groups' integrated levels;
 //! - `record.rs`: a customer's record and where it is filed.
 //!
-//! Everything on the per-event path is inlined into the loop: splitting it into files costs
-//! nothing at run time.
+//! Everything on the per-event path is marked for inlining into the loop, so splitting it into
+//! files costs nothing at run time.
 
 mod arrivals;
 mod decisions;
