@@ -63,16 +63,16 @@ impl AgentGroup {
         })
     }
 
-    /// The time stretch of each chat while an agent holds `chats` (none counts as one; more
+    /// The time stretch of each chat while an agent holds `held` chats (none counts as one; more
     /// than the cap as the cap).
-    pub fn factor(&self, chats: u32) -> f64 {
-        let n = (chats.max(1) as usize).min(self.slowdown.len().saturating_sub(1));
+    pub fn slowdown_at(&self, held: u32) -> f64 {
+        let n = (held.max(1) as usize).min(self.slowdown.len().saturating_sub(1));
         self.slowdown.get(n).copied().unwrap_or(1.0)
     }
 
     /// The time stretch of each chat while an agent holds as many as the cap allows.
     pub fn factor_at_cap(&self) -> f64 {
-        self.factor(self.cap)
+        self.slowdown_at(self.cap)
     }
 
     /// Whether the group's agents hold `skill`.

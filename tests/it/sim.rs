@@ -481,7 +481,7 @@ fn scenario_groups_carry_the_profiles_slowdown_and_queues_their_routing_setup() 
         assert_eq!(group.slowdown, factors, "{slowdown}");
         for n in 0..=6 {
             let expected = factors[(n as usize).min(4)];
-            assert_eq!(group.factor(n), expected, "{slowdown}: {n} chats");
+            assert_eq!(group.slowdown_at(n), expected, "{slowdown}: {n} chats");
             assert_eq!(
                 spec.slowdown.factor(n.min(4)),
                 expected,
