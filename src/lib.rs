@@ -15,6 +15,7 @@
 //!  └─ routing  the pure routing core: queues, agents, chats, policies, timers
 //! ```
 
+pub mod api;
 pub mod cli;
 pub mod erlang;
 pub mod error;

@@ -14,8 +14,8 @@ use crate::sim::results::QueueFigures;
 use super::plan::Window;
 use super::shared::{ChatTally, EndedBy, OfferTally};
 use super::threshold::ThresholdResult;
+pub use crate::api::Latency as LatencyOut;
 use crate::metrics::finite_or_null;
-pub use crate::server::LatencyOut;
 
 /// One endpoint's requests.
 #[derive(Debug, Clone, Serialize)]

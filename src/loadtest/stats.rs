@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::http::transport_cause;
 use super::{LoadPlan, LoadTestError};
-use crate::server::LatencyOut;
+use crate::api::Latency as LatencyOut;
 
 /// Longest wait for the server's first answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);

@@ -16,7 +16,12 @@ use super::auth::{Sessions, new_token, same_secret};
 use super::error::{ApiError, ServerError};
 use super::prom;
 use super::telemetry::Telemetry;
-use super::views::*;
+use crate::api::{
+    self, AgentCounts, Chat, ChatCounts, CloseRequest, CreateChatRequest, CreatedChat, Inbox,
+    InboxEvent, InboxEventKind, Latency, Leg, Login, MessageFrom, MessageRequest, Messages, Note,
+    Offer, OfferAnswer, OfferKind, OfferOutcome, QueueStats, Resolution, Retained, Skill,
+    SkillRequest, Stats, StatusRequest, TransferRequest,
+};
 use crate::metrics::{QueueKpis, QueueTally};
 use crate::profile::Profile;
 use crate::routing::{
@@ -25,18 +30,11 @@ use crate::routing::{
     RouteError, Router, RouterConfig, SECOND, Time, TransferTarget,
 };
 
-/// Close resolutions the API accepts, with their routing-core codes.
-pub const RESOLUTIONS: [(&str, u8); 6] = [
-    ("resolved", 0),
-    ("unresolved", 1),
-    ("escalated", 2),
-    ("duplicate", 3),
-    ("spam", 4),
-    ("other", 5),
-];
-
-/// The resolution name reported when the customer left an active chat.
-pub const RESOLUTION_CUSTOMER_LEFT_NAME: &str = "customer_left";
+/// The routing core's code of a close resolution: its place in [`Resolution::CLOSING`].
+fn resolution_code(resolution: Resolution) -> u8 {
+    let place = Resolution::CLOSING.iter().position(|r| *r == resolution);
+    place.map_or(u8::MAX, |i| i as u8)
+}
 
 /// Proficiency of a skill given by name only.
 const DEFAULT_PROFICIENCY: u8 = 5;
@@ -90,7 +88,7 @@ struct GroupDefault {
     cap: u32,
 }
 
-struct Message {
+struct StoredMessage {
     from_agent: Option<String>,
     text: String,
     sent_at: Time,
@@ -105,8 +103,8 @@ struct ChatRecord {
     router_id: Option<ChatId>,
     /// The last snapshot, kept when the chat is released.
     final_view: Option<ChatView>,
-    messages: Vec<Message>,
-    notes: Vec<NoteOut>,
+    messages: Vec<StoredMessage>,
+    notes: Vec<Note>,
     /// Handling legs: answered, and ended by a close or a transfer (`None` while active).
     legs: Vec<(Time, Option<Time>)>,
     /// Bumped on every new message and state change; wakes customer long-polls.
@@ -116,7 +114,7 @@ struct ChatRecord {
     transferred: bool,
     answered_once: bool,
     shown_ewt: Option<Time>,
-    resolution: Option<&'static str>,
+    resolution: Option<Resolution>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +157,7 @@ struct AgentRecord {
     /// Open offers and undelivered assignments, oldest first.
     inbox: Vec<u64>,
     /// Events not yet delivered (a customer left a chat active with the agent), oldest first.
-    events: VecDeque<EventOut>,
+    events: VecDeque<InboxEvent>,
     /// Bumped when something lands in the inbox; wakes agent long-polls.
     changes: watch::Sender<u64>,
 }
@@ -707,7 +705,7 @@ impl Core {
             if rec.resolution.is_none()
                 && view.and_then(|v| v.resolution) == Some(RESOLUTION_CUSTOMER_LEFT)
             {
-                rec.resolution = Some(RESOLUTION_CUSTOMER_LEFT_NAME);
+                rec.resolution = Some(Resolution::CustomerLeft);
             }
             Core::bump(&rec.changes);
         }
@@ -796,7 +794,7 @@ impl Core {
             .map(str::to_string)
     }
 
-    fn chat_out(&self, key: u64, rec: &ChatRecord, caller: &Caller) -> Result<ChatOut, ApiError> {
+    fn chat_out(&self, key: u64, rec: &ChatRecord, caller: &Caller) -> Result<Chat, ApiError> {
         let id = chat_name(key);
         let view = self.view(rec).ok_or_else(|| ApiError::unknown_chat(&id))?;
         let now = self.now();
@@ -808,12 +806,12 @@ impl Core {
             _ => (0, 0),
         };
         let epoch = |t: Option<Time>| t.map(|t| self.epoch(t));
-        Ok(ChatOut {
+        Ok(Chat {
             id,
             queue: self.queue_name(view.queue),
             customer: rec.customer.clone(),
             priority: view.priority,
-            state: view.state.as_str(),
+            state: view.state.into(),
             position,
             estimated_wait_secs: self.profile_secs(ewt),
             agent: view.agent.and_then(|a| self.agent_name(a)),
@@ -826,11 +824,11 @@ impl Core {
             transfers: view.transfers,
             resolution: rec.resolution,
             csat: view.csat,
-            messages: rec.messages.len(),
+            messages: rec.messages.len() as u64,
             legs: rec
                 .legs
                 .iter()
-                .map(|&(answered, ended)| LegOut {
+                .map(|&(answered, ended)| Leg {
                     answered_at: self.epoch(answered),
                     ended_at: ended.map(|t| self.epoch(t)),
                 })
@@ -948,14 +946,14 @@ impl Core {
             id: chat_name(key),
             token,
             queue: req.queue,
-            state: view.state.as_str(),
+            state: view.state.into(),
             position,
             estimated_wait_secs: self.profile_secs(ewt),
         })
     }
 
     /// `GET /v1/chats/{id}`.
-    pub fn chat_info(&self, id: &str, creds: &Credentials) -> Result<ChatOut, ApiError> {
+    pub fn chat_info(&self, id: &str, creds: &Credentials) -> Result<Chat, ApiError> {
         let (key, rec) = self.record(id)?;
         let caller = self.caller(rec, creds)?;
         self.chat_out(key, rec, &caller)
@@ -967,7 +965,7 @@ impl Core {
         id: &str,
         creds: &Credentials,
         req: MessageRequest,
-    ) -> Result<MessageOut, ApiError> {
+    ) -> Result<api::Message, ApiError> {
         let chars = req.text.chars().count();
         if chars == 0 || chars > self.limits.message_chars {
             return Err(ApiError::bad_field(format!(
@@ -1013,20 +1011,20 @@ impl Core {
         let Some(rec) = self.chats.get_mut(&key) else {
             return Err(ApiError::unknown_chat(id));
         };
-        rec.messages.push(Message {
+        rec.messages.push(StoredMessage {
             from_agent: from_agent.clone(),
             text: req.text.clone(),
             sent_at: now,
         });
         let seq = rec.messages.len() as u64;
         let from = if from_agent.is_some() {
-            "agent"
+            MessageFrom::Agent
         } else {
-            "customer"
+            MessageFrom::Customer
         };
         Core::bump(&rec.changes);
         self.settle(now);
-        Ok(MessageOut {
+        Ok(api::Message {
             seq,
             from,
             agent: from_agent,
@@ -1043,7 +1041,7 @@ impl Core {
         creds: &Credentials,
         after: u64,
         force: bool,
-    ) -> Result<Poll<MessagesOut>, ApiError> {
+    ) -> Result<Poll<Messages>, ApiError> {
         let (_, rec) = self.record(id)?;
         self.caller(rec, creds)?;
         let view = self.view(rec).ok_or_else(|| ApiError::unknown_chat(id))?;
@@ -1057,28 +1055,28 @@ impl Core {
             .iter()
             .enumerate()
             .skip(skip)
-            .map(|(i, m)| MessageOut {
+            .map(|(i, m)| api::Message {
                 seq: i as u64 + 1,
                 from: if m.from_agent.is_some() {
-                    "agent"
+                    MessageFrom::Agent
                 } else {
-                    "customer"
+                    MessageFrom::Customer
                 },
                 agent: m.from_agent.clone(),
                 text: m.text.clone(),
                 sent_at: self.epoch(m.sent_at),
             })
             .collect();
-        Ok(Poll::Ready(MessagesOut {
+        Ok(Poll::Ready(Messages {
             chat_id: id.to_string(),
-            state: view.state.as_str(),
+            state: view.state.into(),
             messages,
             last_seq: total,
         }))
     }
 
     /// `POST /v1/chats/{id}/leave` (customer only).
-    pub fn leave(&mut self, id: &str, creds: &Credentials) -> Result<ChatOut, ApiError> {
+    pub fn leave(&mut self, id: &str, creds: &Credentials) -> Result<Chat, ApiError> {
         let (key, rec) = self.record(id)?;
         if self.caller(rec, creds)? != Caller::Customer {
             return Err(ApiError::forbidden(
@@ -1097,13 +1095,13 @@ impl Core {
             .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         self.settle(now);
         if let Some(agent) = holder {
-            self.push_event(agent, "customer_left", key, now);
+            self.push_event(agent, InboxEventKind::CustomerLeft, key, now);
         }
         self.chat_after(key, id, &Caller::Customer)
     }
 
     /// Puts an event on an agent's inbox (delivered once by the next offers poll).
-    fn push_event(&mut self, agent: AgentId, kind: &'static str, chat_key: u64, now: Time) {
+    fn push_event(&mut self, agent: AgentId, kind: InboxEventKind, chat_key: u64, now: Time) {
         let at = self.epoch(now);
         let Some(rec) = self.agents.get_mut(agent.0 as usize) else {
             return;
@@ -1111,7 +1109,7 @@ impl Core {
         if rec.events.len() >= MAX_EVENTS {
             rec.events.pop_front();
         }
-        rec.events.push_back(EventOut {
+        rec.events.push_back(InboxEvent {
             kind,
             chat_id: chat_name(chat_key),
             at,
@@ -1119,7 +1117,7 @@ impl Core {
         self.bump_agent(agent);
     }
 
-    fn chat_after(&self, key: u64, id: &str, caller: &Caller) -> Result<ChatOut, ApiError> {
+    fn chat_after(&self, key: u64, id: &str, caller: &Caller) -> Result<Chat, ApiError> {
         let rec = self
             .chats
             .get(&key)
@@ -1135,13 +1133,12 @@ impl Core {
         id: &str,
         creds: &Credentials,
         req: CloseRequest,
-    ) -> Result<ChatOut, ApiError> {
-        let (code, name) = RESOLUTIONS
-            .iter()
-            .find(|(n, _)| *n == req.resolution)
-            .map(|(n, c)| (*c, *n))
+    ) -> Result<Chat, ApiError> {
+        let name = Resolution::CLOSING
+            .into_iter()
+            .find(|r| r.as_str() == req.resolution)
             .ok_or_else(|| {
-                let names: Vec<&str> = RESOLUTIONS.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = Resolution::CLOSING.iter().map(|r| r.as_str()).collect();
                 ApiError::bad_field(format!(
                     "resolution {:?} is not known; use one of {}",
                     req.resolution,
@@ -1162,7 +1159,7 @@ impl Core {
         self.check_holder(id, &view, &acting)?;
         let now = self.now();
         self.router
-            .close(now, chat, code, req.csat, &mut self.out)
+            .close(now, chat, resolution_code(name), req.csat, &mut self.out)
             .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         if let Some(rec) = self.chats.get_mut(&key) {
             rec.resolution = Some(name);
@@ -1177,7 +1174,7 @@ impl Core {
         id: &str,
         creds: &Credentials,
         req: TransferRequest,
-    ) -> Result<ChatOut, ApiError> {
+    ) -> Result<Chat, ApiError> {
         if req.note.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(ApiError::bad_field(
                 "note is empty; write the handover text, or leave note out",
@@ -1222,7 +1219,7 @@ impl Core {
             .map_err(|e| self.route_error(&e, &format!("chat {id}")))?;
         let at = self.epoch(now);
         if let Some(rec) = self.chats.get_mut(&key) {
-            rec.notes.push(NoteOut {
+            rec.notes.push(Note {
                 from_agent,
                 to,
                 note,
@@ -1235,7 +1232,7 @@ impl Core {
 
     // ----- agents -----
 
-    fn agent_out(&self, agent: AgentId, registered: bool) -> Result<AgentOut, ApiError> {
+    fn agent_out(&self, agent: AgentId, registered: bool) -> Result<api::Agent, ApiError> {
         let view = self
             .router
             .agent(agent)
@@ -1246,16 +1243,16 @@ impl Core {
             .map(|r| {
                 r.skills
                     .iter()
-                    .map(|(name, proficiency)| SkillOut {
+                    .map(|(name, proficiency)| Skill {
                         name: name.clone(),
                         proficiency: *proficiency,
                     })
                     .collect()
             })
             .unwrap_or_default();
-        Ok(AgentOut {
+        Ok(api::Agent {
             id: view.name,
-            status: view.status.as_str(),
+            status: view.status.into(),
             skills,
             concurrency: view.cap,
             active: view.active,
@@ -1266,7 +1263,7 @@ impl Core {
     }
 
     /// `POST /v1/agents/{id}/login`: a new token for the agent (see `auth`).
-    pub fn login(&mut self, name: &str, creds: &Credentials) -> Result<LoginOut, ApiError> {
+    pub fn login(&mut self, name: &str, creds: &Credentials) -> Result<Login, ApiError> {
         valid_agent_name(name)?;
         let online = self
             .router
@@ -1274,14 +1271,14 @@ impl Core {
             .and_then(|a| self.router.agent(a))
             .is_some_and(|v| v.status != AgentStatus::Offline);
         let token = self.sessions.login(name, creds.bearer.as_deref(), online)?;
-        Ok(LoginOut {
+        Ok(Login {
             agent: name.to_string(),
             token,
         })
     }
 
     /// `GET /v1/agents/{id}` (the agent's own token).
-    pub fn agent_info(&self, name: &str, creds: &Credentials) -> Result<AgentOut, ApiError> {
+    pub fn agent_info(&self, name: &str, creds: &Credentials) -> Result<api::Agent, ApiError> {
         self.sessions.require(name, creds.bearer.as_deref())?;
         let agent = self.agent_by_name(name)?;
         self.agent_out(agent, false)
@@ -1347,7 +1344,7 @@ impl Core {
         name: &str,
         creds: &Credentials,
         req: StatusRequest,
-    ) -> Result<AgentOut, ApiError> {
+    ) -> Result<api::Agent, ApiError> {
         valid_agent_name(name)?;
         self.sessions.require(name, creds.bearer.as_deref())?;
         let status = parse_status(&req.status)?;
@@ -1429,15 +1426,15 @@ impl Core {
         self.agent_out(agent, registered)
     }
 
-    fn offer_out(&self, key: u64, offer: &OfferRecord) -> Option<OfferOut> {
+    fn offer_out(&self, key: u64, offer: &OfferRecord) -> Option<Offer> {
         let rec = self.chats.get(&offer.chat)?;
         let view = self.view(rec)?;
-        Some(OfferOut {
+        Some(Offer {
             offer_id: offer_name(key),
             kind: if offer.seq.is_some() {
-                "offer"
+                OfferKind::Offer
             } else {
-                "assignment"
+                OfferKind::Assignment
             },
             chat_id: chat_name(offer.chat),
             queue: self.queue_name(view.queue),
@@ -1460,7 +1457,7 @@ impl Core {
         name: &str,
         creds: &Credentials,
         force: bool,
-    ) -> Result<Poll<OffersOut>, ApiError> {
+    ) -> Result<Poll<Inbox>, ApiError> {
         self.sessions.require(name, creds.bearer.as_deref())?;
         let agent = self.agent_by_name(name)?;
         let Some(rec) = self.agents.get(agent.0 as usize) else {
@@ -1510,8 +1507,8 @@ impl Core {
         let status = self
             .router
             .agent(agent)
-            .map_or("offline", |v| v.status.as_str());
-        Ok(Poll::Ready(OffersOut {
+            .map_or(api::AgentStatus::Offline, |v| v.status.into());
+        Ok(Poll::Ready(Inbox {
             agent: name.to_string(),
             status,
             server_time: self.epoch(now),
@@ -1560,18 +1557,18 @@ impl Core {
     }
 
     /// `POST /v1/offers/{id}/accept`.
-    pub fn accept(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswerOut, ApiError> {
+    pub fn accept(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswer, ApiError> {
         let (key, agent, chat, chat_key) = self.offer_for_answer(id, creds)?;
         let now = self.now();
         self.router
             .accept(now, chat, agent, &mut self.out)
             .map_err(|e| self.route_error(&e, &format!("offer {id}")))?;
         self.settle(now);
-        Ok(self.answer_out(key, chat_key, "accepted"))
+        Ok(self.answer_out(key, chat_key, OfferOutcome::Accepted))
     }
 
     /// `POST /v1/offers/{id}/decline`.
-    pub fn decline(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswerOut, ApiError> {
+    pub fn decline(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswer, ApiError> {
         let (key, agent, chat, chat_key) = self.offer_for_answer(id, creds)?;
         let now = self.now();
         self.router
@@ -1579,16 +1576,16 @@ impl Core {
             .map_err(|e| self.route_error(&e, &format!("offer {id}")))?;
         self.end_offer(key, OfferState::Declined);
         self.settle(now);
-        Ok(self.answer_out(key, chat_key, "declined"))
+        Ok(self.answer_out(key, chat_key, OfferOutcome::Declined))
     }
 
-    fn answer_out(&self, key: u64, chat_key: u64, offer_state: &'static str) -> OfferAnswerOut {
+    fn answer_out(&self, key: u64, chat_key: u64, offer_state: OfferOutcome) -> OfferAnswer {
         let chat_state = self
             .chats
             .get(&chat_key)
             .and_then(|r| self.view(r))
-            .map_or("closed", |v| v.state.as_str());
-        OfferAnswerOut {
+            .map_or(api::ChatState::Closed, |v| v.state.into());
+        OfferAnswer {
             offer_id: offer_name(key),
             chat_id: chat_name(chat_key),
             offer_state,
@@ -1627,8 +1624,8 @@ impl Core {
 
     // ----- operations -----
 
-    fn queue_stats(&self, tally: &QueueTally, waiting: u64) -> QueueStatsOut {
-        QueueStatsOut {
+    fn queue_stats(&self, tally: &QueueTally, waiting: u64) -> QueueStats {
+        QueueStats {
             kpis: QueueKpis::from_tally(tally),
             wait_p50_secs: tally.wait_hist().quantile_secs(0.5),
             wait_p90_secs: tally.wait_hist().quantile_secs(0.9),
@@ -1651,7 +1648,7 @@ impl Core {
     }
 
     /// `GET /v1/stats`; `buckets` adds the route-latency histogram's counts.
-    pub fn stats(&self, buckets: bool) -> StatsOut {
+    pub fn stats(&self, buckets: bool) -> Stats {
         let counts = self.router.counts();
         let mut overall = QueueTally::default();
         let mut queues = BTreeMap::new();
@@ -1660,9 +1657,9 @@ impl Core {
             let waiting = self.router.queue_len(QueueId(i as u32)) as u64;
             queues.insert(q.name.clone(), self.queue_stats(&q.tally, waiting));
         }
-        let mut agents = AgentCountsOut {
+        let mut agents = AgentCounts {
             registered: self.agents.len() as u64,
-            ..AgentCountsOut::default()
+            ..AgentCounts::default()
         };
         for i in 0..self.router.num_agents() {
             match self.router.agent(AgentId(i as u32)).map(|v| v.status) {
@@ -1673,7 +1670,7 @@ impl Core {
                 None => {}
             }
         }
-        let route_latency = LatencyOut::of(&self.route_latency);
+        let route_latency = Latency::of(&self.route_latency);
         let route_latency_buckets = buckets.then(|| {
             self.route_latency
                 .iter_recorded()
@@ -1681,11 +1678,11 @@ impl Core {
                 .collect()
         });
         let waiting = counts.queued;
-        StatsOut {
+        Stats {
             profile: self.profile_name.clone(),
             time_scale: self.scale,
             uptime_secs: self.start.elapsed().as_secs_f64(),
-            chats: ChatCountsOut {
+            chats: ChatCounts {
                 created: counts.created + self.refused_full,
                 queued: counts.queued,
                 offered: counts.offered,
@@ -1699,10 +1696,34 @@ impl Core {
             queues,
             route_latency,
             route_latency_buckets,
-            retained: RetainedOut {
+            retained: Retained {
                 chats: self.chats.len() as u64,
                 offers: self.offers.len() as u64,
             },
+        }
+    }
+}
+
+impl From<ChatState> for api::ChatState {
+    fn from(state: ChatState) -> api::ChatState {
+        match state {
+            ChatState::Queued => api::ChatState::Queued,
+            ChatState::Offered => api::ChatState::Offered,
+            ChatState::Active => api::ChatState::Active,
+            ChatState::Closed => api::ChatState::Closed,
+            ChatState::Abandoned => api::ChatState::Abandoned,
+            ChatState::Rejected => api::ChatState::Rejected,
+        }
+    }
+}
+
+impl From<AgentStatus> for api::AgentStatus {
+    fn from(status: AgentStatus) -> api::AgentStatus {
+        match status {
+            AgentStatus::Available => api::AgentStatus::Available,
+            AgentStatus::Away => api::AgentStatus::Away,
+            AgentStatus::Offline => api::AgentStatus::Offline,
+            AgentStatus::Draining => api::AgentStatus::Draining,
         }
     }
 }

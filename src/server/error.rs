@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
+use crate::api::ErrorBody;
 use crate::routing::RouteError;
 
 /// The server could not start or stopped abnormally.
@@ -46,18 +46,12 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    detail: &'a str,
-}
-
 /// The JSON error body `{"error": code, "detail": detail}` as bytes, for answers written below
 /// axum (see `wire`).
 pub(super) fn error_body(code: &str, detail: &str) -> Vec<u8> {
     serde_json::to_vec(&ErrorBody {
-        error: code,
-        detail,
+        error: code.to_string(),
+        detail: detail.to_string(),
     })
     .unwrap_or_default()
 }
@@ -193,8 +187,8 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: self.code,
-            detail: &self.detail,
+            error: self.code.to_string(),
+            detail: self.detail,
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {

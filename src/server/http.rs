@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -28,7 +27,11 @@ use super::error::ApiError;
 use super::listen::InFlight;
 use super::prom;
 use super::telemetry::{self, Telemetry};
-use super::views::*;
+use crate::api::{
+    Agent, Chat, CloseRequest, CreateChatRequest, CreatedChat, Health, Inbox, Login, Message,
+    MessageRequest, Messages, OfferAnswer, PollQuery, Stats, StatsQuery, StatusRequest,
+    TransferRequest,
+};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -185,15 +188,6 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// Query of the long-poll endpoints.
-#[derive(Debug, Deserialize)]
-pub struct PollQuery {
-    /// Seconds to wait for something new (0 = answer at once).
-    pub wait: Option<f64>,
-    /// Messages only: the last sequence number already seen.
-    pub after: Option<u64>,
-}
-
 fn poll_query(
     query: Result<Query<PollQuery>, QueryRejection>,
     limits: &ServerLimits,
@@ -282,7 +276,7 @@ async fn chat_info(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<ChatOut>, ApiError> {
+) -> Result<Json<Chat>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(
         s.actor.call(move |c| c.chat_info(&id, &creds)).await??,
@@ -294,7 +288,7 @@ async fn post_message(
     ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<MessageRequest>,
-) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+) -> Result<(StatusCode, Json<Message>), ApiError> {
     let creds = credentials(&headers);
     let out = s
         .actor
@@ -308,7 +302,7 @@ async fn get_messages(
     ApiPath(id): ApiPath,
     headers: HeaderMap,
     query: Result<Query<PollQuery>, QueryRejection>,
-) -> Result<Json<MessagesOut>, ApiError> {
+) -> Result<Json<Messages>, ApiError> {
     let (wait, after) = poll_query(query, &s.limits)?;
     let creds = credentials(&headers);
     let deadline = Instant::now() + wait;
@@ -331,7 +325,7 @@ async fn leave(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<ChatOut>, ApiError> {
+) -> Result<Json<Chat>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(s.actor.call(move |c| c.leave(&id, &creds)).await??))
 }
@@ -343,7 +337,7 @@ async fn close(
     ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<CloseRequest>,
-) -> Result<Json<ChatOut>, ApiError> {
+) -> Result<Json<Chat>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(
         s.actor.call(move |c| c.close(&id, &creds, req)).await??,
@@ -355,7 +349,7 @@ async fn transfer(
     ApiPath(id): ApiPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
-) -> Result<Json<ChatOut>, ApiError> {
+) -> Result<Json<Chat>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(
         s.actor
@@ -368,7 +362,7 @@ async fn login(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<LoginOut>, ApiError> {
+) -> Result<Json<Login>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(s.actor.call(move |c| c.login(&id, &creds)).await??))
 }
@@ -377,7 +371,7 @@ async fn agent_info(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<AgentOut>, ApiError> {
+) -> Result<Json<Agent>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(
         s.actor.call(move |c| c.agent_info(&id, &creds)).await??,
@@ -408,7 +402,7 @@ async fn agent_offers(
     ApiPath(id): ApiPath,
     headers: HeaderMap,
     query: Result<Query<PollQuery>, QueryRejection>,
-) -> Result<Json<OffersOut>, ApiError> {
+) -> Result<Json<Inbox>, ApiError> {
     let creds = credentials(&headers);
     let (wait, _) = poll_query(query, &s.limits)?;
     let deadline = Instant::now() + wait;
@@ -431,7 +425,7 @@ async fn accept(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<OfferAnswerOut>, ApiError> {
+) -> Result<Json<OfferAnswer>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(s.actor.call(move |c| c.accept(&id, &creds)).await??))
 }
@@ -440,24 +434,17 @@ async fn decline(
     State(s): State<AppState>,
     ApiPath(id): ApiPath,
     headers: HeaderMap,
-) -> Result<Json<OfferAnswerOut>, ApiError> {
+) -> Result<Json<OfferAnswer>, ApiError> {
     let creds = credentials(&headers);
     Ok(Json(s.actor.call(move |c| c.decline(&id, &creds)).await??))
 }
 
 // ----- operations -----
 
-/// Query of `GET /v1/stats`.
-#[derive(Debug, Deserialize)]
-pub struct StatsQuery {
-    /// Adds the route-latency histogram's bucket counts.
-    pub buckets: Option<bool>,
-}
-
 async fn stats(
     State(s): State<AppState>,
     query: Result<Query<StatsQuery>, QueryRejection>,
-) -> Result<Json<StatsOut>, ApiError> {
+) -> Result<Json<Stats>, ApiError> {
     let Query(q) = query.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -481,11 +468,12 @@ async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
     Ok(([(header::CONTENT_TYPE, prom::CONTENT_TYPE)], text).into_response())
 }
 
-async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let uptime = s.actor.call(|c| c.uptime_secs()).await?;
-    Ok(Json(
-        serde_json::json!({ "status": "ok", "uptime_secs": uptime }),
-    ))
+async fn healthz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let uptime_secs = s.actor.call(|c| c.uptime_secs()).await?;
+    Ok(Json(Health {
+        status: "ok".to_string(),
+        uptime_secs,
+    }))
 }
 
 async fn not_found(request: Request) -> ApiError {

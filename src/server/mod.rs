@@ -32,7 +32,6 @@ mod http;
 mod listen;
 mod prom;
 mod telemetry;
-mod views;
 mod wire;
 
 use std::net::SocketAddr;
@@ -45,7 +44,6 @@ use crate::profile::Profile;
 pub use error::{ApiError, ServerError};
 pub use listen::ShutdownReport;
 pub use telemetry::{PROFILE_BUCKETS, WALL_BUCKETS};
-pub use views::{AgentCountsOut, ChatCountsOut, LatencyOut, QueueStatsOut, StatsOut};
 
 /// The default listening address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";

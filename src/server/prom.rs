@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use prometheus::proto::MetricFamily;
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use super::views::StatsOut;
+use crate::api::Stats;
 
 /// The `Content-Type` of the exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -25,7 +25,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What one scrape reads from the core, in one actor step.
 pub struct Snapshot {
     /// The `/v1/stats` figures.
-    pub stats: StatsOut,
+    pub stats: Stats,
     /// Chats answered within their queue's threshold, by queue name.
     pub answered_within: BTreeMap<String, u64>,
     /// The live histograms.
@@ -68,7 +68,7 @@ pub fn render(snapshot: Snapshot) -> prometheus::Result<String> {
 }
 
 /// Uptime, time scale, chats by state, agents by status.
-fn server_families(scrape: &Scrape, stats: &StatsOut) -> prometheus::Result<()> {
+fn server_families(scrape: &Scrape, stats: &Stats) -> prometheus::Result<()> {
     let no_labels: [&str; 0] = [];
     scrape
         .gauge(

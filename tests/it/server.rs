@@ -11,6 +11,7 @@ use chatcap::server::{self, RunningServer, ServerConfig};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
+mod api;
 mod metrics;
 
 const TOKEN: &str = "agent-secret";
