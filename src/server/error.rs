@@ -8,8 +8,9 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::desk::DeskError;
+use super::limits::RETRY_AFTER_SECS;
 use crate::api::ErrorBody;
-use crate::routing::RouteError;
 
 /// The server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -72,59 +73,6 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_field", detail)
     }
 
-    /// 404 `unknown_chat`.
-    pub fn unknown_chat(id: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_chat",
-            format!(
-                "no chat {id:?}; use the id POST /v1/chats returned (closed chats are kept for a while, then forgotten)"
-            ),
-        )
-    }
-
-    /// 404 `unknown_agent`.
-    pub fn unknown_agent(id: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_agent",
-            format!("no agent {id:?}; register it first with POST /v1/agents/{{id}}/status"),
-        )
-    }
-
-    /// 404 `unknown_offer`.
-    pub fn unknown_offer(id: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_offer",
-            format!("no offer {id:?}; use an offer_id from GET /v1/agents/{{id}}/offers"),
-        )
-    }
-
-    /// 404 `unknown_queue`.
-    pub fn unknown_queue(name: &str, known: &[String]) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_queue",
-            format!("no queue {name:?}; use one of {}", known.join(", ")),
-        )
-    }
-
-    /// 409 `invalid_state`.
-    pub fn invalid_state(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, "invalid_state", detail)
-    }
-
-    /// 403 `forbidden`.
-    pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
-    }
-
-    /// 401 `unauthorized`.
-    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
-    }
-
     /// 503 `unavailable`: the server is shutting down.
     pub fn shutting_down() -> ApiError {
         ApiError::new(
@@ -139,39 +87,41 @@ impl ApiError {
         self.retry_after = Some(secs);
         self
     }
+}
 
-    /// Maps a routing-core refusal, explained by `detail` (in the client's names).
-    pub fn from_route(err: &RouteError, detail: String) -> ApiError {
-        use RouteError as E;
-        match err {
-            E::UnknownChat(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_chat", detail),
-            E::UnknownAgent(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_agent", detail),
-            E::UnknownQueue(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_queue", detail),
-            E::InvalidState { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_state", detail),
-            E::NotOfferedToAgent { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "not_your_offer", detail)
-            }
-            E::OfferExpired { .. } => ApiError::new(StatusCode::CONFLICT, "offer_expired", detail),
-            E::AgentUnavailable { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "agent_unavailable", detail)
-            }
-            E::TransferToSelf { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "transfer_to_self", detail)
-            }
-            E::CapBelowLoad { .. } => ApiError::new(StatusCode::CONFLICT, "cap_below_load", detail),
-            E::QueueFull { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_full", detail)
-                    .with_retry_after(super::RETRY_AFTER_SECS)
-            }
-            E::Capacity { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "capacity", detail)
-                    .with_retry_after(super::RETRY_AFTER_SECS)
-            }
-            E::DuplicateName { .. }
-            | E::EmptyName { .. }
-            | E::DuplicateSkill { .. }
-            | E::InvalidProficiency { .. }
-            | E::InvalidCap { .. } => ApiError::bad_field(detail),
+/// The one place a desk refusal becomes an HTTP answer: status, stable code, `Retry-After`.
+impl From<DeskError> for ApiError {
+    fn from(err: DeskError) -> ApiError {
+        use DeskError as E;
+        use StatusCode as S;
+        let (status, code, retry) = match &err {
+            E::BadField(_) => (S::BAD_REQUEST, "bad_field", false),
+            E::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", false),
+            E::Forbidden(_) => (S::FORBIDDEN, "forbidden", false),
+            E::NotYourChat(_) => (S::FORBIDDEN, "not_your_chat", false),
+            E::NotYourOffer(_) => (S::FORBIDDEN, "not_your_offer", false),
+            E::UnknownChat(_) => (S::NOT_FOUND, "unknown_chat", false),
+            E::UnknownAgent(_) => (S::NOT_FOUND, "unknown_agent", false),
+            E::UnknownOffer(_) => (S::NOT_FOUND, "unknown_offer", false),
+            E::UnknownQueue(_) => (S::NOT_FOUND, "unknown_queue", false),
+            E::InvalidState(_) => (S::CONFLICT, "invalid_state", false),
+            E::NotOfferedToAgent(_) => (S::CONFLICT, "not_your_offer", false),
+            E::OfferExpired(_) => (S::CONFLICT, "offer_expired", false),
+            E::AgentUnavailable(_) => (S::CONFLICT, "agent_unavailable", false),
+            E::TransferToSelf(_) => (S::CONFLICT, "transfer_to_self", false),
+            E::CapBelowLoad(_) => (S::CONFLICT, "cap_below_load", false),
+            E::LoggedIn(_) => (S::CONFLICT, "logged_in", false),
+            E::SkillsFixed(_) => (S::CONFLICT, "skills_fixed", false),
+            E::MessageLimit(_) => (S::CONFLICT, "message_limit", false),
+            E::QueueFull(_) => (S::SERVICE_UNAVAILABLE, "queue_full", true),
+            E::ServerFull(_) => (S::SERVICE_UNAVAILABLE, "server_full", true),
+            E::Capacity(_) => (S::SERVICE_UNAVAILABLE, "capacity", true),
+        };
+        let error = ApiError::new(status, code, err.to_string());
+        if retry {
+            error.with_retry_after(RETRY_AFTER_SECS)
+        } else {
+            error
         }
     }
 }

@@ -10,9 +10,11 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +24,7 @@ use tokio::time::Instant;
 
 use super::ServerLimits;
 use super::actor::Handle;
-use super::core::{Credentials, Poll};
+use super::desk::{Credentials, Poll};
 use super::error::ApiError;
 use super::listen::InFlight;
 use super::prom;
@@ -51,7 +53,7 @@ pub struct AppState {
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.body_bytes;
-    let track = middleware::from_fn_with_state(state.telemetry.clone(), telemetry::track);
+    let track = middleware::from_fn_with_state(state.telemetry.clone(), track);
     Router::new()
         .route("/v1/chats", post(create_chat))
         .route("/v1/chats/{id}", get(chat_info))
@@ -498,4 +500,41 @@ async fn method_not_allowed(request: Request) -> ApiError {
             request.uri().path()
         ),
     )
+}
+
+// ----- request metrics -----
+
+/// The `method` label: a standard method's name, `other` for the rest.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    KNOWN
+        .iter()
+        .find(|m| *m == *method)
+        .map_or("other", |m| m.as_str())
+}
+
+/// Middleware counting each request and its duration under its route template and status.
+async fn track(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(req.method());
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let route = route
+        .as_ref()
+        .map_or(telemetry::UNMATCHED_ROUTE, MatchedPath::as_str);
+    telemetry.observe_request(
+        method,
+        route,
+        response.status().as_str(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
 }

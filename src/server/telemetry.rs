@@ -15,12 +15,7 @@
 //! path, and `unmatched` for paths no route knows; the method is a standard one or `other`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus::proto::MetricFamily;
 use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
@@ -138,8 +133,9 @@ impl Telemetry {
         self.route_latency.observe(secs);
     }
 
-    fn observe_request(&self, method: &str, route: &str, status: StatusCode, secs: f64) {
-        let labels = [method, route, status.as_str()];
+    /// A request with these labels (`status` as digits, e.g. `200`) took `secs` wall seconds.
+    pub fn observe_request(&self, method: &str, route: &str, status: &str, secs: f64) {
+        let labels = [method, route, status];
         self.http_requests.with_label_values(&labels).inc();
         self.http_duration.with_label_values(&labels).observe(secs);
     }
@@ -148,37 +144,4 @@ impl Telemetry {
     pub fn gather(&self) -> Vec<MetricFamily> {
         self.registry.gather()
     }
-}
-
-/// The `method` label: a standard method's name, `other` for the rest.
-fn method_label(method: &Method) -> &'static str {
-    const KNOWN: [Method; 7] = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::HEAD,
-        Method::OPTIONS,
-    ];
-    KNOWN
-        .iter()
-        .find(|m| *m == *method)
-        .map_or("other", |m| m.as_str())
-}
-
-/// Middleware counting each request and its duration under its route template and status.
-pub async fn track(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = method_label(req.method());
-    let start = Instant::now();
-    let response = next.run(req).await;
-    let route = route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-    telemetry.observe_request(
-        method,
-        route,
-        response.status(),
-        start.elapsed().as_secs_f64(),
-    );
-    response
 }

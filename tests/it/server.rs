@@ -12,6 +12,7 @@ use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 mod api;
+mod limits;
 mod metrics;
 
 const TOKEN: &str = "agent-secret";

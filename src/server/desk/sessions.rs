@@ -9,10 +9,9 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use rand::RngExt;
 
-use super::error::ApiError;
+use super::DeskError;
 
 /// Compares secrets without an early exit on the first differing byte.
 pub fn same_secret(a: &str, b: &str) -> bool {
@@ -58,43 +57,36 @@ impl Sessions {
         agent: &str,
         bearer: Option<&str>,
         online: bool,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, DeskError> {
         match (&self.operator, bearer) {
             (Some(op), Some(b)) if same_secret(b, op) => {}
             (Some(_), Some(_)) => {
-                return Err(ApiError::unauthorized(
-                    "wrong operator token; send Authorization: Bearer <the token given to chatcap serve --agent-token>",
+                return Err(DeskError::Unauthorized(
+                    "wrong operator token; send Authorization: Bearer <the token given to chatcap serve --agent-token>"
+                        .to_string(),
                 ));
             }
             (Some(_), None) => {
-                return Err(ApiError::unauthorized(
-                    "login needs the operator token; send Authorization: Bearer <the token given to chatcap serve --agent-token>",
+                return Err(DeskError::Unauthorized(
+                    "login needs the operator token; send Authorization: Bearer <the token given to chatcap serve --agent-token>"
+                        .to_string(),
                 ));
             }
             (None, bearer) => {
                 let own = self.token_of.get(agent);
                 let is_own = matches!((own, bearer), (Some(t), Some(b)) if same_secret(b, t));
                 if online && !is_own {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "logged_in",
-                        format!(
-                            "agent {agent:?} is online in another session; log in again with its own token, set it offline first, or run the server with --agent-token"
-                        ),
-                    ));
+                    return Err(DeskError::LoggedIn(format!(
+                        "agent {agent:?} is online in another session; log in again with its own token, set it offline first, or run the server with --agent-token"
+                    )));
                 }
             }
         }
         if !self.token_of.contains_key(agent) && self.token_of.len() >= self.max_agents {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "capacity",
-                format!(
-                    "{} agents hold a session, the most this server takes; reuse agent ids",
-                    self.token_of.len()
-                ),
-            )
-            .with_retry_after(super::RETRY_AFTER_SECS));
+            return Err(DeskError::Capacity(format!(
+                "{} agents hold a session, the most this server takes; reuse agent ids",
+                self.token_of.len()
+            )));
         }
         let token = new_token();
         if let Some(old) = self.token_of.insert(agent.to_string(), token.clone()) {
@@ -110,9 +102,9 @@ impl Sessions {
     }
 
     /// The agent a request acts as: 401 without a current agent token.
-    pub fn acting(&self, bearer: Option<&str>) -> Result<&str, ApiError> {
+    pub fn acting(&self, bearer: Option<&str>) -> Result<&str, DeskError> {
         let Some(bearer) = bearer else {
-            return Err(ApiError::unauthorized(format!(
+            return Err(DeskError::Unauthorized(format!(
                 "missing agent token; {LOGIN_HINT}"
             )));
         };
@@ -124,23 +116,23 @@ impl Sessions {
             .as_deref()
             .is_some_and(|op| same_secret(bearer, op))
         {
-            return Err(ApiError::unauthorized(format!(
+            return Err(DeskError::Unauthorized(format!(
                 "the operator token only logs agents in; {LOGIN_HINT}"
             )));
         }
-        Err(ApiError::unauthorized(format!(
+        Err(DeskError::Unauthorized(format!(
             "unknown or replaced agent token; {LOGIN_HINT}"
         )))
     }
 
     /// Checks that `bearer` is `agent`'s own token: 401 without an agent token, 403 with
     /// another agent's.
-    pub fn require(&self, agent: &str, bearer: Option<&str>) -> Result<(), ApiError> {
+    pub fn require(&self, agent: &str, bearer: Option<&str>) -> Result<(), DeskError> {
         let acting = self.acting(bearer)?;
         if acting == agent {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(DeskError::Forbidden(format!(
                 "the token is agent {acting:?}'s, not agent {agent:?}'s; each agent uses its own"
             )))
         }
