@@ -49,7 +49,7 @@ use tokio::sync::watch;
 use crate::profile::Profile;
 use crate::scenario::{Scenario, Staffing};
 
-pub use error::{ApiError, ServerError};
+pub use error::ServerError;
 pub use limits::{MAX_CHATS_LIMIT, MIN_HEAD_BYTES, RETRY_AFTER_SECS, ServerLimits};
 pub use listen::ShutdownReport;
 pub use telemetry::{PROFILE_BUCKETS, WALL_BUCKETS};
