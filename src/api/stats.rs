@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::nan_if_null;
 use crate::metrics::QueueKpis;
 
-/// Chats per state: the one count of chats by state of the API. `/v1/stats` gives it since the
-/// server started; the load test gives the server's change over its run in the same shape.
+/// Chats per state, the API's one count of chats by state (`/v1/stats` gives it since the
+/// server started; a client may give a change between two snapshots in the same shape).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatCounts {
     /// Every chat created, rejected ones included.

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod api;
 mod limits;
 mod metrics;
+mod scale;
 
 const TOKEN: &str = "agent-secret";
 
