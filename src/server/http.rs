@@ -38,7 +38,7 @@ use crate::api::{
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The actor owning the core.
+    /// The actor owning the desk.
     pub actor: Handle,
     /// Becomes `true` when the server shuts down; long-polls return at once.
     pub shutdown: watch::Receiver<bool>,

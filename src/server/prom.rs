@@ -1,7 +1,7 @@
 //! `GET /metrics`: the server in the Prometheus text exposition format (version 0.0.4), so a
 //! dashboard can chart a load test next to the backend's own metrics.
 //!
-//! Two sources end in one exposition: counters and gauges read from the core's tallies at
+//! Two sources end in one exposition: counters and gauges read from the desk's tallies at
 //! scrape time (the same figures `/v1/stats` shows), and the live histograms of
 //! [`super::telemetry`]. Both are taken in one actor step, so a scrape is consistent: e.g.
 //! `chatcap_answered_total` equals `chatcap_wait_profile_seconds_count` for each queue. The
@@ -22,7 +22,7 @@ use crate::api::Stats;
 /// The `Content-Type` of the exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// What one scrape reads from the core, in one actor step.
+/// What one scrape reads from the desk, in one actor step.
 pub struct Snapshot {
     /// The `/v1/stats` figures.
     pub stats: Stats,

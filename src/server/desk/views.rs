@@ -95,7 +95,7 @@ impl Desk {
         })
     }
 
-    // ----- operations -----
+    // ----- stats -----
 
     fn queue_stats(&self, tally: &QueueTally, waiting: u64) -> QueueStats {
         QueueStats {
