@@ -34,8 +34,8 @@ use super::telemetry::Telemetry;
 use crate::api::{self, InboxEvent, Note, Resolution};
 use crate::metrics::QueueTally;
 use crate::routing::{
-    AcceptMode, AgentId, ChatId, ChatOrder, ChatView, Decision, OfferSeq, QueueConfig, QueueId,
-    RouteError, Router, RouterConfig, SECOND, Time,
+    AcceptMode, AgentId, ChatId, ChatOrder, ChatView, Decision, OfferSeq, QueueId, RouteError,
+    Router, RouterConfig, SECOND, Time,
 };
 use crate::scenario::Scenario;
 
@@ -278,12 +278,7 @@ impl Desk {
         let mut queue_skills: Vec<String> = Vec::new();
         for q in &scenario.queues {
             let id = router
-                .add_queue(QueueConfig {
-                    name: q.name.clone(),
-                    skill: q.skill.clone(),
-                    priority: q.priority,
-                    max_len: Some(q.max_queue),
-                })
+                .add_queue(q.config())
                 .map_err(|e| format!("queue {:?}: {e}", q.name))?;
             router
                 .set_handle_time_hint(id, scaled(q.handle.mean(), scale))
