@@ -20,8 +20,8 @@ use rand::RngExt;
 use serde_json::json;
 
 use super::http::{Auth, call};
-use super::plan::AGENT_STREAM;
-use super::shared::{Endpoint, Shared, duration_of_secs, record_secs};
+use super::run_state::{Endpoint, RunState, duration_of_secs, record_secs};
+use super::schedule::AGENT_STREAM;
 use super::{BoxedStep, LoadTestError};
 use crate::model::{SimRng, stream};
 
@@ -75,21 +75,21 @@ enum Action {
     Finish(usize),
 }
 
-pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
-        if shared.is_stopping() {
+        if run.is_stopping() {
             // The server check failed: send nothing.
             return Ok(());
         }
-        let no = shared.next_agent.fetch_add(1, Ordering::SeqCst);
-        let Some(slot) = shared.plan.agents.get(no) else {
+        let no = run.next_agent.fetch_add(1, Ordering::SeqCst);
+        let Some(slot) = run.plan.agents.get(no) else {
             return Ok(());
         };
-        let group = &shared.groups[slot.group];
-        let on = shared.plan.on_duty(slot, 0.0);
+        let group = &run.groups[slot.group];
+        let on = run.plan.on_duty(slot, 0.0);
         let reply = call(
             user,
-            &shared,
+            &run,
             Endpoint::AgentLogin,
             GooseMethod::Post,
             &format!("/v1/agents/{}/login", slot.id),
@@ -108,7 +108,7 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
                 });
                 call(
                     user,
-                    &shared,
+                    &run,
                     Endpoint::AgentStatus,
                     GooseMethod::Post,
                     &format!("/v1/agents/{}/status", slot.id),
@@ -156,14 +156,14 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
                     LoadTestError::Run(format!("agent {} could not log in: {why}", slot.id))
                 }
             };
-            shared.fail(error);
+            run.fail(error);
             return Ok(());
         }
         user.set_session_data(Some(Agent {
             slot: no,
             token: token.unwrap_or_default(),
             group: slot.group,
-            rng: stream(shared.plan.seed, AGENT_STREAM, no as u64),
+            rng: stream(run.plan.seed, AGENT_STREAM, no as u64),
             on_duty: on,
             away_until: None,
             pending: Vec::new(),
@@ -171,20 +171,20 @@ pub(crate) fn login(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> 
             chats: Vec::new(),
             last_progress: Instant::now(),
         }));
-        shared.agents_ready.fetch_add(1, Ordering::SeqCst);
+        run.agents_ready.fetch_add(1, Ordering::SeqCst);
         Ok(())
     })
 }
 
-pub(crate) fn logout(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+pub(crate) fn logout(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         let Some(Some(a)) = user.get_session_data::<Option<Agent>>().cloned() else {
             return Ok(());
         };
-        let id = shared.plan.agents[a.slot].id.clone();
+        let id = run.plan.agents[a.slot].id.clone();
         call(
             user,
-            &shared,
+            &run,
             Endpoint::AgentStatus,
             GooseMethod::Post,
             &format!("/v1/agents/{id}/status"),
@@ -197,9 +197,9 @@ pub(crate) fn logout(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_>
     })
 }
 
-pub(crate) fn step(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+pub(crate) fn step(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
-        if shared.t0().is_none() {
+        if run.t0().is_none() {
             tokio::time::sleep(Duration::from_millis(20)).await;
             return Ok(());
         }
@@ -210,18 +210,18 @@ pub(crate) fn step(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
             tokio::time::sleep(Duration::from_millis(500)).await;
             return Ok(());
         };
-        let result = act(user, &shared, &mut a).await;
+        let result = act(user, &run, &mut a).await;
         user.set_session_data(Some(a));
         result
     })
 }
 
 /// Brings every held chat's work up to `now` at the current pace.
-fn progress(sh: &Shared, a: &mut Agent, now: Instant) {
+fn progress(run: &RunState, a: &mut Agent, now: Instant) {
     let n = a.chats.len() as u32;
     if n > 0 {
-        let f = sh.groups[a.group].slowdown.factor(n);
-        let dt = now.saturating_duration_since(a.last_progress).as_secs_f64() * sh.scale;
+        let f = run.groups[a.group].slowdown.factor(n);
+        let dt = now.saturating_duration_since(a.last_progress).as_secs_f64() * run.scale;
         for c in &mut a.chats {
             c.work -= dt / f;
         }
@@ -230,13 +230,13 @@ fn progress(sh: &Shared, a: &mut Agent, now: Instant) {
 }
 
 /// When chat `c`'s work is done at the current pace.
-fn completion(sh: &Shared, a: &Agent, c: &Held) -> Instant {
-    let f = sh.groups[a.group].slowdown.factor(a.chats.len() as u32);
-    a.last_progress + sh.wall(c.work.max(0.0) * f)
+fn completion(run: &RunState, a: &Agent, c: &Held) -> Instant {
+    let f = run.groups[a.group].slowdown.factor(a.chats.len() as u32);
+    a.last_progress + run.wall(c.work.max(0.0) * f)
 }
 
 /// The earliest thing the agent has to do, and when.
-fn next_action(sh: &Shared, a: &Agent) -> Option<(Instant, Action)> {
+fn next_action(run: &RunState, a: &Agent) -> Option<(Instant, Action)> {
     let mut best: Option<(Instant, Action)> = None;
     let mut consider = |at: Instant, action: Action| {
         if best.is_none_or(|(b, _)| at < b) {
@@ -247,7 +247,7 @@ fn next_action(sh: &Shared, a: &Agent) -> Option<(Instant, Action)> {
         consider(p.accept_at, Action::Accept(i));
     }
     for (i, c) in a.chats.iter().enumerate() {
-        let done = completion(sh, a, c);
+        let done = completion(run, a, c);
         if !c.responded {
             consider(c.respond_at.min(done), Action::Respond(i));
         } else {
@@ -262,44 +262,44 @@ fn next_action(sh: &Shared, a: &Agent) -> Option<(Instant, Action)> {
     best
 }
 
-async fn act(user: &mut GooseUser, sh: &Shared, a: &mut Agent) -> TransactionResult {
+async fn act(user: &mut GooseUser, run: &RunState, a: &mut Agent) -> TransactionResult {
     let now = Instant::now();
-    progress(sh, a, now);
-    if sh.is_stopping() {
+    progress(run, a, now);
+    if run.is_stopping() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         return Ok(());
     }
-    let slot = &sh.plan.agents[a.slot];
-    let want = sh.plan.on_duty(slot, sh.profile_time(now));
+    let slot = &run.plan.agents[a.slot];
+    let want = run.plan.on_duty(slot, run.profile_time(now));
     if want != a.on_duty {
-        if set_status(user, sh, a, if want { "available" } else { "offline" }).await? {
+        if set_status(user, run, a, if want { "available" } else { "offline" }).await? {
             a.on_duty = want;
             a.away_until = None;
         }
         return Ok(());
     }
     if a.on_duty && a.away_until.is_some_and(|u| now >= u) {
-        if set_status(user, sh, a, "available").await? {
+        if set_status(user, run, a, "available").await? {
             a.away_until = None;
         }
         return Ok(());
     }
-    match next_action(sh, a) {
-        Some((at, action)) if at <= now => perform(user, sh, a, action).await,
-        next => poll(user, sh, a, now, next.map(|(at, _)| at)).await,
+    match next_action(run, a) {
+        Some((at, action)) if at <= now => perform(user, run, a, action).await,
+        next => poll(user, run, a, now, next.map(|(at, _)| at)).await,
     }
 }
 
 async fn set_status(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     a: &Agent,
     status: &str,
 ) -> Result<bool, Box<TransactionError>> {
-    let id = &sh.plan.agents[a.slot].id;
+    let id = &run.plan.agents[a.slot].id;
     let reply = call(
         user,
-        sh,
+        run,
         Endpoint::AgentStatus,
         GooseMethod::Post,
         &format!("/v1/agents/{id}/status"),
@@ -312,11 +312,11 @@ async fn set_status(
 }
 
 /// Starts working on a chat just answered (accepted or assigned).
-fn hold(sh: &Shared, a: &mut Agent, chat_id: String, queue: usize, transfers: u64) {
+fn hold(run: &RunState, a: &mut Agent, chat_id: String, queue: usize, transfers: u64) {
     let now = Instant::now();
-    progress(sh, a, now);
-    let model = &sh.queues[queue];
-    let aht = sh.aht(queue, sh.profile_time(now));
+    progress(run, a, now);
+    let model = &run.queues[queue];
+    let aht = run.aht(queue, run.profile_time(now));
     let work = model.handle.sample_with_mean(&mut a.rng, aht);
     let transfer_to = match model.transfer {
         Some((share, to)) if transfers == 0 => (a.rng.random::<f64>() < share).then_some(to),
@@ -330,20 +330,20 @@ fn hold(sh: &Shared, a: &mut Agent, chat_id: String, queue: usize, transfers: u6
         chat_id,
         work,
         responded: false,
-        respond_at: now + sh.wall(respond_in),
+        respond_at: now + run.wall(respond_in),
         next_status: None,
         transfer_to,
     });
 }
 
-fn drop_chat(sh: &Shared, a: &mut Agent, i: usize) {
-    progress(sh, a, Instant::now());
+fn drop_chat(run: &RunState, a: &mut Agent, i: usize) {
+    progress(run, a, Instant::now());
     a.chats.swap_remove(i);
 }
 
 async fn perform(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     a: &mut Agent,
     action: Action,
 ) -> TransactionResult {
@@ -355,7 +355,7 @@ async fn perform(
             let p = a.pending.swap_remove(i);
             let reply = call(
                 user,
-                sh,
+                run,
                 Endpoint::AcceptOffer,
                 GooseMethod::Post,
                 &format!("/v1/offers/{}/accept", p.offer_id),
@@ -365,10 +365,10 @@ async fn perform(
             )
             .await?;
             if reply.ok() {
-                sh.rec().offers.accepted += 1;
-                hold(sh, a, p.chat_id, p.queue, p.transfers);
+                run.rec().offers.accepted += 1;
+                hold(run, a, p.chat_id, p.queue, p.transfers);
             } else {
-                sh.rec().offers.accept_refused += 1;
+                run.rec().offers.accept_refused += 1;
             }
         }
         Action::Respond(i) | Action::Status(i) => {
@@ -380,7 +380,7 @@ async fn perform(
             };
             let reply = call(
                 user,
-                sh,
+                run,
                 Endpoint::AgentMessage,
                 GooseMethod::Post,
                 &format!("/v1/chats/{}/messages", a.chats[i].chat_id),
@@ -393,9 +393,9 @@ async fn perform(
                 let now = Instant::now();
                 let c = &mut a.chats[i];
                 c.responded = true;
-                c.next_status = sh.status_every.map(|d| now + d);
+                c.next_status = run.status_every.map(|d| now + d);
             } else if matches!(reply.status, 404 | 409) {
-                drop_chat(sh, a, i);
+                drop_chat(run, a, i);
             }
         }
         Action::Finish(i) => {
@@ -405,28 +405,30 @@ async fn perform(
                 Some(to) => {
                     let reply = call(
                         user,
-                        sh,
+                        run,
                         Endpoint::TransferChat,
                         GooseMethod::Post,
                         &format!("{path}/transfer"),
                         auth,
-                        Some(&json!({"queue": sh.queues[to].name, "note": "needs the other team"})),
+                        Some(
+                            &json!({"queue": run.queues[to].name, "note": "needs the other team"}),
+                        ),
                         &[(409, ""), (404, ""), (503, "queue_full")],
                     )
                     .await?;
                     if reply.ok() {
-                        sh.rec().offers.transfers += 1;
-                        drop_chat(sh, a, i);
+                        run.rec().offers.transfers += 1;
+                        drop_chat(run, a, i);
                     } else if reply.status == 503 {
                         a.chats[i].transfer_to = None;
                     } else if matches!(reply.status, 404 | 409) {
-                        drop_chat(sh, a, i);
+                        drop_chat(run, a, i);
                     }
                 }
                 None => {
                     let reply = call(
                         user,
-                        sh,
+                        run,
                         Endpoint::CloseChat,
                         GooseMethod::Post,
                         &format!("{path}/close"),
@@ -436,7 +438,7 @@ async fn perform(
                     )
                     .await?;
                     if reply.ok() || matches!(reply.status, 404 | 409) {
-                        drop_chat(sh, a, i);
+                        drop_chat(run, a, i);
                     }
                 }
             }
@@ -447,7 +449,7 @@ async fn perform(
 
 async fn poll(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     a: &mut Agent,
     now: Instant,
     next_due: Option<Instant>,
@@ -460,10 +462,10 @@ async fn poll(
         tokio::time::sleep(wait).await;
         return Ok(());
     }
-    let id = sh.plan.agents[a.slot].id.clone();
+    let id = run.plan.agents[a.slot].id.clone();
     let reply = call(
         user,
-        sh,
+        run,
         Endpoint::PollOffers,
         GooseMethod::Get,
         &format!("/v1/agents/{id}/offers?wait={:.3}", wait.as_secs_f64()),
@@ -477,15 +479,15 @@ async fn poll(
     }
     let arrived = Instant::now();
     if reply.str("status") == Some("away") && a.on_duty && a.away_until.is_none() {
-        a.away_until = Some(arrived + sh.wall(AWAY_RETURN_SECS));
+        a.away_until = Some(arrived + run.wall(AWAY_RETURN_SECS));
     }
     // A customer who left an active chat ends the agent's work on it.
     for event in reply.body["events"].as_array().into_iter().flatten() {
         if event["kind"] == "customer_left"
             && let Some(i) = a.chats.iter().position(|c| event["chat_id"] == *c.chat_id)
         {
-            sh.rec().offers.customers_left += 1;
-            drop_chat(sh, a, i);
+            run.rec().offers.customers_left += 1;
+            drop_chat(run, a, i);
         }
     }
     let server_time = reply.f64("server_time").unwrap_or(f64::NAN);
@@ -501,9 +503,9 @@ async fn poll(
         }
         let (Some(chat_id), Some(queue)) = (
             o["chat_id"].as_str(),
-            o["queue"].as_str().and_then(|q| sh.queue_index(q)),
+            o["queue"].as_str().and_then(|q| run.queue_index(q)),
         ) else {
-            sh.rec().error(format!(
+            run.rec().error(format!(
                 "poll_offers: offer {offer_id} without a known chat and queue"
             ));
             continue;
@@ -513,7 +515,7 @@ async fn poll(
             _ => None,
         };
         {
-            let mut rec = sh.rec();
+            let mut rec = run.rec();
             rec.offers.delivered += 1;
             if let Some(r) = route {
                 record_secs(&mut rec.route_us, r);
@@ -532,24 +534,24 @@ async fn poll(
         }
         let transfers = o["transfers"].as_u64().unwrap_or(0);
         if o["kind"] == "assignment" {
-            hold(sh, a, chat_id.to_string(), queue, transfers);
+            hold(run, a, chat_id.to_string(), queue, transfers);
             continue;
         }
-        let delay = sh.queues[queue]
+        let delay = run.queues[queue]
             .accept_delay
             .as_ref()
             .map_or(0.0, |m| m.sample(&mut a.rng));
         let deadline = o["deadline"].as_f64().unwrap_or(f64::INFINITY);
-        if server_time + delay / sh.scale < deadline || server_time.is_nan() {
+        if server_time + delay / run.scale < deadline || server_time.is_nan() {
             a.pending.push(Pending {
                 offer_id: offer_id.to_string(),
                 chat_id: chat_id.to_string(),
                 queue,
                 transfers,
-                accept_at: arrived + sh.wall(delay),
+                accept_at: arrived + run.wall(delay),
             });
         } else {
-            sh.rec().offers.left_to_lapse += 1;
+            run.rec().offers.left_to_lapse += 1;
         }
     }
     let pending = &a.pending;

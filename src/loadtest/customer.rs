@@ -1,5 +1,5 @@
 //! The customer user: an open-model arrival source. Goose runs a fixed set of users in loops (a
-//! closed model), so arrivals are precomputed from a seeded Poisson process (see `plan`) and
+//! closed model), so arrivals are precomputed from a seeded Poisson process (see `schedule`) and
 //! each free customer takes the next one from the shared schedule and sleeps until its instant
 //! on the absolute clock. How late it gets there is the arrival lag, the generator's own health.
 //!
@@ -17,8 +17,8 @@ use rand::RngExt;
 use serde_json::{Value, json};
 
 use super::http::{Auth, call};
-use super::plan::CUSTOMER_STREAM;
-use super::shared::{Endpoint, Shared, duration_of_secs, record_duration, record_secs};
+use super::run_state::{Endpoint, RunState, duration_of_secs, record_duration, record_secs};
+use super::schedule::CUSTOMER_STREAM;
 use super::{BoxedStep, terminal};
 use crate::model::stream;
 
@@ -73,20 +73,20 @@ pub(crate) fn state_name(s: Option<&str>) -> &'static str {
     }
 }
 
-pub(crate) fn on_start(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
+pub(crate) fn on_start(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         user.set_session_data(Customer::Idle);
-        shared.customers_ready.fetch_add(1, Ordering::SeqCst);
+        run.customers_ready.fetch_add(1, Ordering::SeqCst);
         Ok(())
     })
 }
 
-pub(crate) fn step(user: &mut GooseUser, shared: Arc<Shared>) -> BoxedStep<'_> {
-    Box::pin(run_step(user, shared))
+pub(crate) fn step(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
+    Box::pin(run_step(user, run))
 }
 
-async fn run_step(user: &mut GooseUser, sh: Arc<Shared>) -> TransactionResult {
-    let Some(t0) = sh.t0() else {
+async fn run_step(user: &mut GooseUser, run: Arc<RunState>) -> TransactionResult {
+    let Some(t0) = run.t0() else {
         tokio::time::sleep(Duration::from_millis(20)).await;
         return Ok(());
     };
@@ -95,9 +95,9 @@ async fn run_step(user: &mut GooseUser, sh: Arc<Shared>) -> TransactionResult {
         .map(|c| std::mem::replace(c, Customer::Idle))
         .unwrap_or(Customer::Idle);
     let next = match state {
-        Customer::Idle => take_arrival(&sh, t0),
-        Customer::Due(d) => due(user, &sh, d).await?,
-        Customer::Chat(c) => chat(user, &sh, *c).await?,
+        Customer::Idle => take_arrival(&run, t0),
+        Customer::Due(d) => due(user, &run, d).await?,
+        Customer::Chat(c) => chat(user, &run, *c).await?,
         Customer::Done => {
             tokio::time::sleep(MAX_NAP).await;
             Customer::Done
@@ -109,56 +109,60 @@ async fn run_step(user: &mut GooseUser, sh: Arc<Shared>) -> TransactionResult {
 
 /// Takes the next arrival of the schedule; bot-resolved customers end here (they never reach
 /// the server) and the next one is taken.
-fn take_arrival(sh: &Shared, t0: Instant) -> Customer {
-    if sh.is_stopping() {
+fn take_arrival(run: &RunState, t0: Instant) -> Customer {
+    if run.is_stopping() {
         return Customer::Done;
     }
     loop {
-        let idx = sh.next_arrival.fetch_add(1, Ordering::SeqCst);
-        let Some(arrival) = sh.plan.schedule.get(idx) else {
+        let idx = run.next_arrival.fetch_add(1, Ordering::SeqCst);
+        let Some(arrival) = run.plan.schedule.get(idx) else {
             return Customer::Done;
         };
         let q = arrival.queue as usize;
-        let model = &sh.queues[q];
-        let mut rng = stream(sh.plan.seed, CUSTOMER_STREAM, idx as u64);
+        let model = &run.queues[q];
+        let mut rng = stream(run.plan.seed, CUSTOMER_STREAM, idx as u64);
         let (resolved, bot_secs) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, time.sample(&mut rng)),
             None => (false, 0.0),
         };
         let patience = model.patience.as_ref().map(|p| p.sample(&mut rng));
         if resolved {
-            let mut rec = sh.rec();
+            let mut rec = run.rec();
             rec.chats.bot_resolved += 1;
             // The bot's time is the chat's whole resolution time, as in the simulator.
             rec.tallies[q].record_arrival();
             rec.tallies[q].record_bot_resolution(bot_secs);
             continue;
         }
-        sh.in_flight.fetch_add(1, Ordering::SeqCst);
+        run.in_flight.fetch_add(1, Ordering::SeqCst);
         return Customer::Due(Due {
             idx,
             queue: q,
-            at: t0 + sh.wall(arrival.at + bot_secs),
+            at: t0 + run.wall(arrival.at + bot_secs),
             patience,
         });
     }
 }
 
-async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<TransactionError>> {
+async fn due(
+    user: &mut GooseUser,
+    run: &RunState,
+    d: Due,
+) -> Result<Customer, Box<TransactionError>> {
     let now = Instant::now();
     if now < d.at {
         tokio::time::sleep((d.at - now).min(MAX_NAP)).await;
         return Ok(Customer::Due(d));
     }
     let lag = now - d.at;
-    record_duration(&mut sh.rec().arrival_lag_us, lag);
+    record_duration(&mut run.rec().arrival_lag_us, lag);
     user.record_custom_request_duration("CHAT", "arrival_lag", lag, true, None, None)
         .await?;
-    let body = json!({"queue": sh.queues[d.queue].name, "customer": format!("lt-{}", d.idx)});
+    let body = json!({"queue": run.queues[d.queue].name, "customer": format!("lt-{}", d.idx)});
     let posted = Instant::now();
     let reply = call(
         user,
-        sh,
+        run,
         Endpoint::CreateChat,
         GooseMethod::Post,
         "/v1/chats",
@@ -178,7 +182,7 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
             None
         };
         {
-            let mut rec = sh.rec();
+            let mut rec = run.rec();
             rec.chats.created += 1;
             rec.tallies[q].record_arrival();
             rec.tallies[q].record_queue_entry();
@@ -189,7 +193,7 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
             token: token.to_string(),
             queue: q,
             posted,
-            patience_at: d.patience.map(|p| posted + sh.wall(p)),
+            patience_at: d.patience.map(|p| posted + run.wall(p)),
             state,
             seen_active: state == "active",
             last_seq: 0,
@@ -200,7 +204,7 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
         })));
     }
     {
-        let mut rec = sh.rec();
+        let mut rec = run.rec();
         // A full queue and a full server both record the chat as created and rejected.
         if reply.status == 503 && matches!(reply.code(), "queue_full" | "server_full") {
             rec.chats.created += 1;
@@ -216,13 +220,13 @@ async fn due(user: &mut GooseUser, sh: &Shared, d: Due) -> Result<Customer, Box<
             }
         }
     }
-    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    run.in_flight.fetch_sub(1, Ordering::SeqCst);
     Ok(Customer::Idle)
 }
 
 async fn chat(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     mut c: ChatState,
 ) -> Result<Customer, Box<TransactionError>> {
     let now = Instant::now();
@@ -230,7 +234,7 @@ async fn chat(
     if c.needs_view {
         let reply = call(
             user,
-            sh,
+            run,
             Endpoint::GetChat,
             GooseMethod::Get,
             &path,
@@ -240,17 +244,17 @@ async fn chat(
         )
         .await?;
         if reply.ok() {
-            return ended(user, sh, &c, &reply.body).await;
+            return ended(user, run, &c, &reply.body).await;
         }
         if reply.status == 404 {
-            finish_blind(sh, &c);
+            finish_blind(run, &c);
             return Ok(Customer::Idle);
         }
         return Ok(Customer::Chat(Box::new(c)));
     }
-    let drain_deadline = sh.drain_deadline();
+    let drain_deadline = run.drain_deadline();
     if drain_deadline.is_some_and(|d| now >= d) {
-        return leave(user, sh, c, true).await;
+        return leave(user, run, c, true).await;
     }
     if c.reply_due {
         let text = if c.heard_agent {
@@ -260,7 +264,7 @@ async fn chat(
         };
         let reply = call(
             user,
-            sh,
+            run,
             Endpoint::CustomerMessage,
             GooseMethod::Post,
             &format!("{path}/messages"),
@@ -280,7 +284,7 @@ async fn chat(
     }
     let waiting = matches!(c.state, "queued" | "offered") && !c.seen_active;
     if waiting && c.patience_at.is_some_and(|p| now >= p) {
-        return leave(user, sh, c, false).await;
+        return leave(user, run, c, false).await;
     }
     let mut wait = MAX_POLL;
     if waiting && let Some(p) = c.patience_at {
@@ -291,7 +295,7 @@ async fn chat(
     }
     let reply = call(
         user,
-        sh,
+        run,
         Endpoint::PollMessages,
         GooseMethod::Get,
         &format!(
@@ -306,7 +310,7 @@ async fn chat(
     .await?;
     if !reply.ok() {
         if reply.status == 404 {
-            finish_blind(sh, &c);
+            finish_blind(run, &c);
             return Ok(Customer::Idle);
         }
         return Ok(Customer::Chat(Box::new(c)));
@@ -314,7 +318,7 @@ async fn chat(
     let state = state_name(reply.str("state"));
     if state != c.state {
         c.state = state;
-        if let Some(live) = sh.rec().live.get_mut(&c.id) {
+        if let Some(live) = run.rec().live.get_mut(&c.id) {
             *live = state;
         }
     }
@@ -328,7 +332,7 @@ async fn chat(
         if !c.heard_agent {
             c.heard_agent = true;
             let frt = c.posted.elapsed();
-            record_duration(&mut sh.rec().first_response_us, frt);
+            record_duration(&mut run.rec().first_response_us, frt);
             user.record_custom_request_duration("CHAT", "first_response", frt, true, None, None)
                 .await?;
         }
@@ -342,13 +346,13 @@ async fn chat(
 
 async fn leave(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     mut c: ChatState,
     forced: bool,
 ) -> Result<Customer, Box<TransactionError>> {
     let reply = call(
         user,
-        sh,
+        run,
         Endpoint::LeaveChat,
         GooseMethod::Post,
         &format!("/v1/chats/{}/leave", c.id),
@@ -359,14 +363,14 @@ async fn leave(
     .await?;
     if reply.ok() {
         if forced {
-            sh.rec().chats.forced_leaves += 1;
+            run.rec().chats.forced_leaves += 1;
         }
-        return ended(user, sh, &c, &reply.body).await;
+        return ended(user, run, &c, &reply.body).await;
     }
     match reply.status {
         409 => c.needs_view = true,
         404 => {
-            finish_blind(sh, &c);
+            finish_blind(run, &c);
             return Ok(Customer::Idle);
         }
         _ => {}
@@ -377,7 +381,7 @@ async fn leave(
 /// Records an ended chat from its final view and frees the customer.
 async fn ended(
     user: &mut GooseUser,
-    sh: &Shared,
+    run: &RunState,
     c: &ChatState,
     view: &Value,
 ) -> Result<Customer, Box<TransactionError>> {
@@ -388,7 +392,7 @@ async fn ended(
         c.state = state_name(view["state"].as_str());
         return Ok(Customer::Chat(Box::new(c)));
     }
-    if let Some(tta) = finish(sh, c, view) {
+    if let Some(tta) = finish(run, c, view) {
         user.record_custom_request_duration(
             "CHAT",
             "time_to_answer",
@@ -404,15 +408,15 @@ async fn ended(
 
 /// Tallies an ended chat from the server's timestamps (wall seconds, turned into profile
 /// seconds). Returns the wall time to the first answer, if it was answered.
-fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
-    let k = sh.scale;
-    let model = &sh.queues[c.queue];
+fn finish(run: &RunState, c: &ChatState, v: &Value) -> Option<f64> {
+    let k = run.scale;
+    let model = &run.queues[c.queue];
     let state = state_name(v["state"].as_str());
     let at = |key: &str| v[key].as_f64();
     let transfers = v["transfers"].as_u64().unwrap_or(0);
     let mut tta = None;
     {
-        let mut guard = sh.rec();
+        let mut guard = run.rec();
         let rec = &mut *guard;
         rec.live.remove(&c.id);
         match state {
@@ -461,7 +465,7 @@ fn finish(sh: &Shared, c: &ChatState, v: &Value) -> Option<f64> {
             record_secs(&mut rec.time_to_answer_us, tta);
         }
     }
-    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    run.in_flight.fetch_sub(1, Ordering::SeqCst);
     tta
 }
 
@@ -482,9 +486,9 @@ fn legs_of(v: &Value, state: &str) -> Vec<(f64, Option<f64>)> {
 }
 
 /// Counts a chat whose final view is gone (forgotten by the server) by its last state.
-fn finish_blind(sh: &Shared, c: &ChatState) {
+fn finish_blind(run: &RunState, c: &ChatState) {
     {
-        let mut rec = sh.rec();
+        let mut rec = run.rec();
         rec.live.remove(&c.id);
         match c.state {
             "closed" => rec.chats.closed += 1,
@@ -496,5 +500,5 @@ fn finish_blind(sh: &Shared, c: &ChatState) {
             c.state
         ));
     }
-    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    run.in_flight.fetch_sub(1, Ordering::SeqCst);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use goose::prelude::*;
 use serde_json::Value;
 
-use super::shared::{Endpoint, Shared, record_duration};
+use super::run_state::{Endpoint, RunState, record_duration};
 
 /// Pause after an unexpected failure (no answer, or an unexpected status), so that a user whose
 /// calls fail retries at a modest rate instead of as fast as the server refuses.
@@ -60,7 +60,7 @@ impl Reply {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn call(
     user: &mut GooseUser,
-    shared: &Shared,
+    run: &RunState,
     ep: Endpoint,
     method: GooseMethod,
     path: &str,
@@ -73,7 +73,7 @@ pub(crate) async fn call(
         Auth::Customer(token) => builder = builder.header("X-Chat-Token", token),
         Auth::Agent(token) => builder = builder.bearer_auth(token),
         Auth::Operator => {
-            if let Some(token) = &shared.agent_token {
+            if let Some(token) = &run.agent_token {
                 builder = builder.bearer_auth(token);
             }
         }
@@ -111,7 +111,7 @@ pub(crate) async fn call(
     }
     let failed = !(200..300).contains(&status) && !expected_hit;
     {
-        let mut rec = shared.rec();
+        let mut rec = run.rec();
         let stats = rec.endpoint(ep);
         stats.requests += 1;
         stats.failures += u64::from(failed);

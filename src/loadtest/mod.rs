@@ -2,12 +2,13 @@
 //! with goose users playing customers and agents, and compares what it measures with what the
 //! simulator forecasts for the same profile window, staffing and time scale (DESIGN.md §8).
 //!
-//! - [`plan`]: the window of the profile's day, its staffing, the seeded Poisson arrival
+//! - `schedule`: the window of the profile's day, its staffing, the seeded Poisson arrival
 //!   schedule (an open model on an absolute clock, which goose's looping users lack) and the
 //!   forecast;
 //! - `customer` and `agent`: the two goose scenarios, each a state machine that takes one short
 //!   step per transaction call so the attack can stop between steps;
-//! - `shared`: the clock, the counters that tell when the test has drained, the recorder;
+//! - `run_state`: what every user of one run shares: the clock, the counters that tell when
+//!   the test has drained, the recorder;
 //! - [`report`]: the summary; [`threshold`]: `--threshold` rules.
 //!
 //! A run: every user starts (agents log in), then the clock starts; customers follow the
@@ -20,9 +21,9 @@ mod agent;
 mod customer;
 mod http;
 mod logger;
-pub mod plan;
 pub mod report;
-mod shared;
+mod run_state;
+mod schedule;
 mod stats;
 pub mod threshold;
 
@@ -38,9 +39,9 @@ use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use serde_json::Value;
 
-pub use plan::{AgentsChoice, LoadPlan, PlanInputs, Window};
 pub use report::LoadTestReport;
-pub use shared::{ChatTally, EndedBy, OfferTally};
+pub use run_state::{ChatTally, EndedBy, OfferTally};
+pub use schedule::{AgentsChoice, LoadPlan, PlanInputs, Window};
 pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
 
@@ -48,13 +49,13 @@ use report::{
     ChatsOut, EndpointOut, Figures, Forecast, HttpOut, LatencyOut, Measured, RunOut, ServerChats,
     StaffingOut,
 };
-use shared::{Endpoint, Shared, micros_histogram};
+use run_state::{Endpoint, RunState, micros_histogram};
 
 /// A boxed step future, what goose's transaction functions return.
 pub(crate) type BoxedStep<'r> = Pin<Box<dyn Future<Output = TransactionResult> + Send + 'r>>;
 
 /// A step function of a user role.
-type StepFn = for<'r> fn(&'r mut GooseUser, Arc<Shared>) -> BoxedStep<'r>;
+type StepFn = for<'r> fn(&'r mut GooseUser, Arc<RunState>) -> BoxedStep<'r>;
 
 /// Whether a chat state is final.
 pub(crate) fn terminal(state: &str) -> bool {
@@ -172,18 +173,18 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
     let n_customers = config.plan.customers;
     let users = n_agents + n_customers;
     let drain = Duration::from_secs_f64(config.drain_secs);
-    let shared = Arc::new(Shared::new(
+    let run = Arc::new(RunState::new(
         config.plan.clone(),
         config.agent_token.clone(),
         config.status_every_secs,
         drain,
     )?);
     for warning in early_warnings {
-        shared.warn(warning);
+        run.warn(warning);
     }
     let launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
     let run_time = (launch_budget
-        + Duration::from_secs_f64(shared.plan.window.wall_secs)
+        + Duration::from_secs_f64(run.plan.window.wall_secs)
         + drain
         + DRAIN_GRACE
         + Duration::from_secs(30))
@@ -202,13 +203,13 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
             Scenario::new("agent")
                 .set_weight(n_agents)?
                 .register_transaction(
-                    transaction(&shared, agent::login)
+                    transaction(&run, agent::login)
                         .set_name("agent login")
                         .set_on_start(),
                 )
-                .register_transaction(transaction(&shared, agent::step).set_name("agent step"))
+                .register_transaction(transaction(&run, agent::step).set_name("agent step"))
                 .register_transaction(
-                    transaction(&shared, agent::logout)
+                    transaction(&run, agent::logout)
                         .set_name("agent logout")
                         .set_on_stop(),
                 ),
@@ -217,16 +218,14 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
             Scenario::new("customer")
                 .set_weight(n_customers)?
                 .register_transaction(
-                    transaction(&shared, customer::on_start)
+                    transaction(&run, customer::on_start)
                         .set_name("customer start")
                         .set_on_start(),
                 )
-                .register_transaction(
-                    transaction(&shared, customer::step).set_name("customer step"),
-                ),
+                .register_transaction(transaction(&run, customer::step).set_name("customer step")),
         )
-        .test_start(transaction(&shared, stats_before).set_name("server check"))
-        .test_stop(transaction(&shared, stats_after).set_name("server counts"))
+        .test_start(transaction(&run, stats_before).set_name("server check"))
+        .test_stop(transaction(&run, stats_after).set_name("server counts"))
         .set_default(GooseDefault::Host, host.as_str())?
         .set_default(GooseDefault::Users, users)?
         .set_default(
@@ -246,57 +245,50 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         )?;
 
     let done = Arc::new(AtomicBool::new(false));
-    let watcher = tokio::spawn(monitor(shared.clone(), launch_budget, done.clone()));
+    let watcher = tokio::spawn(monitor(run.clone(), launch_budget, done.clone()));
     let outcome = attack.execute().await;
     done.store(true, Ordering::SeqCst);
     let _ = watcher.await;
     // Goose keeps the killswitch set until the next run starts; clear it for the process.
     goose::reset_killswitch();
 
-    if let Some(fatal) = shared
-        .fatal
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-    {
+    if let Some(fatal) = run.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(fatal);
     }
     outcome?;
-    let report = build_report(&config, &host, &shared, forecast);
+    let report = build_report(&config, &host, &run, forecast);
     Ok(report)
 }
 
-fn transaction(shared: &Arc<Shared>, f: StepFn) -> Transaction {
-    let shared = shared.clone();
-    Transaction::new(Arc::new(move |user: &mut GooseUser| {
-        f(user, shared.clone())
-    }))
+fn transaction(run: &Arc<RunState>, f: StepFn) -> Transaction {
+    let run = run.clone();
+    Transaction::new(Arc::new(move |user: &mut GooseUser| f(user, run.clone())))
 }
 
 /// Starts the clock once every user is up, then ends the attack when every chat has ended, the
 /// drain time ran out, or a fatal error happened.
-async fn monitor(sh: Arc<Shared>, launch_budget: Duration, done: Arc<AtomicBool>) {
+async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBool>) {
     let started = Instant::now();
-    let agents = sh.plan.agents.len();
-    let customers = sh.plan.customers;
+    let agents = run.plan.agents.len();
+    let customers = run.plan.customers;
     while !done.load(Ordering::SeqCst) {
-        let ended = sh
+        let ended = run
             .ended_by
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some();
-        if sh.has_failed() || ended {
+        if run.has_failed() || ended {
             // Repeated: goose clears the killswitch as a run starts.
             goose::trigger_killswitch("chatcap loadtest finished");
         } else {
-            match sh.t0() {
+            match run.t0() {
                 None => {
-                    let ready_agents = sh.agents_ready.load(Ordering::SeqCst);
-                    let ready_customers = sh.customers_ready.load(Ordering::SeqCst);
+                    let ready_agents = run.agents_ready.load(Ordering::SeqCst);
+                    let ready_customers = run.customers_ready.load(Ordering::SeqCst);
                     if ready_agents == agents && ready_customers == customers {
-                        sh.start_clock(Instant::now() + Duration::from_millis(100));
+                        run.start_clock(Instant::now() + Duration::from_millis(100));
                     } else if started.elapsed() > launch_budget {
-                        sh.fail(LoadTestError::Run(format!(
+                        run.fail(LoadTestError::Run(format!(
                             "only {ready_agents} of {agents} agents and {ready_customers} of \
                              {customers} customers started within {} s; lower the time scale or \
                              --customers",
@@ -307,20 +299,21 @@ async fn monitor(sh: Arc<Shared>, launch_budget: Duration, done: Arc<AtomicBool>
                 Some(t0) => {
                     let now = Instant::now();
                     let arrivals_over =
-                        now >= t0 + Duration::from_secs_f64(sh.plan.window.wall_secs);
+                        now >= t0 + Duration::from_secs_f64(run.plan.window.wall_secs);
                     let all_taken =
-                        sh.next_arrival.load(Ordering::SeqCst) >= sh.plan.schedule.len();
+                        run.next_arrival.load(Ordering::SeqCst) >= run.plan.schedule.len();
                     let drained =
-                        arrivals_over && all_taken && sh.in_flight.load(Ordering::SeqCst) == 0;
-                    let limit = sh.drain_deadline().is_some_and(|d| now >= d + DRAIN_GRACE);
+                        arrivals_over && all_taken && run.in_flight.load(Ordering::SeqCst) == 0;
+                    let limit = run.drain_deadline().is_some_and(|d| now >= d + DRAIN_GRACE);
                     if drained || limit {
-                        *sh.ended_by.lock().unwrap_or_else(|p| p.into_inner()) = Some(if drained {
-                            EndedBy::Drained
-                        } else {
-                            EndedBy::DrainLimit
-                        });
-                        *sh.finished_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
-                        sh.stopping.store(true, Ordering::SeqCst);
+                        *run.ended_by.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(if drained {
+                                EndedBy::Drained
+                            } else {
+                                EndedBy::DrainLimit
+                            });
+                        *run.finished_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+                        run.stopping.store(true, Ordering::SeqCst);
                     }
                 }
             }
@@ -349,30 +342,30 @@ async fn fetch_stats(user: &mut GooseUser) -> Result<Option<Value>, String> {
 }
 
 /// Snapshots the server's stats before any user starts (the checks ran before the banner).
-fn stats_before(user: &mut GooseUser, sh: Arc<Shared>) -> BoxedStep<'_> {
+fn stats_before(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         let host = user.base_url.to_string();
         match fetch_stats(user).await {
-            Err(detail) => sh.fail(LoadTestError::Unreachable { host, detail }),
+            Err(detail) => run.fail(LoadTestError::Unreachable { host, detail }),
             Ok(None) => {}
             Ok(Some(stats)) => {
-                *sh.stats_before.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
+                *run.stats_before.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
             }
         }
         Ok(())
     })
 }
 
-fn stats_after(user: &mut GooseUser, sh: Arc<Shared>) -> BoxedStep<'_> {
+fn stats_after(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
-        if sh
+        if run
             .stats_before
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some()
             && let Ok(Some(stats)) = fetch_stats(user).await
         {
-            *sh.stats_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
+            *run.stats_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
         }
         Ok(())
     })
@@ -396,29 +389,29 @@ fn server_chats(before: &Value, after: &Value) -> Option<ServerChats> {
 fn build_report(
     config: &LoadTestConfig,
     host: &str,
-    sh: &Shared,
+    run: &RunState,
     forecast: crate::sim::SimulationReport,
 ) -> LoadTestReport {
-    let plan = &sh.plan;
-    let ended_by = sh
+    let plan = &run.plan;
+    let ended_by = run
         .ended_by
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .unwrap_or(EndedBy::Interrupted);
-    let finished = sh
+    let finished = run
         .finished_at
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .unwrap_or_else(Instant::now);
-    let elapsed = sh.t0().map_or(0.0, |t0| {
+    let elapsed = run.t0().map_or(0.0, |t0| {
         finished.saturating_duration_since(t0).as_secs_f64()
     });
-    let before = sh
+    let before = run
         .stats_before
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let after = sh
+    let after = run
         .stats_after
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -427,7 +420,7 @@ fn build_report(
         (Some(b), Some(a)) => server_chats(b, a),
         _ => None,
     };
-    let mut warnings = sh
+    let mut warnings = run
         .warnings
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -437,7 +430,7 @@ fn build_report(
             warnings.push(why);
             None
         });
-    let rec = sh.rec();
+    let rec = run.rec();
 
     let mut overall = crate::metrics::QueueTally::default();
     for t in &rec.tallies {

@@ -11,8 +11,8 @@ use crate::metrics::{Estimate, QueueKpis, QueueTally, student_t_975};
 use crate::report::{Cell, Document, Table, ToDocument};
 use crate::sim::results::QueueFigures;
 
-use super::plan::Window;
-use super::shared::{ChatTally, EndedBy, OfferTally};
+use super::run_state::{ChatTally, EndedBy, OfferTally};
+use super::schedule::Window;
 use super::threshold::ThresholdResult;
 pub use crate::api::Latency as LatencyOut;
 use crate::metrics::finite_or_null;

@@ -15,7 +15,7 @@ use crate::scenario::QueueModel;
 use crate::sim::Scenario;
 
 use super::LoadTestError;
-use super::plan::LoadPlan;
+use super::schedule::LoadPlan;
 
 /// The API endpoints the users call, each a named row in goose's reports and ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -248,8 +248,8 @@ pub enum EndedBy {
     Interrupted,
 }
 
-/// The shared state.
-pub(crate) struct Shared {
+/// What every user of one run reads and records into.
+pub(crate) struct RunState {
     pub plan: LoadPlan,
     pub queues: Vec<QueueModel>,
     pub groups: Vec<GroupModels>,
@@ -279,13 +279,13 @@ pub(crate) struct Shared {
     recorder: Mutex<Recorder>,
 }
 
-impl Shared {
+impl RunState {
     pub(crate) fn new(
         plan: LoadPlan,
         agent_token: Option<String>,
         status_every_profile_secs: f64,
         drain: Duration,
-    ) -> Result<Shared, LoadTestError> {
+    ) -> Result<RunState, LoadTestError> {
         let scale = plan.window.time_scale;
         // The simulator's per-queue models, so that both sample chats the same way.
         let queues = Scenario::new(&plan.derived, &plan.staffing)
@@ -309,7 +309,7 @@ impl Shared {
         let status_every = (status_every_profile_secs > 0.0)
             .then(|| duration_of_secs(status_every_profile_secs / scale));
         let recorder = Recorder::new(queues.len());
-        Ok(Shared {
+        Ok(RunState {
             plan,
             queues,
             groups,
