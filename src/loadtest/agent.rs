@@ -85,7 +85,7 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
         let Some(slot) = run.plan.agents.get(no) else {
             return Ok(());
         };
-        let group = &run.groups[slot.group];
+        let group = run.group(slot.group);
         let on = run.plan.on_duty(slot, 0.0);
         let reply = call(
             user,
@@ -103,7 +103,9 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
             Some(token) if reply.ok() => {
                 let body = json!({
                     "status": if on { "available" } else { "offline" },
-                    "skills": group.skills,
+                    "skills": group.skills.iter()
+                        .map(|(name, proficiency)| json!({"name": name, "proficiency": proficiency}))
+                        .collect::<Vec<_>>(),
                     "concurrency": group.cap,
                 });
                 call(
@@ -220,7 +222,7 @@ pub(crate) fn step(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
 fn progress(run: &RunState, a: &mut Agent, now: Instant) {
     let n = a.chats.len() as u32;
     if n > 0 {
-        let f = run.groups[a.group].slowdown.factor(n);
+        let f = run.group(a.group).slowdown_at(n);
         let dt = now.saturating_duration_since(a.last_progress).as_secs_f64() * run.scale;
         for c in &mut a.chats {
             c.work -= dt / f;
@@ -231,7 +233,7 @@ fn progress(run: &RunState, a: &mut Agent, now: Instant) {
 
 /// When chat `c`'s work is done at the current pace.
 fn completion(run: &RunState, a: &Agent, c: &Held) -> Instant {
-    let f = run.groups[a.group].slowdown.factor(a.chats.len() as u32);
+    let f = run.group(a.group).slowdown_at(a.chats.len() as u32);
     a.last_progress + run.wall(c.work.max(0.0) * f)
 }
 
@@ -315,7 +317,7 @@ async fn set_status(
 fn hold(run: &RunState, a: &mut Agent, chat_id: String, queue: usize, transfers: u64) {
     let now = Instant::now();
     progress(run, a, now);
-    let model = &run.queues[queue];
+    let model = run.queue(queue);
     let aht = run.aht(queue, run.profile_time(now));
     let work = model.handle.sample_with_mean(&mut a.rng, aht);
     let transfer_to = match model.transfer {
@@ -410,9 +412,7 @@ async fn perform(
                         GooseMethod::Post,
                         &format!("{path}/transfer"),
                         auth,
-                        Some(
-                            &json!({"queue": run.queues[to].name, "note": "needs the other team"}),
-                        ),
+                        Some(&json!({"queue": run.queue(to).name, "note": "needs the other team"})),
                         &[(409, ""), (404, ""), (503, "queue_full")],
                     )
                     .await?;
@@ -537,7 +537,8 @@ async fn poll(
             hold(run, a, chat_id.to_string(), queue, transfers);
             continue;
         }
-        let delay = run.queues[queue]
+        let delay = run
+            .queue(queue)
             .accept_delay
             .as_ref()
             .map_or(0.0, |m| m.sample(&mut a.rng));

@@ -119,7 +119,7 @@ fn take_arrival(run: &RunState, t0: Instant) -> Customer {
             return Customer::Done;
         };
         let q = arrival.queue as usize;
-        let model = &run.queues[q];
+        let model = run.queue(q);
         let mut rng = stream(run.plan.seed, CUSTOMER_STREAM, idx as u64);
         let (resolved, bot_secs) = match &model.bot {
             Some((share, time)) => (rng.random::<f64>() < *share, time.sample(&mut rng)),
@@ -158,7 +158,7 @@ async fn due(
     record_duration(&mut run.rec().arrival_lag_us, lag);
     user.record_custom_request_duration("CHAT", "arrival_lag", lag, true, None, None)
         .await?;
-    let body = json!({"queue": run.queues[d.queue].name, "customer": format!("lt-{}", d.idx)});
+    let body = json!({"queue": run.queue(d.queue).name, "customer": format!("lt-{}", d.idx)});
     let posted = Instant::now();
     let reply = call(
         user,
@@ -410,7 +410,7 @@ async fn ended(
 /// seconds). Returns the wall time to the first answer, if it was answered.
 fn finish(run: &RunState, c: &ChatState, v: &Value) -> Option<f64> {
     let k = run.scale;
-    let model = &run.queues[c.queue];
+    let model = run.queue(c.queue);
     let state = state_name(v["state"].as_str());
     let at = |key: &str| v[key].as_f64();
     let transfers = v["transfers"].as_u64().unwrap_or(0);

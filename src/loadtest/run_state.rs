@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::metrics::QueueTally;
-use crate::profile::Slowdown;
-use crate::scenario::QueueModel;
-use crate::sim::Scenario;
+use crate::scenario::{AgentGroup, QueueModel};
 
 use super::LoadTestError;
 use super::schedule::LoadPlan;
@@ -228,14 +226,6 @@ pub(crate) fn record_secs(hist: &mut Histogram<u64>, secs: f64) {
     let _ = hist.record(us);
 }
 
-/// One agent group's settings.
-#[derive(Debug, Clone)]
-pub(crate) struct GroupModels {
-    pub cap: u32,
-    pub slowdown: Slowdown,
-    pub skills: serde_json::Value,
-}
-
 /// Why the attack ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -251,8 +241,6 @@ pub enum EndedBy {
 /// What every user of one run reads and records into.
 pub(crate) struct RunState {
     pub plan: LoadPlan,
-    pub queues: Vec<QueueModel>,
-    pub groups: Vec<GroupModels>,
     pub scale: f64,
     /// The operator token agents log in with.
     pub agent_token: Option<String>,
@@ -287,32 +275,11 @@ impl RunState {
         drain: Duration,
     ) -> Result<RunState, LoadTestError> {
         let scale = plan.window.time_scale;
-        // The simulator's per-queue models, so that both sample chats the same way.
-        let queues = Scenario::new(&plan.derived, &plan.staffing)
-            .map_err(|e| LoadTestError::Profile(e.to_string()))?
-            .queues;
-        let groups = plan
-            .derived
-            .agents
-            .iter()
-            .map(|g| GroupModels {
-                cap: g.concurrency,
-                slowdown: g.slowdown.clone(),
-                skills: serde_json::Value::Array(
-                    g.skills
-                        .iter()
-                        .map(|s| serde_json::json!({"name": s.skill, "proficiency": s.proficiency}))
-                        .collect(),
-                ),
-            })
-            .collect();
         let status_every = (status_every_profile_secs > 0.0)
             .then(|| duration_of_secs(status_every_profile_secs / scale));
-        let recorder = Recorder::new(queues.len());
+        let recorder = Recorder::new(plan.scenario.queues.len());
         Ok(RunState {
             plan,
-            queues,
-            groups,
             scale,
             agent_token,
             status_every,
@@ -393,10 +360,20 @@ impl RunState {
         self.stopping.load(Ordering::SeqCst)
     }
 
+    /// Queue `q`'s model, the simulator's own, so that both sample chats the same way.
+    pub(crate) fn queue(&self, q: usize) -> &QueueModel {
+        &self.plan.scenario.queues[q]
+    }
+
+    /// Agent group `g`'s model: cap, skills, slowdown table.
+    pub(crate) fn group(&self, g: usize) -> &AgentGroup {
+        &self.plan.scenario.groups[g]
+    }
+
     /// Mean handle time of queue `q` in the window interval of profile time `t`.
     pub(crate) fn aht(&self, q: usize, t: f64) -> f64 {
         let i = self.plan.interval_at(t);
-        let model = &self.queues[q];
+        let model = self.queue(q);
         model
             .aht_by_interval
             .get(i)
@@ -405,6 +382,10 @@ impl RunState {
     }
 
     pub(crate) fn queue_index(&self, name: &str) -> Option<usize> {
-        self.queues.iter().position(|q| q.name == name)
+        self.plan
+            .scenario
+            .queues
+            .iter()
+            .position(|q| q.name == name)
     }
 }

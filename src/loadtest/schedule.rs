@@ -12,7 +12,8 @@ use crate::erlang::ErlangError;
 use crate::model::{ArrivalProcess, stream};
 use crate::plan::analytic_staffing;
 use crate::profile::{Profile, clock_label};
-use crate::sim::{self, Scenario, SimError, SimulationReport, Staffing};
+use crate::scenario::{Scenario, Staffing};
+use crate::sim::{self, SimError, SimulationReport};
 
 use super::LoadTestError;
 
@@ -110,8 +111,9 @@ pub struct LoadPlan {
     pub profile: Profile,
     /// The window of the day played.
     pub window: Window,
-    /// The profile cut to the window (its intervals, staffing, no forecast noise or warm-up).
-    pub derived: Profile,
+    /// The profile cut to the window (its intervals, staffing, no forecast noise or warm-up)
+    /// and compiled, with the window's arrival rates: what the users and the forecast play.
+    pub scenario: Scenario,
     /// Arrival rate per queue over the window (profile seconds from the window start).
     pub arrivals: Vec<ArrivalProcess>,
     /// Agents on duty per group and window interval.
@@ -309,8 +311,15 @@ impl LoadPlan {
         for (g, group) in derived.agents.iter_mut().enumerate() {
             group.staffing = Some(staffing.groups[g].clone());
         }
-
         let seed = inputs.seed.unwrap_or(profile.simulation.seed);
+        derived.simulation.seed = seed;
+        let mut scenario = Scenario::new(&derived, &staffing)
+            .map_err(|e| LoadTestError::Profile(e.to_string()))?;
+        for (model, process) in scenario.queues.iter_mut().zip(&arrivals) {
+            model.arrivals = process.clone();
+            model.volume_cv = 0.0;
+        }
+
         let mut schedule = Vec::new();
         for (q, process) in arrivals.iter().enumerate() {
             let mut rng = stream(seed, SCHEDULE_STREAM, q as u64);
@@ -333,7 +342,12 @@ impl LoadPlan {
                 ));
             }
             Some(n) => n,
-            None => customer_users(&profile, start_interval..start_interval + intervals, k),
+            None => customer_users(
+                &profile,
+                &scenario,
+                start_interval..start_interval + intervals,
+                k,
+            ),
         };
         if agents.len() + customers > MAX_USERS {
             let flag = if inputs.customers.is_some() {
@@ -361,7 +375,7 @@ impl LoadPlan {
                 grid_secs,
             },
             profile,
-            derived,
+            scenario,
             arrivals,
             staffing,
             staffing_source,
@@ -385,14 +399,7 @@ impl LoadPlan {
 
     /// Runs the simulator on the window: same profile slice, staffing and arrival rates.
     pub fn forecast(&self, replications: u32) -> Result<SimulationReport, SimError> {
-        let mut derived = self.derived.clone();
-        derived.simulation.seed = self.seed;
-        let mut scenario = Scenario::new(&derived, &self.staffing)?;
-        for (q, process) in self.arrivals.iter().enumerate() {
-            scenario.queues[q].arrivals = process.clone();
-            scenario.queues[q].volume_cv = 0.0;
-        }
-        sim::simulate(&scenario, replications, None, &|| {})
+        sim::simulate(&self.scenario, replications, None, &|| {})
     }
 }
 
@@ -454,7 +461,12 @@ fn window_staffing(
 /// Customer users needed to keep the schedule: the peak arrival rate (wall) times the time a
 /// customer spends on one arrival (bot time, wait up to patience, handle time at full
 /// concurrency, in wall seconds), doubled, plus a few standard deviations and a floor.
-fn customer_users(profile: &Profile, range: std::ops::Range<usize>, k: f64) -> usize {
+fn customer_users(
+    profile: &Profile,
+    scenario: &Scenario,
+    range: std::ops::Range<usize>,
+    k: f64,
+) -> usize {
     let mut busy_secs: f64 = 0.0;
     let mut peak_rate = 0.0;
     for queue in &profile.queues {
@@ -463,11 +475,11 @@ fn customer_users(profile: &Profile, range: std::ops::Range<usize>, k: f64) -> u
             .fold(0.0, |m: f64, v| m.max(*v))
             / profile.interval_secs;
         peak_rate += rate;
-        let slowest = profile
-            .agents
+        let slowest = scenario
+            .groups
             .iter()
-            .filter(|g| g.skills.iter().any(|s| s.skill == queue.skill))
-            .map(|g| g.slowdown.factor(g.concurrency))
+            .filter(|g| g.serves(&queue.skill))
+            .map(|g| g.factor_at_cap())
             .fold(1.0, f64::max);
         let bot = queue.bot.as_ref().map_or(0.0, |b| b.time.mean_secs);
         let wait = queue
