@@ -2,9 +2,9 @@
 //! with goose users playing customers and agents, and compares what it measures with what the
 //! simulator forecasts for the same profile window, staffing and time scale (DESIGN.md §8).
 //!
-//! - `schedule`: the window of the profile's day, its staffing, the seeded Poisson arrival
-//!   schedule (an open model on an absolute clock, which goose's looping users lack) and the
-//!   forecast;
+//! - `schedule`: the window of the profile's day, the seeded Poisson arrival schedule (an open
+//!   model on an absolute clock, which goose's looping users lack) and the forecast;
+//! - `staffing`: who is on duty in the window, one agent user per agent;
 //! - `customer` and `agent`: the two goose scenarios, each a state machine that takes one short
 //!   step per transaction call so the attack can stop between steps;
 //! - `run_state`: what every user of one run shares: the clock, the counters that tell when
@@ -24,6 +24,7 @@ mod logger;
 pub mod report;
 mod run_state;
 mod schedule;
+mod staffing;
 mod stats;
 pub mod threshold;
 
@@ -41,7 +42,8 @@ use serde_json::Value;
 
 pub use report::LoadTestReport;
 pub use run_state::{ChatTally, EndedBy, OfferTally};
-pub use schedule::{AgentsChoice, LoadPlan, PlanInputs, Window};
+pub use schedule::{LoadPlan, PlanInputs, Window};
+pub use staffing::{AgentSlot, AgentsChoice};
 pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
 

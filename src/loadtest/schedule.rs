@@ -8,14 +8,14 @@
 //! exactly at the window's end (the greatest common divisor of the interval and the window, in
 //! milliseconds); the load test and the forecast use the very same rate function.
 
-use crate::erlang::ErlangError;
 use crate::model::{ArrivalProcess, stream};
-use crate::plan::analytic_staffing;
+use crate::profile::duration::format_duration;
 use crate::profile::{Profile, clock_label};
 use crate::scenario::{Scenario, Staffing};
 use crate::sim::{self, SimError, SimulationReport};
 
 use super::LoadTestError;
+use super::staffing::{AgentSlot, AgentsChoice, agent_slots, window_staffing};
 
 /// Random stream keys of the load test (the simulator uses replications from 0 upward).
 pub(crate) const SCHEDULE_STREAM: u32 = 0x5C4E_D01E;
@@ -29,41 +29,6 @@ const MAX_GRID_CELLS: u64 = 5_000_000;
 
 /// Most goose users (agents plus customers) one process runs.
 pub const MAX_USERS: usize = 50_000;
-
-/// How many agents are on duty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentsChoice {
-    /// The profile's staffing, or the closed-form estimate when it has none.
-    Profile,
-    /// The same number in every agent group, all window long.
-    Each(u32),
-    /// Per group by name, all window long; groups not named get none.
-    ByGroup(Vec<(String, u32)>),
-}
-
-impl AgentsChoice {
-    /// Parses `--agents`: `N` (every group) or `group=N,group=N`.
-    pub fn parse(text: &str) -> Result<AgentsChoice, String> {
-        let text = text.trim();
-        if let Ok(n) = text.parse::<u32>() {
-            return Ok(AgentsChoice::Each(n));
-        }
-        let mut groups = Vec::new();
-        for part in text.split(',') {
-            let (name, n) = part.split_once('=').ok_or_else(|| {
-                format!(
-                    "{text:?} is neither a number nor a list of group=count; write e.g. 20 or \
-                     tier1=20,billing-desk=5"
-                )
-            })?;
-            let n = n.trim().parse::<u32>().map_err(|_| {
-                format!("{:?} in {text:?} is not a whole number of agents", n.trim())
-            })?;
-            groups.push((name.trim().to_string(), n));
-        }
-        Ok(AgentsChoice::ByGroup(groups))
-    }
-}
 
 /// The load test's slice of the profile's day.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -91,17 +56,6 @@ pub struct Arrival {
     pub at: f64,
     /// Queue index in the profile.
     pub queue: u16,
-}
-
-/// One agent user: its group and its number within the group (from 0).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentSlot {
-    /// Agent group index in the profile.
-    pub group: usize,
-    /// Number within the group; on duty in interval `i` when `k < staffing[group][i]`.
-    pub k: u32,
-    /// The id it logs in with.
-    pub id: String,
 }
 
 /// Everything a load test needs before it starts.
@@ -134,38 +88,6 @@ fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// The agent-id stem of each group: its name with characters the API does not allow made `-`,
-/// cut to 48 characters. Stems that would coincide (`tier 1` and `tier-1`) get the group's
-/// number appended, so that every agent id is unique.
-fn agent_stems(groups: &[&str]) -> Vec<String> {
-    let clean: Vec<String> = groups
-        .iter()
-        .map(|name| {
-            name.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "-_.@:".contains(c) {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .take(48)
-                .collect()
-        })
-        .collect();
-    clean
-        .iter()
-        .enumerate()
-        .map(|(g, stem)| {
-            if clean.iter().filter(|other| *other == stem).count() > 1 {
-                format!("{stem}-g{}", g + 1)
-            } else {
-                stem.clone()
-            }
-        })
-        .collect()
-}
-
 /// Inputs of [`LoadPlan::new`].
 #[derive(Debug, Clone)]
 pub struct PlanInputs {
@@ -183,157 +105,33 @@ pub struct PlanInputs {
     pub seed: Option<u64>,
 }
 
+/// The window's extent on the profile's clock and its rate grid, in whole milliseconds.
+struct Grid {
+    interval_ms: u64,
+    grid_ms: u64,
+    cells: u64,
+}
+
 impl LoadPlan {
     /// Works out the window, staffing, schedule and user counts. Errors name the flag at fault.
     pub fn new(profile: Profile, inputs: &PlanInputs) -> Result<LoadPlan, LoadTestError> {
-        let k = inputs.time_scale;
-        let interval = profile.interval_secs;
-        let start_interval = match inputs.start_clock_secs {
-            None => 0,
-            Some(clock) => (0..profile.intervals)
-                .find(|&i| (profile.interval_clock_secs(i) - clock).abs() < 0.5)
-                .ok_or_else(|| {
-                    let first = profile.interval_label(0);
-                    let last = profile.interval_label(profile.intervals - 1);
-                    LoadTestError::invalid(
-                        "--start",
-                        format!(
-                            "{} is not the start of an interval of profile {:?}; use an \
-                             interval start from {first} to {last} in steps of {}",
-                            clock_label(clock),
-                            profile.name,
-                            crate::profile::duration::format_duration(interval)
-                        ),
-                    )
-                })?,
-        };
-        let profile_ms = (inputs.duration_secs * k * 1000.0).round() as u64;
-        if profile_ms < 1000 {
-            return Err(LoadTestError::invalid(
-                "--duration",
-                "covers less than one profile second; give a longer --duration or a larger \
-                 --time-scale",
-            ));
-        }
-        let profile_secs = profile_ms as f64 / 1000.0;
-        let intervals = ((profile_secs / interval) - 1e-9).ceil().max(1.0) as usize;
-        if start_interval + intervals > profile.intervals {
-            return Err(LoadTestError::invalid(
-                "--duration",
-                format!(
-                    "{} wall seconds at time scale {k} cover {} of profile time from {}, past the \
-                     end of profile {:?} at {}; shorten --duration, lower --time-scale or start \
-                     earlier with --start",
-                    inputs.duration_secs,
-                    crate::profile::duration::format_duration(profile_secs),
-                    profile.interval_label(start_interval),
-                    profile.name,
-                    clock_label(profile.start_secs + profile.horizon_secs()),
-                ),
-            ));
-        }
-        let interval_ms = (interval * 1000.0).round() as u64;
-        let grid_ms = gcd(interval_ms, profile_ms).max(1);
-        let cells = profile_ms / grid_ms;
-        if cells > MAX_GRID_CELLS {
-            return Err(LoadTestError::invalid(
-                "--duration",
-                format!(
-                    "a window of {profile_ms} ms cut into {grid_ms} ms pieces needs {cells} rate \
-                     cells; round --duration x --time-scale to whole seconds"
-                ),
-            ));
-        }
-        let grid_secs = grid_ms as f64 / 1000.0;
-        let arrivals: Vec<ArrivalProcess> = profile
-            .queues
-            .iter()
-            .map(|q| {
-                let per_cell: Vec<f64> = (0..cells)
-                    .map(|c| {
-                        let i = start_interval + ((c * grid_ms) / interval_ms) as usize;
-                        q.volume.get(i).copied().unwrap_or(0.0) * grid_secs / interval
-                    })
-                    .collect();
-                ArrivalProcess::new(&per_cell, grid_secs)
-            })
-            .collect();
-
-        let staffing = window_staffing(&profile, &inputs.agents, start_interval, intervals)?;
+        let (window, grid) = window_of(&profile, inputs)?;
+        let arrivals = window_arrivals(&profile, &window, &grid);
+        let staffing = window_staffing(
+            &profile,
+            &inputs.agents,
+            window.start_interval,
+            window.intervals,
+        )?;
         let staffing_source = match (&inputs.agents, profile.has_staffing()) {
             (AgentsChoice::Profile, true) => "profile",
             (AgentsChoice::Profile, false) => "closed-form estimate",
             _ => "--agents",
         };
-        let names: Vec<&str> = profile.agents.iter().map(|g| g.name.as_str()).collect();
-        let stems = agent_stems(&names);
-        // Ids are `stem-N`, so two agents share an id only if their groups share a stem (a
-        // renamed stem can still meet another group's name).
-        let mut sorted: Vec<&str> = stems.iter().map(String::as_str).collect();
-        sorted.sort_unstable();
-        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
-            return Err(LoadTestError::invalid(
-                "agents",
-                format!(
-                    "two agent groups would both log in as {:?}-N; give the agent groups names \
-                     that differ in letters or digits",
-                    pair[0]
-                ),
-            ));
-        }
-        let mut agents = Vec::new();
-        for (g, stem) in stems.iter().enumerate() {
-            let peak = staffing.groups[g].iter().copied().max().unwrap_or(0);
-            agents.extend((0..peak).map(|k| AgentSlot {
-                group: g,
-                k,
-                id: format!("{stem}-{}", k + 1),
-            }));
-        }
-        if agents.is_empty() {
-            return Err(LoadTestError::invalid(
-                "--agents",
-                "no agent is on duty in the window; give --agents N (agents per group) or \
-                 group=N,...",
-            ));
-        }
-
-        let mut derived = profile.clone();
-        derived.start_secs = profile.interval_clock_secs(start_interval);
-        derived.intervals = intervals;
-        derived.simulation.warmup_secs = 0.0;
-        let range = start_interval..start_interval + intervals;
-        for q in &mut derived.queues {
-            q.volume = q.volume[range.clone()].to_vec();
-            q.aht_by_interval = q.aht_by_interval[range.clone()].to_vec();
-            q.volume_cv = 0.0;
-        }
-        for (g, group) in derived.agents.iter_mut().enumerate() {
-            group.staffing = Some(staffing.groups[g].clone());
-        }
+        let agents = agent_slots(&profile, &staffing)?;
         let seed = inputs.seed.unwrap_or(profile.simulation.seed);
-        derived.simulation.seed = seed;
-        let mut scenario = Scenario::new(&derived, &staffing)
-            .map_err(|e| LoadTestError::Profile(e.to_string()))?;
-        for (model, process) in scenario.queues.iter_mut().zip(&arrivals) {
-            model.arrivals = process.clone();
-            model.volume_cv = 0.0;
-        }
-
-        let mut schedule = Vec::new();
-        for (q, process) in arrivals.iter().enumerate() {
-            let mut rng = stream(seed, SCHEDULE_STREAM, q as u64);
-            let mut t = 0.0;
-            while let Some(next) = process.next_after(t, &mut rng) {
-                schedule.push(Arrival {
-                    at: next,
-                    queue: q as u16,
-                });
-                t = next;
-            }
-        }
-        schedule.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.queue.cmp(&b.queue)));
-
+        let scenario = window_scenario(&profile, &window, &staffing, &arrivals, seed)?;
+        let schedule = arrival_schedule(&arrivals, seed);
         let customers = match inputs.customers {
             Some(0) => {
                 return Err(LoadTestError::invalid(
@@ -345,8 +143,8 @@ impl LoadPlan {
             None => customer_users(
                 &profile,
                 &scenario,
-                start_interval..start_interval + intervals,
-                k,
+                window.start_interval..window.start_interval + window.intervals,
+                window.time_scale,
             ),
         };
         if agents.len() + customers > MAX_USERS {
@@ -365,16 +163,8 @@ impl LoadPlan {
             ));
         }
         Ok(LoadPlan {
-            window: Window {
-                start: profile.interval_label(start_interval),
-                start_interval,
-                intervals,
-                profile_secs,
-                wall_secs: profile_secs / k,
-                time_scale: k,
-                grid_secs,
-            },
             profile,
+            window,
             scenario,
             arrivals,
             staffing,
@@ -403,62 +193,153 @@ impl LoadPlan {
     }
 }
 
-/// Staffing of the window, one value per group and window interval.
-fn window_staffing(
-    profile: &Profile,
-    choice: &AgentsChoice,
-    start: usize,
-    intervals: usize,
-) -> Result<Staffing, LoadTestError> {
-    let range = start..start + intervals;
-    let groups = match choice {
-        AgentsChoice::Each(n) => vec![vec![*n; intervals]; profile.agents.len()],
-        AgentsChoice::ByGroup(list) => {
-            let mut groups = vec![vec![0; intervals]; profile.agents.len()];
-            for (name, n) in list {
-                let g = profile
-                    .agents
-                    .iter()
-                    .position(|a| &a.name == name)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> =
-                            profile.agents.iter().map(|a| a.name.as_str()).collect();
-                        LoadTestError::invalid(
-                            "--agents",
-                            format!(
-                                "profile {:?} has no agent group {name:?}; its groups are {}",
-                                profile.name,
-                                names.join(", ")
-                            ),
-                        )
-                    })?;
-                groups[g] = vec![*n; intervals];
-            }
-            groups
-        }
-        AgentsChoice::Profile => {
-            let full = match Staffing::from_profile(profile) {
-                Some(s) => s,
-                None => analytic_staffing(profile).map_err(|e: ErlangError| {
-                    LoadTestError::invalid(
-                        "--agents",
-                        format!(
-                            "the profile lists no staffing and the closed-form estimate failed \
-                             ({e}); give --agents N"
-                        ),
-                    )
-                })?,
-            };
-            full.groups
-                .iter()
-                .map(|g| g[range.clone()].to_vec())
-                .collect()
-        }
+/// The window `inputs` ask for: it must start at an interval start, cover at least a profile
+/// second, end within the profile's day and fit a rate grid of at most [`MAX_GRID_CELLS`].
+fn window_of(profile: &Profile, inputs: &PlanInputs) -> Result<(Window, Grid), LoadTestError> {
+    let k = inputs.time_scale;
+    let interval = profile.interval_secs;
+    let start_interval = match inputs.start_clock_secs {
+        None => 0,
+        Some(clock) => (0..profile.intervals)
+            .find(|&i| (profile.interval_clock_secs(i) - clock).abs() < 0.5)
+            .ok_or_else(|| {
+                let first = profile.interval_label(0);
+                let last = profile.interval_label(profile.intervals - 1);
+                LoadTestError::invalid(
+                    "--start",
+                    format!(
+                        "{} is not the start of an interval of profile {:?}; use an \
+                         interval start from {first} to {last} in steps of {}",
+                        clock_label(clock),
+                        profile.name,
+                        format_duration(interval)
+                    ),
+                )
+            })?,
     };
-    Ok(Staffing { groups })
+    let profile_ms = (inputs.duration_secs * k * 1000.0).round() as u64;
+    if profile_ms < 1000 {
+        return Err(LoadTestError::invalid(
+            "--duration",
+            "covers less than one profile second; give a longer --duration or a larger \
+             --time-scale",
+        ));
+    }
+    let profile_secs = profile_ms as f64 / 1000.0;
+    let intervals = ((profile_secs / interval) - 1e-9).ceil().max(1.0) as usize;
+    if start_interval + intervals > profile.intervals {
+        return Err(LoadTestError::invalid(
+            "--duration",
+            format!(
+                "{} wall seconds at time scale {k} cover {} of profile time from {}, past the \
+                 end of profile {:?} at {}; shorten --duration, lower --time-scale or start \
+                 earlier with --start",
+                inputs.duration_secs,
+                format_duration(profile_secs),
+                profile.interval_label(start_interval),
+                profile.name,
+                clock_label(profile.start_secs + profile.horizon_secs()),
+            ),
+        ));
+    }
+    let interval_ms = (interval * 1000.0).round() as u64;
+    let grid_ms = gcd(interval_ms, profile_ms).max(1);
+    let cells = profile_ms / grid_ms;
+    if cells > MAX_GRID_CELLS {
+        return Err(LoadTestError::invalid(
+            "--duration",
+            format!(
+                "a window of {profile_ms} ms cut into {grid_ms} ms pieces needs {cells} rate \
+                 cells; round --duration x --time-scale to whole seconds"
+            ),
+        ));
+    }
+    let window = Window {
+        start: profile.interval_label(start_interval),
+        start_interval,
+        intervals,
+        profile_secs,
+        wall_secs: profile_secs / k,
+        time_scale: k,
+        grid_secs: grid_ms as f64 / 1000.0,
+    };
+    let grid = Grid {
+        interval_ms,
+        grid_ms,
+        cells,
+    };
+    Ok((window, grid))
 }
 
-/// Customer users needed to keep the schedule: the peak arrival rate (wall) times the time a
+/// Each queue's arrival rate over the window, on the grid (profile seconds from its start).
+fn window_arrivals(profile: &Profile, window: &Window, grid: &Grid) -> Vec<ArrivalProcess> {
+    let interval = profile.interval_secs;
+    profile
+        .queues
+        .iter()
+        .map(|q| {
+            let per_cell: Vec<f64> = (0..grid.cells)
+                .map(|c| {
+                    let i =
+                        window.start_interval + ((c * grid.grid_ms) / grid.interval_ms) as usize;
+                    q.volume.get(i).copied().unwrap_or(0.0) * window.grid_secs / interval
+                })
+                .collect();
+            ArrivalProcess::new(&per_cell, window.grid_secs)
+        })
+        .collect()
+}
+
+/// The profile cut to the window (its intervals and staffing, no forecast noise or warm-up)
+/// and compiled, with the window's arrival rates and the run's seed.
+fn window_scenario(
+    profile: &Profile,
+    window: &Window,
+    staffing: &Staffing,
+    arrivals: &[ArrivalProcess],
+    seed: u64,
+) -> Result<Scenario, LoadTestError> {
+    let mut derived = profile.clone();
+    let range = window.start_interval..window.start_interval + window.intervals;
+    derived.start_secs = profile.interval_clock_secs(window.start_interval);
+    derived.intervals = window.intervals;
+    derived.simulation.warmup_secs = 0.0;
+    derived.simulation.seed = seed;
+    for q in &mut derived.queues {
+        q.volume = q.volume[range.clone()].to_vec();
+        q.aht_by_interval = q.aht_by_interval[range.clone()].to_vec();
+        q.volume_cv = 0.0;
+    }
+    for (g, group) in derived.agents.iter_mut().enumerate() {
+        group.staffing = Some(staffing.groups[g].clone());
+    }
+    let mut scenario =
+        Scenario::new(&derived, staffing).map_err(|e| LoadTestError::Profile(e.to_string()))?;
+    for (model, process) in scenario.queues.iter_mut().zip(arrivals) {
+        model.arrivals = process.clone();
+        model.volume_cv = 0.0;
+    }
+    Ok(scenario)
+}
+
+/// The seeded Poisson arrivals of every queue, merged in time order.
+fn arrival_schedule(arrivals: &[ArrivalProcess], seed: u64) -> Vec<Arrival> {
+    let mut schedule = Vec::new();
+    for (q, process) in arrivals.iter().enumerate() {
+        let mut rng = stream(seed, SCHEDULE_STREAM, q as u64);
+        let mut t = 0.0;
+        while let Some(next) = process.next_after(t, &mut rng) {
+            schedule.push(Arrival {
+                at: next,
+                queue: q as u16,
+            });
+            t = next;
+        }
+    }
+    schedule.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.queue.cmp(&b.queue)));
+    schedule
+}
+
 /// customer spends on one arrival (bot time, wait up to patience, handle time at full
 /// concurrency, in wall seconds), doubled, plus a few standard deviations and a floor.
 fn customer_users(
@@ -501,16 +382,6 @@ fn customer_users(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn agent_stems_are_clean_and_distinct() {
-        assert_eq!(
-            agent_stems(&["sales", "tier 1", "tier-1", "vip@x"]),
-            ["sales", "tier-1-g2", "tier-1-g3", "vip@x"]
-        );
-        let long = "x".repeat(60);
-        assert_eq!(agent_stems(&[&long]), ["x".repeat(48)]);
-    }
 
     fn profile() -> Profile {
         crate::profile::parse(
@@ -594,20 +465,6 @@ staffing = [5, 6, 7, 8]
         assert!(err.to_string().contains("team"), "{err}");
         i.agents = AgentsChoice::Each(0);
         assert!(LoadPlan::new(profile(), &i).is_err());
-    }
-
-    #[test]
-    fn agents_flag_forms() {
-        assert_eq!(AgentsChoice::parse("12"), Ok(AgentsChoice::Each(12)));
-        assert_eq!(
-            AgentsChoice::parse("tier1=3, billing-desk=2"),
-            Ok(AgentsChoice::ByGroup(vec![
-                ("tier1".into(), 3),
-                ("billing-desk".into(), 2)
-            ]))
-        );
-        assert!(AgentsChoice::parse("tier1").is_err());
-        assert!(AgentsChoice::parse("tier1=x").is_err());
     }
 
     #[test]
