@@ -26,9 +26,9 @@ mod run_state;
 mod schedule;
 mod staffing;
 mod stats;
+mod summary;
 pub mod threshold;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -47,11 +47,7 @@ pub use staffing::{AgentSlot, AgentsChoice};
 pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
 
-use report::{
-    ChatsOut, EndpointOut, Figures, Forecast, HttpOut, LatencyOut, Measured, RunOut, ServerChats,
-    StaffingOut,
-};
-use run_state::{Endpoint, RunState, micros_histogram};
+use run_state::RunState;
 
 /// A boxed step future, what goose's transaction functions return.
 pub(crate) type BoxedStep<'r> = Pin<Box<dyn Future<Output = TransactionResult> + Send + 'r>>;
@@ -171,9 +167,7 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         .await
         .map_err(|e| LoadTestError::Run(format!("the forecast task failed: {e}")))??;
 
-    let n_agents = config.plan.agents.len();
-    let n_customers = config.plan.customers;
-    let users = n_agents + n_customers;
+    let users = config.plan.agents.len() + config.plan.customers;
     let drain = Duration::from_secs_f64(config.drain_secs);
     let run = Arc::new(RunState::new(
         config.plan.clone(),
@@ -185,66 +179,12 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         run.warn(warning);
     }
     let launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
-    let run_time = (launch_budget
+    let run_time = launch_budget
         + Duration::from_secs_f64(run.plan.window.wall_secs)
         + drain
         + DRAIN_GRACE
-        + Duration::from_secs(30))
-    .as_secs() as usize;
-
-    let mut goose_config = GooseConfiguration::default();
-    goose_config.report_file = config.report_files.clone();
-    let attack = GooseAttack::initialize_with_config(goose_config)?
-        .set_client_builder_without_cookies(
-            GooseClientBuilder::new()
-                .without_cookies()
-                .timeout(Duration::from_secs(60)),
-        )?
-        .set_scheduler(GooseScheduler::RoundRobin)
-        .register_scenario(
-            Scenario::new("agent")
-                .set_weight(n_agents)?
-                .register_transaction(
-                    transaction(&run, agent::login)
-                        .set_name("agent login")
-                        .set_on_start(),
-                )
-                .register_transaction(transaction(&run, agent::step).set_name("agent step"))
-                .register_transaction(
-                    transaction(&run, agent::logout)
-                        .set_name("agent logout")
-                        .set_on_stop(),
-                ),
-        )
-        .register_scenario(
-            Scenario::new("customer")
-                .set_weight(n_customers)?
-                .register_transaction(
-                    transaction(&run, customer::on_start)
-                        .set_name("customer start")
-                        .set_on_start(),
-                )
-                .register_transaction(transaction(&run, customer::step).set_name("customer step")),
-        )
-        .test_start(transaction(&run, stats_before).set_name("server check"))
-        .test_stop(transaction(&run, stats_after).set_name("server counts"))
-        .set_default(GooseDefault::Host, host.as_str())?
-        .set_default(GooseDefault::Users, users)?
-        .set_default(
-            GooseDefault::IncreaseRate,
-            users.max(1).to_string().as_str(),
-        )?
-        .set_default(GooseDefault::RunTime, run_time)?
-        .set_default(GooseDefault::NoTelnet, true)?
-        .set_default(GooseDefault::NoPrintMetrics, true)?
-        // Every transaction is one step of a state machine: their timings mean nothing.
-        .set_default(GooseDefault::NoTransactionMetrics, true)?
-        .set_default(GooseDefault::NoScenarioMetrics, true)?
-        .set_default(GooseDefault::Quiet, 1)?
-        .set_default(
-            GooseDefault::CoordinatedOmissionMitigation,
-            GooseCoordinatedOmissionMitigation::Disabled,
-        )?;
+        + Duration::from_secs(30);
+    let attack = attack(&config, &host, &run, run_time)?;
 
     let done = Arc::new(AtomicBool::new(false));
     let watcher = tokio::spawn(monitor(run.clone(), launch_budget, done.clone()));
@@ -258,8 +198,73 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         return Err(fatal);
     }
     outcome?;
-    let report = build_report(&config, &host, &run, forecast);
+    let report = summary::build_report(&config, &host, &run, forecast);
     Ok(report)
+}
+
+/// The goose attack: agent and customer scenarios (one step per transaction call), the
+/// server snapshots before and after, and goose's settings for a run of at most `run_time`.
+fn attack(
+    config: &LoadTestConfig,
+    host: &str,
+    run: &Arc<RunState>,
+    run_time: Duration,
+) -> Result<Box<GooseAttack>, LoadTestError> {
+    let users = run.plan.agents.len() + run.plan.customers;
+    let mut goose_config = GooseConfiguration::default();
+    goose_config.report_file = config.report_files.clone();
+    let attack = GooseAttack::initialize_with_config(goose_config)?
+        .set_client_builder_without_cookies(
+            GooseClientBuilder::new()
+                .without_cookies()
+                .timeout(Duration::from_secs(60)),
+        )?
+        .set_scheduler(GooseScheduler::RoundRobin)
+        .register_scenario(
+            Scenario::new("agent")
+                .set_weight(run.plan.agents.len())?
+                .register_transaction(
+                    transaction(run, agent::login)
+                        .set_name("agent login")
+                        .set_on_start(),
+                )
+                .register_transaction(transaction(run, agent::step).set_name("agent step"))
+                .register_transaction(
+                    transaction(run, agent::logout)
+                        .set_name("agent logout")
+                        .set_on_stop(),
+                ),
+        )
+        .register_scenario(
+            Scenario::new("customer")
+                .set_weight(run.plan.customers)?
+                .register_transaction(
+                    transaction(run, customer::on_start)
+                        .set_name("customer start")
+                        .set_on_start(),
+                )
+                .register_transaction(transaction(run, customer::step).set_name("customer step")),
+        )
+        .test_start(transaction(run, stats_before).set_name("server check"))
+        .test_stop(transaction(run, stats_after).set_name("server counts"))
+        .set_default(GooseDefault::Host, host)?
+        .set_default(GooseDefault::Users, users)?
+        .set_default(
+            GooseDefault::IncreaseRate,
+            users.max(1).to_string().as_str(),
+        )?
+        .set_default(GooseDefault::RunTime, run_time.as_secs() as usize)?
+        .set_default(GooseDefault::NoTelnet, true)?
+        .set_default(GooseDefault::NoPrintMetrics, true)?
+        // Every transaction is one step of a state machine: their timings mean nothing.
+        .set_default(GooseDefault::NoTransactionMetrics, true)?
+        .set_default(GooseDefault::NoScenarioMetrics, true)?
+        .set_default(GooseDefault::Quiet, 1)?
+        .set_default(
+            GooseDefault::CoordinatedOmissionMitigation,
+            GooseCoordinatedOmissionMitigation::Disabled,
+        )?;
+    Ok(attack)
 }
 
 fn transaction(run: &Arc<RunState>, f: StepFn) -> Transaction {
@@ -371,212 +376,4 @@ fn stats_after(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
         }
         Ok(())
     })
-}
-
-/// The server's chat counts over the test, when both snapshots exist.
-fn server_chats(before: &Value, after: &Value) -> Option<ServerChats> {
-    let get = |v: &Value, k: &str| v["chats"][k].as_u64();
-    let delta = |k: &str| Some(get(after, k)?.saturating_sub(get(before, k)?));
-    Some(ServerChats {
-        created: delta("created")?,
-        queued: get(after, "queued")?,
-        offered: get(after, "offered")?,
-        active: get(after, "active")?,
-        closed: delta("closed")?,
-        abandoned: delta("abandoned")?,
-        rejected: delta("rejected")?,
-    })
-}
-
-fn build_report(
-    config: &LoadTestConfig,
-    host: &str,
-    run: &RunState,
-    forecast: crate::sim::SimulationReport,
-) -> LoadTestReport {
-    let plan = &run.plan;
-    let ended_by = run
-        .ended_by
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or(EndedBy::Interrupted);
-    let finished = run
-        .finished_at
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or_else(Instant::now);
-    let elapsed = run.t0().map_or(0.0, |t0| {
-        finished.saturating_duration_since(t0).as_secs_f64()
-    });
-    let before = run
-        .stats_before
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let after = run
-        .stats_after
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let server = match (&before, &after) {
-        (Some(b), Some(a)) => server_chats(b, a),
-        _ => None,
-    };
-    let mut warnings = run
-        .warnings
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let server_route_latency = stats::route_latency_window(before.as_ref(), after.as_ref())
-        .unwrap_or_else(|why| {
-            warnings.push(why);
-            None
-        });
-    let rec = run.rec();
-
-    let mut overall = crate::metrics::QueueTally::default();
-    for t in &rec.tallies {
-        overall.merge(t);
-    }
-    let measured = Measured {
-        overall: Figures::of(&overall),
-        queues: plan
-            .profile
-            .queues
-            .iter()
-            .zip(&rec.tallies)
-            .map(|(q, t)| (q.name.clone(), Figures::of(t)))
-            .collect(),
-    };
-    let reps = forecast.replications;
-    let comparison = report::compare(&measured.overall, &forecast.summary.overall, reps);
-
-    let mut live = [0u64; 3];
-    for state in rec.live.values() {
-        match *state {
-            "queued" => live[0] += 1,
-            "offered" => live[1] += 1,
-            "active" => live[2] += 1,
-            _ => {}
-        }
-    }
-    let chats: ChatsOut = report::chats_out(&rec.chats, live, server);
-
-    let mut endpoints = BTreeMap::new();
-    let mut all = micros_histogram();
-    let (mut requests, mut failures) = (0, 0);
-    for ep in Endpoint::ALL {
-        let stats = &rec.endpoints[ep as usize];
-        requests += stats.requests;
-        failures += stats.failures;
-        if !ep.long_poll() {
-            let _ = all.add(&stats.latency_us);
-        }
-        endpoints.insert(
-            ep.name().to_string(),
-            EndpointOut {
-                route: ep.route(),
-                long_poll: ep.long_poll(),
-                requests: stats.requests,
-                failures: stats.failures,
-                latency: LatencyOut::of(&stats.latency_us),
-            },
-        );
-    }
-    let http = HttpOut {
-        requests,
-        failures,
-        error_rate: if requests > 0 {
-            failures as f64 / requests as f64
-        } else {
-            f64::NAN
-        },
-        rps: if elapsed > 0.0 {
-            requests as f64 / elapsed
-        } else {
-            f64::NAN
-        },
-        all: LatencyOut::of(&all),
-        endpoints,
-    };
-    let arrival_lag = LatencyOut::of(&rec.arrival_lag_us);
-    if arrival_lag.p99_ms > 100.0 {
-        warnings.push(format!(
-            "arrival lag p99 {:.0} ms: the generator fell behind its schedule (too few customer \
-             users, or the machine is saturated); raise --customers or lower the time scale",
-            arrival_lag.p99_ms
-        ));
-    }
-    if chats.forced_leaves > 0 {
-        warnings.push(format!(
-            "{} chats were still open when the drain time ran out and their customers left; \
-             raise --drain to let them finish",
-            chats.forced_leaves
-        ));
-    }
-    if chats.lost > 0 {
-        warnings.push(format!(
-            "{} chats were created but not seen to end",
-            chats.lost
-        ));
-    }
-    if chats.conserved == Some(false) {
-        warnings
-            .push("the server's chat counts differ from the load test's (see chats.server)".into());
-    }
-    if ended_by == EndedBy::Interrupted {
-        warnings.push("the run was interrupted before every chat ended".into());
-    }
-    warnings.extend(forecast.warnings.iter().map(|w| format!("forecast: {w}")));
-
-    let mut report = LoadTestReport {
-        profile: plan.profile.name.clone(),
-        host: host.to_string(),
-        seed: plan.seed,
-        window: plan.window.clone(),
-        staffing: StaffingOut {
-            source: plan.staffing_source,
-            agents: plan.agents.len(),
-            groups: plan
-                .profile
-                .agents
-                .iter()
-                .zip(&plan.staffing.groups)
-                .map(|(g, s)| (g.name.clone(), s.clone()))
-                .collect(),
-        },
-        customers: plan.customers,
-        chats,
-        measured,
-        forecast: Forecast {
-            replications: reps,
-            overall: forecast.summary.overall,
-            queues: forecast.summary.queues.clone(),
-        },
-        comparison,
-        http,
-        route_latency: LatencyOut::of(&rec.route_us),
-        arrival_lag,
-        time_to_answer: LatencyOut::of(&rec.time_to_answer_us),
-        first_response: LatencyOut::of(&rec.first_response_us),
-        offers: rec.offers,
-        server_route_latency,
-        errors: rec.errors.clone(),
-        thresholds: Vec::new(),
-        run: RunOut {
-            ended_by,
-            elapsed_secs: elapsed,
-            arrivals_secs: plan.window.wall_secs,
-            drain_limit_secs: config.drain_secs,
-            users: plan.agents.len() + plan.customers,
-            report_files: config.report_files.clone(),
-        },
-        warnings,
-    };
-    report.thresholds = config
-        .thresholds
-        .iter()
-        .map(|t| t.evaluate(report.metric(&t.metric)))
-        .collect();
-    report
 }
