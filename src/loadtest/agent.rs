@@ -3,8 +3,9 @@
 //! offer after a sampled accept delay (counted from delivery, so route latency adds to the
 //! wait as it would for a person), sends the first response after a sampled delay and status
 //! messages while working, and closes (or transfers, at the profile's share) when the chat's
-//! sampled work is done, or stops at once when the inbox says the customer left. Work progresses at rate 1 / f(n) while the agent holds n chats, the
-//! profile's concurrency slowdown, exactly as in the simulator. Agents log in or out at interval
+//! sampled work is done, or stops at once when the inbox says the customer left. Work
+//! progresses at rate 1 / f(n) while the agent holds n chats, the profile's concurrency
+//! slowdown, exactly as in the simulator. Agents log in or out at interval
 //! starts to follow the staffing, and come back 60 profile seconds after being set away.
 //!
 //! One call of [`step`] makes at most one request (a due action, else an inbox long-poll of at
@@ -17,12 +18,15 @@ use std::time::{Duration, Instant};
 
 use goose::prelude::*;
 use rand::RngExt;
-use serde_json::json;
 
-use super::http::{Auth, call};
-use super::run_state::{Endpoint, RunState, duration_of_secs, record_secs};
+use super::client::{Client, Outcome, Refusal};
+use super::run_state::{RunState, duration_of_secs, record_secs};
 use super::schedule::AGENT_STREAM;
 use super::{BoxedStep, LoadTestError};
+use crate::api::{
+    AgentStatus, CloseRequest, Inbox, Offer, OfferKind, Resolution, SkillRequest, StatusRequest,
+    TransferRequest,
+};
 use crate::model::{SimRng, stream};
 
 /// Longest inbox long-poll.
@@ -51,7 +55,7 @@ struct Pending {
     offer_id: String,
     chat_id: String,
     queue: usize,
-    transfers: u64,
+    transfers: u32,
     accept_at: Instant,
 }
 
@@ -85,85 +89,17 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
         let Some(slot) = run.plan.agents.get(no) else {
             return Ok(());
         };
-        let group = run.group(slot.group);
         let on = run.plan.on_duty(slot, 0.0);
-        let reply = call(
-            user,
-            &run,
-            Endpoint::AgentLogin,
-            GooseMethod::Post,
-            &format!("/v1/agents/{}/login", slot.id),
-            Auth::Operator,
-            None,
-            &[],
-        )
-        .await?;
-        let token = reply.str("token").map(str::to_string);
-        let reply = match token.as_deref() {
-            Some(token) if reply.ok() => {
-                let body = json!({
-                    "status": if on { "available" } else { "offline" },
-                    "skills": group.skills.iter()
-                        .map(|(name, proficiency)| json!({"name": name, "proficiency": proficiency}))
-                        .collect::<Vec<_>>(),
-                    "concurrency": group.cap,
-                });
-                call(
-                    user,
-                    &run,
-                    Endpoint::AgentStatus,
-                    GooseMethod::Post,
-                    &format!("/v1/agents/{}/status", slot.id),
-                    Auth::Agent(token),
-                    Some(&body),
-                    &[],
-                )
-                .await?
+        let token = match sign_in(user, &run, no, on).await? {
+            Ok(token) => token,
+            Err(error) => {
+                run.fail(error);
+                return Ok(());
             }
-            _ => reply,
         };
-        if !reply.ok() {
-            let detail = reply.str("detail").unwrap_or("").to_string();
-            // A refused token or fixed skills are settings to mend (exit 2), not a failed run.
-            let mismatch = match (reply.status, reply.code()) {
-                (401, _) => Some(
-                    "it refused the operator token; give the server's token with --agent-token \
-                     or CHATCAP_AGENT_TOKEN"
-                        .to_string(),
-                ),
-                (409, "logged_in") => Some(format!(
-                    "{detail} (an earlier run may still hold it: restart the server, or run it \
-                     with --agent-token and give the same token here)"
-                )),
-                (404 | 405, _) => Some(
-                    "it has no POST /v1/agents/{id}/login; serve docs/api.md's agent sessions"
-                        .to_string(),
-                ),
-                (409, "skills_fixed") => Some(format!(
-                    "{detail}; the agent is registered with other skills by an earlier run with \
-                     another profile: restart the server or use its profile"
-                )),
-                _ => None,
-            };
-            let error = match mismatch {
-                Some(why) => LoadTestError::Mismatch {
-                    host: user.base_url.to_string(),
-                    detail: format!("agent {} could not log in: {why}", slot.id),
-                },
-                None => {
-                    let why = match reply.status {
-                        0 => "no answer from the server".to_string(),
-                        status => format!("{status} {}: {detail}", reply.code()),
-                    };
-                    LoadTestError::Run(format!("agent {} could not log in: {why}", slot.id))
-                }
-            };
-            run.fail(error);
-            return Ok(());
-        }
         user.set_session_data(Some(Agent {
             slot: no,
-            token: token.unwrap_or_default(),
+            token,
             group: slot.group,
             rng: stream(run.plan.seed, AGENT_STREAM, no as u64),
             on_duty: on,
@@ -178,23 +114,101 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     })
 }
 
+/// Logs agent user `no` in and registers it with its group's skills and cap, available or
+/// offline as the staffing says; its own token, or why the run cannot go on.
+async fn sign_in(
+    user: &mut GooseUser,
+    run: &RunState,
+    no: usize,
+    on_duty: bool,
+) -> Result<Result<String, LoadTestError>, Box<TransactionError>> {
+    let slot = &run.plan.agents[no];
+    let group = run.group(slot.group);
+    let host = user.base_url.to_string();
+    let mut api = Client::new(user, run);
+    let token = match api.login(&slot.id).await? {
+        Outcome::Done(login) => login.token,
+        other => return Ok(Err(login_error(&host, &slot.id, other))),
+    };
+    let status = if on_duty {
+        AgentStatus::Available
+    } else {
+        AgentStatus::Offline
+    };
+    let registration = StatusRequest {
+        skills: Some(
+            group
+                .skills
+                .iter()
+                .map(|(name, proficiency)| SkillRequest::Full {
+                    name: name.clone(),
+                    proficiency: Some(*proficiency),
+                })
+                .collect(),
+        ),
+        concurrency: Some(group.cap),
+        ..StatusRequest::new(status)
+    };
+    Ok(match api.status(&slot.id, &token, &registration).await? {
+        Outcome::Done(_) => Ok(token),
+        other => Err(login_error(&host, &slot.id, other)),
+    })
+}
+
+/// Why agent `id` could not log in or register: a refused token or fixed skills are settings
+/// to mend (exit 2), anything else a failed run.
+fn login_error<T>(host: &str, id: &str, outcome: Outcome<T>) -> LoadTestError {
+    let Outcome::Refused(Refusal {
+        status,
+        code,
+        detail,
+    }) = outcome
+    else {
+        return LoadTestError::Run(format!(
+            "agent {id} could not log in: no answer from the server, or not the one docs/api.md \
+             documents"
+        ));
+    };
+    let mismatch = match (status, code.as_str()) {
+        (401, _) => Some(
+            "it refused the operator token; give the server's token with --agent-token or \
+             CHATCAP_AGENT_TOKEN"
+                .to_string(),
+        ),
+        (409, "logged_in") => Some(format!(
+            "{detail} (an earlier run may still hold it: restart the server, or run it with \
+             --agent-token and give the same token here)"
+        )),
+        (404 | 405, _) => Some(
+            "it has no POST /v1/agents/{id}/login; serve docs/api.md's agent sessions".to_string(),
+        ),
+        (409, "skills_fixed") => Some(format!(
+            "{detail}; the agent is registered with other skills by an earlier run with another \
+             profile: restart the server or use its profile"
+        )),
+        _ => None,
+    };
+    match mismatch {
+        Some(why) => LoadTestError::Mismatch {
+            host: host.to_string(),
+            detail: format!("agent {id} could not log in: {why}"),
+        },
+        None => LoadTestError::Run(format!(
+            "agent {id} could not log in: {status} {code}: {detail}"
+        )),
+    }
+}
+
 pub(crate) fn logout(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         let Some(Some(a)) = user.get_session_data::<Option<Agent>>().cloned() else {
             return Ok(());
         };
-        let id = run.plan.agents[a.slot].id.clone();
-        call(
-            user,
-            &run,
-            Endpoint::AgentStatus,
-            GooseMethod::Post,
-            &format!("/v1/agents/{id}/status"),
-            Auth::Agent(&a.token),
-            Some(&json!({"status": "offline"})),
-            &[],
-        )
-        .await?;
+        let id = &run.plan.agents[a.slot].id;
+        let offline = StatusRequest::new(AgentStatus::Offline);
+        Client::new(user, &run)
+            .status(id, &a.token, &offline)
+            .await?;
         Ok(())
     })
 }
@@ -274,14 +288,19 @@ async fn act(user: &mut GooseUser, run: &RunState, a: &mut Agent) -> Transaction
     let slot = &run.plan.agents[a.slot];
     let want = run.plan.on_duty(slot, run.profile_time(now));
     if want != a.on_duty {
-        if set_status(user, run, a, if want { "available" } else { "offline" }).await? {
+        let status = if want {
+            AgentStatus::Available
+        } else {
+            AgentStatus::Offline
+        };
+        if set_status(user, run, a, status).await? {
             a.on_duty = want;
             a.away_until = None;
         }
         return Ok(());
     }
     if a.on_duty && a.away_until.is_some_and(|u| now >= u) {
-        if set_status(user, run, a, "available").await? {
+        if set_status(user, run, a, AgentStatus::Available).await? {
             a.away_until = None;
         }
         return Ok(());
@@ -296,25 +315,17 @@ async fn set_status(
     user: &mut GooseUser,
     run: &RunState,
     a: &Agent,
-    status: &str,
+    status: AgentStatus,
 ) -> Result<bool, Box<TransactionError>> {
     let id = &run.plan.agents[a.slot].id;
-    let reply = call(
-        user,
-        run,
-        Endpoint::AgentStatus,
-        GooseMethod::Post,
-        &format!("/v1/agents/{id}/status"),
-        Auth::Agent(&a.token),
-        Some(&json!({ "status": status })),
-        &[],
-    )
-    .await?;
-    Ok(reply.ok())
+    let outcome = Client::new(user, run)
+        .status(id, &a.token, &StatusRequest::new(status))
+        .await?;
+    Ok(matches!(outcome, Outcome::Done(_)))
 }
 
 /// Starts working on a chat just answered (accepted or assigned).
-fn hold(run: &RunState, a: &mut Agent, chat_id: String, queue: usize, transfers: u64) {
+fn hold(run: &RunState, a: &mut Agent, chat_id: String, queue: usize, transfers: u32) {
     let now = Instant::now();
     progress(run, a, now);
     let model = run.queue(queue);
@@ -349,24 +360,11 @@ async fn perform(
     a: &mut Agent,
     action: Action,
 ) -> TransactionResult {
-    let token = a.token.clone();
-    let auth = Auth::Agent(&token);
-    let gone: &[(u16, &str)] = &[(409, ""), (404, "")];
     match action {
         Action::Accept(i) => {
             let p = a.pending.swap_remove(i);
-            let reply = call(
-                user,
-                run,
-                Endpoint::AcceptOffer,
-                GooseMethod::Post,
-                &format!("/v1/offers/{}/accept", p.offer_id),
-                auth,
-                None,
-                gone,
-            )
-            .await?;
-            if reply.ok() {
+            let outcome = Client::new(user, run).accept(&p.offer_id, &a.token).await?;
+            if let Outcome::Done(_) = outcome {
                 run.rec().offers.accepted += 1;
                 hold(run, a, p.chat_id, p.queue, p.transfers);
             } else {
@@ -374,79 +372,66 @@ async fn perform(
             }
         }
         Action::Respond(i) | Action::Status(i) => {
-            let first = matches!(action, Action::Respond(_));
-            let text = if first {
+            let text = if matches!(action, Action::Respond(_)) {
                 "Hi, thanks for waiting. Let me look into it."
             } else {
                 "Still on it, one moment please."
             };
-            let reply = call(
-                user,
-                run,
-                Endpoint::AgentMessage,
-                GooseMethod::Post,
-                &format!("/v1/chats/{}/messages", a.chats[i].chat_id),
-                auth,
-                Some(&json!({ "text": text })),
-                gone,
-            )
-            .await?;
-            if reply.ok() {
-                let now = Instant::now();
-                let c = &mut a.chats[i];
-                c.responded = true;
-                c.next_status = run.status_every.map(|d| now + d);
-            } else if matches!(reply.status, 404 | 409) {
-                drop_chat(run, a, i);
+            let outcome = Client::new(user, run)
+                .agent_message(&a.chats[i].chat_id, &a.token, text)
+                .await?;
+            match outcome {
+                Outcome::Done(_) => {
+                    let c = &mut a.chats[i];
+                    c.responded = true;
+                    c.next_status = run.status_every.map(|d| Instant::now() + d);
+                }
+                Outcome::Refused(r) if matches!(r.status, 404 | 409) => drop_chat(run, a, i),
+                _ => {}
             }
         }
-        Action::Finish(i) => {
-            let c = a.chats[i].clone();
-            let path = format!("/v1/chats/{}", c.chat_id);
-            match c.transfer_to {
-                Some(to) => {
-                    let reply = call(
-                        user,
-                        run,
-                        Endpoint::TransferChat,
-                        GooseMethod::Post,
-                        &format!("{path}/transfer"),
-                        auth,
-                        Some(&json!({"queue": run.queue(to).name, "note": "needs the other team"})),
-                        &[(409, ""), (404, ""), (503, "queue_full")],
-                    )
-                    .await?;
-                    if reply.ok() {
-                        run.rec().offers.transfers += 1;
-                        drop_chat(run, a, i);
-                    } else if reply.status == 503 {
-                        a.chats[i].transfer_to = None;
-                    } else if matches!(reply.status, 404 | 409) {
-                        drop_chat(run, a, i);
-                    }
-                }
-                None => {
-                    let reply = call(
-                        user,
-                        run,
-                        Endpoint::CloseChat,
-                        GooseMethod::Post,
-                        &format!("{path}/close"),
-                        auth,
-                        Some(&json!({"resolution": "resolved"})),
-                        gone,
-                    )
-                    .await?;
-                    if reply.ok() || matches!(reply.status, 404 | 409) {
-                        drop_chat(run, a, i);
-                    }
-                }
-            }
-        }
+        Action::Finish(i) => finish(user, run, a, i).await?,
     }
     Ok(())
 }
 
+/// Ends chat `i` whose work is done: transfers it (at the profile's share) or closes it. A
+/// chat that ended meanwhile is dropped; a full target queue makes the agent close it instead.
+async fn finish(
+    user: &mut GooseUser,
+    run: &RunState,
+    a: &mut Agent,
+    i: usize,
+) -> TransactionResult {
+    let c = &a.chats[i];
+    let mut api = Client::new(user, run);
+    let Some(to) = c.transfer_to else {
+        let close = CloseRequest::new(Resolution::Resolved, None);
+        let outcome = api.close(&c.chat_id, &a.token, &close).await?;
+        if matches!(outcome, Outcome::Done(_)) || outcome.refused(404) || outcome.refused(409) {
+            drop_chat(run, a, i);
+        }
+        return Ok(());
+    };
+    let transfer = TransferRequest {
+        queue: Some(run.queue(to).name.clone()),
+        agent: None,
+        note: Some("needs the other team".into()),
+    };
+    match api.transfer(&c.chat_id, &a.token, &transfer).await? {
+        Outcome::Done(_) => {
+            run.rec().offers.transfers += 1;
+            drop_chat(run, a, i);
+        }
+        Outcome::Refused(r) if r.status == 503 => a.chats[i].transfer_to = None,
+        Outcome::Refused(r) if matches!(r.status, 404 | 409) => drop_chat(run, a, i),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Long-polls the inbox until the next action is due (at most [`MAX_POLL`]) and takes in
+/// what it holds.
 async fn poll(
     user: &mut GooseUser,
     run: &RunState,
@@ -462,79 +447,53 @@ async fn poll(
         tokio::time::sleep(wait).await;
         return Ok(());
     }
-    let id = run.plan.agents[a.slot].id.clone();
-    let reply = call(
-        user,
-        run,
-        Endpoint::PollOffers,
-        GooseMethod::Get,
-        &format!("/v1/agents/{id}/offers?wait={:.3}", wait.as_secs_f64()),
-        Auth::Agent(&a.token),
-        None,
-        &[],
-    )
-    .await?;
-    if !reply.ok() {
+    let id = &run.plan.agents[a.slot].id;
+    let Outcome::Done(inbox) = Client::new(user, run).inbox(id, &a.token, wait).await? else {
         return Ok(());
-    }
+    };
     let arrived = Instant::now();
-    if reply.str("status") == Some("away") && a.on_duty && a.away_until.is_none() {
+    if inbox.status == AgentStatus::Away && a.on_duty && a.away_until.is_none() {
         a.away_until = Some(arrived + run.wall(AWAY_RETURN_SECS));
     }
     // A customer who left an active chat ends the agent's work on it.
-    for event in reply.body["events"].as_array().into_iter().flatten() {
-        if event["kind"] == "customer_left"
-            && let Some(i) = a.chats.iter().position(|c| event["chat_id"] == *c.chat_id)
-        {
+    for event in &inbox.events {
+        if let Some(i) = a.chats.iter().position(|c| c.chat_id == event.chat_id) {
             run.rec().offers.customers_left += 1;
             drop_chat(run, a, i);
         }
     }
-    let server_time = reply.f64("server_time").unwrap_or(f64::NAN);
-    let offers = reply.body["offers"].as_array().cloned().unwrap_or_default();
-    let mut listed = HashSet::with_capacity(offers.len());
-    for o in &offers {
-        let Some(offer_id) = o["offer_id"].as_str() else {
-            continue;
-        };
-        listed.insert(offer_id.to_string());
-        if !a.seen.insert(offer_id.to_string()) {
+    take_offers(user, run, a, &inbox, arrived).await?;
+    let listed: HashSet<&str> = inbox.offers.iter().map(|o| o.offer_id.as_str()).collect();
+    let pending = &a.pending;
+    a.seen
+        .retain(|id| listed.contains(id.as_str()) || pending.iter().any(|p| &p.offer_id == id));
+    Ok(())
+}
+
+/// Takes the inbox's new offers and assignments: each one's route latency is recorded;
+/// an assignment is held at once, an offer accepted after a sampled delay, or left to lapse
+/// when that delay runs past its deadline.
+async fn take_offers(
+    user: &mut GooseUser,
+    run: &RunState,
+    a: &mut Agent,
+    inbox: &Inbox,
+    arrived: Instant,
+) -> TransactionResult {
+    for o in &inbox.offers {
+        if !a.seen.insert(o.offer_id.clone()) {
             continue;
         }
-        let (Some(chat_id), Some(queue)) = (
-            o["chat_id"].as_str(),
-            o["queue"].as_str().and_then(|q| run.queue_index(q)),
-        ) else {
+        let Some(queue) = run.queue_index(&o.queue) else {
             run.rec().error(format!(
-                "poll_offers: offer {offer_id} without a known chat and queue"
+                "poll_offers: offer {} in an unknown queue {:?}",
+                o.offer_id, o.queue
             ));
             continue;
         };
-        let route = match (o["delivered_at"].as_f64(), o["offered_at"].as_f64()) {
-            (Some(d), Some(o)) => Some(d - o),
-            _ => None,
-        };
-        {
-            let mut rec = run.rec();
-            rec.offers.delivered += 1;
-            if let Some(r) = route {
-                record_secs(&mut rec.route_us, r);
-            }
-        }
-        if let Some(r) = route {
-            user.record_custom_request_duration(
-                "CHAT",
-                "route_latency",
-                duration_of_secs(r),
-                true,
-                None,
-                None,
-            )
-            .await?;
-        }
-        let transfers = o["transfers"].as_u64().unwrap_or(0);
-        if o["kind"] == "assignment" {
-            hold(run, a, chat_id.to_string(), queue, transfers);
+        record_route(user, run, o).await?;
+        if o.kind == OfferKind::Assignment {
+            hold(run, a, o.chat_id.clone(), queue, o.transfers);
             continue;
         }
         let delay = run
@@ -542,21 +501,38 @@ async fn poll(
             .accept_delay
             .as_ref()
             .map_or(0.0, |m| m.sample(&mut a.rng));
-        let deadline = o["deadline"].as_f64().unwrap_or(f64::INFINITY);
-        if server_time + delay / run.scale < deadline || server_time.is_nan() {
+        let deadline = o.deadline.unwrap_or(f64::INFINITY);
+        if inbox.server_time + delay / run.scale < deadline {
             a.pending.push(Pending {
-                offer_id: offer_id.to_string(),
-                chat_id: chat_id.to_string(),
+                offer_id: o.offer_id.clone(),
+                chat_id: o.chat_id.clone(),
                 queue,
-                transfers,
+                transfers: o.transfers,
                 accept_at: arrived + run.wall(delay),
             });
         } else {
             run.rec().offers.left_to_lapse += 1;
         }
     }
-    let pending = &a.pending;
-    a.seen
-        .retain(|id| listed.contains(id) || pending.iter().any(|p| &p.offer_id == id));
+    Ok(())
+}
+
+/// Counts a delivery and records its route latency (`delivered_at - offered_at`, wall time).
+async fn record_route(user: &mut GooseUser, run: &RunState, o: &Offer) -> TransactionResult {
+    let route = o.delivered_at - o.offered_at;
+    {
+        let mut rec = run.rec();
+        rec.offers.delivered += 1;
+        record_secs(&mut rec.route_us, route);
+    }
+    user.record_custom_request_duration(
+        "CHAT",
+        "route_latency",
+        duration_of_secs(route),
+        true,
+        None,
+        None,
+    )
+    .await?;
     Ok(())
 }

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use goose::prelude::*;
 use rand::RngExt;
-use serde_json::{Value, json};
 
-use super::http::{Auth, call};
-use super::run_state::{Endpoint, RunState, duration_of_secs, record_duration, record_secs};
+use super::BoxedStep;
+use super::client::{Client, Outcome};
+use super::run_state::{RunState, duration_of_secs, record_duration, record_secs};
 use super::schedule::CUSTOMER_STREAM;
-use super::{BoxedStep, terminal};
+use crate::api::{Chat, ChatState, CreateChatRequest, MessageFrom, Messages};
 use crate::model::stream;
 
 /// Longest nap of one step.
@@ -31,7 +31,7 @@ const MAX_POLL: Duration = Duration::from_secs(5);
 enum Customer {
     Idle,
     Due(Due),
-    Chat(Box<ChatState>),
+    Chat(Box<InChat>),
     Done,
 }
 
@@ -44,33 +44,21 @@ struct Due {
     patience: Option<f64>,
 }
 
+/// A chat in progress as its customer sees it.
 #[derive(Debug, Clone)]
-struct ChatState {
+struct InChat {
     id: String,
     token: String,
     queue: usize,
     posted: Instant,
     patience_at: Option<Instant>,
-    state: &'static str,
+    state: ChatState,
     seen_active: bool,
     last_seq: u64,
     reply_due: bool,
     heard_agent: bool,
     shown_ewt: Option<f64>,
     needs_view: bool,
-}
-
-/// The API's chat state names, interned.
-pub(crate) fn state_name(s: Option<&str>) -> &'static str {
-    match s {
-        Some("queued") => "queued",
-        Some("offered") => "offered",
-        Some("active") => "active",
-        Some("closed") => "closed",
-        Some("abandoned") => "abandoned",
-        Some("rejected") => "rejected",
-        _ => "unknown",
-    }
 }
 
 pub(crate) fn on_start(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
@@ -158,99 +146,64 @@ async fn due(
     record_duration(&mut run.rec().arrival_lag_us, lag);
     user.record_custom_request_duration("CHAT", "arrival_lag", lag, true, None, None)
         .await?;
-    let body = json!({"queue": run.queue(d.queue).name, "customer": format!("lt-{}", d.idx)});
+    let request = CreateChatRequest {
+        queue: run.queue(d.queue).name.clone(),
+        customer: Some(format!("lt-{}", d.idx)),
+        priority: None,
+    };
     let posted = Instant::now();
-    let reply = call(
-        user,
-        run,
-        Endpoint::CreateChat,
-        GooseMethod::Post,
-        "/v1/chats",
-        Auth::Anonymous,
-        Some(&body),
-        &[(503, "queue_full"), (503, "server_full")],
-    )
-    .await?;
+    let outcome = Client::new(user, run).create_chat(&request).await?;
     let q = d.queue;
-    if reply.status == 201
-        && let (Some(id), Some(token)) = (reply.str("id"), reply.str("token"))
-    {
-        let state = state_name(reply.str("state"));
-        let shown_ewt = if state == "queued" {
-            reply.f64("estimated_wait_secs")
-        } else {
-            None
-        };
-        {
-            let mut rec = run.rec();
+    let mut rec = run.rec();
+    match outcome {
+        Outcome::Done(created) => {
+            let state = created.state;
+            let shown_ewt = (state == ChatState::Queued).then_some(created.estimated_wait_secs);
             rec.chats.created += 1;
             rec.tallies[q].record_arrival();
             rec.tallies[q].record_queue_entry();
-            rec.live.insert(id.to_string(), state);
+            rec.live.insert(created.id.clone(), state);
+            return Ok(Customer::Chat(Box::new(InChat {
+                id: created.id,
+                token: created.token,
+                queue: q,
+                posted,
+                patience_at: d.patience.map(|p| posted + run.wall(p)),
+                state,
+                seen_active: state == ChatState::Active,
+                last_seq: 0,
+                reply_due: true,
+                heard_agent: false,
+                shown_ewt,
+                needs_view: false,
+            })));
         }
-        return Ok(Customer::Chat(Box::new(ChatState {
-            id: id.to_string(),
-            token: token.to_string(),
-            queue: q,
-            posted,
-            patience_at: d.patience.map(|p| posted + run.wall(p)),
-            state,
-            seen_active: state == "active",
-            last_seq: 0,
-            reply_due: true,
-            heard_agent: false,
-            shown_ewt,
-            needs_view: false,
-        })));
-    }
-    {
-        let mut rec = run.rec();
         // A full queue and a full server both record the chat as created and rejected.
-        if reply.status == 503 && matches!(reply.code(), "queue_full" | "server_full") {
+        Outcome::Refused(r) if r.status == 503 => {
             rec.chats.created += 1;
             rec.chats.rejected += 1;
             let t = &mut rec.tallies[q];
             t.record_arrival();
             t.record_queue_entry();
             t.record_rejection();
-        } else {
-            rec.chats.create_failed += 1;
-            if reply.status == 201 {
-                rec.error("create_chat: 201 without an id and token".into());
-            }
         }
+        Outcome::Refused(_) | Outcome::Failed => rec.chats.create_failed += 1,
     }
+    drop(rec);
     run.in_flight.fetch_sub(1, Ordering::SeqCst);
     Ok(Customer::Idle)
 }
 
+/// One step of a chat in progress: read the final view of an ended chat, leave at the drain
+/// deadline or when patience runs out, reply to the agent, or long-poll the messages.
 async fn chat(
     user: &mut GooseUser,
     run: &RunState,
-    mut c: ChatState,
+    mut c: InChat,
 ) -> Result<Customer, Box<TransactionError>> {
     let now = Instant::now();
-    let path = format!("/v1/chats/{}", c.id);
     if c.needs_view {
-        let reply = call(
-            user,
-            run,
-            Endpoint::GetChat,
-            GooseMethod::Get,
-            &path,
-            Auth::Customer(&c.token),
-            None,
-            &[],
-        )
-        .await?;
-        if reply.ok() {
-            return ended(user, run, &c, &reply.body).await;
-        }
-        if reply.status == 404 {
-            finish_blind(run, &c);
-            return Ok(Customer::Idle);
-        }
-        return Ok(Customer::Chat(Box::new(c)));
+        return final_view(user, run, c).await;
     }
     let drain_deadline = run.drain_deadline();
     if drain_deadline.is_some_and(|d| now >= d) {
@@ -262,27 +215,19 @@ async fn chat(
         } else {
             "Hello, I have a question about my order."
         };
-        let reply = call(
-            user,
-            run,
-            Endpoint::CustomerMessage,
-            GooseMethod::Post,
-            &format!("{path}/messages"),
-            Auth::Customer(&c.token),
-            Some(&json!({ "text": text })),
-            &[(409, "")],
-        )
-        .await?;
+        let outcome = Client::new(user, run)
+            .customer_message(&c.id, &c.token, text)
+            .await?;
         c.reply_due = false;
-        // Skip our own message on the next poll when nothing came in between.
-        if reply.status == 201 && reply.body["seq"].as_u64() == Some(c.last_seq + 1) {
-            c.last_seq += 1;
-        } else if matches!(reply.status, 404 | 409) {
-            c.needs_view = true;
+        match outcome {
+            // Skip our own message on the next poll when nothing came in between.
+            Outcome::Done(message) if message.seq == c.last_seq + 1 => c.last_seq += 1,
+            Outcome::Refused(r) if matches!(r.status, 404 | 409) => c.needs_view = true,
+            _ => {}
         }
         return Ok(Customer::Chat(Box::new(c)));
     }
-    let waiting = matches!(c.state, "queued" | "offered") && !c.seen_active;
+    let waiting = matches!(c.state, ChatState::Queued | ChatState::Offered) && !c.seen_active;
     if waiting && c.patience_at.is_some_and(|p| now >= p) {
         return leave(user, run, c, false).await;
     }
@@ -293,42 +238,55 @@ async fn chat(
     if let Some(d) = drain_deadline {
         wait = wait.min(d.saturating_duration_since(now));
     }
-    let reply = call(
-        user,
-        run,
-        Endpoint::PollMessages,
-        GooseMethod::Get,
-        &format!(
-            "{path}/messages?after={}&wait={:.3}",
-            c.last_seq,
-            wait.as_secs_f64()
-        ),
-        Auth::Customer(&c.token),
-        None,
-        &[],
-    )
-    .await?;
-    if !reply.ok() {
-        if reply.status == 404 {
+    let outcome = Client::new(user, run)
+        .messages(&c.id, &c.token, c.last_seq, wait)
+        .await?;
+    match outcome {
+        Outcome::Done(messages) => heard(user, run, c, messages).await,
+        Outcome::Refused(r) if r.status == 404 => {
             finish_blind(run, &c);
-            return Ok(Customer::Idle);
+            Ok(Customer::Idle)
         }
-        return Ok(Customer::Chat(Box::new(c)));
+        _ => Ok(Customer::Chat(Box::new(c))),
     }
-    let state = state_name(reply.str("state"));
+}
+
+/// The chat's view once it ended: recorded, or followed on if it has not ended after all.
+async fn final_view(
+    user: &mut GooseUser,
+    run: &RunState,
+    c: InChat,
+) -> Result<Customer, Box<TransactionError>> {
+    match Client::new(user, run).chat(&c.id, &c.token).await? {
+        Outcome::Done(view) => ended(user, run, &c, &view).await,
+        Outcome::Refused(r) if r.status == 404 => {
+            finish_blind(run, &c);
+            Ok(Customer::Idle)
+        }
+        _ => Ok(Customer::Chat(Box::new(c))),
+    }
+}
+
+/// What a message poll told: the chat's state, the agent's messages (the first one is the
+/// first response the customer sees), and whether the chat ended.
+async fn heard(
+    user: &mut GooseUser,
+    run: &RunState,
+    mut c: InChat,
+    reply: Messages,
+) -> Result<Customer, Box<TransactionError>> {
+    let state = reply.state;
     if state != c.state {
         c.state = state;
         if let Some(live) = run.rec().live.get_mut(&c.id) {
             *live = state;
         }
     }
-    c.seen_active |= state == "active";
-    let from_agent = reply.body["messages"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|m| m["from"] == "agent"));
+    c.seen_active |= state == ChatState::Active;
+    let from_agent = reply.messages.iter().any(|m| m.from == MessageFrom::Agent);
     if from_agent {
         c.seen_active = true;
-        c.reply_due = !terminal(state);
+        c.reply_due = !state.is_terminal();
         if !c.heard_agent {
             c.heard_agent = true;
             let frt = c.posted.elapsed();
@@ -337,8 +295,8 @@ async fn chat(
                 .await?;
         }
     }
-    c.last_seq = reply.body["last_seq"].as_u64().unwrap_or(c.last_seq);
-    if terminal(state) {
+    c.last_seq = reply.last_seq;
+    if state.is_terminal() {
         c.needs_view = true;
     }
     Ok(Customer::Chat(Box::new(c)))
@@ -347,29 +305,18 @@ async fn chat(
 async fn leave(
     user: &mut GooseUser,
     run: &RunState,
-    mut c: ChatState,
+    mut c: InChat,
     forced: bool,
 ) -> Result<Customer, Box<TransactionError>> {
-    let reply = call(
-        user,
-        run,
-        Endpoint::LeaveChat,
-        GooseMethod::Post,
-        &format!("/v1/chats/{}/leave", c.id),
-        Auth::Customer(&c.token),
-        None,
-        &[(409, "invalid_state")],
-    )
-    .await?;
-    if reply.ok() {
-        if forced {
-            run.rec().chats.forced_leaves += 1;
+    match Client::new(user, run).leave(&c.id, &c.token).await? {
+        Outcome::Done(view) => {
+            if forced {
+                run.rec().chats.forced_leaves += 1;
+            }
+            return ended(user, run, &c, &view).await;
         }
-        return ended(user, run, &c, &reply.body).await;
-    }
-    match reply.status {
-        409 => c.needs_view = true,
-        404 => {
+        Outcome::Refused(r) if r.status == 409 => c.needs_view = true,
+        Outcome::Refused(r) if r.status == 404 => {
             finish_blind(run, &c);
             return Ok(Customer::Idle);
         }
@@ -382,14 +329,14 @@ async fn leave(
 async fn ended(
     user: &mut GooseUser,
     run: &RunState,
-    c: &ChatState,
-    view: &Value,
+    c: &InChat,
+    view: &Chat,
 ) -> Result<Customer, Box<TransactionError>> {
-    if !terminal(state_name(view["state"].as_str())) {
+    if !view.state.is_terminal() {
         // Not ended after all (a leave raced an answer): keep following the chat.
         let mut c = c.clone();
         c.needs_view = false;
-        c.state = state_name(view["state"].as_str());
+        c.state = view.state;
         return Ok(Customer::Chat(Box::new(c)));
     }
     if let Some(tta) = finish(run, c, view) {
@@ -407,58 +354,59 @@ async fn ended(
 }
 
 /// Tallies an ended chat from the server's timestamps (wall seconds, turned into profile
-/// seconds). Returns the wall time to the first answer, if it was answered.
-fn finish(run: &RunState, c: &ChatState, v: &Value) -> Option<f64> {
+/// seconds) in the KPI ledger. Returns the wall time to the first answer, if it was answered.
+fn finish(run: &RunState, c: &InChat, v: &Chat) -> Option<f64> {
     let k = run.scale;
     let model = run.queue(c.queue);
-    let state = state_name(v["state"].as_str());
-    let at = |key: &str| v[key].as_f64();
-    let transfers = v["transfers"].as_u64().unwrap_or(0);
+    let transferred = v.transfers > 0;
     let mut tta = None;
     {
         let mut guard = run.rec();
         let rec = &mut *guard;
         rec.live.remove(&c.id);
-        match state {
-            "closed" => rec.chats.closed += 1,
-            "abandoned" => rec.chats.abandoned += 1,
-            other => rec.error(format!("chat ended in unexpected state {other}")),
+        match v.state {
+            ChatState::Closed => rec.chats.closed += 1,
+            ChatState::Abandoned => rec.chats.abandoned += 1,
+            other => rec.error(format!("chat ended in unexpected state {}", other.as_str())),
         }
-        let legs = legs_of(v, state);
-        let first_answer = legs.first().map(|&(answered, _)| answered);
+        let closed = v.state == ChatState::Closed;
         let t = &mut rec.tallies[c.queue];
-        match (at("created_at"), first_answer, at("closed_at")) {
-            (Some(created), Some(answered), closed) if state == "closed" || transfers > 0 => {
-                let wait_wall = (answered - created).max(0.0);
+        match (v.legs.first(), v.closed_at) {
+            (Some(first), closed_at) if closed || transferred => {
+                let wait_wall = (first.answered_at - v.created_at).max(0.0);
                 let wait = wait_wall * k;
                 t.record_answer(wait, model.threshold_secs);
                 if let Some(shown) = c.shown_ewt {
                     t.record_shown_wait(shown, wait);
                 }
                 tta = Some(wait_wall);
-                if let Some(fr) = at("first_response_at") {
-                    let frt = (fr - created).max(0.0) * k;
-                    t.record_first_response(frt);
+                if let Some(fr) = v.first_response_at {
+                    t.record_first_response((fr - v.created_at).max(0.0) * k);
                 }
-                for &(answered, ended) in &legs {
-                    if let Some(ended) = ended {
-                        t.record_handling((ended - answered).max(0.0) * k);
+                for leg in &v.legs {
+                    if let Some(ended) = leg.ended_at {
+                        t.record_handling((ended - leg.answered_at).max(0.0) * k);
                     }
                 }
-                if let Some(closed) = closed
-                    && state == "closed"
+                if let Some(closed_at) = closed_at
+                    && closed
                 {
-                    t.record_close((closed - created).max(0.0) * k, transfers > 0, None);
+                    let csat = v.csat.map(f64::from);
+                    t.record_close((closed_at - v.created_at).max(0.0) * k, transferred, csat);
                 }
-                if transfers > 0 {
+                if transferred {
                     t.record_transfer();
                 }
             }
-            (Some(created), _, Some(closed)) if state == "abandoned" => {
-                t.record_abandon((closed - created).max(0.0) * k, model.short_abandon_secs);
+            (_, Some(closed_at)) if v.state == ChatState::Abandoned => {
+                t.record_abandon(
+                    (closed_at - v.created_at).max(0.0) * k,
+                    model.short_abandon_secs,
+                );
             }
             _ => rec.error(format!(
-                "chat view without the timestamps of a {state} chat"
+                "chat view without the timestamps of a {} chat",
+                v.state.as_str()
             )),
         }
         if let Some(tta) = tta {
@@ -469,35 +417,19 @@ fn finish(run: &RunState, c: &ChatState, v: &Value) -> Option<f64> {
     tta
 }
 
-/// The handling legs of a chat view as (answered, ended) server times: its `legs`, or for a
-/// server without them one leg from `answered_at` to `closed_at`.
-fn legs_of(v: &Value, state: &str) -> Vec<(f64, Option<f64>)> {
-    match v["legs"].as_array() {
-        Some(legs) => legs
-            .iter()
-            .filter_map(|l| Some((l["answered_at"].as_f64()?, l["ended_at"].as_f64())))
-            .collect(),
-        None => v["answered_at"]
-            .as_f64()
-            .map(|a| (a, v["closed_at"].as_f64().filter(|_| state == "closed")))
-            .into_iter()
-            .collect(),
-    }
-}
-
 /// Counts a chat whose final view is gone (forgotten by the server) by its last state.
-fn finish_blind(run: &RunState, c: &ChatState) {
+fn finish_blind(run: &RunState, c: &InChat) {
     {
         let mut rec = run.rec();
         rec.live.remove(&c.id);
         match c.state {
-            "closed" => rec.chats.closed += 1,
-            "abandoned" => rec.chats.abandoned += 1,
+            ChatState::Closed => rec.chats.closed += 1,
+            ChatState::Abandoned => rec.chats.abandoned += 1,
             _ => {}
         }
         rec.error(format!(
             "get_chat: chat forgotten by the server before its final view (last seen {})",
-            c.state
+            c.state.as_str()
         ));
     }
     run.in_flight.fetch_sub(1, Ordering::SeqCst);

@@ -18,8 +18,8 @@
 //! first responses) with the forecast.
 
 mod agent;
+mod client;
 mod customer;
-mod http;
 mod logger;
 pub mod report;
 mod run_state;
@@ -38,7 +38,6 @@ use std::time::{Duration, Instant};
 use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
-use serde_json::Value;
 
 pub use report::LoadTestReport;
 pub use run_state::{ChatTally, EndedBy, OfferTally};
@@ -47,6 +46,7 @@ pub use staffing::{AgentSlot, AgentsChoice};
 pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
 
+use client::Client;
 use run_state::RunState;
 
 /// A boxed step future, what goose's transaction functions return.
@@ -54,11 +54,6 @@ pub(crate) type BoxedStep<'r> = Pin<Box<dyn Future<Output = TransactionResult> +
 
 /// A step function of a user role.
 type StepFn = for<'r> fn(&'r mut GooseUser, Arc<RunState>) -> BoxedStep<'r>;
-
-/// Whether a chat state is final.
-pub(crate) fn terminal(state: &str) -> bool {
-    matches!(state, "closed" | "abandoned" | "rejected")
-}
 
 /// Extra wall time after the drain deadline for customers' last requests.
 const DRAIN_GRACE: Duration = Duration::from_secs(15);
@@ -329,30 +324,11 @@ async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBo
     }
 }
 
-/// `GET /v1/stats` outside goose's metrics: `Ok(None)` when the server has no such endpoint.
-async fn fetch_stats(user: &mut GooseUser) -> Result<Option<Value>, String> {
-    let builder = user
-        .get_request_builder(&GooseMethod::Get, stats::SNAPSHOT_PATH)
-        .map_err(|e| format!("{e:?}"))?;
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| http::transport_cause(&e))?;
-    if !response.status().is_success() {
-        return Ok(None);
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    Ok(serde_json::from_slice(&bytes).ok())
-}
-
 /// Snapshots the server's stats before any user starts (the checks ran before the banner).
 fn stats_before(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         let host = user.base_url.to_string();
-        match fetch_stats(user).await {
+        match Client::new(user, &run).stats_snapshot().await {
             Err(detail) => run.fail(LoadTestError::Unreachable { host, detail }),
             Ok(None) => {}
             Ok(Some(stats)) => {
@@ -370,7 +346,7 @@ fn stats_after(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some()
-            && let Ok(Some(stats)) = fetch_stats(user).await
+            && let Ok(Some(stats)) = Client::new(user, &run).stats_snapshot().await
         {
             *run.stats_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
         }

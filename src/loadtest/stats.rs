@@ -6,17 +6,13 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde_json::Value;
 
-use super::http::transport_cause;
+use super::client::transport_cause;
 use super::{LoadPlan, LoadTestError};
-use crate::api::Latency as LatencyOut;
+use crate::api::{Latency, Stats};
 
 /// Longest wait for the server's first answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The stats path the run's snapshots read: with the route-latency histogram's buckets.
-pub(crate) const SNAPSHOT_PATH: &str = "/v1/stats?buckets=true";
 
 /// Checks that `host` is an http(s) URL with a host name; returns it without a trailing `/`.
 pub fn check_host(host: &str) -> Result<String, LoadTestError> {
@@ -67,59 +63,52 @@ pub async fn preflight(host: &str, plan: &LoadPlan) -> Result<Vec<String>, LoadT
         .bytes()
         .await
         .map_err(|e| unreachable(transport_cause(&e)))?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    match serde_json::from_slice::<Stats>(&bytes) {
         Ok(stats) => check_stats(host, plan, &stats),
-        Err(_) => Ok(vec![
-            "the server's GET /v1/stats is not JSON: its chat counts are not checked against the \
-             test's"
-                .to_string(),
-        ]),
+        Err(e) => Ok(vec![format!(
+            "the server's GET /v1/stats is not the answer docs/api.md documents ({e}): its time \
+             scale and queues are not checked, nor its chat counts against the test's"
+        )]),
     }
 }
 
 /// The server's stats against the plan: same time scale and every queue (else an error);
 /// warnings for another profile name and for chats already in the system.
-fn check_stats(host: &str, plan: &LoadPlan, stats: &Value) -> Result<Vec<String>, LoadTestError> {
+fn check_stats(host: &str, plan: &LoadPlan, stats: &Stats) -> Result<Vec<String>, LoadTestError> {
     let mismatch = |detail: String| LoadTestError::Mismatch {
         host: host.to_string(),
         detail,
     };
     let scale = plan.window.time_scale;
-    if let Some(theirs) = stats["time_scale"].as_f64()
-        && (theirs - scale).abs() > 1e-9 * scale.max(1.0)
-    {
+    let theirs = stats.time_scale;
+    if (theirs - scale).abs() > 1e-9 * scale.max(1.0) {
         return Err(mismatch(format!(
             "it runs at time scale {theirs} but --time-scale {scale} was given; use the same on both"
         )));
     }
-    if let Some(queues) = stats["queues"].as_object() {
-        let missing: Vec<&str> = plan
-            .profile
-            .queues
-            .iter()
-            .map(|q| q.name.as_str())
-            .filter(|q| !queues.contains_key(*q))
-            .collect();
-        if !missing.is_empty() {
-            let theirs: Vec<&str> = queues.keys().map(String::as_str).collect();
-            return Err(mismatch(format!(
-                "its profile has no queue {} (it has {}); serve the profile the load test uses",
-                missing.join(", "),
-                theirs.join(", ")
-            )));
-        }
+    let missing: Vec<&str> = plan
+        .profile
+        .queues
+        .iter()
+        .map(|q| q.name.as_str())
+        .filter(|q| !stats.queues.contains_key(*q))
+        .collect();
+    if !missing.is_empty() {
+        let theirs: Vec<&str> = stats.queues.keys().map(String::as_str).collect();
+        return Err(mismatch(format!(
+            "its profile has no queue {} (it has {}); serve the profile the load test uses",
+            missing.join(", "),
+            theirs.join(", ")
+        )));
     }
     let mut warnings = Vec::new();
-    if let Some(name) = stats["profile"].as_str()
-        && name != plan.profile.name
-    {
+    if stats.profile != plan.profile.name {
         warnings.push(format!(
-            "the server serves profile {name:?}, the load test plays {:?}",
-            plan.profile.name
+            "the server serves profile {:?}, the load test plays {:?}",
+            stats.profile, plan.profile.name
         ));
     }
-    let [queued, offered, active] =
-        ["queued", "offered", "active"].map(|k| stats["chats"][k].as_u64().unwrap_or(0));
+    let (queued, offered, active) = (stats.chats.queued, stats.chats.offered, stats.chats.active);
     let live = queued + offered + active;
     if live > 0 {
         warnings.push(format!(
@@ -132,11 +121,10 @@ fn check_stats(host: &str, plan: &LoadPlan, stats: &Value) -> Result<Vec<String>
 }
 
 /// A route-latency histogram (microseconds) from `[value, count]` pairs.
-fn histogram_of(buckets: &Value) -> Option<Histogram<u64>> {
+fn histogram_of(buckets: &[[u64; 2]]) -> Option<Histogram<u64>> {
     let mut hist = Histogram::<u64>::new(3).ok()?;
     hist.auto(true);
-    for pair in buckets.as_array()? {
-        let (value, count) = (pair[0].as_u64()?, pair[1].as_u64()?);
+    for &[value, count] in buckets {
         hist.record_n(value, count).ok()?;
     }
     Some(hist)
@@ -146,23 +134,23 @@ fn histogram_of(buckets: &Value) -> Option<Histogram<u64>> {
 /// Without buckets it is the server's whole-life figure only when nothing was routed before
 /// the run; otherwise `Err` says why it is left out.
 pub(crate) fn route_latency_window(
-    before: Option<&Value>,
-    after: Option<&Value>,
-) -> Result<Option<Value>, String> {
+    before: Option<&Stats>,
+    after: Option<&Stats>,
+) -> Result<Option<Latency>, String> {
     let (Some(before), Some(after)) = (before, after) else {
         return Ok(None);
     };
-    let buckets = |v: &Value| histogram_of(&v["route_latency_buckets"]);
+    let buckets = |s: &Stats| histogram_of(s.route_latency_buckets.as_deref()?);
     if let (Some(b), Some(mut a)) = (buckets(before), buckets(after)) {
         a.subtract(&b).map_err(|_| {
             "the server's route-latency histogram shrank during the run (was it restarted?): \
              server_route_latency is left out"
                 .to_string()
         })?;
-        return Ok(serde_json::to_value(LatencyOut::of(&a)).ok());
+        return Ok(Some(Latency::of(&a)));
     }
-    if before["route_latency"]["count"].as_u64() == Some(0) {
-        return Ok(Some(after["route_latency"].clone()));
+    if before.route_latency.count == 0 {
+        return Ok(Some(after.route_latency));
     }
     Err(
         "the server gives no route-latency buckets in GET /v1/stats?buckets=true and had routed \

@@ -5,18 +5,18 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde_json::Value;
-
 use crate::metrics::QueueTally;
 use crate::sim::SimulationReport;
 
+use super::client::Endpoint;
 use super::report::{
     self, ChatsOut, EndpointOut, Figures, Forecast, HttpOut, LatencyOut, LoadTestReport, Measured,
-    RunOut, ServerChats, StaffingOut,
+    RunOut, StaffingOut,
 };
-use super::run_state::{EndedBy, Endpoint, Recorder, RunState, micros_histogram};
+use super::run_state::{EndedBy, Recorder, RunState, micros_histogram};
 use super::schedule::LoadPlan;
 use super::{LoadTestConfig, stats};
+use crate::api::{ChatCounts, ChatState, Stats};
 
 /// The summary of the run `run` recorded, thresholds evaluated.
 pub(super) fn build_report(
@@ -26,43 +26,13 @@ pub(super) fn build_report(
     forecast: SimulationReport,
 ) -> LoadTestReport {
     let plan = &run.plan;
-    let ended_by = run
-        .ended_by
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or(EndedBy::Interrupted);
-    let finished = run
-        .finished_at
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or_else(Instant::now);
-    let elapsed = run.t0().map_or(0.0, |t0| {
-        finished.saturating_duration_since(t0).as_secs_f64()
-    });
-    let before = run
-        .stats_before
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let after = run
-        .stats_after
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let server = match (&before, &after) {
-        (Some(b), Some(a)) => server_chats(b, a),
-        _ => None,
-    };
+    let (ended_by, elapsed) = ending(run);
     let mut warnings = run
         .warnings
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let server_route_latency = stats::route_latency_window(before.as_ref(), after.as_ref())
-        .unwrap_or_else(|why| {
-            warnings.push(why);
-            None
-        });
+    let (server, server_route_latency) = server_window(run, &mut warnings);
     let rec = run.rec();
     let measured = measured(plan, &rec.tallies);
     let reps = forecast.replications;
@@ -115,19 +85,57 @@ pub(super) fn build_report(
     report
 }
 
-/// The server's chat counts over the test, when both snapshots exist.
-fn server_chats(before: &Value, after: &Value) -> Option<ServerChats> {
-    let get = |v: &Value, k: &str| v["chats"][k].as_u64();
-    let delta = |k: &str| Some(get(after, k)?.saturating_sub(get(before, k)?));
-    Some(ServerChats {
-        created: delta("created")?,
-        queued: get(after, "queued")?,
-        offered: get(after, "offered")?,
-        active: get(after, "active")?,
-        closed: delta("closed")?,
-        abandoned: delta("abandoned")?,
-        rejected: delta("rejected")?,
-    })
+/// Why the run ended, and the wall seconds from the window start to its end.
+fn ending(run: &RunState) -> (EndedBy, f64) {
+    let ended_by = run
+        .ended_by
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or(EndedBy::Interrupted);
+    let finished = run
+        .finished_at
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(Instant::now);
+    let elapsed = run.t0().map_or(0.0, |t0| {
+        finished.saturating_duration_since(t0).as_secs_f64()
+    });
+    (ended_by, elapsed)
+}
+
+/// What the server's snapshots before and after the run say about the run alone: its chat
+/// counts and its route latency (a warning when the latter cannot be told apart).
+fn server_window(
+    run: &RunState,
+    warnings: &mut Vec<String>,
+) -> (Option<ChatCounts>, Option<LatencyOut>) {
+    let before = run.stats_before.lock().unwrap_or_else(|p| p.into_inner());
+    let after = run.stats_after.lock().unwrap_or_else(|p| p.into_inner());
+    let counts = match (before.as_ref(), after.as_ref()) {
+        (Some(b), Some(a)) => Some(server_chats(b, a)),
+        _ => None,
+    };
+    let route_latency = stats::route_latency_window(before.as_ref(), after.as_ref())
+        .unwrap_or_else(|why| {
+            warnings.push(why);
+            None
+        });
+    (counts, route_latency)
+}
+
+/// The server's chat counts over the test: created and ended ones as the change between the
+/// snapshots, live ones as they are at the end.
+fn server_chats(before: &Stats, after: &Stats) -> ChatCounts {
+    let (b, a) = (&before.chats, &after.chats);
+    ChatCounts {
+        created: a.created.saturating_sub(b.created),
+        queued: a.queued,
+        offered: a.offered,
+        active: a.active,
+        closed: a.closed.saturating_sub(b.closed),
+        abandoned: a.abandoned.saturating_sub(b.abandoned),
+        rejected: a.rejected.saturating_sub(b.rejected),
+    }
 }
 
 /// The measured figures, overall and per queue, from the ledger's tallies.
@@ -149,13 +157,13 @@ fn measured(plan: &LoadPlan, tallies: &[QueueTally]) -> Measured {
 }
 
 /// Chats by state: ended ones as tallied, live ones by the last state their customer saw.
-fn chats_of(rec: &Recorder, server: Option<ServerChats>) -> ChatsOut {
+fn chats_of(rec: &Recorder, server: Option<ChatCounts>) -> ChatsOut {
     let mut live = [0u64; 3];
     for state in rec.live.values() {
-        match *state {
-            "queued" => live[0] += 1,
-            "offered" => live[1] += 1,
-            "active" => live[2] += 1,
+        match state {
+            ChatState::Queued => live[0] += 1,
+            ChatState::Offered => live[1] += 1,
+            ChatState::Active => live[2] += 1,
             _ => {}
         }
     }

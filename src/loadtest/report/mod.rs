@@ -15,6 +15,7 @@ use crate::sim::results::QueueFigures;
 use super::run_state::{ChatTally, EndedBy, OfferTally};
 use super::schedule::Window;
 use super::threshold::ThresholdResult;
+use crate::api::ChatCounts;
 pub use crate::api::Latency as LatencyOut;
 use crate::metrics::finite_or_null;
 
@@ -232,25 +233,6 @@ impl ComparisonRow {
     }
 }
 
-/// Chat counts as `/v1/stats` gives them (created and ended: change over the test; live: now).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ServerChats {
-    /// Created during the test.
-    pub created: u64,
-    /// Queued now.
-    pub queued: u64,
-    /// Offered now.
-    pub offered: u64,
-    /// Active now.
-    pub active: u64,
-    /// Closed during the test.
-    pub closed: u64,
-    /// Abandoned during the test.
-    pub abandoned: u64,
-    /// Rejected during the test.
-    pub rejected: u64,
-}
-
 /// Chats by state.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatsOut {
@@ -276,8 +258,9 @@ pub struct ChatsOut {
     pub create_failed: u64,
     /// Chats whose customer left because the drain time ran out.
     pub forced_leaves: u64,
-    /// The server's own counts, when it serves `/v1/stats`.
-    pub server: Option<ServerChats>,
+    /// The server's own counts over the test, when it serves `/v1/stats`: created and ended
+    /// ones as the change during the test, live ones (queued, offered, active) at its end.
+    pub server: Option<ChatCounts>,
     /// Every count equal to the server's and nothing lost (`null` without server counts).
     pub conserved: Option<bool>,
 }
@@ -347,7 +330,7 @@ pub struct LoadTestReport {
     pub offers: OfferTally,
     /// The server's own route latency over this run (its `/v1/stats` histogram after the run
     /// minus before), when available.
-    pub server_route_latency: Option<serde_json::Value>,
+    pub server_route_latency: Option<LatencyOut>,
     /// Unexpected outcomes by kind.
     pub errors: BTreeMap<String, u64>,
     /// `--threshold` results.
@@ -359,11 +342,7 @@ pub struct LoadTestReport {
 }
 
 /// Bare chat tallies in the summary's shape.
-pub(crate) fn chats_out(
-    tally: &ChatTally,
-    live: [u64; 3],
-    server: Option<ServerChats>,
-) -> ChatsOut {
+pub(crate) fn chats_out(tally: &ChatTally, live: [u64; 3], server: Option<ChatCounts>) -> ChatsOut {
     let ended = tally.closed + tally.abandoned + tally.rejected;
     let lost = tally.created.saturating_sub(ended);
     let conserved = server.map(|s| {
@@ -531,7 +510,7 @@ mod tests {
             rejected: 1,
             ..ChatTally::default()
         };
-        let server = ServerChats {
+        let server = ChatCounts {
             created: 10,
             queued: 0,
             offered: 0,
@@ -542,7 +521,7 @@ mod tests {
         };
         let out = chats_out(&tally, [0; 3], Some(server));
         assert_eq!((out.lost, out.conserved), (0, Some(true)));
-        let more = ServerChats {
+        let more = ChatCounts {
             created: 11,
             ..server
         };

@@ -1,9 +1,10 @@
 //! The summary as tables for the text, Markdown and CSV outputs: one table per part of the
 //! summary, each built by a function of its own; CSV rows are the comparison's.
 
+use crate::api::ChatCounts;
 use crate::report::{Cell, Document, Table, ToDocument};
 
-use super::{COMPARED, ComparisonRow, LatencyOut, LoadTestReport, ServerChats, shown_value};
+use super::{COMPARED, ComparisonRow, LatencyOut, LoadTestReport, shown_value};
 
 fn value_cell(v: f64, share: bool) -> Cell {
     if share { Cell::Pct(v) } else { Cell::num(v, 1) }
@@ -93,7 +94,7 @@ impl LoadTestReport {
 
     fn chats_table(&self) -> Table {
         let c = &self.chats;
-        let server = |f: fn(&ServerChats) -> u64| {
+        let server = |f: fn(&ChatCounts) -> u64| {
             c.server
                 .as_ref()
                 .map_or(Cell::Empty, |s| Cell::Int(f(s) as i64))
