@@ -11,6 +11,7 @@ use goose::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::endpoint::Endpoint;
 use super::run_state::{RunState, record_duration};
 use crate::api::{
     Chat, CloseRequest, CreateChatRequest, CreatedChat, ErrorBody, Inbox, Login, Message,
@@ -23,84 +24,6 @@ const FAILURE_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The stats path the run's snapshots read: with the route-latency histogram's buckets.
 const SNAPSHOT_PATH: &str = "/v1/stats?buckets=true";
-
-/// The API endpoints the users call, each a named row in goose's reports and ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Endpoint {
-    CreateChat,
-    CustomerMessage,
-    PollMessages,
-    LeaveChat,
-    GetChat,
-    AgentLogin,
-    AgentStatus,
-    PollOffers,
-    AcceptOffer,
-    AgentMessage,
-    CloseChat,
-    TransferChat,
-}
-
-impl Endpoint {
-    pub(crate) const ALL: [Endpoint; 12] = [
-        Endpoint::CreateChat,
-        Endpoint::CustomerMessage,
-        Endpoint::PollMessages,
-        Endpoint::LeaveChat,
-        Endpoint::GetChat,
-        Endpoint::AgentLogin,
-        Endpoint::AgentStatus,
-        Endpoint::PollOffers,
-        Endpoint::AcceptOffer,
-        Endpoint::AgentMessage,
-        Endpoint::CloseChat,
-        Endpoint::TransferChat,
-    ];
-
-    /// The request name in goose's reports and the key in the summary.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Endpoint::CreateChat => "create_chat",
-            Endpoint::CustomerMessage => "customer_message",
-            Endpoint::PollMessages => "poll_messages",
-            Endpoint::LeaveChat => "leave_chat",
-            Endpoint::GetChat => "get_chat",
-            Endpoint::AgentLogin => "agent_login",
-            Endpoint::AgentStatus => "agent_status",
-            Endpoint::PollOffers => "poll_offers",
-            Endpoint::AcceptOffer => "accept_offer",
-            Endpoint::AgentMessage => "agent_message",
-            Endpoint::CloseChat => "close_chat",
-            Endpoint::TransferChat => "transfer_chat",
-        }
-    }
-
-    /// `METHOD /path` as documented in docs/api.md.
-    pub(crate) fn route(self) -> &'static str {
-        match self {
-            Endpoint::CreateChat => "POST /v1/chats",
-            Endpoint::CustomerMessage | Endpoint::AgentMessage => "POST /v1/chats/{id}/messages",
-            Endpoint::PollMessages => "GET /v1/chats/{id}/messages",
-            Endpoint::LeaveChat => "POST /v1/chats/{id}/leave",
-            Endpoint::GetChat => "GET /v1/chats/{id}",
-            Endpoint::AgentLogin => "POST /v1/agents/{id}/login",
-            Endpoint::AgentStatus => "POST /v1/agents/{id}/status",
-            Endpoint::PollOffers => "GET /v1/agents/{id}/offers",
-            Endpoint::AcceptOffer => "POST /v1/offers/{id}/accept",
-            Endpoint::CloseChat => "POST /v1/chats/{id}/close",
-            Endpoint::TransferChat => "POST /v1/chats/{id}/transfer",
-        }
-    }
-
-    /// Long-polls wait on purpose; their latency is not the server's speed.
-    pub(crate) fn long_poll(self) -> bool {
-        matches!(self, Endpoint::PollMessages | Endpoint::PollOffers)
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy)]
@@ -531,4 +454,51 @@ pub(crate) fn transport_cause(error: &(dyn std::error::Error + 'static)) -> Stri
         source = e.source();
     }
     innermost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(
+        status: u16,
+        body: &str,
+        expected: &[(u16, &str)],
+    ) -> (Outcome<CreatedChat>, Option<String>) {
+        read_answer(status, body.as_bytes(), expected)
+    }
+
+    #[test]
+    fn answers_are_read_as_documented_bodies_or_named_failures() {
+        let created = r#"{"id": "c-1", "token": "t", "queue": "sales", "state": "queued",
+            "position": 1, "estimated_wait_secs": 12.5}"#;
+        let (outcome, failure) = read(201, created, &[]);
+        assert!(failure.is_none());
+        assert!(
+            matches!(outcome, Outcome::Done(c) if c.id == "c-1" && c.estimated_wait_secs == 12.5)
+        );
+        // A 2xx answer without the documented body fails and says what is missing.
+        let (outcome, failure) = read(201, r#"{"id": "c-1"}"#, &[]);
+        assert!(matches!(outcome, Outcome::Failed));
+        assert!(failure.is_some_and(|f| f.starts_with("201 ") && f.contains("token")));
+        // An expected refusal is an answer; the same status with another code is a failure.
+        let full = r#"{"error": "queue_full", "detail": "the queue is full"}"#;
+        let expected = &[(503, "queue_full")];
+        let (outcome, failure) = read(503, full, expected);
+        assert!(failure.is_none());
+        assert!(
+            matches!(&outcome, Outcome::Refused(r) if r.code == "queue_full" && r.detail == "the queue is full")
+        );
+        assert!(outcome.refused(503) && !outcome.refused(409));
+        let other = r#"{"error": "capacity", "detail": "too many"}"#;
+        assert_eq!(
+            read(503, other, expected).1.as_deref(),
+            Some("503 capacity")
+        );
+        // "" accepts any code; a body that is not the error body still refuses.
+        assert!(read(409, other, &[(409, "")]).1.is_none());
+        let (outcome, failure) = read(500, "oops", &[]);
+        assert_eq!(failure.as_deref(), Some("500"));
+        assert!(matches!(outcome, Outcome::Refused(r) if r.status == 500 && r.code.is_empty()));
+    }
 }

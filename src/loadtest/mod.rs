@@ -9,7 +9,10 @@
 //!   step per transaction call so the attack can stop between steps;
 //! - `run_state`: what every user of one run shares: the clock, the counters that tell when
 //!   the test has drained, the recorder;
-//! - [`report`]: the summary; [`threshold`]: `--threshold` rules.
+//! - `client` and `endpoint`: the typed client of docs/api.md, one method per endpoint over
+//!   the wire types of [`crate::api`] (the load test needs nothing of the server it tests);
+//! - `stats`: the server's `/v1/stats` before the run (is it the right server?) and around it;
+//! - `summary` assembles the [`report`]; [`threshold`]: `--threshold` rules.
 //!
 //! A run: every user starts (agents log in), then the clock starts; customers follow the
 //! schedule for `duration`, then no new chats arrive and in-flight chats end on their own for up
@@ -20,6 +23,7 @@
 mod agent;
 mod client;
 mod customer;
+mod endpoint;
 mod logger;
 pub mod report;
 mod run_state;

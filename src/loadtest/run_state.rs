@@ -14,7 +14,7 @@ use crate::metrics::QueueTally;
 use crate::scenario::{AgentGroup, QueueModel};
 
 use super::LoadTestError;
-use super::client::Endpoint;
+use super::endpoint::Endpoint;
 use super::schedule::LoadPlan;
 
 /// Latencies in microseconds, 1 µs to 10 minutes, 3 significant digits.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::metrics::QueueTally;
 use crate::sim::SimulationReport;
 
-use super::client::Endpoint;
+use super::endpoint::Endpoint;
 use super::report::{
     self, ChatsOut, EndpointOut, Figures, Forecast, HttpOut, LatencyOut, LoadTestReport, Measured,
     RunOut, StaffingOut,
