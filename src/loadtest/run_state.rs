@@ -1,6 +1,7 @@
-//! State shared by every goose user of one load test: the plan, the samplers, the absolute
-//! clock, counters that decide when the test has drained, and the recorder that collects what
-//! the summary reports. Locks are held for a few counter updates and never across an await.
+//! State shared by every goose user of one load test: the plan and its scenario (the samplers),
+//! the absolute clock, counters that decide when the test has drained, and the recorder that
+//! collects what the summary reports. Locks are held for a few counter updates and never across
+//! an await.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
