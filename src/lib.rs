@@ -1,19 +1,10 @@
 //! chatcap: a workforce load-testing and capacity planner for live-chat support.
 //!
-//! The crate is layered (see DESIGN.md); dependencies point down only:
-//!
-//! ```text
-//! cli        parse args, pick output format, write results
-//!  ├─ report   one file per format: table, csv, json, markdown, html
-//!  ├─ loadtest goose customers and agents against the chat API, forecast comparison
-//!  ├─ server   axum HTTP API over the routing core (wall clock, tokio)
-//!  ├─ sim      event queue, driver, replications, metric collection
-//!  ├─ metrics  KPI definitions shared by simulator, server and load test
-//!  ├─ erlang   Erlang B, C, A closed forms and staffing solvers
-//!  ├─ model    arrivals, duration distributions, patience, concurrency slowdown
-//!  ├─ profile  scenario schema, validation, forecast CSV import
-//!  └─ routing  the pure routing core: queues, agents, chats, policies, timers
-//! ```
+//! One routing core (`routing`) runs under three drivers: the simulator (`sim`, virtual time),
+//! the server (`server`, wall clock) and the load test (`loadtest`, a client of the HTTP API).
+//! They share their truth: the profile compiled once (`scenario`), one KPI ledger and one
+//! targets judgment (`metrics`), one set of wire types (`api`). docs/architecture.md draws the
+//! folders and the arrows between them.
 
 pub mod api;
 pub mod cli;
