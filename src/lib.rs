@@ -6,6 +6,8 @@
 //! targets judgment (`metrics`), one set of wire types (`api`). docs/architecture.md draws the
 //! folders and the arrows between them.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod api;
 pub mod cli;
 pub mod erlang;

@@ -49,7 +49,7 @@ pub(crate) struct ValidateSummary {
 
 impl ValidateSummary {
     /// Summarizes a validated profile.
-    pub fn of(profile: &Profile) -> Self {
+    pub(super) fn of(profile: &Profile) -> Self {
         ValidateSummary {
             valid: true,
             name: profile.name.clone(),

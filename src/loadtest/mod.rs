@@ -25,13 +25,13 @@ mod client;
 mod customer;
 mod endpoint;
 mod logger;
-pub mod report;
+pub(crate) mod report;
 mod run_state;
 mod schedule;
 mod staffing;
 mod stats;
 mod summary;
-pub mod threshold;
+pub(crate) mod threshold;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -28,7 +28,7 @@ pub(crate) const AGENT_STREAM: u32 = 0xA6E7_0000;
 const MAX_GRID_CELLS: u64 = 5_000_000;
 
 /// Most goose users (agents plus customers) one process runs.
-pub const MAX_USERS: usize = 50_000;
+pub(super) const MAX_USERS: usize = 50_000;
 
 /// The load test's slice of the profile's day.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -22,7 +22,7 @@ enum Kind {
 }
 
 /// Every metric a threshold may name, with its kind and meaning.
-pub const METRICS: [(&str, &str); 24] = [
+pub(crate) const METRICS: [(&str, &str); 24] = [
     (
         "service_level",
         "share answered within the threshold (0..1)",

@@ -5,9 +5,9 @@
 //! its seed, and the same chat gets the same sampled attributes whatever the staffing (common
 //! random numbers for the planner).
 
-pub mod arrivals;
-pub mod dist;
-pub mod rng;
+pub(crate) mod arrivals;
+pub(crate) mod dist;
+pub(crate) mod rng;
 
 pub use arrivals::ArrivalProcess;
 pub use dist::DurationModel;

@@ -144,7 +144,7 @@ fn check_group_load(
 const AGENT_LIMIT: u32 = 100_000;
 
 /// True when `n` agents meet every target under the pool model.
-pub fn pool_meets(load: &PoolLoad, n: u32, targets: &Targets) -> bool {
+pub(crate) fn pool_meets(load: &PoolLoad, n: u32, targets: &Targets) -> bool {
     let m = load.evaluate(n, targets.threshold_secs);
     m.stable
         && targets.meets(|figure| match figure {
@@ -157,7 +157,7 @@ pub fn pool_meets(load: &PoolLoad, n: u32, targets: &Targets) -> bool {
 
 /// The fewest agents meeting every target under the pool model (figures improve with every
 /// agent added, so an exponential search then bisection finds the boundary).
-pub fn required_pool_agents(load: &PoolLoad, targets: &Targets) -> Result<u32, ErlangError> {
+pub(crate) fn required_pool_agents(load: &PoolLoad, targets: &Targets) -> Result<u32, ErlangError> {
     let cap = f64::from(load.cap.max(1));
     let stretch = load.slowdown.get(load.cap as usize).copied().unwrap_or(1.0);
     // No fewer than the agents the work needs at full concurrency (when nobody abandons).

@@ -5,12 +5,12 @@
 //! - [`report`]: the `chatcap plan` result, verified by an independent simulation of the day;
 //! - [`caps`]: `chatcap caps`, the plan repeated for each per-agent concurrency cap.
 
-pub mod analytic;
+pub(crate) mod analytic;
 pub mod caps;
 mod document;
 mod judge;
-pub mod pool;
-pub mod report;
+pub(crate) mod pool;
+pub(crate) mod report;
 pub mod search;
 
 use std::time::Instant;

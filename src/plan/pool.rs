@@ -21,7 +21,7 @@ const NEGLIGIBLE: f64 = 1e-16;
 
 /// One agent group's load in one interval.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PoolLoad {
+pub(crate) struct PoolLoad {
     /// Chats arriving per second.
     pub arrival_rate: f64,
     /// Mean work content of a chat at concurrency 1, seconds.
@@ -36,7 +36,7 @@ pub struct PoolLoad {
 
 /// What the model predicts for one staffing.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PoolFigures {
+pub(crate) struct PoolFigures {
     /// Share of chats that wait at all.
     pub prob_wait: f64,
     /// Share of chats that abandon.
@@ -65,7 +65,7 @@ struct Chain {
 
 impl PoolLoad {
     /// The model's figures with `agents` agents, service level at `threshold_secs`.
-    pub fn evaluate(&self, agents: u32, threshold_secs: f64) -> PoolFigures {
+    pub(crate) fn evaluate(&self, agents: u32, threshold_secs: f64) -> PoolFigures {
         let n = agents as usize;
         let cap = self.cap.max(1) as usize;
         let slots = n * cap;

@@ -10,7 +10,7 @@ use super::{Exporter, Mark, Output, Table, render_chart};
 pub struct HtmlExporter;
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

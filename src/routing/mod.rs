@@ -63,8 +63,8 @@
 //! cost O(log n) in the ring and O(queue length) in the heap.
 
 mod heap;
-pub mod limits;
-pub mod policy;
+pub(crate) mod limits;
+pub(crate) mod policy;
 mod router;
 mod types;
 

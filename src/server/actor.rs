@@ -24,13 +24,13 @@ enum Command {
 
 /// A cheap, cloneable way to send requests to the actor.
 #[derive(Clone)]
-pub struct Handle {
+pub(super) struct Handle {
     tx: mpsc::Sender<Command>,
 }
 
 impl Handle {
     /// Runs `f` on the desk and returns its result; fails only when the actor has stopped.
-    pub async fn call<R, F>(&self, f: F) -> Result<R, ApiError>
+    pub(super) async fn call<R, F>(&self, f: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Desk) -> R + Send + 'static,
@@ -49,7 +49,7 @@ impl Handle {
 }
 
 /// Starts the actor task. It ends when every [`Handle`] is dropped.
-pub fn spawn(desk: Desk) -> (Handle, tokio::task::JoinHandle<()>) {
+pub(super) fn spawn(desk: Desk) -> (Handle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(DESK_QUEUE);
     let timer_tx = tx.downgrade();
     let task = tokio::spawn(run(desk, rx, timer_tx));

@@ -36,7 +36,7 @@ pub enum ServerError {
 
 /// One failed API request: status, stable code and a one-line detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(super) struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
     /// Stable snake_case code, e.g. `unknown_chat`.
@@ -59,7 +59,11 @@ pub(super) fn error_body(code: &str, detail: &str) -> Vec<u8> {
 
 impl ApiError {
     /// An error with this status, code and detail.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -69,12 +73,12 @@ impl ApiError {
     }
 
     /// 400 `bad_field`: a field has a value the API does not accept.
-    pub fn bad_field(detail: impl Into<String>) -> ApiError {
+    pub(super) fn bad_field(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_field", detail)
     }
 
     /// 503 `unavailable`: the server is shutting down.
-    pub fn shutting_down() -> ApiError {
+    pub(super) fn shutting_down() -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -83,7 +87,7 @@ impl ApiError {
     }
 
     /// Adds a `Retry-After` header.
-    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+    pub(super) fn with_retry_after(mut self, secs: u64) -> ApiError {
         self.retry_after = Some(secs);
         self
     }

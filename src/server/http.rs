@@ -37,7 +37,7 @@ use crate::api::{
 
 /// What every handler shares.
 #[derive(Clone)]
-pub struct AppState {
+pub(super) struct AppState {
     /// The actor owning the desk.
     pub actor: Handle,
     /// Becomes `true` when the server shuts down; long-polls return at once.
@@ -51,7 +51,7 @@ pub struct AppState {
 }
 
 /// The API's routes over `state`.
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     let body_limit = state.limits.body_bytes;
     let track = middleware::from_fn_with_state(state.telemetry.clone(), track);
     Router::new()
@@ -103,7 +103,7 @@ async fn edge(State(s): State<AppState>, request: Request, next: Next) -> Respon
 }
 
 /// A path id, with the API's error shape when it cannot be read (not UTF-8).
-pub struct ApiPath(pub String);
+pub(super) struct ApiPath(pub String);
 
 impl FromRequestParts<AppState> for ApiPath {
     type Rejection = ApiError;
@@ -128,7 +128,7 @@ impl FromRequestParts<AppState> for ApiPath {
 /// A JSON body parsed by serde, with the API's error shape for every failure: 413 over the
 /// body limit, 400 `malformed_json` for bad syntax, 400 `bad_field` for a missing, unknown or
 /// mistyped field. The `Content-Type` is not checked.
-pub struct ApiJson<T>(pub T);
+pub(super) struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
@@ -251,7 +251,7 @@ async fn wait_for_change(
 }
 
 /// Resolves once the shutdown flag is set (or its sender is gone).
-pub async fn shutting_down(rx: &mut watch::Receiver<bool>) {
+pub(super) async fn shutting_down(rx: &mut watch::Receiver<bool>) {
     loop {
         let stop = *rx.borrow_and_update();
         if stop || rx.changed().await.is_err() {

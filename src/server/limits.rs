@@ -8,22 +8,22 @@ use std::time::Duration;
 use super::ServerError;
 
 /// Longest agent id, characters.
-pub const MAX_AGENT_ID_CHARS: usize = 64;
+pub(super) const MAX_AGENT_ID_CHARS: usize = 64;
 
 /// Longest customer reference, characters.
-pub const MAX_CUSTOMER_CHARS: usize = 128;
+pub(super) const MAX_CUSTOMER_CHARS: usize = 128;
 
 /// Largest chat priority a customer may ask for, either sign.
-pub const MAX_CHAT_PRIORITY: i32 = 1000;
+pub(super) const MAX_CHAT_PRIORITY: i32 = 1000;
 
 /// Most inbox events kept for an agent that does not poll; older ones are dropped.
-pub const MAX_EVENTS_PER_AGENT: usize = 1000;
+pub(super) const MAX_EVENTS_PER_AGENT: usize = 1000;
 
 /// CSAT scores an agent may record at close.
-pub const CSAT_RANGE: std::ops::RangeInclusive<u8> = 1..=5;
+pub(super) const CSAT_RANGE: std::ops::RangeInclusive<u8> = 1..=5;
 
 /// Requests waiting for the desk before senders wait; bounds memory under overload.
-pub const DESK_QUEUE: usize = 4096;
+pub(super) const DESK_QUEUE: usize = 4096;
 
 /// The `Retry-After` a full queue answers with, seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;

@@ -32,20 +32,20 @@ pub struct ShutdownReport {
 
 /// Requests being handled now: each holds an [`InFlightGuard`] until its answer is built.
 #[derive(Debug, Clone, Default)]
-pub struct InFlight(Arc<AtomicUsize>);
+pub(super) struct InFlight(Arc<AtomicUsize>);
 
 /// Counts one request in [`InFlight`] while it lives.
-pub struct InFlightGuard(Arc<AtomicUsize>);
+pub(super) struct InFlightGuard(Arc<AtomicUsize>);
 
 impl InFlight {
     /// Counts a request until the guard is dropped.
-    pub fn enter(&self) -> InFlightGuard {
+    pub(super) fn enter(&self) -> InFlightGuard {
         self.0.fetch_add(1, Ordering::SeqCst);
         InFlightGuard(self.0.clone())
     }
 
     /// Requests being handled now.
-    pub fn count(&self) -> usize {
+    pub(super) fn count(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -67,7 +67,7 @@ fn is_connection_error(err: &std::io::Error) -> bool {
 
 /// Accepts connections until `shutdown` turns true, then lets open connections finish within
 /// `limits.shutdown_timeout` and closes the rest.
-pub async fn run(
+pub(super) async fn run(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,

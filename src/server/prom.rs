@@ -20,10 +20,10 @@ use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 use crate::api::Stats;
 
 /// The `Content-Type` of the exposition format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(super) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What one scrape reads from the desk, in one actor step.
-pub struct Snapshot {
+pub(super) struct Snapshot {
     /// The `/v1/stats` figures.
     pub stats: Stats,
     /// Chats answered within their queue's threshold, by queue name.
@@ -55,7 +55,7 @@ impl Scrape {
 }
 
 /// Renders a snapshot as Prometheus text. Fails only if a family were malformed.
-pub fn render(snapshot: Snapshot) -> prometheus::Result<String> {
+pub(super) fn render(snapshot: Snapshot) -> prometheus::Result<String> {
     let scrape = Scrape(Registry::new());
     server_families(&scrape, &snapshot.stats)?;
     queue_families(&scrape, &snapshot)?;

@@ -34,10 +34,10 @@ pub const WALL_BUCKETS: [f64; 16] = [
 ];
 
 /// The `route` label of a request no route matched.
-pub const UNMATCHED_ROUTE: &str = "unmatched";
+pub(super) const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// The live series of one server.
-pub struct Telemetry {
+pub(super) struct Telemetry {
     registry: Registry,
     /// Per queue index, as the profile lists the queues.
     wait: Vec<Histogram>,
@@ -63,7 +63,7 @@ fn histogram(
 impl Telemetry {
     /// Series for `queues` (the profile's queue names, in order), every one present from the
     /// start with zero counts, so a dashboard sees each queue before its first chat.
-    pub fn new(queues: &[String]) -> Result<Arc<Telemetry>, prometheus::Error> {
+    pub(super) fn new(queues: &[String]) -> Result<Arc<Telemetry>, prometheus::Error> {
         let wait = histogram(
             "chatcap_wait_profile_seconds",
             "Wait of answered chats from queued to answered (first answer), profile seconds.",
@@ -115,33 +115,33 @@ impl Telemetry {
     }
 
     /// A chat of queue `queue` (index) was answered after `secs` profile seconds.
-    pub fn observe_wait(&self, queue: usize, secs: f64) {
+    pub(super) fn observe_wait(&self, queue: usize, secs: f64) {
         if let Some(h) = self.wait.get(queue) {
             h.observe(secs);
         }
     }
 
     /// A chat of queue `queue` (index) got its first response after `secs` profile seconds.
-    pub fn observe_first_response(&self, queue: usize, secs: f64) {
+    pub(super) fn observe_first_response(&self, queue: usize, secs: f64) {
         if let Some(h) = self.first_response.get(queue) {
             h.observe(secs);
         }
     }
 
     /// An offer or assignment reached its agent `secs` wall seconds after the pairing.
-    pub fn observe_route_latency(&self, secs: f64) {
+    pub(super) fn observe_route_latency(&self, secs: f64) {
         self.route_latency.observe(secs);
     }
 
     /// A request with these labels (`status` as digits, e.g. `200`) took `secs` wall seconds.
-    pub fn observe_request(&self, method: &str, route: &str, status: &str, secs: f64) {
+    pub(super) fn observe_request(&self, method: &str, route: &str, status: &str, secs: f64) {
         let labels = [method, route, status];
         self.http_requests.with_label_values(&labels).inc();
         self.http_duration.with_label_values(&labels).observe(secs);
     }
 
     /// The live families, each sorted by label values.
-    pub fn gather(&self) -> Vec<MetricFamily> {
+    pub(super) fn gather(&self) -> Vec<MetricFamily> {
         self.registry.gather()
     }
 }

@@ -52,14 +52,14 @@ struct Rewrite {
 }
 
 /// A byte stream whose canned parse-error answers carry the API's JSON error body.
-pub struct JsonErrors<S> {
+pub(super) struct JsonErrors<S> {
     inner: S,
     rewrite: Option<Rewrite>,
 }
 
 impl<S> JsonErrors<S> {
     /// Wraps a connection's stream.
-    pub fn new(inner: S) -> JsonErrors<S> {
+    pub(super) fn new(inner: S) -> JsonErrors<S> {
         JsonErrors {
             inner,
             rewrite: None,

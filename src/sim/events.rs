@@ -91,7 +91,7 @@ const ARITY: usize = 8;
 /// sifts the last entry up from there, which rarely takes more than a step. Keys are unique, so
 /// the order events come out in does not depend on the heap's layout.
 #[derive(Debug, Clone, Default)]
-pub struct EventQueue {
+pub(crate) struct EventQueue {
     heap: Vec<Entry>,
     seq: u64,
 }
@@ -105,7 +105,7 @@ fn min_by_key(a: (u128, usize), b: (u128, usize)) -> (u128, usize) {
 impl EventQueue {
     /// Schedules `event` at `time`.
     #[inline(always)]
-    pub fn push(&mut self, time: Time, event: Event) {
+    pub(crate) fn push(&mut self, time: Time, event: Event) {
         self.seq += 1;
         let entry = Entry {
             key: (u128::from(time) << 64) | u128::from(self.seq),
@@ -119,7 +119,7 @@ impl EventQueue {
     /// Schedules `event` `delay` after `now`. A time past the end of the clock stays at its end,
     /// which the run never reaches (a sampled duration's tail can be that long).
     #[inline(always)]
-    pub fn push_after(&mut self, now: Time, delay: Time, event: Event) {
+    pub(crate) fn push_after(&mut self, now: Time, delay: Time, event: Event) {
         self.push(now.saturating_add(delay), event);
     }
 
@@ -141,7 +141,7 @@ impl EventQueue {
 
     /// Removes and returns the earliest event.
     #[inline(always)]
-    pub fn pop(&mut self) -> Option<(Time, Event)> {
+    pub(crate) fn pop(&mut self) -> Option<(Time, Event)> {
         let last = self.heap.pop()?;
         let heap = &mut self.heap[..];
         let Some(&top) = heap.first() else {
@@ -179,17 +179,13 @@ impl EventQueue {
 
     /// The time of the earliest event.
     #[inline]
-    pub fn peek_time(&self) -> Option<Time> {
+    pub(crate) fn peek_time(&self) -> Option<Time> {
         self.heap.first().map(Entry::time)
     }
 
-    /// Number of pending events.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
     /// True when nothing is pending.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
 }

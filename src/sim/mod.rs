@@ -10,9 +10,9 @@
 //! - [`targets`]: the profile's targets judged on those figures, in words.
 
 mod document;
-pub mod driver;
-pub mod events;
-pub mod results;
+pub(crate) mod driver;
+pub(crate) mod events;
+pub(crate) mod results;
 pub(crate) mod targets;
 
 use std::time::Instant;

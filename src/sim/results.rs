@@ -203,7 +203,7 @@ fn percentile(merged: &QueueTally, per_rep: &[&QueueTally], q: f64, frt: bool) -
 }
 
 /// Figures of one cell from its per-replication tallies.
-pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
+pub(crate) fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
     let kpis: Vec<QueueKpis> = per_rep.iter().map(|t| QueueKpis::from_tally(t)).collect();
     let est = |f: fn(&QueueKpis) -> f64| {
         Estimate::from_samples_in(kpis.iter().map(f), Domain::NonNegative)
@@ -242,7 +242,7 @@ pub fn queue_figures(per_rep: &[&QueueTally]) -> QueueFigures {
 }
 
 /// Agent figures of one cell from its per-replication tallies over `span_secs`.
-pub fn agent_figures(per_rep: &[AgentTally], span_secs: f64) -> AgentFigures {
+pub(crate) fn agent_figures(per_rep: &[AgentTally], span_secs: f64) -> AgentFigures {
     let kpis: Vec<AgentKpis> = per_rep
         .iter()
         .map(|t| AgentKpis::from_tally(t, span_secs))

@@ -16,7 +16,7 @@ use super::run_state::{ChatTally, EndedBy, OfferTally};
 use super::schedule::Window;
 use super::threshold::ThresholdResult;
 use crate::api::ChatCounts;
-pub use crate::api::Latency as LatencyOut;
+pub(crate) use crate::api::Latency as LatencyOut;
 use crate::metrics::finite_or_null;
 
 /// One endpoint's requests.

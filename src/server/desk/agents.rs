@@ -41,7 +41,7 @@ fn valid_agent_name(name: &str) -> Result<(), DeskError> {
 
 impl Desk {
     /// `POST /v1/agents/{id}/login`: a new token for the agent (see `sessions`).
-    pub fn login(&mut self, name: &str, creds: &Credentials) -> Result<Login, DeskError> {
+    pub(crate) fn login(&mut self, name: &str, creds: &Credentials) -> Result<Login, DeskError> {
         valid_agent_name(name)?;
         let online = self
             .router
@@ -56,7 +56,11 @@ impl Desk {
     }
 
     /// `GET /v1/agents/{id}` (the agent's own token).
-    pub fn agent_info(&self, name: &str, creds: &Credentials) -> Result<api::Agent, DeskError> {
+    pub(crate) fn agent_info(
+        &self,
+        name: &str,
+        creds: &Credentials,
+    ) -> Result<api::Agent, DeskError> {
         self.sessions.require(name, creds.bearer.as_deref())?;
         let agent = self.agent_by_name(name)?;
         self.agent_out(agent, false)
@@ -117,7 +121,7 @@ impl Desk {
 
     /// `POST /v1/agents/{id}/status` (the agent's own token): registers the agent on its first
     /// call.
-    pub fn agent_status(
+    pub(crate) fn agent_status(
         &mut self,
         name: &str,
         creds: &Credentials,

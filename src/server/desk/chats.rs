@@ -104,7 +104,7 @@ impl Desk {
     }
 
     /// `POST /v1/chats`.
-    pub fn create_chat(&mut self, req: CreateChatRequest) -> Result<CreatedChat, DeskError> {
+    pub(crate) fn create_chat(&mut self, req: CreateChatRequest) -> Result<CreatedChat, DeskError> {
         let queue = self
             .router
             .queue_id(&req.queue)
@@ -188,14 +188,14 @@ impl Desk {
     }
 
     /// `GET /v1/chats/{id}`.
-    pub fn chat_info(&self, id: &str, creds: &Credentials) -> Result<Chat, DeskError> {
+    pub(crate) fn chat_info(&self, id: &str, creds: &Credentials) -> Result<Chat, DeskError> {
         let (key, rec) = self.record(id)?;
         let caller = self.caller(rec, creds)?;
         self.chat_out(key, rec, &caller)
     }
 
     /// `POST /v1/chats/{id}/messages`.
-    pub fn post_message(
+    pub(crate) fn post_message(
         &mut self,
         id: &str,
         creds: &Credentials,
@@ -266,7 +266,7 @@ impl Desk {
 
     /// `GET /v1/chats/{id}/messages`: ready when a message after `after` exists, the chat has
     /// ended, or `force`.
-    pub fn poll_messages(
+    pub(crate) fn poll_messages(
         &self,
         id: &str,
         creds: &Credentials,
@@ -307,7 +307,7 @@ impl Desk {
     }
 
     /// `POST /v1/chats/{id}/leave` (customer only).
-    pub fn leave(&mut self, id: &str, creds: &Credentials) -> Result<Chat, DeskError> {
+    pub(crate) fn leave(&mut self, id: &str, creds: &Credentials) -> Result<Chat, DeskError> {
         let (key, rec) = self.record(id)?;
         if self.caller(rec, creds)? != Caller::Customer {
             return Err(DeskError::Forbidden(
@@ -340,7 +340,7 @@ impl Desk {
     }
 
     /// `POST /v1/chats/{id}/close` (the holding agent only).
-    pub fn close(
+    pub(crate) fn close(
         &mut self,
         id: &str,
         creds: &Credentials,
@@ -383,7 +383,7 @@ impl Desk {
     }
 
     /// `POST /v1/chats/{id}/transfer` (the holding agent only).
-    pub fn transfer(
+    pub(crate) fn transfer(
         &mut self,
         id: &str,
         creds: &Credentials,

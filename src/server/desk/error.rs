@@ -7,7 +7,7 @@ use crate::routing::RouteError;
 /// A request the desk refused; the state is as it was (a full queue or server also counts the
 /// chat as rejected).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeskError {
+pub(crate) enum DeskError {
     /// A field has a value the API does not accept.
     #[error("{0}")]
     BadField(String),
@@ -75,28 +75,28 @@ pub enum DeskError {
 
 impl DeskError {
     /// No chat `id`.
-    pub fn unknown_chat(id: &str) -> DeskError {
+    pub(crate) fn unknown_chat(id: &str) -> DeskError {
         DeskError::UnknownChat(format!(
             "no chat {id:?}; use the id POST /v1/chats returned (closed chats are kept for a while, then forgotten)"
         ))
     }
 
     /// No agent `id`.
-    pub fn unknown_agent(id: &str) -> DeskError {
+    pub(crate) fn unknown_agent(id: &str) -> DeskError {
         DeskError::UnknownAgent(format!(
             "no agent {id:?}; register it first with POST /v1/agents/{{id}}/status"
         ))
     }
 
     /// No offer `id`.
-    pub fn unknown_offer(id: &str) -> DeskError {
+    pub(crate) fn unknown_offer(id: &str) -> DeskError {
         DeskError::UnknownOffer(format!(
             "no offer {id:?}; use an offer_id from GET /v1/agents/{{id}}/offers"
         ))
     }
 
     /// No queue `name`; `known` lists the profile's queues.
-    pub fn unknown_queue(name: &str, known: &[String]) -> DeskError {
+    pub(crate) fn unknown_queue(name: &str, known: &[String]) -> DeskError {
         DeskError::UnknownQueue(format!(
             "no queue {name:?}; use one of {}",
             known.join(", ")
@@ -104,7 +104,7 @@ impl DeskError {
     }
 
     /// A routing-core refusal, explained by `detail` (in the client's names).
-    pub fn from_route(err: &RouteError, detail: String) -> DeskError {
+    pub(crate) fn from_route(err: &RouteError, detail: String) -> DeskError {
         use RouteError as E;
         match err {
             E::UnknownChat(_) => DeskError::UnknownChat(detail),

@@ -26,7 +26,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use hdrhistogram::Histogram;
 use tokio::sync::watch;
 
-pub use error::DeskError;
+pub(super) use error::DeskError;
 use sessions::Sessions;
 
 use super::limits::ServerLimits;
@@ -41,7 +41,7 @@ use crate::scenario::Scenario;
 
 /// Who is calling a chat endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
+pub(super) enum Caller {
     /// The chat's own customer (right chat token).
     Customer,
     /// A logged-in agent, by id (its own agent token).
@@ -50,7 +50,7 @@ pub enum Caller {
 
 /// Credentials of a request, as read from its headers.
 #[derive(Debug, Clone, Default)]
-pub struct Credentials {
+pub(super) struct Credentials {
     /// `X-Chat-Token`.
     pub chat_token: Option<String>,
     /// `Authorization: Bearer ...`: an agent's token, or a customer's chat token.
@@ -58,7 +58,7 @@ pub struct Credentials {
 }
 
 /// The result of a long-poll step: an answer now, or a receiver to wait on.
-pub enum Poll<T> {
+pub(super) enum Poll<T> {
     /// Answer now.
     Ready(T),
     /// Nothing new: wait for this to change, then ask again.
@@ -66,7 +66,7 @@ pub enum Poll<T> {
 }
 
 /// What the desk serves: the compiled profile, the time scale, the operator token, the limits.
-pub struct DeskConfig<'a> {
+pub(super) struct DeskConfig<'a> {
     /// Queues, routing policies and agent groups (registration defaults).
     pub scenario: &'a Scenario,
     /// Profile seconds per wall second, >= 1.
@@ -166,7 +166,7 @@ struct AgentRecord {
 }
 
 /// The state one actor task owns.
-pub struct Desk {
+pub(super) struct Desk {
     router: Router,
     out: Vec<Decision>,
     start: Instant,
@@ -264,7 +264,7 @@ impl Desk {
     /// Builds the routing core from the scenario: queues with their skills, priorities,
     /// lengths and handle-time hints; routing policies with every time compressed by the time
     /// scale. An error says what of the scenario cannot be served.
-    pub fn new(config: DeskConfig<'_>) -> Result<Desk, String> {
+    pub(super) fn new(config: DeskConfig<'_>) -> Result<Desk, String> {
         let DeskConfig {
             scenario,
             time_scale: scale,
@@ -339,17 +339,17 @@ impl Desk {
     }
 
     /// The instant the desk's clock counts from.
-    pub fn start(&self) -> Instant {
+    pub(super) fn start(&self) -> Instant {
         self.start
     }
 
     /// The live histograms, for the HTTP layer to record requests in.
-    pub fn telemetry(&self) -> Arc<Telemetry> {
+    pub(super) fn telemetry(&self) -> Arc<Telemetry> {
         Arc::clone(&self.telemetry)
     }
 
     /// Wall seconds since start.
-    pub fn uptime_secs(&self) -> f64 {
+    pub(super) fn uptime_secs(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
 

@@ -10,7 +10,7 @@ use crate::routing::{AgentId, ChatId, ChatState, OfferSeq, SECOND, Time};
 use crate::server::limits::MAX_EVENTS_PER_AGENT;
 
 impl Desk {
-    pub fn take_timers(&mut self) -> Vec<(Time, ChatId, OfferSeq)> {
+    pub(crate) fn take_timers(&mut self) -> Vec<(Time, ChatId, OfferSeq)> {
         std::mem::take(&mut self.timers)
     }
 
@@ -86,7 +86,7 @@ impl Desk {
     /// was never delivered, or `force`. Delivering records the route latency of each first
     /// delivery; a delivered assignment or event leaves the inbox, an offer stays until
     /// answered or lapsed.
-    pub fn poll_offers(
+    pub(crate) fn poll_offers(
         &mut self,
         name: &str,
         creds: &Credentials,
@@ -181,7 +181,11 @@ impl Desk {
     }
 
     /// `POST /v1/offers/{id}/accept`.
-    pub fn accept(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswer, DeskError> {
+    pub(crate) fn accept(
+        &mut self,
+        id: &str,
+        creds: &Credentials,
+    ) -> Result<OfferAnswer, DeskError> {
         let (key, agent, chat, chat_key) = self.offer_for_answer(id, creds)?;
         let now = self.now();
         self.router
@@ -192,7 +196,11 @@ impl Desk {
     }
 
     /// `POST /v1/offers/{id}/decline`.
-    pub fn decline(&mut self, id: &str, creds: &Credentials) -> Result<OfferAnswer, DeskError> {
+    pub(crate) fn decline(
+        &mut self,
+        id: &str,
+        creds: &Credentials,
+    ) -> Result<OfferAnswer, DeskError> {
         let (key, agent, chat, chat_key) = self.offer_for_answer(id, creds)?;
         let now = self.now();
         self.router
@@ -219,7 +227,7 @@ impl Desk {
 
     /// An offer deadline passed. Stale timers (the offer was answered or the chat ended) change
     /// nothing.
-    pub fn offer_timeout(&mut self, chat: ChatId, seq: OfferSeq) {
+    pub(crate) fn offer_timeout(&mut self, chat: ChatId, seq: OfferSeq) {
         let Some(view) = self.router.chat(chat) else {
             return;
         };

@@ -14,7 +14,7 @@ use rand::RngExt;
 use super::DeskError;
 
 /// Compares secrets without an early exit on the first differing byte.
-pub fn same_secret(a: &str, b: &str) -> bool {
+pub(super) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -23,13 +23,13 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// A random 128-bit token in hex.
-pub fn new_token() -> String {
+pub(super) fn new_token() -> String {
     let mut rng = rand::rng();
     format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
 /// The agents' current tokens.
-pub struct Sessions {
+pub(super) struct Sessions {
     operator: Option<String>,
     token_of: HashMap<String, String>,
     agent_of: HashMap<String, String>,
@@ -41,7 +41,7 @@ const LOGIN_HINT: &str =
 
 impl Sessions {
     /// No sessions yet; `operator` guards login, at most `max_agents` agents hold a token.
-    pub fn new(operator: Option<String>, max_agents: usize) -> Sessions {
+    pub(super) fn new(operator: Option<String>, max_agents: usize) -> Sessions {
         Sessions {
             operator,
             token_of: HashMap::new(),
@@ -52,7 +52,7 @@ impl Sessions {
 
     /// Issues a new token for `agent` (its previous one stops working). `bearer` is the
     /// request's credential; `online` says whether the agent is registered and not offline.
-    pub fn login(
+    pub(super) fn login(
         &mut self,
         agent: &str,
         bearer: Option<&str>,
@@ -97,12 +97,12 @@ impl Sessions {
     }
 
     /// The agent whose token `bearer` is, if any.
-    pub fn agent_of(&self, bearer: &str) -> Option<&str> {
+    pub(super) fn agent_of(&self, bearer: &str) -> Option<&str> {
         self.agent_of.get(bearer).map(String::as_str)
     }
 
     /// The agent a request acts as: 401 without a current agent token.
-    pub fn acting(&self, bearer: Option<&str>) -> Result<&str, DeskError> {
+    pub(super) fn acting(&self, bearer: Option<&str>) -> Result<&str, DeskError> {
         let Some(bearer) = bearer else {
             return Err(DeskError::Unauthorized(format!(
                 "missing agent token; {LOGIN_HINT}"
@@ -127,7 +127,7 @@ impl Sessions {
 
     /// Checks that `bearer` is `agent`'s own token: 401 without an agent token, 403 with
     /// another agent's.
-    pub fn require(&self, agent: &str, bearer: Option<&str>) -> Result<(), DeskError> {
+    pub(super) fn require(&self, agent: &str, bearer: Option<&str>) -> Result<(), DeskError> {
         let acting = self.acting(bearer)?;
         if acting == agent {
             Ok(())

@@ -108,7 +108,7 @@ impl Desk {
     }
 
     /// `GET /metrics`: the stats and the live histograms, taken in one step.
-    pub fn metrics_snapshot(&self) -> prom::Snapshot {
+    pub(crate) fn metrics_snapshot(&self) -> prom::Snapshot {
         prom::Snapshot {
             stats: self.stats(false),
             answered_within: self
@@ -121,7 +121,7 @@ impl Desk {
     }
 
     /// `GET /v1/stats`; `buckets` adds the route-latency histogram's counts.
-    pub fn stats(&self, buckets: bool) -> Stats {
+    pub(crate) fn stats(&self, buckets: bool) -> Stats {
         let counts = self.router.counts();
         let mut overall = QueueTally::default();
         let mut queues = BTreeMap::new();
