@@ -9,24 +9,9 @@ use super::nan_if_null;
 use crate::metrics::QueueKpis;
 
 /// Chats per state, the API's one count of chats by state (`/v1/stats` gives it since the
-/// server started; a client may give a change between two snapshots in the same shape).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatCounts {
-    /// Every chat created, rejected ones included.
-    pub created: u64,
-    /// Waiting now.
-    pub queued: u64,
-    /// Offered now.
-    pub offered: u64,
-    /// Active now.
-    pub active: u64,
-    /// Closed.
-    pub closed: u64,
-    /// Abandoned.
-    pub abandoned: u64,
-    /// Rejected (queue or server full).
-    pub rejected: u64,
-}
+/// server started; a client may give a change between two snapshots in the same shape): the
+/// routing core's own count, sent as it is.
+pub use crate::routing::StateCounts as ChatCounts;
 
 /// Agents per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -348,7 +348,10 @@ pub struct AgentView {
 }
 
 /// How many chats are in each state. Released chats stay counted in their terminal state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// The crate's one count of chats by state: the HTTP API sends it as `chats` in `/v1/stats`
+/// (`api::ChatCounts`), and the load test compares its own with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StateCounts {
     /// Every chat ever created (arrivals, including rejected ones).
     pub created: u64,

@@ -236,20 +236,11 @@ impl ComparisonRow {
 /// Chats by state.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatsOut {
-    /// Chats the server took (201) or refused as queue or server full (503).
-    pub created: u64,
-    /// Still queued at the end (last state its customer saw).
-    pub queued: u64,
-    /// Still offered at the end.
-    pub offered: u64,
-    /// Still active at the end.
-    pub active: u64,
-    /// Closed.
-    pub closed: u64,
-    /// Abandoned.
-    pub abandoned: u64,
-    /// Rejected (queue full).
-    pub rejected: u64,
+    /// Chats by state, as the load test saw them: `created` counts what the server took (201)
+    /// or refused as queue or server full (503); queued, offered and active are the last
+    /// states customers saw at the end.
+    #[serde(flatten)]
+    pub counts: ChatCounts,
     /// Created but not seen to end: created - closed - abandoned - rejected. Must be 0.
     pub lost: u64,
     /// Customers the bot resolved before the queue (never sent to the server).
@@ -354,13 +345,15 @@ pub(crate) fn chats_out(tally: &ChatTally, live: [u64; 3], server: Option<ChatCo
             && s.queued + s.offered + s.active == 0
     });
     ChatsOut {
-        created: tally.created,
-        queued: live[0],
-        offered: live[1],
-        active: live[2],
-        closed: tally.closed,
-        abandoned: tally.abandoned,
-        rejected: tally.rejected,
+        counts: ChatCounts {
+            created: tally.created,
+            queued: live[0],
+            offered: live[1],
+            active: live[2],
+            closed: tally.closed,
+            abandoned: tally.abandoned,
+            rejected: tally.rejected,
+        },
         lost,
         bot_resolved: tally.bot_resolved,
         create_failed: tally.create_failed,
@@ -531,7 +524,10 @@ mod tests {
             ..tally
         };
         let out = chats_out(&open, [0, 0, 1], Some(more));
-        assert_eq!((out.lost, out.active, out.conserved), (1, 1, Some(false)));
+        assert_eq!(
+            (out.lost, out.counts.active, out.conserved),
+            (1, 1, Some(false))
+        );
         assert_eq!(chats_out(&tally, [0; 3], None).conserved, None);
     }
 }

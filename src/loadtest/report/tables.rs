@@ -100,14 +100,15 @@ impl LoadTestReport {
                 .map_or(Cell::Empty, |s| Cell::Int(f(s) as i64))
         };
         let mut chats = Table::new("Chats", &["state", "load test", "server"]);
+        let ours = &c.counts;
         let rows: [(&str, u64, Cell); 7] = [
-            ("created", c.created, server(|s| s.created)),
-            ("queued", c.queued, server(|s| s.queued)),
-            ("offered", c.offered, server(|s| s.offered)),
-            ("active", c.active, server(|s| s.active)),
-            ("closed", c.closed, server(|s| s.closed)),
-            ("abandoned", c.abandoned, server(|s| s.abandoned)),
-            ("rejected", c.rejected, server(|s| s.rejected)),
+            ("created", ours.created, server(|s| s.created)),
+            ("queued", ours.queued, server(|s| s.queued)),
+            ("offered", ours.offered, server(|s| s.offered)),
+            ("active", ours.active, server(|s| s.active)),
+            ("closed", ours.closed, server(|s| s.closed)),
+            ("abandoned", ours.abandoned, server(|s| s.abandoned)),
+            ("rejected", ours.rejected, server(|s| s.rejected)),
         ];
         for (name, ours, theirs) in rows {
             chats
