@@ -3,39 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An agent's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentStatus {
-    /// Takes new chats.
-    Available,
-    /// Keeps its chats and offers, takes no new ones.
-    Away,
-    /// Logged off, holds nothing.
-    Offline,
-    /// Finishing its chats, then offline.
-    Draining,
-}
-
-impl AgentStatus {
-    /// Every status, as `POST /v1/agents/{id}/status` lists them.
-    pub const ALL: [AgentStatus; 4] = [
-        AgentStatus::Available,
-        AgentStatus::Away,
-        AgentStatus::Offline,
-        AgentStatus::Draining,
-    ];
-
-    /// The name the API writes, e.g. `available`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgentStatus::Available => "available",
-            AgentStatus::Away => "away",
-            AgentStatus::Offline => "offline",
-            AgentStatus::Draining => "draining",
-        }
-    }
-}
+/// An agent's status: the routing core's own, written in snake case.
+pub use crate::routing::AgentStatus;
 
 /// Answer to `POST /v1/agents/{id}/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,45 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A chat's state (docs/api.md, Chat lifecycle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChatState {
-    /// Waiting in its queue.
-    Queued,
-    /// Offered to an agent who has not answered yet.
-    Offered,
-    /// With an agent.
-    Active,
-    /// Closed by its agent, or left by its customer while active.
-    Closed,
-    /// Left by its customer while queued or offered.
-    Abandoned,
-    /// Refused at arrival: the queue or the server was full.
-    Rejected,
-}
-
-impl ChatState {
-    /// The name the API writes, e.g. `queued`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatState::Queued => "queued",
-            ChatState::Offered => "offered",
-            ChatState::Active => "active",
-            ChatState::Closed => "closed",
-            ChatState::Abandoned => "abandoned",
-            ChatState::Rejected => "rejected",
-        }
-    }
-
-    /// Whether the chat has ended for good.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            ChatState::Closed | ChatState::Abandoned | ChatState::Rejected
-        )
-    }
-}
+/// A chat's state (docs/api.md, Chat lifecycle): the routing core's own, written in snake case.
+pub use crate::routing::ChatState;
 
 /// How a chat was closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

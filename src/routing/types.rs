@@ -101,8 +101,9 @@ pub struct AgentConfig {
 /// The resolution recorded when the customer leaves an active chat.
 pub const RESOLUTION_CUSTOMER_LEFT: u8 = u8::MAX;
 
-/// Whether an agent takes new chats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Whether an agent takes new chats. The HTTP API writes it as it is (`api::AgentStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     /// Takes new chats up to the cap.
     Available,
@@ -115,6 +116,14 @@ pub enum AgentStatus {
 }
 
 impl AgentStatus {
+    /// Every status, as `POST /v1/agents/{id}/status` lists them.
+    pub const ALL: [AgentStatus; 4] = [
+        AgentStatus::Available,
+        AgentStatus::Away,
+        AgentStatus::Offline,
+        AgentStatus::Draining,
+    ];
+
     /// Lower-case name, as used in the HTTP API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -132,8 +141,10 @@ impl fmt::Display for AgentStatus {
     }
 }
 
-/// Where a chat is in its life. `Closed`, `Abandoned` and `Rejected` are terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a chat is in its life. `Closed`, `Abandoned` and `Rejected` are terminal. The HTTP
+/// API writes it as it is (`api::ChatState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChatState {
     /// Waiting in a queue.
     Queued,

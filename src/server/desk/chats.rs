@@ -141,7 +141,7 @@ impl Desk {
             id: chat_name(key),
             token,
             queue: req.queue,
-            state: view.state.into(),
+            state: view.state,
             position,
             estimated_wait_secs: self.profile_secs(ewt),
         })
@@ -300,7 +300,7 @@ impl Desk {
             .collect();
         Ok(Poll::Ready(Messages {
             chat_id: id.to_string(),
-            state: view.state.into(),
+            state: view.state,
             messages,
             last_seq: total,
         }))

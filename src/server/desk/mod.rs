@@ -31,7 +31,7 @@ use sessions::Sessions;
 
 use super::limits::ServerLimits;
 use super::telemetry::Telemetry;
-use crate::api::{self, InboxEvent, Note, Resolution};
+use crate::api::{InboxEvent, Note, Resolution};
 use crate::metrics::QueueTally;
 use crate::routing::{
     AcceptMode, AgentId, ChatId, ChatOrder, ChatView, Decision, OfferSeq, QueueId, RouteError,
@@ -452,33 +452,5 @@ impl Desk {
         self.router
             .agent_id(name)
             .ok_or_else(|| DeskError::unknown_agent(name))
-    }
-}
-
-/// The wire name of a routing-core chat state.
-impl From<crate::routing::ChatState> for api::ChatState {
-    fn from(state: crate::routing::ChatState) -> api::ChatState {
-        use crate::routing::ChatState as S;
-        match state {
-            S::Queued => api::ChatState::Queued,
-            S::Offered => api::ChatState::Offered,
-            S::Active => api::ChatState::Active,
-            S::Closed => api::ChatState::Closed,
-            S::Abandoned => api::ChatState::Abandoned,
-            S::Rejected => api::ChatState::Rejected,
-        }
-    }
-}
-
-/// The wire name of a routing-core agent status.
-impl From<crate::routing::AgentStatus> for api::AgentStatus {
-    fn from(status: crate::routing::AgentStatus) -> api::AgentStatus {
-        use crate::routing::AgentStatus as S;
-        match status {
-            S::Available => api::AgentStatus::Available,
-            S::Away => api::AgentStatus::Away,
-            S::Offline => api::AgentStatus::Offline,
-            S::Draining => api::AgentStatus::Draining,
-        }
     }
 }

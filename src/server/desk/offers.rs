@@ -141,7 +141,7 @@ impl Desk {
         let status = self
             .router
             .agent(agent)
-            .map_or(api::AgentStatus::Offline, |v| v.status.into());
+            .map_or(api::AgentStatus::Offline, |v| v.status);
         Ok(Poll::Ready(Inbox {
             agent: name.to_string(),
             status,
@@ -216,7 +216,7 @@ impl Desk {
             .chats
             .get(&chat_key)
             .and_then(|r| self.view(r))
-            .map_or(api::ChatState::Closed, |v| v.state.into());
+            .map_or(api::ChatState::Closed, |v| v.state);
         OfferAnswer {
             offer_id: offer_name(key),
             chat_id: chat_name(chat_key),

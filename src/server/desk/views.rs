@@ -35,7 +35,7 @@ impl Desk {
             queue: self.queue_name(view.queue),
             customer: rec.customer.clone(),
             priority: view.priority,
-            state: view.state.into(),
+            state: view.state,
             position,
             estimated_wait_secs: self.profile_secs(ewt),
             agent: view.agent.and_then(|a| self.agent_name(a)),
@@ -85,7 +85,7 @@ impl Desk {
             .unwrap_or_default();
         Ok(api::Agent {
             id: view.name,
-            status: view.status.into(),
+            status: view.status,
             skills,
             concurrency: view.cap,
             active: view.active,
