@@ -502,3 +502,50 @@ fn scenario_groups_carry_the_profiles_slowdown_and_queues_their_routing_setup() 
         assert_eq!(sc.serving_groups(), p.serving_groups());
     }
 }
+
+/// A transfer into a full queue is refused and the agent finishes the chat: the run goes on,
+/// every chat still ends once, and chats were both transferred and kept.
+#[test]
+fn a_transfer_into_a_full_queue_is_refused_and_the_chat_closed() {
+    let toml = r#"
+name = "transfer into a full queue"
+interval = "30m"
+intervals = 2
+
+[simulation]
+replications = 4
+
+[[queues]]
+name = "support"
+volume = [200, 200]
+handle_time = { dist = "exponential", mean = "4m" }
+transfer = { share = 0.6, to = "sales" }
+
+[[queues]]
+name = "sales"
+volume = [40, 40]
+max_queue = 2
+handle_time = { dist = "exponential", mean = "8m" }
+
+[[agents]]
+name = "all"
+skills = ["support", "sales"]
+"#;
+    let mut p = profile::parse(toml, "test.toml", None).expect("test profile is valid");
+    p.simulation.seed = 7;
+    let staffing = Staffing::constant(1, p.intervals, 30);
+    let scenario = Scenario::new(&p, &staffing).expect("scenario builds");
+    let report = sim::simulate(&scenario, 4, None, &|| {}).expect("a refused transfer is no error");
+    let c = report.chats;
+    assert_eq!(
+        c.offered,
+        c.answered + c.abandoned + c.short_abandoned + c.rejected + c.stranded
+    );
+    assert!(c.rejected > 0, "sales was full at times: {c:?}");
+    let support = &report.summary.queues["support"];
+    let fcr = support.fcr.mean;
+    assert!(
+        fcr > 0.4 + 0.05 && fcr < 0.99,
+        "some support chats were transferred and more were kept when sales was full: fcr {fcr}"
+    );
+}

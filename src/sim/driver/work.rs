@@ -3,7 +3,7 @@
 //! skipped by generation. A completion closes the chat or transfers it.
 
 use crate::model::saturating_u64;
-use crate::routing::{ChatId, TransferTarget};
+use crate::routing::{ChatId, RouteError, TransferTarget};
 
 use super::super::events::Event;
 use super::super::{Observer, SimError};
@@ -26,7 +26,14 @@ impl<O: Observer> Engine<'_, O> {
                         .transfer
                         .map_or(0, |t| t.1);
                     let target = TransferTarget::Queue(self.queue_ids[to]);
-                    self.router.transfer(now, chat, target, day)?;
+                    match self.router.transfer(now, chat, target, day) {
+                        // A full target queue refuses the transfer and the chat stays with
+                        // its agent, who finishes it, as an agent of `chatcap serve` would.
+                        Err(RouteError::QueueFull { .. }) => {
+                            self.router.close(now, chat, 0, None, day)?
+                        }
+                        done => done?,
+                    }
                 } else {
                     self.router.close(now, chat, 0, None, day)?;
                 }
