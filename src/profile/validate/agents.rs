@@ -7,7 +7,7 @@ use super::super::locate::{FieldPath, Issue};
 use super::super::raw::RawAgent;
 use super::super::{AgentGroupSpec, QueueSpec, SkillSpec, Slowdown};
 use super::Failure;
-use super::horizon::Horizon;
+use super::horizon::{Horizon, per_interval};
 use super::values::{number, number_text, shown, unique_names};
 use crate::erlang::{AGENT_CAP, MAX_SHRINKAGE};
 
@@ -297,25 +297,5 @@ fn staffing(value: &Value, path: &FieldPath, horizon: &Horizon) -> Result<Vec<u3
             )),
         }
     };
-    let intervals = horizon.intervals;
-    match value {
-        Value::Array(items) => {
-            if items.len() != intervals {
-                return Err(Issue::new(
-                    path,
-                    format!(
-                        "has {} entries but the profile has {intervals} intervals ({}); give one head count per interval",
-                        items.len(),
-                        horizon.origin
-                    ),
-                ));
-            }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| head_count(item, &path.index(i)))
-                .collect()
-        }
-        single => Ok(vec![head_count(single, path)?; intervals]),
-    }
+    per_interval(value, path, horizon, "head count", head_count)
 }

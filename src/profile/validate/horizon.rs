@@ -84,6 +84,38 @@ impl Horizon {
     }
 }
 
+/// One value for every interval, or a list with one per interval (`one` names an entry in
+/// the error, e.g. "volume"); `item` reads and checks each value at its path.
+pub(super) fn per_interval<T: Clone>(
+    value: &Value,
+    path: &FieldPath,
+    horizon: &Horizon,
+    one: &str,
+    item: impl Fn(&Value, &FieldPath) -> Result<T, Issue>,
+) -> Result<Vec<T>, Issue> {
+    let intervals = horizon.intervals;
+    match value {
+        Value::Array(items) => {
+            if items.len() != intervals {
+                return Err(Issue::new(
+                    path,
+                    format!(
+                        "has {} entries but the profile has {intervals} intervals ({}); give one {one} per interval",
+                        items.len(),
+                        horizon.origin
+                    ),
+                ));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| item(v, &path.index(i)))
+                .collect()
+        }
+        single => Ok(vec![item(single, path)?; intervals]),
+    }
+}
+
 /// At most [`MAX_HORIZON_DAYS`], and a day when forecast rows are matched by clock time.
 fn check_length(intervals: usize, interval_secs: f64, has_forecasts: bool) -> Result<(), Issue> {
     let path = FieldPath::root().key("intervals");

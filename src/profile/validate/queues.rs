@@ -12,7 +12,7 @@ use super::super::raw::{RawBot, RawCsat, RawDist, RawQueue, RawTransfer};
 use super::super::{BotSpec, CsatSpec, QueueSpec, Targets, TransferSpec};
 use super::Failure;
 use super::dist::{DIST_EXAMPLE, dist};
-use super::horizon::{Horizon, forecast_path};
+use super::horizon::{Horizon, forecast_path, per_interval};
 use super::targets::targets;
 use super::values::{number, number_text, required_share, unique_names};
 
@@ -362,25 +362,5 @@ fn volume_list(value: &Value, path: &FieldPath, horizon: &Horizon) -> Result<Vec
             )),
         }
     };
-    let intervals = horizon.intervals;
-    match value {
-        Value::Array(items) => {
-            if items.len() != intervals {
-                return Err(Issue::new(
-                    path,
-                    format!(
-                        "has {} entries but the profile has {intervals} intervals ({}); give one volume per interval",
-                        items.len(),
-                        horizon.origin
-                    ),
-                ));
-            }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| chats(item, &path.index(i)))
-                .collect()
-        }
-        single => Ok(vec![chats(single, path)?; intervals]),
-    }
+    per_interval(value, path, horizon, "volume", chats)
 }
