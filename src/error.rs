@@ -19,6 +19,9 @@ pub enum Error {
     /// The simulator cannot run the scenario.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// A chat log or fit option is unusable.
+    #[error(transparent)]
+    Fit(#[from] crate::fit::FitError),
     /// The planner cannot plan the profile with these options.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
@@ -77,7 +80,8 @@ impl Error {
             Error::Profile(_)
             | Error::Scenario(_)
             | Error::Erlang(_)
-            | Error::InvalidArgument { .. } => 2,
+            | Error::InvalidArgument { .. }
+            | Error::Fit(_) => 2,
             Error::Sim(e) | Error::Plan(crate::plan::PlanError::Sim(e)) => {
                 if e.is_input() {
                     2

@@ -9,9 +9,11 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod api;
+pub mod chatlog;
 pub mod cli;
 pub mod erlang;
 pub mod error;
+pub mod fit;
 pub mod loadtest;
 pub mod metrics;
 pub mod model;

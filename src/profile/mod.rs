@@ -10,6 +10,7 @@
 //!
 //! The format, every key with its default and range, is documented in `docs/profile.md`.
 
+mod calendar;
 pub mod duration;
 mod forecast;
 mod locate;
@@ -20,6 +21,8 @@ mod validate;
 pub use validate::{DEFAULT_MAX_QUEUE, MAX_REPLICATIONS};
 
 pub(crate) use validate::MAX_CONCURRENCY;
+
+pub use calendar::Calendar;
 
 use std::fmt;
 use std::path::Path;
@@ -107,6 +110,8 @@ pub struct Profile {
     pub start_secs: f64,
     /// Number of intervals (>= 1).
     pub intervals: usize,
+    /// Where the horizon sits in calendar time (its first instant and time zone).
+    pub calendar: Calendar,
     /// Profile-wide service goals.
     pub targets: Targets,
     /// Routing policy.

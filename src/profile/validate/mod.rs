@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::locate::{FieldPath, Issue, Locator};
 use super::raw::RawProfile;
-use super::{Profile, ProfileError, Targets, parse_clock};
+use super::{Calendar, Profile, ProfileError, Targets, parse_clock};
 use values::{DURATION_EXAMPLE, non_empty_name, positive_duration};
 
 pub(crate) use agents::MAX_CONCURRENCY;
@@ -104,6 +104,7 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         interval_secs,
         start_secs,
         intervals: horizon.intervals,
+        calendar: Calendar::undated(start_secs),
         targets,
         routing,
         simulation,

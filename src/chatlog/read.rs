@@ -1,0 +1,1 @@
+//! Reading a chat log as a stream of checked rows.

@@ -1,0 +1,1 @@
+//! Writing a chat log and an agent log as CSV.
