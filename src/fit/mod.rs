@@ -14,6 +14,7 @@
 //! - `extras.rs`: bot, transfers, accept and first-response delays, CSAT against wait;
 //! - `profile_out.rs`: the fitted profile as TOML; `document.rs`: tables and charts.
 
+pub mod families;
 pub mod history;
 pub mod report;
 

@@ -130,6 +130,9 @@ pub struct FamilyFit {
     pub cv: f64,
     /// Log-likelihood of the observations.
     pub log_likelihood: f64,
+    /// Akaike's information criterion (2 parameters - 2 log-likelihood; the exponential has
+    /// one parameter, the others two): the lowest is chosen.
+    pub aic: f64,
 }
 
 /// The slowdown at one concurrency level.
