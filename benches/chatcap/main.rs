@@ -3,8 +3,15 @@
 use criterion::{criterion_group, criterion_main};
 
 mod erlang;
+mod fit;
 mod routing;
 mod sim;
 
-criterion_group!(benches, erlang::benches, routing::benches, sim::benches);
+criterion_group!(
+    benches,
+    erlang::benches,
+    fit::benches,
+    routing::benches,
+    sim::benches
+);
 criterion_main!(benches);

@@ -14,8 +14,10 @@
 //! - `extras.rs`: bot, transfers, accept and first-response delays, CSAT against wait;
 //! - `profile_out.rs`: the fitted profile as TOML; `document.rs`: tables and charts.
 
+pub mod extras;
 pub mod families;
 pub mod history;
+pub mod ingest;
 pub mod report;
 
 pub use history::{History, RowCounts};

@@ -3,6 +3,7 @@
 
 mod cli;
 mod erlang;
+mod fit_ingest;
 mod loadtest;
 mod output;
 mod plan;
