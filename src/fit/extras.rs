@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use super::families::best_fit;
 use super::history::{ChatFacts, History};
 use super::report::{BotFit, CsatBand, CsatFit, DistFit, TransferFit};
-use stand_in::best_fit;
 
 /// Below this many observations a measurement gets a "thin data" warning.
 pub const THIN_OBSERVATIONS: u64 = 30;
@@ -241,35 +241,4 @@ fn bands(points: &[(f64, f64)]) -> Vec<CsatBand> {
         }
     }
     out
-}
-
-/// Until the maximum-likelihood family fits are in place: the lognormal with the sample's
-/// mean and coefficient of variation.
-mod stand_in {
-    use super::super::report::{DistFit, FamilyFit};
-
-    pub(super) fn best_fit(values: &[f64]) -> Option<DistFit> {
-        if values.len() < 2 {
-            return None;
-        }
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let cv = var.sqrt() / mean;
-        let half = 1.96 * var.sqrt() / n.sqrt();
-        Some(DistFit {
-            dist: "lognormal".to_string(),
-            mean_secs: mean,
-            cv,
-            mean_ci_low: mean - half,
-            mean_ci_high: mean + half,
-            chats: values.len() as u64,
-            candidates: vec![FamilyFit {
-                dist: "lognormal".to_string(),
-                mean_secs: mean,
-                cv,
-                log_likelihood: 0.0,
-            }],
-        })
-    }
 }
