@@ -7,8 +7,11 @@
 //! - [`driver`]: one replication, the event loop;
 //! - [`results`]: aggregation over replications into the `chatcap simulate` report, shown
 //!   as tables and charts by `document.rs`;
-//! - [`targets`]: the profile's targets judged on those figures, in words.
+//! - [`targets`]: the profile's targets judged on those figures, in words;
+//! - [`chatlog`]: an observer that writes down every customer and agent status of a
+//!   replication, for `chatcap simulate --log`.
 
+pub mod chatlog;
 mod document;
 pub(crate) mod driver;
 pub(crate) mod events;
@@ -24,10 +27,27 @@ pub use driver::{Engine, ReplicationTallies};
 pub use events::Event;
 pub use results::{SimulationReport, aggregate};
 
-use crate::routing::{Decision, Time};
+use crate::routing::{AgentId, AgentStatus, ChatId, Decision, Time};
+
+/// Where an arriving customer goes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Into the bot stage, at this place (places are reused once the bot is done).
+    Bot {
+        /// The customer's place in the bot stage.
+        place: u32,
+    },
+    /// Straight into the queue, as this chat (the router's decisions about it follow).
+    Queue {
+        /// The customer's chat.
+        chat: ChatId,
+    },
+}
 
 /// Hooks into a replication, all no-ops by default: the event loop is generic over the
-/// observer, so an unused hook costs nothing.
+/// observer, so an unused hook costs nothing. The routing core's decisions tell most of a
+/// chat's story ([`Observer::decision`]); the other hooks tell what only the simulator knows
+/// (arrivals, the bot stage, first messages, surveys, staffing). They carry numbers only.
 pub trait Observer {
     /// Whether [`Decision::LoadChanged`] reaches [`Observer::decision`]; off by default, as
     /// the router then skips them.
@@ -38,6 +58,26 @@ pub trait Observer {
     /// The routing core made a decision.
     #[inline]
     fn decision(&mut self, _now: Time, _decision: &Decision) {}
+    /// A customer arrived at queue `queue` (an index into the scenario's queues); customers
+    /// arrive one at a time, so the n-th call is the n-th customer.
+    #[inline]
+    fn arrived(&mut self, _now: Time, _queue: u16, _entry: Entry) {}
+    /// The bot is done with the customer at bot-stage `place`: resolved (`None`), or handed
+    /// to the queue as `Some(chat)` (the router's decisions about it follow).
+    #[inline]
+    fn bot_done(&mut self, _now: Time, _place: u32, _queued_as: Option<ChatId>) {}
+    /// The agent's first message in a chat whose queue models a first-response delay (in other
+    /// queues the answer is the first message).
+    #[inline]
+    fn first_response(&mut self, _now: Time, _chat: ChatId) {}
+    /// A chat was closed, with the customer's survey score when they answered the survey.
+    /// Comes after [`Decision::Closed`].
+    #[inline]
+    fn closed(&mut self, _now: Time, _chat: ChatId, _csat: Option<f64>) {}
+    /// The simulator set an agent's status: `Available` on duty or back from away,
+    /// `Draining` off duty (the agent finishes its chats and takes no new ones).
+    #[inline]
+    fn agent_status(&mut self, _now: Time, _agent: AgentId, _status: AgentStatus) {}
 }
 
 impl Observer for () {}
@@ -163,9 +203,52 @@ pub fn simulate(
 ) -> Result<SimulationReport, SimError> {
     let pool = thread_pool(threads)?;
     let (runs, perf) = simulate_runs(scenario, replications, &pool, progress)?;
-    let mut report = aggregate(scenario, &runs, perf);
+    Ok(report_of(scenario, &runs, perf))
+}
+
+/// [`simulate`] with `observer` following replication 0, the very replication a run without
+/// it simulates (same random streams); returns the report over every replication and the
+/// observer.
+pub fn simulate_observed<O: Observer + Send>(
+    scenario: &Scenario,
+    replications: u32,
+    threads: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+    observer: O,
+) -> Result<(SimulationReport, O), SimError> {
+    let pool = thread_pool(threads)?;
+    let started = Instant::now();
+    let (first, rest) = pool.install(|| {
+        rayon::join(
+            || {
+                let observed = Engine::with_observer(scenario, 0, observer)?.finish();
+                progress();
+                observed
+            },
+            || {
+                (1..replications)
+                    .into_par_iter()
+                    .map(|rep| {
+                        let tallies = run_replication(scenario, rep);
+                        progress();
+                        tallies
+                    })
+                    .collect::<Result<Vec<_>, SimError>>()
+            },
+        )
+    });
+    let (tallies, observer) = first?;
+    let mut runs = vec![tallies];
+    runs.extend(rest?);
+    let perf = Perf::measure(&runs, started, pool.current_num_threads());
+    Ok((report_of(scenario, &runs, perf), observer))
+}
+
+/// The report of `runs`, with a warning when the profile's targets are missed.
+fn report_of(scenario: &Scenario, runs: &[ReplicationTallies], perf: Perf) -> SimulationReport {
+    let mut report = aggregate(scenario, runs, perf);
     if let Some(w) = report.targets_warning() {
         report.warnings.insert(0, w);
     }
-    Ok(report)
+    report
 }

@@ -14,3 +14,4 @@ mod schema;
 mod server;
 mod server_edge;
 mod sim;
+mod simlog;

@@ -11,7 +11,7 @@ use crate::routing::{ChatId, SECOND, Time};
 use crate::scenario::{to_secs, to_time};
 
 use super::super::events::Event;
-use super::super::{Observer, SimError};
+use super::super::{Entry, Observer, SimError};
 use super::Engine;
 use super::record::{NO_CHAT, Record, VACANT};
 
@@ -101,6 +101,9 @@ impl<O: Observer> Engine<'_, O> {
                     }
                 };
                 self.day
+                    .observer
+                    .arrived(now, q as u16, Entry::Bot { place: slot });
+                self.day
                     .events
                     .push_after(now, to_time(secs), Event::BotDone { record: slot });
             }
@@ -108,6 +111,9 @@ impl<O: Observer> Engine<'_, O> {
                 // Built in place: the record is the largest write of an arrival.
                 let chat = self.router.next_chat();
                 *self.day.record_slot(chat) = record(chat);
+                self.day
+                    .observer
+                    .arrived(now, q as u16, Entry::Queue { chat });
                 self.enter_queue(chat)?;
             }
         }
@@ -174,6 +180,7 @@ impl<O: Observer> Engine<'_, O> {
         let r = self.bot_stage[slot as usize];
         self.free_bot_stage.push(slot);
         if r.bot_resolves {
+            self.day.observer.bot_done(now, slot, None);
             if r.counted {
                 self.day
                     .tally(r.tally)
@@ -186,6 +193,7 @@ impl<O: Observer> Engine<'_, O> {
                 queued_at: now,
                 ..r
             };
+            self.day.observer.bot_done(now, slot, Some(chat));
             self.enter_queue(chat)?;
         }
         Ok(())

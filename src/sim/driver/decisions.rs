@@ -157,15 +157,15 @@ impl<O: Observer> DayState<'_, O> {
         let agent = self.records[r as usize].agent;
         self.remove_chat(agent, r);
         let rec = &self.records[r as usize];
-        if rec.counted {
-            let (tally, queue, transferred) = (rec.tally, rec.queue, rec.transferred);
-            let (arrived_at, queued_at, answered_at) =
-                (rec.arrived_at, rec.queued_at, rec.answered_at);
-            let model = &self.sc.queues[queue as usize];
-            let csat = model.csat.as_ref().and_then(|c| {
-                (rec.csat_draw < c.response_share)
-                    .then(|| c.score_after(to_secs(answered_at.max(queued_at) - queued_at)))
-            });
+        let (tally, queue, transferred) = (rec.tally, rec.queue, rec.transferred);
+        let (arrived_at, queued_at, answered_at) = (rec.arrived_at, rec.queued_at, rec.answered_at);
+        let model = &self.sc.queues[queue as usize];
+        let csat = model.csat.as_ref().and_then(|c| {
+            (rec.csat_draw < c.response_share)
+                .then(|| c.score_after(to_secs(answered_at.max(queued_at) - queued_at)))
+        });
+        self.observer.closed(now, chat, csat);
+        if self.records[r as usize].counted {
             let t = self.tally(tally);
             t.record_handling(to_secs(now - answered_at));
             t.record_close(to_secs(now - arrived_at), transferred, csat);
@@ -225,6 +225,9 @@ impl<O: Observer> DayState<'_, O> {
         if std::mem::replace(&mut rec.responded, true) {
             return;
         }
+        let chat = rec.chat;
+        self.observer.first_response(self.now, chat);
+        let rec = &self.records[r as usize];
         if rec.counted && !rec.transferred {
             let tally = rec.tally;
             let frt = to_secs(self.now - rec.queued_at);

@@ -2,7 +2,7 @@
 //! chat), integrated exactly over time into the groups' tallies interval by interval.
 
 use crate::routing::{AgentConfig, AgentId, AgentStatus, Router, SECOND, Time};
-use crate::scenario::Scenario;
+use crate::scenario::{AgentGroup, Scenario};
 
 use super::super::events::Event;
 use super::super::{Observer, SimError};
@@ -68,6 +68,18 @@ impl GroupLevel {
     }
 }
 
+/// The agents a replication creates for `group`: its peak staffing, or its pool if larger.
+/// Agent ids run through the groups in order, `agents_created` of each.
+pub(crate) fn agents_created(group: &AgentGroup) -> u32 {
+    group
+        .staffing
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(group.pool)
+}
+
 /// Creates every agent of every group in `router` (the peak staffing, or the group's pool if
 /// larger), off duty: the simulator's state of each, and the router's ids per group.
 pub(super) fn create_agents(
@@ -77,13 +89,7 @@ pub(super) fn create_agents(
     let mut agents = Vec::new();
     let mut group_agents = Vec::with_capacity(sc.groups.len());
     for (g, group) in sc.groups.iter().enumerate() {
-        let peak = group
-            .staffing
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(group.pool);
+        let peak = agents_created(group);
         let mut ids = Vec::with_capacity(peak as usize);
         for k in 0..peak {
             let id = router.add_agent(AgentConfig {
@@ -144,12 +150,15 @@ impl<O: Observer> Engine<'_, O> {
                     level.on_duty += 1;
                     level.busy_slots += n;
                     level.with_chat += u32::from(n > 0);
+                    day.observer
+                        .agent_status(now, agent, AgentStatus::Available);
                     self.router
                         .set_status(now, agent, AgentStatus::Available, day)?;
                 } else {
                     level.on_duty -= 1;
                     level.busy_slots -= n;
                     level.with_chat -= u32::from(n > 0);
+                    day.observer.agent_status(now, agent, AgentStatus::Draining);
                     self.router
                         .set_status(now, agent, AgentStatus::Draining, day)?;
                 }

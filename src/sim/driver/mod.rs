@@ -28,6 +28,7 @@ use crate::routing::{AgentId, AgentStatus, ChatState, QueueId, Router, Time};
 use super::events::{Event, EventQueue};
 use super::{Observer, SimError};
 use crate::scenario::Scenario;
+pub(crate) use levels::agents_created;
 use levels::{AgentState, GroupLevel};
 use record::{NO_CHAT, Record};
 
@@ -313,6 +314,8 @@ impl<'s, O: Observer> Engine<'s, O> {
                         .agent(agent)
                         .is_some_and(|a| a.status == AgentStatus::Away)
                 {
+                    day.observer
+                        .agent_status(now, agent, AgentStatus::Available);
                     self.router
                         .set_status(now, agent, AgentStatus::Available, day)?;
                 }
