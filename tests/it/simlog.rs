@@ -344,3 +344,20 @@ fn a_log_across_midnight_carries_dates_and_the_zones_offset() {
     let late = "tier1-010,tier1,offline,2026-12-07T20:00:00+01:00,2026-12-07T21:00:00+01:00";
     assert!(agents.contains(late), "{agents}");
 }
+
+#[test]
+fn the_chat_log_reads_back_as_written() {
+    let p = profile();
+    let sc = scenario(&p);
+    let (_, observer) = logged(&sc);
+    let rows: Vec<ChatRow> = observer.chat_rows(&p.calendar).collect();
+    let mut out = Vec::new();
+    write_chat_log(&mut out, &rows, &p.calendar.zone).expect("written");
+    let options = chatcap::chatlog::read::ReadOptions::default();
+    let back = chatcap::chatlog::read::read_chat_log(&out[..], "chats.csv", &options)
+        .expect("the written log reads");
+    assert_eq!(back.len(), rows.len());
+    for (read, written) in back.iter().zip(&rows) {
+        assert_eq!(read, written);
+    }
+}
