@@ -16,9 +16,11 @@
 
 pub mod extras;
 pub mod families;
+mod grid;
 pub mod history;
 pub mod ingest;
 pub mod report;
+pub mod volume;
 
 pub use history::{History, RowCounts};
 pub use report::FitReport;
