@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::profile::duration::format_duration;
-use crate::profile::{self, Profile};
+use crate::profile::{self, Profile, table_label};
 use crate::report::{Cell, Document, Output, Table, ToDocument};
 
 /// Arguments of `chatcap validate`.
@@ -31,9 +31,10 @@ pub(crate) struct ValidateSummary {
     pub source: String,
     /// Number of intervals.
     pub intervals: usize,
-    /// Clock time of the first interval.
+    /// Clock time of the first interval; RFC 3339 with the offset on a dated horizon.
     pub start: String,
-    /// Clock time at which the last interval ends.
+    /// Clock time at which the last interval ends (with the day when later); RFC 3339 on a
+    /// dated horizon.
     pub end: String,
     /// Interval length, seconds.
     pub interval_secs: f64,
@@ -55,7 +56,7 @@ impl ValidateSummary {
             name: profile.name.clone(),
             source: profile.source.clone(),
             intervals: profile.intervals,
-            start: profile.interval_label(0),
+            start: profile.interval_start_text(0),
             end: end_label(profile),
             interval_secs: profile.interval_secs,
             queues: profile.queues.iter().map(|q| q.name.clone()).collect(),
@@ -68,6 +69,9 @@ impl ValidateSummary {
 
 /// Clock time at which the horizon ends, marked when it falls on a later day.
 fn end_label(profile: &Profile) -> String {
+    if profile.calendar.dated {
+        return profile.interval_start_text(profile.intervals);
+    }
     let label = profile.interval_label(profile.intervals);
     let days = ((profile.start_secs + profile.horizon_secs()) / 86_400.0).floor() as u64;
     match days {
@@ -88,8 +92,8 @@ impl ToDocument for ValidateSummary {
                     "{} x {} from {} to {}",
                     self.intervals,
                     format_duration(self.interval_secs),
-                    self.start,
-                    self.end
+                    table_label(&self.start),
+                    table_label(&self.end)
                 )),
             ),
             ("queues", Cell::text(self.queues.join(", "))),

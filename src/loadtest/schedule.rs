@@ -33,7 +33,7 @@ pub(super) const MAX_USERS: usize = 50_000;
 /// The load test's slice of the profile's day.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Window {
-    /// Clock time the window starts, e.g. `"08:00"`.
+    /// Start of the window: its clock time `"08:00"`, or RFC 3339 on a dated horizon.
     pub start: String,
     /// Index of the profile interval it starts in.
     pub start_interval: usize,
@@ -238,7 +238,7 @@ fn window_of(profile: &Profile, inputs: &PlanInputs) -> Result<(Window, Grid), L
                 format_duration(profile_secs),
                 profile.interval_label(start_interval),
                 profile.name,
-                clock_label(profile.start_secs + profile.horizon_secs()),
+                profile.interval_label(profile.intervals),
             ),
         ));
     }
@@ -255,7 +255,7 @@ fn window_of(profile: &Profile, inputs: &PlanInputs) -> Result<(Window, Grid), L
         ));
     }
     let window = Window {
-        start: profile.interval_label(start_interval),
+        start: profile.interval_start_text(start_interval),
         start_interval,
         intervals,
         profile_secs,
@@ -302,6 +302,10 @@ fn window_scenario(
     let mut derived = profile.clone();
     let range = window.start_interval..window.start_interval + window.intervals;
     derived.start_secs = profile.interval_clock_secs(window.start_interval);
+    derived.calendar.start = profile
+        .calendar
+        .instant(window.start_interval as f64 * profile.interval_secs);
+    derived.open = profile.open[range.clone()].to_vec();
     derived.intervals = window.intervals;
     derived.simulation.warmup_secs = 0.0;
     derived.simulation.seed = seed;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::Estimate;
+use crate::profile::table_label;
 use crate::report::{Cell, Chart, Document, Mark, Series, Table, ToDocument};
 use crate::sim::results::INTERVAL_QUEUE_COLUMNS;
 use crate::sim::targets::distinct;
@@ -56,7 +57,7 @@ impl PlanReport {
         let peak_at = rostered
             .values()
             .find(|(n, _)| *n == t.peak_rostered)
-            .map_or("-", |(_, start)| start);
+            .map_or("-".to_string(), |(_, start)| table_label(start));
         format!(
             "{verdict}; {:.1} agent hours, {:.1} rostered = {:.1} FTE of {} h; peak {} on duty, \
              {} rostered at {peak_at}",
@@ -148,7 +149,7 @@ impl PlanReport {
             .intervals
             .iter()
             .filter(|r| Some(&r.group) == first.as_ref())
-            .map(|r| r.start.clone())
+            .map(|r| table_label(&r.start))
             .collect();
         let chart = |title: &str, y: &str, percent: bool, series, targets| Chart {
             title: title.into(),
@@ -259,7 +260,7 @@ impl PlanReport {
             &[&INTERVAL_QUEUE_COLUMNS[..], &["met"]].concat(),
         );
         for r in &self.queues {
-            let mut row = r.figures.interval_cells(&r.start, &r.queue);
+            let mut row = r.figures.interval_cells(&table_label(&r.start), &r.queue);
             row.push(Cell::text(if r.targets_met { "yes" } else { "NO" }));
             queues.push_marked(row, miss_mark(r.targets_met));
         }
@@ -361,7 +362,7 @@ fn staffing_row(r: &PlanRow) -> Vec<Cell> {
         _ => String::new(),
     };
     vec![
-        Cell::text(&r.start),
+        Cell::text(table_label(&r.start)),
         Cell::text(&r.group),
         Cell::Int(i64::from(r.required_agents)),
         Cell::Int(i64::from(r.rostered_agents)),

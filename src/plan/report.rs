@@ -252,7 +252,7 @@ impl UnreachableInterval {
                 .collect()
         };
         UnreachableInterval {
-            start: sc.interval_label(u.interval),
+            start: sc.interval_start_text(u.interval),
             interval: u.interval,
             reasons: u.reasons.clone(),
             kept_agents: by_group(&u.kept),
@@ -460,7 +460,7 @@ fn group_row(
     };
     let required = x.staffing.groups[g][i];
     Ok(PlanRow {
-        start: sc.interval_label(i),
+        start: sc.interval_start_text(i),
         interval: i,
         group: group.name.clone(),
         queues: served.iter().map(|&q| sc.queues[q].name.clone()).collect(),

@@ -2,24 +2,40 @@
 //! exported by a workforce-management tool. The header is exactly
 //! `interval_start,queue,volume,aht_secs`; rows are matched to queues by name and to intervals
 //! by clock time, so a file written for one day fits any profile covering those clock times.
+//! A dated horizon's rows give local date-times instead (`2026-12-07T08:30`), with the offset
+//! (`2026-10-25T02:30+01:00`) where a daylight-saving fold makes the local time ambiguous.
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+
+use super::calendar::parse_local;
 use super::{MAX_DURATION_SECS, MIN_POSITIVE_SECS, ProfileError, parse_clock, read_hint};
 
 /// The required header.
 pub(crate) const HEADER: [&str; 4] = ["interval_start", "queue", "volume", "aht_secs"];
+
+/// When a row's interval starts, as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RowTime {
+    /// A clock time, whole seconds after midnight (`08:30`).
+    Clock(u64),
+    /// A local date-time in the profile's zone (`2026-12-07T08:30`).
+    Local(DateTime),
+    /// A date-time with its offset (`2026-10-25T02:30+01:00`).
+    Instant(Timestamp),
+}
 
 /// One data row.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ForecastRow {
     /// 1-based line in the file.
     pub line: usize,
-    /// Clock time of the interval start as written (`"08:30"`).
+    /// The interval start as written (`"08:30"`, `"2026-12-07T08:30"`).
     pub label: String,
-    /// Seconds after midnight, whole seconds.
-    pub clock: u64,
+    /// The interval start.
+    pub at: RowTime,
     /// Queue name.
     pub queue: String,
     /// Expected chats.
@@ -103,22 +119,23 @@ impl Forecast {
         })
     }
 
-    /// The intervals `queue`'s rows span from `start_secs` (clock seconds) in steps of
-    /// `interval_secs`, up to its latest row on that grid, and that row's label; `None` without
-    /// such rows. A row missing inside the span is then named as missing, not miscounted.
+    /// The intervals `queue`'s rows span from the horizon's start in steps of `interval_secs`,
+    /// up to its latest row on that grid, and that row's label; `None` without such rows.
+    /// `offset` places a row's start in seconds after the horizon's start (`None`: it cannot).
+    /// A row missing inside the span is then named as missing, not miscounted.
     pub(crate) fn span(
         &self,
         queue: &str,
-        start_secs: f64,
         interval_secs: f64,
+        offset: impl Fn(&ForecastRow) -> Option<f64>,
     ) -> Option<(usize, &str)> {
         self.rows
             .iter()
             .filter(|r| r.queue == queue)
             .filter_map(|r| {
-                let offset = (r.clock as f64 - start_secs).rem_euclid(super::DAY_SECS);
-                let steps = offset / interval_secs;
-                (steps.fract().abs() < 1e-9).then(|| (steps as usize + 1, r.label.as_str()))
+                let steps = offset(r)? / interval_secs;
+                (steps >= 0.0 && steps.fract().abs() < 1e-9)
+                    .then(|| (steps as usize + 1, r.label.as_str()))
             })
             .max_by_key(|&(n, _)| n)
     }
@@ -143,12 +160,13 @@ impl Forecast {
         }
     }
 
-    /// Volume and handle time per interval for `queue`. `clocks` holds each interval's start
-    /// in whole seconds after midnight and `labels` its clock label.
+    /// Volume and handle time per interval for `queue`. `interval_of` finds a row's interval
+    /// (`Ok(None)`: none of the profile's; `Err`: what is wrong with its time) and `labels`
+    /// names each interval.
     pub(crate) fn series(
         &self,
         queue: &str,
-        clocks: &[u64],
+        interval_of: impl Fn(&ForecastRow) -> Result<Option<usize>, String>,
         labels: &[String],
     ) -> Result<(Vec<f64>, Vec<Option<f64>>), ProfileError> {
         let err = |line: Option<usize>, message: String| ProfileError::Forecast {
@@ -156,12 +174,11 @@ impl Forecast {
             line,
             message,
         };
-        let index: HashMap<u64, usize> = clocks.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-        let mut volume = vec![f64::NAN; clocks.len()];
-        let mut aht = vec![None; clocks.len()];
-        let mut seen_at: Vec<Option<usize>> = vec![None; clocks.len()];
+        let mut volume = vec![f64::NAN; labels.len()];
+        let mut aht = vec![None; labels.len()];
+        let mut seen_at: Vec<Option<usize>> = vec![None; labels.len()];
         for row in self.rows.iter().filter(|r| r.queue == queue) {
-            let Some(&i) = index.get(&row.clock) else {
+            let Some(i) = interval_of(row).map_err(|m| err(Some(row.line), m))? else {
                 let starts = match labels {
                     [first, second, _, _, ..] => {
                         format!("{first}, {second}, ... {}", labels[labels.len() - 1])
@@ -200,7 +217,7 @@ impl Forecast {
                 None,
                 format!(
                     "queue {queue:?} has no row for interval {label} ({count} of {} intervals missing); every interval needs exactly one row",
-                    clocks.len()
+                    labels.len()
                 ),
             ));
         }
@@ -233,7 +250,7 @@ fn row(record: &csv::StringRecord, line: usize) -> Result<ForecastRow, String> {
     }
     let field = |i: usize| record.get(i).unwrap_or("");
     let label = field(0).to_string();
-    let clock = parse_clock(&label).map_err(|m| format!("interval_start {m}"))?;
+    let at = row_time(&label)?;
     let queue = field(1).to_string();
     if queue.is_empty() {
         return Err("queue is empty; name the profile queue".to_string());
@@ -261,16 +278,65 @@ fn row(record: &csv::StringRecord, line: usize) -> Result<ForecastRow, String> {
     Ok(ForecastRow {
         line,
         label,
-        clock: clock.round() as u64,
+        at,
         queue,
         volume,
         aht_secs,
     })
 }
 
+/// A clock time, a local date-time, or a date-time with an offset (or `Z`).
+fn row_time(text: &str) -> Result<RowTime, String> {
+    if !text.contains('T') {
+        let clock = parse_clock(text).map_err(|m| {
+            format!(
+                "interval_start {m}, or a date-time such as 2026-12-07T08:30 for a dated profile"
+            )
+        })?;
+        return Ok(RowTime::Clock(clock.round() as u64));
+    }
+    if let Ok(instant) = text.parse::<Timestamp>() {
+        return Ok(RowTime::Instant(instant));
+    }
+    parse_local(text).map(RowTime::Local).map_err(|_| {
+        format!(
+            "interval_start {text:?} is not a date-time; write 2026-12-07T08:30 (local time in \
+                 the profile's timezone), or with its offset 2026-10-25T02:30+01:00"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finds a clock-time row among intervals starting at `clocks`.
+    fn by_clock(clocks: &[u64]) -> impl Fn(&ForecastRow) -> Result<Option<usize>, String> + '_ {
+        |row| match row.at {
+            RowTime::Clock(c) => Ok(clocks.iter().position(|&x| x == c)),
+            _ => Err("not a clock time".to_string()),
+        }
+    }
+
+    #[test]
+    fn date_times_parse_with_and_without_offset() {
+        let f = Forecast::parse(
+            "interval_start,queue,volume,aht_secs\n2026-12-07T08:30,q,1,\n2026-10-25T02:30+01:00,q,2,\n",
+            "f.csv",
+        )
+        .unwrap();
+        assert!(matches!(f.rows[0].at, RowTime::Local(_)));
+        let RowTime::Instant(t) = f.rows[1].at else {
+            panic!("{:?}", f.rows[1].at)
+        };
+        assert_eq!(t.to_string(), "2026-10-25T01:30:00Z");
+        let e = Forecast::parse(
+            "interval_start,queue,volume,aht_secs\n2026-12-07X,q,1,\n",
+            "f.csv",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("f.csv:2: interval_start"), "{e}");
+    }
 
     const GOOD: &str =
         "interval_start,queue,volume,aht_secs\n08:00,orders,10,400\n08:30,orders,12,\n";
@@ -280,13 +346,13 @@ mod tests {
         let f = Forecast::parse(GOOD, "f.csv").unwrap();
         assert_eq!(f.rows.len(), 2);
         assert_eq!(f.rows[0].line, 2);
-        assert_eq!(f.rows[0].clock, 28_800);
+        assert_eq!(f.rows[0].at, RowTime::Clock(28_800));
         assert_eq!(f.rows[0].aht_secs, Some(400.0));
         assert_eq!(f.rows[1].aht_secs, None);
         let (v, a) = f
             .series(
                 "orders",
-                &[28_800, 30_600],
+                by_clock(&[28_800, 30_600]),
                 &["08:00".into(), "08:30".into()],
             )
             .unwrap();
@@ -303,7 +369,7 @@ mod tests {
             "09:00".to_string(),
         ];
         let e = f
-            .series("orders", &[28_800, 30_600, 32_400], &labels)
+            .series("orders", by_clock(&[28_800, 30_600, 32_400]), &labels)
             .unwrap_err();
         assert!(e.to_string().contains("no row for interval 09:00"), "{e}");
     }

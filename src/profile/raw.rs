@@ -16,6 +16,9 @@ pub(crate) struct RawProfile {
     pub interval: Option<Value>,
     pub start: Option<String>,
     pub intervals: Option<i64>,
+    pub days: Option<i64>,
+    pub timezone: Option<String>,
+    pub hours: Option<RawHours>,
     pub targets: Option<RawTargets>,
     pub routing: Option<RawRouting>,
     pub simulation: Option<RawSimulation>,
@@ -23,6 +26,21 @@ pub(crate) struct RawProfile {
     pub queues: Vec<RawQueue>,
     #[serde(default)]
     pub agents: Vec<RawAgent>,
+}
+
+/// `[hours]`: opening hours per weekday, `"08:00-22:00"` or `"closed"`; `default` covers the
+/// weekdays not named.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHours {
+    pub mon: Option<String>,
+    pub tue: Option<String>,
+    pub wed: Option<String>,
+    pub thu: Option<String>,
+    pub fri: Option<String>,
+    pub sat: Option<String>,
+    pub sun: Option<String>,
+    pub default: Option<String>,
 }
 
 /// `[targets]`, or a queue's partial override.

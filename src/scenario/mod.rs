@@ -18,6 +18,8 @@ pub use queue::QueueModel;
 pub use staffing::Staffing;
 pub use time::{to_secs, to_time};
 
+use std::sync::Arc;
+
 use crate::model::ModelError;
 use crate::profile::Profile;
 use crate::routing::{QueueConfig, RouterConfig, SECOND, Time};
@@ -46,6 +48,10 @@ pub struct Scenario {
     pub start_secs: f64,
     /// Number of planning intervals.
     pub intervals: usize,
+    /// Each interval's `start` in JSON and CSV, from [`Profile::interval_start_text`].
+    pub interval_starts: Arc<[String]>,
+    /// Each interval's table label, from [`Profile::interval_label`].
+    pub interval_labels: Arc<[String]>,
     /// Statistics start here.
     pub warmup: Time,
     /// Queue models, in profile order.
@@ -96,6 +102,12 @@ impl Scenario {
             interval_secs: profile.interval_secs,
             start_secs: profile.start_secs,
             intervals: profile.intervals,
+            interval_starts: (0..profile.intervals)
+                .map(|i| profile.interval_start_text(i))
+                .collect(),
+            interval_labels: (0..profile.intervals)
+                .map(|i| profile.interval_label(i))
+                .collect(),
             warmup: to_time(profile.simulation.warmup_secs),
             queues,
             groups,
@@ -127,10 +139,15 @@ impl Scenario {
             .collect()
     }
 
-    /// Clock label of interval `i`, e.g. `"08:30"` (wraps past midnight).
+    /// Table label of interval `i`: `"08:30"`, or `"Mon 07 08:30"` on a dated horizon.
     pub fn interval_label(&self, i: usize) -> String {
-        let secs = (self.start_secs + i as f64 * self.interval_secs).rem_euclid(86_400.0) as u64;
-        format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+        self.interval_labels.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The `start` of interval `i` in JSON and CSV: `"08:30"`, or RFC 3339 with the offset on
+    /// a dated horizon (`"2026-12-07T08:30:00+01:00"`).
+    pub fn interval_start_text(&self, i: usize) -> String {
+        self.interval_starts.get(i).cloned().unwrap_or_default()
     }
 
     /// End of the last interval.

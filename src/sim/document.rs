@@ -3,6 +3,7 @@
 //! shows them.
 
 use crate::metrics::Estimate;
+use crate::profile::table_label;
 use crate::report::{Cell, Chart, Document, Series, Table, ToDocument};
 
 use super::results::{QueueFigures, SimulationReport};
@@ -53,7 +54,7 @@ impl ToDocument for SimulationReport {
         );
         for r in &self.intervals {
             let f = &r.figures;
-            let mut row = f.interval_cells(&r.start, &r.queue);
+            let mut row = f.interval_cells(&table_label(&r.start), &r.queue);
             row.push(Cell::num(f.aht_secs.mean, 0));
             rows.rows.push(row);
         }
@@ -91,7 +92,7 @@ impl ToDocument for SimulationReport {
         );
         for r in &self.agent_intervals {
             groups.rows.push(vec![
-                Cell::text(&r.start),
+                Cell::text(table_label(&r.start)),
                 Cell::text(&r.group),
                 Cell::Int(i64::from(r.scheduled_agents)),
                 Cell::ci_pct(&r.figures.occupancy),
@@ -125,7 +126,7 @@ impl SimulationReport {
             .intervals
             .iter()
             .filter(|r| Some(r.queue.as_str()) == first_queue)
-            .map(|r| r.start.clone())
+            .map(|r| table_label(&r.start))
             .collect();
         let per_queue = |pick: fn(&QueueFigures) -> Estimate, bars: bool| -> Vec<Series> {
             self.summary

@@ -335,7 +335,7 @@ fn queue_rows(sc: &Scenario, runs: &[ReplicationTallies]) -> Vec<IntervalRow> {
             let figures = queue_figures(&cells);
             let shortfalls = queue_shortfalls(&queue.name, &figures, &queue.targets);
             intervals.push(IntervalRow {
-                start: sc.interval_label(i),
+                start: sc.interval_start_text(i),
                 interval: i,
                 queue: queue.name.clone(),
                 figures,
@@ -367,7 +367,7 @@ fn agent_rows(
                 .into_iter()
                 .collect();
             agent_intervals.push(AgentIntervalRow {
-                start: sc.interval_label(i),
+                start: sc.interval_start_text(i),
                 interval: i,
                 group: group.name.clone(),
                 scheduled_agents: group.staffing.get(i).copied().unwrap_or(0),

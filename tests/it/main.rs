@@ -2,6 +2,7 @@
 //! `chatcap::run(Cli::parse_from([...]), &mut out)`.
 
 mod cli;
+mod dated;
 mod erlang;
 mod fit_ingest;
 mod fit_volume;

@@ -4,6 +4,7 @@
 //! chatcap can rely on the typed structs.
 
 mod agents;
+mod dated;
 mod dist;
 mod horizon;
 mod queues;
@@ -16,7 +17,7 @@ use std::path::Path;
 
 use super::locate::{FieldPath, Issue, Locator};
 use super::raw::RawProfile;
-use super::{Calendar, Profile, ProfileError, Targets, parse_clock};
+use super::{Profile, ProfileError, Targets};
 use values::{DURATION_EXAMPLE, non_empty_name, positive_duration};
 
 pub(crate) use agents::MAX_CONCURRENCY;
@@ -69,12 +70,7 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         .take()
         .ok_or_else(|| Issue::new(&interval_path, "is missing; add interval = \"30m\""))?;
     let interval_secs = positive_duration(&interval_value, &interval_path, DURATION_EXAMPLE)?;
-    let start_secs = match &raw.start {
-        None => 0.0,
-        Some(text) => {
-            parse_clock(text).map_err(|m| Issue::new(&root.key("start"), format!("= {m}")))?
-        }
-    };
+    let when = dated::when(&raw)?;
     let targets = targets::targets(
         raw.targets.as_ref(),
         Targets::default(),
@@ -87,7 +83,7 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
     )?;
     let queue_names = queues::queue_names(&raw.queues)?;
     let forecasts = horizon::load_forecasts(&raw.queues, &queue_names, base_dir)?;
-    let horizon = horizon::Horizon::read(&raw, &forecasts, base_dir, (start_secs, interval_secs))?;
+    let horizon = horizon::Horizon::read(&raw, &forecasts, base_dir, &when, interval_secs)?;
     let context = queues::QueueContext {
         horizon: &horizon,
         forecasts: &forecasts,
@@ -102,9 +98,10 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         name,
         source: source.to_string(),
         interval_secs,
-        start_secs,
+        start_secs: when.start_secs,
         intervals: horizon.intervals,
-        calendar: Calendar::undated(start_secs),
+        calendar: when.calendar,
+        open: horizon.open,
         targets,
         routing,
         simulation,

@@ -158,6 +158,9 @@ fn demand(
     match (&raw.volume, &raw.forecast) {
         (Some(v), _) => {
             let volume = volume_list(v, &path.key("volume"), horizon)?;
+            let entry = |i: usize| path.key("volume").index(i);
+            let listed = matches!(v, Value::Array(_)).then_some(&entry as &dyn Fn(usize) -> _);
+            let volume = closed_hours(volume, listed, horizon)?;
             Ok((volume, vec![mean_handle_secs; horizon.intervals]))
         }
         (None, Some(file)) => {
@@ -168,7 +171,10 @@ fn demand(
                     format!("= {file:?} could not be loaded"),
                 )
             })?;
-            let (volume, aht) = forecast.series(name, &horizon.clocks, &horizon.labels)?;
+            let interval_of = |row: &_| horizon.interval_of(row);
+            let (volume, aht) = forecast.series(name, interval_of, &horizon.labels)?;
+            let row = |_: usize| path.key("forecast");
+            let volume = closed_hours(volume, Some(&row), horizon)?;
             let aht = aht
                 .into_iter()
                 .map(|a| a.unwrap_or(mean_handle_secs))
@@ -181,6 +187,35 @@ fn demand(
         )
         .into()),
     }
+}
+
+/// Closed intervals have no arrivals: a single-number volume is 0 there; a list or forecast
+/// giving chats there is an error at `listed(interval)`, since the hours or the volumes are
+/// then wrong.
+fn closed_hours(
+    mut volume: Vec<f64>,
+    listed: Option<&dyn Fn(usize) -> FieldPath>,
+    horizon: &Horizon,
+) -> Result<Vec<f64>, Issue> {
+    for (i, v) in volume.iter_mut().enumerate() {
+        if horizon.open.get(i).copied().unwrap_or(true) || *v == 0.0 {
+            continue;
+        }
+        let Some(at) = listed else {
+            *v = 0.0;
+            continue;
+        };
+        let label = horizon.labels.get(i).map_or("", String::as_str);
+        return Err(Issue::new(
+            &at(i),
+            format!(
+                "gives {} chats in interval {i} at {label}, which [hours] closes; give 0 chats \
+                 there, or open that time in [hours]",
+                number_text(*v)
+            ),
+        ));
+    }
+    Ok(volume)
 }
 
 /// No interval's volume beyond [`MAX_ARRIVAL_RATE`] chats per second.
