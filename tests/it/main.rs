@@ -4,6 +4,7 @@
 mod cli;
 mod erlang;
 mod fit_ingest;
+mod fit_stats;
 mod fit_volume;
 mod loadtest;
 mod output;
