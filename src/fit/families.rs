@@ -10,7 +10,7 @@
 
 use nalgebra::{DMatrix, DVector};
 use statrs::function::erf::erfc;
-use statrs::function::gamma::{digamma, gamma_ur, ln_gamma};
+use statrs::function::gamma::{checked_gamma_ur, digamma, ln_gamma};
 
 use super::report::{DistFit, FamilyFit};
 
@@ -171,7 +171,8 @@ fn gamma_term(w: f64, observed: bool, a: f64, s: f64) -> Term {
             dw: (k - 1.0) / w - rate,
         };
     }
-    let ln_q = |k: f64| gamma_ur(k, w * k * (-a).exp()).ln();
+    // Out of the domain (a trial step too far), the term is not finite and the step refused.
+    let ln_q = |k: f64| checked_gamma_ur(k, w * k * (-a).exp()).map_or(f64::NAN, f64::ln);
     let ll = ln_q(k);
     // d ln Q / dx = -x^(k-1) e^-x / (Gamma(k) Q); the shape derivative numerically.
     let dx = -((k - 1.0) * x.ln() - x - ln_gamma(k) - ll).exp();

@@ -17,9 +17,11 @@
 pub mod extras;
 pub mod families;
 mod grid;
+pub mod handling;
 pub mod history;
 pub mod ingest;
 pub mod report;
+pub mod survival;
 pub mod volume;
 
 pub use history::{History, RowCounts};

@@ -5,6 +5,7 @@ mod cli;
 mod dated;
 mod erlang;
 mod fit_ingest;
+mod fit_stats;
 mod fit_volume;
 mod loadtest;
 mod output;
