@@ -3,6 +3,7 @@
 
 mod cli;
 mod erlang;
+mod fit;
 mod fit_ingest;
 mod fit_volume;
 mod loadtest;
