@@ -82,6 +82,10 @@ fn fit_flags_name_what_is_wrong_and_the_fix() {
             &["--map", "created_at"],
             &["invalid --map", "created_at=Started"],
         ),
+        (
+            &["--map", "started=Start"],
+            &["invalid --map", "\"started\"", "created_at"],
+        ),
     ];
     for (flags, needles) in cases {
         let (message, code) = fit_error(&log, flags);
