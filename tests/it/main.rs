@@ -5,6 +5,7 @@ mod cli;
 mod erlang;
 mod fit;
 mod fit_ingest;
+mod fit_roundtrip;
 mod fit_volume;
 mod loadtest;
 mod output;
