@@ -3,6 +3,7 @@
 
 mod caps;
 mod erlang;
+mod fit;
 mod loadtest;
 mod packaging;
 mod plan;
@@ -23,6 +24,7 @@ use crate::report::{Exporter, Format, HtmlExporter, Output};
 
 use caps::CapsArgs;
 use erlang::ErlangArgs;
+use fit::FitArgs;
 use loadtest::LoadtestArgs;
 use packaging::{CompletionsArgs, ManArgs};
 use plan::PlanArgs;
@@ -111,6 +113,9 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
+    /// Fit a profile from chat history: volume forecast, handle time and slowdown per
+    /// concurrency level, patience, bot, transfers; `--out` writes the profile.
+    Fit(FitArgs),
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
     Serve(ServeArgs),
     /// Load-test a chat backend (e.g. `chatcap serve`) with simulated customers and agents, and
@@ -130,6 +135,7 @@ impl Command {
             Command::Plan(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
             Command::Caps(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
             Command::Validate(a) => (Some(a.profile.as_path()), None),
+            Command::Fit(a) => (a.profile.as_deref(), a.html.as_deref()),
             Command::Serve(a) => (a.profile.as_deref(), None),
             Command::Loadtest(a) => (a.profile.as_deref(), None),
             Command::Erlang(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
@@ -150,6 +156,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Caps(args) => caps::run(&cli.global, args, stdout),
         Command::Schema(args) => schema::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
+        Command::Fit(args) => fit::run(&cli.global, args, stdout),
         Command::Serve(args) => serve::run(&cli.global, args),
         Command::Loadtest(args) => loadtest::run(&cli.global, args, stdout),
         Command::Completions(args) => packaging::completions(&cli.global, args, stdout),

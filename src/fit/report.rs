@@ -20,6 +20,9 @@ pub struct FitReport {
     pub queues: BTreeMap<String, QueueFit>,
     /// Per agent group (from the agent log, else one group of every agent).
     pub groups: Vec<GroupFit>,
+    /// Every queue's forecast per interval, one row each: the volumes written to the profile
+    /// (the CSV rows; the same figures as each queue's `volume.forecast`).
+    pub intervals: Vec<FitInterval>,
     /// Timing of the fit.
     pub perf: FitPerf,
 }
@@ -258,4 +261,19 @@ pub struct FitPerf {
     pub read_secs: f64,
     /// Chat-log rows read per wall-clock second.
     pub rows_per_sec: f64,
+}
+
+/// One queue's forecast for one interval of the horizon.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FitInterval {
+    /// Start of the interval, ISO 8601 in the zone.
+    pub start: String,
+    /// The queue.
+    pub queue: String,
+    /// Expected chats (the profile's volume).
+    pub volume: f64,
+    /// Lower end of the 95% prediction interval.
+    pub low: f64,
+    /// Upper end of the 95% prediction interval.
+    pub high: f64,
 }

@@ -4,8 +4,10 @@
 mod cli;
 mod dated;
 mod erlang;
+mod fit;
 mod fit_ingest;
 mod fit_stats;
+mod fit_roundtrip;
 mod fit_volume;
 mod loadtest;
 mod output;
