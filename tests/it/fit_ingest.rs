@@ -437,7 +437,8 @@ fn the_agent_log_gives_groups_and_status_spans_with_platform_words() {
 
 /// A synthetic log of `n` chats of queue `q` with known truth: bot share 0.2 (bot time 30 s),
 /// transfers 10% of answered chats to `billing`, accept delay mean 5 s, first response mean
-/// 20 s, CSAT 4.5 - 0.05 per minute of wait with floor 2, answered by 60% of customers.
+/// 20 s, CSAT 4.5 - 0.5 per minute of wait with floor 2 (reached after 5 minutes), answered
+/// by 60% of customers.
 fn synthetic(n: usize, seed: u64) -> String {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut exp = |mean: f64| -mean * (1.0 - rng.random::<f64>()).ln();
@@ -461,7 +462,7 @@ fn synthetic(n: usize, seed: u64) -> String {
             let first = answered + exp(20.0);
             let closed = answered + 300.0;
             let transfer = u_transfer < -(0.9f64).ln();
-            let score = (4.5 - 0.05 * (answered - queued) / 60.0).max(2.0);
+            let score = (4.5 - 0.5 * (answered - queued) / 60.0).max(2.0);
             let csat = if u_csat < -(0.6f64).ln() {
                 String::new()
             } else {
@@ -542,7 +543,7 @@ fn extras_recover_a_known_truth() {
     );
     assert!((csat.score - 4.5).abs() < 1e-6, "{}", csat.score);
     assert!(
-        (csat.drop_per_minute - 0.05).abs() < 1e-6,
+        (csat.drop_per_minute - 0.5).abs() < 1e-6,
         "{}",
         csat.drop_per_minute
     );
