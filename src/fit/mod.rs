@@ -37,8 +37,8 @@ pub use history::{History, RowCounts};
 pub use report::FitReport;
 
 use crate::chatlog::read::ReadOptions;
-use report::{FitHorizon, FitInterval, FitPerf, QueueFit, VolumeFit};
 use handling::Handling;
+use report::{FitHorizon, FitInterval, FitPerf, QueueFit, VolumeFit};
 
 /// What `chatcap fit` reads and how.
 #[derive(Debug, Clone)]

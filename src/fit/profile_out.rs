@@ -215,9 +215,16 @@ fn queue_text(
 /// Bot, transfer and CSAT lines, where measured.
 fn extras_text(out: &mut String, q: &QueueFit) {
     if let Some(b) = &q.bot {
-        let _ = writeln!(out, "# bot: resolve share from {} chats", b.chats);
         match &b.time {
+            _ if b.resolve_share <= 0.0 => {
+                let _ = writeln!(
+                    out,
+                    "# bot: none of {} chats was resolved by a bot: no bot stage",
+                    b.chats
+                );
+            }
             Some(t) => {
+                let _ = writeln!(out, "# bot: resolve share from {} chats", b.chats);
                 let _ = writeln!(
                     out,
                     "bot = {{ resolve_share = {}, time = {} }}",
@@ -226,9 +233,16 @@ fn extras_text(out: &mut String, q: &QueueFit) {
                 );
             }
             None => {
+                // The profile needs a bot time; without `queued_at` and with too few resolved
+                // chats to measure one, the bot stage is taken as instant.
                 let _ = writeln!(
                     out,
-                    "bot = {{ resolve_share = {} }}",
+                    "# bot: resolve share from {} chats; bot time not measurable, taken as instant",
+                    b.chats
+                );
+                let _ = writeln!(
+                    out,
+                    "bot = {{ resolve_share = {}, time = {{ dist = \"deterministic\", mean = \"0.001s\" }} }}",
                     number(b.resolve_share, 4)
                 );
             }

@@ -165,7 +165,6 @@ const TRUTHS: [Truth; 2] = [
 ];
 
 #[test]
-#[ignore = "runs once dated horizons (days, timezone) and the volume, handling and survival fits are in"]
 fn fit_recovers_what_was_simulated_and_its_profile_runs() {
     for t in &TRUTHS {
         let dir = tempfile::tempdir().unwrap();
