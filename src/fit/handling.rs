@@ -206,51 +206,59 @@ impl Model<'_> {
             .sum()
     }
 
-    /// Joint log-likelihood and gradient.
+    /// Joint log-likelihood and gradient. Legs are summed in fixed chunks, in parallel, and
+    /// the chunks' sums added in order, so the result is the same whatever the thread count.
     fn eval(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        const CHUNK: usize = 16_384;
         let n = self.leg_group.len();
-        (0..n)
+        let partials: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .fold(
-                || (0.0, vec![0.0; self.params]),
-                |(mut ll, mut grad), i| {
-                    let Some(q) = self.leg_queue[i] else {
-                        return (ll, grad);
-                    };
-                    let (ai, family) = self.queue_param[q];
-                    let s = if family == Family::Exponential {
-                        0.0
-                    } else {
-                        p[ai + 1]
-                    };
-                    let w = self.work(p, i);
-                    let end = self.end_level[i] as usize;
-                    let Term { ll: l, da, ds, dw } = family.term(w, end > 0, p[ai], s);
-                    let g = self.leg_group[i];
-                    ll += l;
-                    grad[ai] += da;
-                    if family != Family::Exponential {
-                        grad[ai + 1] += ds;
-                    }
-                    let row = &self.exposure[i * self.levels..(i + 1) * self.levels];
-                    let first = self.group_param[g];
-                    for (j, t) in (first..).zip(&row[1..self.group_levels[g]]) {
-                        grad[j] -= dw * t * (-p[j]).exp();
-                    }
-                    if end > 1 {
-                        ll -= p[self.group_param[g] + end - 2];
-                        grad[self.group_param[g] + end - 2] -= 1.0;
-                    }
-                    (ll, grad)
-                },
-            )
-            .reduce(
-                || (0.0, vec![0.0; self.params]),
-                |(la, mut ga), (lb, gb)| {
-                    ga.iter_mut().zip(&gb).for_each(|(x, y)| *x += y);
-                    (la + lb, ga)
-                },
-            )
+            .map(|c| {
+                (c * CHUNK..n.min((c + 1) * CHUNK)).fold((0.0, vec![0.0; self.params]), |acc, i| {
+                    self.add_leg(p, i, acc)
+                })
+            })
+            .collect();
+        partials
+            .into_iter()
+            .fold((0.0, vec![0.0; self.params]), |(la, mut ga), (lb, gb)| {
+                ga.iter_mut().zip(&gb).for_each(|(x, y)| *x += y);
+                (la + lb, ga)
+            })
+    }
+
+    /// Adds leg `i`'s log-likelihood and gradient at `p` to the running sums.
+    fn add_leg(&self, p: &[f64], i: usize, (mut ll, mut grad): (f64, Vec<f64>)) -> (f64, Vec<f64>) {
+        {
+            let Some(q) = self.leg_queue[i] else {
+                return (ll, grad);
+            };
+            let (ai, family) = self.queue_param[q];
+            let s = if family == Family::Exponential {
+                0.0
+            } else {
+                p[ai + 1]
+            };
+            let w = self.work(p, i);
+            let end = self.end_level[i] as usize;
+            let Term { ll: l, da, ds, dw } = family.term(w, end > 0, p[ai], s);
+            let g = self.leg_group[i];
+            ll += l;
+            grad[ai] += da;
+            if family != Family::Exponential {
+                grad[ai + 1] += ds;
+            }
+            let row = &self.exposure[i * self.levels..(i + 1) * self.levels];
+            let first = self.group_param[g];
+            for (j, t) in (first..).zip(&row[1..self.group_levels[g]]) {
+                grad[j] -= dw * t * (-p[j]).exp();
+            }
+            if end > 1 {
+                ll -= p[self.group_param[g] + end - 2];
+                grad[self.group_param[g] + end - 2] -= 1.0;
+            }
+            (ll, grad)
+        }
     }
 
     /// Each queue slot's work contents and whether each ended, at the factors `p`.

@@ -84,14 +84,19 @@ pub fn fit(options: &FitOptions) -> Result<Fitted, FitError> {
     };
     let history = ingest::read_history(&options.chat_log, options.agent_log.as_deref(), &read)?;
     let read_secs = started.elapsed().as_secs_f64();
-    let volumes = volume::forecast_volumes(
-        &history,
-        &zone,
-        options.interval_secs,
-        options.horizon_days,
-        options.holdout_days,
-    )?;
-    let handled = handling::handling(&history);
+    let (volumes, handled) = rayon::join(
+        || {
+            volume::forecast_volumes(
+                &history,
+                &zone,
+                options.interval_secs,
+                options.horizon_days,
+                options.holdout_days,
+            )
+        },
+        || handling::handling(&history),
+    );
+    let volumes = volumes?;
     let mut warnings = history.warnings.clone();
     warnings.extend(volumes.warnings.iter().cloned());
     warnings.extend(handled.warnings.iter().cloned());
