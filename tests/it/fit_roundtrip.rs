@@ -1,7 +1,8 @@
 //! The round trip `simulate --log` -> `fit` -> `plan`/`simulate`: eight weeks simulated from a
 //! known profile, fitted back, and the parameters found where the truth put them (handle-time
 //! mean within 3%, slowdown factors within 5%, patience mean within 7%, the forecast beating
-//! seasonal naive on the held-out week); the profile written loads and runs.
+//! seasonal naive on the held-out week); the profile written loads and runs, and `plan` on it
+//! lands within one agent per interval of `plan` on the truth.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -143,6 +144,74 @@ fn check_recovered(t: &Truth, json: &Value) {
     );
 }
 
+/// Agents required per interval by `plan` on a profile text.
+fn required_agents(dir: &Path, name: &str, text: &str) -> Vec<i64> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let json = run(&[
+        "chatcap",
+        "plan",
+        "--quiet",
+        "--profile",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    json["intervals"]
+        .as_array()
+        .expect("plan rows")
+        .iter()
+        .map(|row| row["required_agents"].as_i64().expect("required agents"))
+        .collect()
+}
+
+/// `plan` on the fitted profile lands within one agent per interval of `plan` on the true one,
+/// on the forecast's first day (a Monday): once with the fitted model on the true volumes (the
+/// model alone), once as written (the forecast's volumes).
+fn check_plan_agrees(dir: &Path, t: &Truth, fitted: &str) {
+    let day: Vec<String> = (0..48)
+        .map(|slot| format!("{:.2}", rate(0, slot)))
+        .collect();
+    let volume = format!("volume = [{}]", day.join(", "));
+    let truth = format!(
+        "name = \"truth\"\ninterval = \"30m\"\nstart = \"2026-11-30T00:00\"\ndays = 1\n\
+         timezone = \"UTC\"\n[[queues]]\nname = \"support\"\n{volume}\nhandle_time = {handle}\n\
+         patience = {patience}\n[[agents]]\nname = \"team\"\nskills = [\"support\"]\n\
+         concurrency = 3\nslowdown = {slowdown}\nshrinkage = 0.3\n",
+        handle = t.handle,
+        patience = t.patience,
+        slowdown = t.slowdown,
+    );
+    let fitted_day = fitted.replace("days = 7", "days = 1");
+    let written_line = fitted_day
+        .lines()
+        .find(|l| l.starts_with("volume = ["))
+        .expect("a volume list");
+    let first_day: Vec<&str> = written_line
+        .trim_start_matches("volume = [")
+        .trim_end_matches(']')
+        .split(", ")
+        .take(48)
+        .collect();
+    let written = fitted_day.replace(
+        written_line,
+        &format!("volume = [{}]", first_day.join(", ")),
+    );
+    let true_volumes = fitted_day.replace(written_line, &volume);
+    let want = required_agents(dir, "plan-truth.toml", &truth);
+    for (label, text) in [("true volumes", true_volumes), ("as written", written)] {
+        let got = required_agents(dir, "plan-fitted.toml", &text);
+        assert_eq!(got.len(), want.len(), "{label}: one row per interval");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1,
+                "{label}: interval {i} needs {g} agents on the fitted profile, {w} on the true one"
+            );
+        }
+    }
+}
+
 const TRUTHS: [Truth; 2] = [
     Truth {
         handle: "{ dist = \"lognormal\", mean = \"6m\", cv = 0.8 }",
@@ -170,6 +239,7 @@ fn fit_recovers_what_was_simulated_and_its_profile_runs() {
         let dir = tempfile::tempdir().unwrap();
         let (json, fitted) = round_trip(dir.path(), t);
         check_recovered(t, &json);
+        check_plan_agrees(dir.path(), t, &fitted);
         let profile = chatcap::profile::parse(&fitted, "fitted", None).expect("profile loads");
         assert_eq!(profile.calendar.start.to_string(), "2026-11-30T00:00:00Z");
         assert_eq!(profile.intervals, 7 * 48);
