@@ -226,8 +226,11 @@ fn mean_cell(mean: f64, low: f64, high: f64) -> Cell {
 /// `Mon 07 08:30` from `2026-12-07T08:30:00+01:00` (the local time as written); the text as it
 /// is when it is not a date-time.
 pub(crate) fn short_label(start: &str) -> String {
+    // The local part: 19 characters with seconds (before an offset), or all of a shorter text
+    // such as the history's `2026-12-07T08:30`.
     start
         .get(..19)
+        .or(Some(start))
         .and_then(|local| local.parse::<jiff::civil::DateTime>().ok())
         .map_or_else(
             || start.to_string(),
@@ -374,6 +377,7 @@ mod tests {
     fn labels_read_the_local_time_as_written() {
         assert_eq!(short_label("2026-12-07T08:30:00+01:00"), "Mon 07 08:30");
         assert_eq!(short_label("08:30"), "08:30");
+        assert_eq!(short_label("2026-12-07T08:30"), "Mon 07 08:30");
     }
 
     #[test]
