@@ -26,25 +26,6 @@ pub const THIN_QUEUE_CHATS: u64 = 100;
 /// Skip reason of a chat whose `transferred_to` is never a `queue` of the log.
 pub const SKIP_UNKNOWN_TRANSFER: &str = "transferred_to names an unknown queue";
 
-impl From<ReadError> for FitError {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::Io { path, message } => FitError::Read { path, message },
-            ReadError::File { path, message } => FitError::File { path, message },
-            ReadError::Row {
-                path,
-                line,
-                message,
-            } => FitError::Row {
-                path,
-                line,
-                message,
-            },
-            ReadError::Option { flag, message } => FitError::Option { flag, message },
-        }
-    }
-}
-
 /// Reads the chat log at `chat_log` (and the agent log, if any) into a [`History`].
 pub fn read_history(
     chat_log: &Path,
@@ -52,7 +33,7 @@ pub fn read_history(
     options: &ReadOptions,
 ) -> Result<History, FitError> {
     let open = |path: &Path| {
-        File::open(path).map_err(|e| FitError::Read {
+        File::open(path).map_err(|e| ReadError::Io {
             path: path.display().to_string(),
             message: format!("{e}; check the path"),
         })
@@ -163,11 +144,12 @@ impl Builder {
     }
 
     fn row_error(&self, line: u64, message: String) -> FitError {
-        FitError::Row {
+        ReadError::Row {
             path: self.path.clone(),
             line,
             message,
         }
+        .into()
     }
 
     fn add(&mut self, line: u64, c: &ChatView) -> Result<(), FitError> {
@@ -255,7 +237,7 @@ impl Builder {
         let index = match self.queue_ids.get(name) {
             Some(&i) => i,
             None => {
-                let i = u16::try_from(self.h.queues.len()).map_err(|_| FitError::File {
+                let i = u16::try_from(self.h.queues.len()).map_err(|_| ReadError::File {
                     path: self.path.clone(),
                     message: "names more than 65,535 queues; split the file by queue group"
                         .to_string(),
@@ -292,10 +274,11 @@ impl Builder {
                     skipped_summary(&self.h)
                 )
             };
-            return Err(FitError::File {
+            return Err(ReadError::File {
                 path: self.path,
                 message,
-            });
+            }
+            .into());
         }
         self.h.warnings.extend(column_warnings(&self.h));
         self.h.warnings.extend(thin_queue_warnings(&self.h));

@@ -9,7 +9,8 @@
 //! - `history.rs`: the compact history; `ingest.rs`: chat-log rows into it, every skip counted;
 //! - `grid.rs`, `volume.rs`: intervals in the zone, counts, forecast and backtest;
 //! - `families.rs`: maximum-likelihood fits of the duration families chatcap simulates;
-//! - `handling.rs`: handle time at concurrency 1 and slowdown per level;
+//! - `legs.rs`: each agent's level path; `handling.rs`: handle time at concurrency 1 and
+//!   slowdown per level;
 //! - `survival.rs`: patience with censoring, Kaplan-Meier beside the fitted curve;
 //! - `extras.rs`: bot, transfers, accept and first-response delays, CSAT against wait;
 //! - `profile_out.rs`: the fitted profile as TOML; `document.rs`: tables and charts.
@@ -21,6 +22,7 @@ mod grid;
 pub mod handling;
 pub mod history;
 pub mod ingest;
+mod legs;
 mod profile_out;
 pub mod report;
 pub mod survival;
@@ -257,33 +259,11 @@ fn rfc3339(z: &Zoned) -> String {
 /// the file (and line and column where known) and the fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
-    /// A file could not be opened or read.
-    #[error("cannot read {path}: {message}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why, and what to do.
-        message: String,
-    },
-    /// The file as a whole is unusable (empty, missing required columns, no usable row).
-    #[error("{path}: {message}")]
-    File {
-        /// The file.
-        path: String,
-        /// What is wrong and what would be right.
-        message: String,
-    },
-    /// A row is unusable in a way that cannot be skipped (e.g. an unparsable timestamp).
-    #[error("{path}:{line}: {message}")]
-    Row {
-        /// The file.
-        path: String,
-        /// 1-based line of the row.
-        line: u64,
-        /// What is wrong (naming the column) and what would be right.
-        message: String,
-    },
-    /// A flag's value is unusable (`--timezone`, `--map`, `--interval`, `--horizon`...).
+    /// A chat log or agent log cannot be read, or a row of it cannot be used (the reader's
+    /// error, naming the file, line and column, as it is).
+    #[error(transparent)]
+    Log(#[from] crate::chatlog::read::ReadError),
+    /// A flag's value is unusable (`--interval`, `--horizon`, `--holdout`...).
     #[error("invalid {flag}: {message}")]
     Option {
         /// The flag.
