@@ -23,9 +23,6 @@ pub const MIN_OBSERVATIONS: usize = 30;
 /// duration means "under a second", and the continuous families have no mass at zero.
 pub const MIN_DURATION_SECS: f64 = 0.5;
 
-/// The 97.5% standard normal quantile.
-const Z_975: f64 = 1.959_963_984_540_054;
-
 /// The duration families chatcap simulates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -414,18 +411,62 @@ pub fn fit_all(times: &[f64], observed: &[bool]) -> Vec<FamilyOptimum> {
     fits
 }
 
-/// The report's view of a fit: the chosen family with the 95% interval of its mean and every
-/// candidate.
+/// The 95% interval of the mean over the family choice: each family's estimate of `ln mean`
+/// is normal with its standard error, weighted by its Akaike weight, and the interval runs
+/// between the 2.5% and 97.5% quantiles of that mixture (the model-averaged tail-area
+/// interval of Turek and Fletcher, 2012). With one clear winner it is that family's own Wald
+/// interval; when families tie it spans their disagreement, which the winner's interval alone
+/// does not carry (censored samples leave the tail, hence the mean, to the family). A family
+/// with weight and no regular information leaves the interval unbounded.
+pub fn mean_interval(fits: &[FamilyOptimum]) -> (f64, f64) {
+    let Some(best) = fits.iter().map(FamilyOptimum::aic).min_by(f64::total_cmp) else {
+        return (0.0, f64::INFINITY);
+    };
+    let mut parts = Vec::with_capacity(fits.len());
+    for f in fits {
+        let weight = (-(f.aic() - best) / 2.0).exp();
+        match f.se_a {
+            Some(se) => parts.push((weight, f.a, se)),
+            None if weight > 1e-3 => return (0.0, f64::INFINITY),
+            None => {}
+        }
+    }
+    let total: f64 = parts.iter().map(|p| p.0).sum();
+    let below = |x: f64| -> f64 {
+        parts
+            .iter()
+            .map(|(w, a, se)| w * 0.5 * erfc((a - x) / (se * std::f64::consts::SQRT_2)))
+            .sum::<f64>()
+            / total
+    };
+    let spread = |sign: f64| {
+        parts
+            .iter()
+            .map(|(_, a, se)| a + sign * 10.0 * se)
+            .fold(
+                f64::NAN,
+                |m, x| if sign < 0.0 { x.min(m) } else { x.max(m) },
+            )
+    };
+    let quantile = |p: f64| {
+        let (mut lo, mut hi) = (spread(-1.0), spread(1.0));
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if below(mid) < p { lo = mid } else { hi = mid }
+        }
+        (0.5 * (lo + hi)).exp()
+    };
+    (quantile(0.025), quantile(0.975))
+}
+
+/// The report's view of a fit: the chosen family, the 95% interval of the mean over the family
+/// choice ([`mean_interval`]) and every candidate.
 pub fn dist_fit(fits: &[FamilyOptimum], chats: u64) -> Option<DistFit> {
     let best = fits.first()?;
-    let mean = best.a.exp();
-    let (low, high) = match best.se_a {
-        Some(se) => (mean * (-Z_975 * se).exp(), mean * (Z_975 * se).exp()),
-        None => (0.0, f64::INFINITY),
-    };
+    let (low, high) = mean_interval(fits);
     Some(DistFit {
         dist: best.family.name().to_string(),
-        mean_secs: mean,
+        mean_secs: best.a.exp(),
         cv: best.family.cv(best.s),
         mean_ci_low: low,
         mean_ci_high: high,

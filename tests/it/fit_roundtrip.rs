@@ -23,14 +23,15 @@ fn run(args: &[&str]) -> String {
 }
 
 /// A known truth to simulate and recover.
-struct Truth {
-    handle: &'static str,
-    handle_mean: f64,
-    slowdown: &'static str,
-    factors: [f64; 3],
-    patience: &'static str,
-    patience_mean: f64,
-    seed: u64,
+#[derive(Clone, Copy)]
+pub struct Truth {
+    pub handle: &'static str,
+    pub handle_mean: f64,
+    pub slowdown: &'static str,
+    pub factors: [f64; 3],
+    pub patience: &'static str,
+    pub patience_mean: f64,
+    pub seed: u64,
 }
 
 /// Expected chats in half hour `slot` of `day` (0 = Monday): a daytime hump, quieter weekends.
@@ -69,7 +70,7 @@ fn profile_text(t: &Truth) -> String {
 
 /// Simulates `t` with a chat log and an agent log, fits them, and returns the fit's JSON and
 /// the profile it wrote.
-fn round_trip(dir: &Path, t: &Truth) -> (Value, String) {
+pub fn round_trip(dir: &Path, t: &Truth) -> (Value, String) {
     let truth = dir.join("truth.toml");
     std::fs::write(&truth, profile_text(t)).unwrap();
     let (chats, agents, fitted) = (

@@ -5,6 +5,7 @@ mod cli;
 mod dated;
 mod erlang;
 mod fit;
+mod fit_coverage;
 mod fit_ingest;
 mod fit_roundtrip;
 mod fit_stats;
