@@ -49,6 +49,10 @@ fn round_trip_intervals_cover_the_truth_at_their_stated_rate() {
             patience: "{ dist = \"weibull\", mean = \"4m\", cv = 0.7 }",
             patience_mean: 240.0,
             seed: 0,
+            zone: "UTC",
+            start: "2026-10-05T00:00",
+            forecast_start: "2026-11-30T00:00",
+            forecast_intervals: 7 * 48,
         },
         Truth {
             handle: "{ dist = \"exponential\", mean = \"5m\" }",
@@ -58,6 +62,10 @@ fn round_trip_intervals_cover_the_truth_at_their_stated_rate() {
             patience: "{ dist = \"exponential\", mean = \"3m\" }",
             patience_mean: 180.0,
             seed: 0,
+            zone: "UTC",
+            start: "2026-10-05T00:00",
+            forecast_start: "2026-11-30T00:00",
+            forecast_intervals: 7 * 48,
         },
     ];
     for truth in truths {

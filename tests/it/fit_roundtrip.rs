@@ -2,7 +2,8 @@
 //! known profile, fitted back, and the parameters found where the truth put them (handle-time
 //! mean within 3%, slowdown factors within 5%, patience mean within 7%, the forecast beating
 //! seasonal naive on the held-out week); the profile written loads and runs, and `plan` on it
-//! lands within one agent per interval of `plan` on the truth.
+//! lands within one agent per interval of `plan` on the truth over the whole forecast week (in
+//! UTC, and in Europe/Paris across the Sunday clocks fall back).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -32,6 +33,14 @@ pub struct Truth {
     pub patience: &'static str,
     pub patience_mean: f64,
     pub seed: u64,
+    /// The history's zone and first day (a Monday, local midnight); the eight weeks hold no
+    /// daylight-saving change, the forecast week after them may.
+    pub zone: &'static str,
+    pub start: &'static str,
+    /// The forecast week's first local date-time and its half hours, as the fitted profile
+    /// must say.
+    pub forecast_start: &'static str,
+    pub forecast_intervals: usize,
 }
 
 /// Expected chats in half hour `slot` of `day` (0 = Monday): a daytime hump, quieter weekends.
@@ -42,7 +51,7 @@ fn rate(day: usize, slot: usize) -> f64 {
     (3.0 + 40.0 * hump) * week
 }
 
-/// The profile text of eight dated weeks in UTC with staffing a little short of the load, so
+/// The profile text of eight dated weeks with staffing a little short of the load, so
 /// that agents work at every level and customers wait and abandon.
 fn profile_text(t: &Truth) -> String {
     let (mut volume, mut staffing) = (String::new(), String::new());
@@ -56,12 +65,14 @@ fn profile_text(t: &Truth) -> String {
         }
     }
     format!(
-        "name = \"Round trip\"\ninterval = \"30m\"\nstart = \"2026-10-05T00:00\"\ndays = 56\n\
-         timezone = \"UTC\"\n[simulation]\nreplications = 1\nseed = {seed}\n\
+        "name = \"Round trip\"\ninterval = \"30m\"\nstart = \"{start}\"\ndays = 56\n\
+         timezone = \"{zone}\"\n[simulation]\nreplications = 1\nseed = {seed}\n\
          [[queues]]\nname = \"support\"\nvolume = [{volume}]\nhandle_time = {handle}\n\
          patience = {patience}\n[[agents]]\nname = \"team\"\nskills = [\"support\"]\n\
          concurrency = 3\nslowdown = {slowdown}\nstaffing = [{staffing}]\n",
         seed = t.seed,
+        start = t.start,
+        zone = t.zone,
         handle = t.handle,
         patience = t.patience,
         slowdown = t.slowdown,
@@ -101,6 +112,8 @@ pub fn round_trip(dir: &Path, t: &Truth) -> (Value, String) {
         &path(&agents),
         "--out",
         &path(&fitted),
+        "--timezone",
+        t.zone,
         "--format",
         "json",
     ]);
@@ -145,8 +158,8 @@ fn check_recovered(t: &Truth, json: &Value) {
     );
 }
 
-/// Agents required per interval by `plan` on a profile text.
-fn required_agents(dir: &Path, name: &str, text: &str) -> Vec<i64> {
+/// Each interval's start and agents required by `plan` on a profile text.
+fn run_plan(dir: &Path, name: &str, text: &str) -> Vec<(String, i64)> {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let json = run(&[
@@ -163,51 +176,66 @@ fn required_agents(dir: &Path, name: &str, text: &str) -> Vec<i64> {
         .as_array()
         .expect("plan rows")
         .iter()
-        .map(|row| row["required_agents"].as_i64().expect("required agents"))
+        .map(|row| {
+            let start = row["start"].as_str().expect("a dated start").to_string();
+            (
+                start,
+                row["required_agents"].as_i64().expect("required agents"),
+            )
+        })
         .collect()
 }
 
-/// `plan` on the fitted profile lands within one agent per interval of `plan` on the true one,
-/// on the forecast's first day (a Monday): once with the fitted model on the true volumes (the
-/// model alone), once as written (the forecast's volumes).
-fn check_plan_agrees(dir: &Path, t: &Truth, fitted: &str) {
-    let day: Vec<String> = (0..48)
-        .map(|slot| format!("{:.2}", rate(0, slot)))
+/// The true volume of each interval starting at `starts` (RFC 3339 with the local offset, as
+/// `plan` writes them): the rate of its local weekday and half hour.
+fn true_volumes(starts: &[String]) -> String {
+    let volumes: Vec<String> = starts
+        .iter()
+        .map(|s| {
+            let local: jiff::civil::DateTime = s[..19].parse().expect("a local date-time");
+            let day = local.weekday().to_monday_zero_offset() as usize;
+            let slot = local.hour() as usize * 2 + local.minute() as usize / 30;
+            format!("{:.2}", rate(day, slot))
+        })
         .collect();
-    let volume = format!("volume = [{}]", day.join(", "));
+    format!("volume = [{}]", volumes.join(", "))
+}
+
+/// `plan` on the fitted profile lands within one agent per interval of `plan` on the true one,
+/// over the whole forecast week: once with the fitted model on the true volumes (the model
+/// alone), once as written (the forecast's volumes).
+fn check_plan_agrees(dir: &Path, t: &Truth, fitted: &str) {
+    let written_line = fitted
+        .lines()
+        .find(|l| l.starts_with("volume = ["))
+        .expect("a volume list");
+    let plan = run_plan(dir, "plan-written.toml", fitted);
+    let starts: Vec<String> = plan.iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(starts.len(), t.forecast_intervals);
+    let volume = true_volumes(&starts);
     let truth = format!(
-        "name = \"truth\"\ninterval = \"30m\"\nstart = \"2026-11-30T00:00\"\ndays = 1\n\
-         timezone = \"UTC\"\n[[queues]]\nname = \"support\"\n{volume}\nhandle_time = {handle}\n\
+        "name = \"truth\"\ninterval = \"30m\"\nstart = \"{start}\"\ndays = 7\n\
+         timezone = \"{zone}\"\n[[queues]]\nname = \"support\"\n{volume}\nhandle_time = {handle}\n\
          patience = {patience}\n[[agents]]\nname = \"team\"\nskills = [\"support\"]\n\
          concurrency = 3\nslowdown = {slowdown}\nshrinkage = 0.3\n",
+        start = t.forecast_start,
+        zone = t.zone,
         handle = t.handle,
         patience = t.patience,
         slowdown = t.slowdown,
     );
-    let fitted_day = fitted.replace("days = 7", "days = 1");
-    let written_line = fitted_day
-        .lines()
-        .find(|l| l.starts_with("volume = ["))
-        .expect("a volume list");
-    let first_day: Vec<&str> = written_line
-        .trim_start_matches("volume = [")
-        .trim_end_matches(']')
-        .split(", ")
-        .take(48)
-        .collect();
-    let written = fitted_day.replace(
-        written_line,
-        &format!("volume = [{}]", first_day.join(", ")),
+    let want = run_plan(dir, "plan-truth.toml", &truth);
+    let on_true_volumes = run_plan(
+        dir,
+        "plan-fitted.toml",
+        &fitted.replace(written_line, &volume),
     );
-    let true_volumes = fitted_day.replace(written_line, &volume);
-    let want = required_agents(dir, "plan-truth.toml", &truth);
-    for (label, text) in [("true volumes", true_volumes), ("as written", written)] {
-        let got = required_agents(dir, "plan-fitted.toml", &text);
+    for (label, got) in [("true volumes", on_true_volumes), ("as written", plan)] {
         assert_eq!(got.len(), want.len(), "{label}: one row per interval");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        for ((start, g), (_, w)) in got.iter().zip(&want) {
             assert!(
                 (g - w).abs() <= 1,
-                "{label}: interval {i} needs {g} agents on the fitted profile, {w} on the true one"
+                "{label}: {start} needs {g} agents on the fitted profile, {w} on the true one"
             );
         }
     }
@@ -222,6 +250,10 @@ const TRUTHS: [Truth; 2] = [
         patience: "{ dist = \"weibull\", mean = \"4m\", cv = 0.8 }",
         patience_mean: 240.0,
         seed: 3,
+        zone: "UTC",
+        start: "2026-10-05T00:00",
+        forecast_start: "2026-11-30T00:00",
+        forecast_intervals: 7 * 48,
     },
     Truth {
         handle: "{ dist = \"exponential\", mean = \"5m\" }",
@@ -231,6 +263,11 @@ const TRUTHS: [Truth; 2] = [
         patience: "{ dist = \"exponential\", mean = \"3m\" }",
         patience_mean: 180.0,
         seed: 8,
+        // The forecast week ends on the Sunday clocks fall back: 25 hours.
+        zone: "Europe/Paris",
+        start: "2026-08-24T00:00",
+        forecast_start: "2026-10-19T00:00",
+        forecast_intervals: 7 * 48 + 2,
     },
 ];
 
@@ -242,8 +279,9 @@ fn fit_recovers_what_was_simulated_and_its_profile_runs() {
         check_recovered(t, &json);
         check_plan_agrees(dir.path(), t, &fitted);
         let profile = chatcap::profile::parse(&fitted, "fitted", None).expect("profile loads");
-        assert_eq!(profile.calendar.start.to_string(), "2026-11-30T00:00:00Z");
-        assert_eq!(profile.intervals, 7 * 48);
+        let start = profile.calendar.zoned(0.0).datetime().to_string();
+        assert_eq!(start, format!("{}:00", t.forecast_start));
+        assert_eq!(profile.intervals, t.forecast_intervals);
         let path = dir.path().join("fitted.toml");
         let path = path.to_str().unwrap();
         let simulated = run(&[
