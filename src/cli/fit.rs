@@ -128,42 +128,12 @@ fn options(args: &FitArgs) -> Result<FitOptions> {
     Ok(FitOptions {
         chat_log: args.log.clone(),
         agent_log: args.agent_log.clone(),
-        interval_secs: interval(args.interval)?,
-        horizon_days: whole_days("--horizon", args.horizon, 1)?,
-        holdout_days: whole_days("--holdout", args.holdout, 0)?,
+        interval_secs: fit::grid::check_interval(args.interval)? as f64,
+        horizon_days: fit::whole_days("--horizon", args.horizon, 1)?,
+        holdout_days: fit::whole_days("--holdout", args.holdout, 0)?,
         timezone: args.timezone.trim().to_string(),
         map,
         base,
     })
 }
 
-/// An interval that divides a day into whole intervals of whole seconds.
-fn interval(secs: f64) -> Result<f64, FitError> {
-    let per_day = 86_400.0 / secs;
-    if secs >= 60.0 && secs.fract() == 0.0 && per_day.fract() == 0.0 {
-        return Ok(secs);
-    }
-    Err(FitError::Option {
-        flag: "--interval".to_string(),
-        message: format!(
-            "{secs}s does not divide a day into whole intervals of at least a minute; give \
-             e.g. 15m, 30m or 1h"
-        ),
-    })
-}
-
-/// A duration in whole days, at least `least`.
-fn whole_days(flag: &str, secs: f64, least: u32) -> Result<u32, FitError> {
-    let days = secs / 86_400.0;
-    if days.fract() == 0.0 && days >= f64::from(least) && days <= f64::from(fit::MAX_HORIZON_DAYS) {
-        return Ok(days as u32);
-    }
-    Err(FitError::Option {
-        flag: flag.to_string(),
-        message: format!(
-            "{} is not whole days from {least}d to {}d; give e.g. 7d",
-            crate::profile::duration::format_duration(secs),
-            fit::MAX_HORIZON_DAYS
-        ),
-    })
-}

@@ -78,11 +78,12 @@ pub(crate) struct SlotCounts {
     pub(crate) warnings: Vec<String>,
 }
 
-/// Checks that `interval_secs` is a whole number of seconds that divides a day.
+/// Checks that `interval_secs` is a whole number of seconds, at least a minute, that divides
+/// a day.
 pub(crate) fn check_interval(interval_secs: f64) -> Result<i64, FitError> {
     let whole = interval_secs.round() as i64;
     let fits = interval_secs.is_finite()
-        && interval_secs >= 1.0
+        && interval_secs >= 60.0
         && (interval_secs - whole as f64).abs() < 1e-9
         && DAY_SECS % whole == 0;
     if fits {
@@ -91,8 +92,9 @@ pub(crate) fn check_interval(interval_secs: f64) -> Result<i64, FitError> {
         Err(FitError::Option {
             flag: "--interval".to_string(),
             message: format!(
-                "{interval_secs} seconds does not divide a day into whole intervals; \
-                 use e.g. 15m, 30m or 1h"
+                "{} does not divide a day into whole intervals of at least a minute; give \
+                 e.g. 15m, 30m or 1h",
+                crate::profile::duration::format_duration(interval_secs)
             ),
         })
     }
@@ -302,7 +304,7 @@ mod tests {
     fn interval_must_divide_a_day() {
         assert_eq!(check_interval(1800.0), Ok(1800));
         assert_eq!(check_interval(900.0), Ok(900));
-        for bad in [0.0, -60.0, 420.0, 1800.5, f64::NAN, 2.0 * 86_400.0] {
+        for bad in [0.0, -60.0, 30.0, 420.0, 1800.5, f64::NAN, 2.0 * 86_400.0] {
             let message = check_interval(bad).unwrap_err().to_string();
             assert!(message.starts_with("invalid --interval"), "{message}");
         }

@@ -18,7 +18,7 @@
 mod document;
 pub mod extras;
 pub mod families;
-mod grid;
+pub(crate) mod grid;
 pub mod handling;
 pub mod history;
 pub mod ingest;
@@ -174,25 +174,27 @@ fn zone(name: &str) -> Result<TimeZone, FitError> {
 
 /// The horizon and holdout lengths in days.
 fn check_days(options: &FitOptions) -> Result<(), FitError> {
-    if !(1..=MAX_HORIZON_DAYS).contains(&options.horizon_days) {
-        return Err(FitError::Option {
-            flag: "--horizon".into(),
-            message: format!(
-                "{} days; give whole days from 1d to {MAX_HORIZON_DAYS}d, e.g. 7d",
-                options.horizon_days
-            ),
-        });
-    }
-    if options.holdout_days > MAX_HORIZON_DAYS {
-        return Err(FitError::Option {
-            flag: "--holdout".into(),
-            message: format!(
-                "{} days; give whole days up to {MAX_HORIZON_DAYS}d, e.g. 7d (0d: no backtest)",
-                options.holdout_days
-            ),
-        });
-    }
+    let secs = |days: u32| f64::from(days) * crate::profile::DAY_SECS;
+    whole_days("--horizon", secs(options.horizon_days), 1)?;
+    whole_days("--holdout", secs(options.holdout_days), 0)?;
     Ok(())
+}
+
+/// A duration in whole days from `least` to [`MAX_HORIZON_DAYS`] (`flag` names it in the
+/// error).
+pub fn whole_days(flag: &str, secs: f64, least: u32) -> Result<u32, FitError> {
+    let days = secs / crate::profile::DAY_SECS;
+    if days.fract() == 0.0 && days >= f64::from(least) && days <= f64::from(MAX_HORIZON_DAYS) {
+        return Ok(days as u32);
+    }
+    let zero = if least == 0 { " (0d: no backtest)" } else { "" };
+    Err(FitError::Option {
+        flag: flag.to_string(),
+        message: format!(
+            "{} is not whole days from {least}d to {MAX_HORIZON_DAYS}d; give e.g. 7d{zero}",
+            crate::profile::duration::format_duration(secs),
+        ),
+    })
 }
 
 /// Longest horizon (and holdout) `fit` forecasts: five weeks.
