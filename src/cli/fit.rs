@@ -136,4 +136,3 @@ fn options(args: &FitArgs) -> Result<FitOptions> {
         base,
     })
 }
-

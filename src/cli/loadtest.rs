@@ -52,8 +52,9 @@ pub(crate) struct LoadtestArgs {
     /// Also write goose's own report (.html, .json or .md, optionally .gz; repeatable).
     #[arg(long = "report-file", value_name = "F")]
     pub report_files: Vec<String>,
-    /// Profile clock time the test starts at, an interval start (default: the first one).
-    #[arg(long, value_name = "HH:MM")]
+    /// Interval start the test begins at: a clock time (on a dated horizon, the first day's) or,
+    /// on a dated horizon, a local date-time YYYY-MM-DDTHH:MM (default: the first interval).
+    #[arg(long, value_name = "WHEN")]
     pub start: Option<String>,
     /// Wall time after the arrivals for open chats to end before their customers leave.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D", allow_hyphen_values = true)]
@@ -96,7 +97,7 @@ fn check_report_file(name: &str) -> Result<()> {
 struct CheckedFlags {
     host: String,
     thresholds: Vec<Threshold>,
-    start_clock_secs: Option<f64>,
+    start: Option<profile::StartAt>,
     agents: AgentsChoice,
 }
 
@@ -144,10 +145,10 @@ fn check_flags(args: &LoadtestArgs) -> Result<CheckedFlags> {
     for f in &args.report_files {
         check_report_file(f)?;
     }
-    let start_clock_secs = args
+    let start = args
         .start
         .as_deref()
-        .map(profile::parse_clock)
+        .map(profile::StartAt::parse)
         .transpose()
         .map_err(|e| Error::invalid("--start", e))?;
     let agents = match &args.agents {
@@ -158,7 +159,7 @@ fn check_flags(args: &LoadtestArgs) -> Result<CheckedFlags> {
     Ok(CheckedFlags {
         host,
         thresholds,
-        start_clock_secs,
+        start,
         agents,
     })
 }
@@ -207,7 +208,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         &PlanInputs {
             duration_secs: args.duration,
             time_scale: args.time_scale,
-            start_clock_secs: flags.start_clock_secs,
+            start: flags.start,
             agents: flags.agents,
             customers: args.customers,
             seed: args.seed,

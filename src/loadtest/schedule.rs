@@ -10,7 +10,7 @@
 
 use crate::model::{ArrivalProcess, stream};
 use crate::profile::duration::format_duration;
-use crate::profile::{Profile, clock_label};
+use crate::profile::{Profile, StartAt};
 use crate::scenario::{Scenario, Staffing};
 use crate::sim::{self, SimError, SimulationReport};
 
@@ -95,8 +95,8 @@ pub struct PlanInputs {
     pub duration_secs: f64,
     /// Profile seconds per wall second.
     pub time_scale: f64,
-    /// Clock time to start at (seconds after midnight); the first interval when `None`.
-    pub start_clock_secs: Option<f64>,
+    /// Where in the profile to start (an interval start); the first interval when `None`.
+    pub start: Option<StartAt>,
     /// Agents on duty.
     pub agents: AgentsChoice,
     /// Customer users; computed when `None`.
@@ -198,24 +198,11 @@ impl LoadPlan {
 fn window_of(profile: &Profile, inputs: &PlanInputs) -> Result<(Window, Grid), LoadTestError> {
     let k = inputs.time_scale;
     let interval = profile.interval_secs;
-    let start_interval = match inputs.start_clock_secs {
+    let start_interval = match inputs.start {
         None => 0,
-        Some(clock) => (0..profile.intervals)
-            .find(|&i| (profile.interval_clock_secs(i) - clock).abs() < 0.5)
-            .ok_or_else(|| {
-                let first = profile.interval_label(0);
-                let last = profile.interval_label(profile.intervals - 1);
-                LoadTestError::invalid(
-                    "--start",
-                    format!(
-                        "{} is not the start of an interval of profile {:?}; use an \
-                         interval start from {first} to {last} in steps of {}",
-                        clock_label(clock),
-                        profile.name,
-                        format_duration(interval)
-                    ),
-                )
-            })?,
+        Some(at) => profile
+            .interval_at(at)
+            .map_err(|m| LoadTestError::invalid("--start", m))?,
     };
     let profile_ms = (inputs.duration_secs * k * 1000.0).round() as u64;
     if profile_ms < 1000 {
@@ -421,7 +408,7 @@ staffing = [5, 6, 7, 8]
         PlanInputs {
             duration_secs: duration,
             time_scale: scale,
-            start_clock_secs: None,
+            start: None,
             agents: AgentsChoice::Profile,
             customers: None,
             seed: Some(3),
@@ -459,7 +446,7 @@ staffing = [5, 6, 7, 8]
         assert!(err.to_string().contains("--duration"), "{err}");
         assert!(err.to_string().contains("10:00"), "{err}");
         let mut i = inputs(10.0, 60.0);
-        i.start_clock_secs = Some(8.0 * 3600.0 + 600.0);
+        i.start = Some(StartAt::Clock(8.0 * 3600.0 + 600.0));
         let err = LoadPlan::new(profile(), &i).unwrap_err();
         assert!(err.to_string().contains("--start"), "{err}");
         assert!(err.to_string().contains("08:10"), "{err}");
@@ -474,7 +461,7 @@ staffing = [5, 6, 7, 8]
     #[test]
     fn forecast_covers_the_window() {
         let mut i = inputs(30.0, 60.0);
-        i.start_clock_secs = Some(8.5 * 3600.0);
+        i.start = Some(StartAt::Clock(8.5 * 3600.0));
         let plan = LoadPlan::new(profile(), &i).expect("plan");
         assert_eq!(plan.window.start, "08:30");
         let report = plan.forecast(8).expect("forecast");

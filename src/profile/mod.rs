@@ -17,12 +17,14 @@ mod locate;
 pub mod policy_names;
 mod raw;
 mod validate;
+mod when;
 
 pub use validate::{DEFAULT_MAX_QUEUE, MAX_REPLICATIONS};
 
 pub(crate) use validate::MAX_CONCURRENCY;
 
 pub use calendar::{Calendar, table_label};
+pub use when::StartAt;
 
 use std::fmt;
 use std::path::Path;
@@ -141,53 +143,6 @@ impl Profile {
                     .collect()
             })
             .collect()
-    }
-
-    /// Table label of interval `i`: the clock time `"08:30"` (`"08:30:15"` when not on a whole
-    /// minute, wrapping past midnight) for an undated horizon, `"Mon 07 08:30"` for a dated one.
-    pub fn interval_label(&self, i: usize) -> String {
-        if self.calendar.dated {
-            calendar::short_label(self.interval_zoned(i).datetime())
-        } else {
-            clock_label(self.start_secs + i as f64 * self.interval_secs)
-        }
-    }
-
-    /// The `start` of interval `i` in JSON and CSV: the clock label when undated, RFC 3339 with
-    /// the offset when dated (`"2026-10-25T02:30:00+01:00"`, unambiguous in a fold).
-    pub fn interval_start_text(&self, i: usize) -> String {
-        if self.calendar.dated {
-            calendar::start_text(&self.interval_zoned(i))
-        } else {
-            clock_label(self.start_secs + i as f64 * self.interval_secs)
-        }
-    }
-
-    /// Start of interval `i` in the profile's zone (1970-01-01 UTC for an undated horizon).
-    pub fn interval_zoned(&self, i: usize) -> jiff::Zoned {
-        self.calendar.zoned(i as f64 * self.interval_secs)
-    }
-
-    /// Whether interval `i` is within opening hours (true past the horizon's end).
-    pub fn is_open(&self, i: usize) -> bool {
-        self.open.get(i).copied().unwrap_or(true)
-    }
-
-    /// Seconds after midnight at which interval `i` starts, in `0..86400`; for a dated horizon, the local clock time in its zone.
-    pub fn interval_clock_secs(&self, i: usize) -> f64 {
-        if self.calendar.dated {
-            let time = self.interval_zoned(i).time();
-            let secs = i64::from(time.hour()) * 3600
-                + i64::from(time.minute()) * 60
-                + i64::from(time.second());
-            return secs as f64 + f64::from(time.subsec_nanosecond()) / 1e9;
-        }
-        (self.start_secs + i as f64 * self.interval_secs).rem_euclid(DAY_SECS)
-    }
-
-    /// Length of the whole planning horizon in seconds.
-    pub fn horizon_secs(&self) -> f64 {
-        self.intervals as f64 * self.interval_secs
     }
 
     /// Position of the queue called `name` in [`Profile::queues`].
