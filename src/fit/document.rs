@@ -274,6 +274,7 @@ fn forecast_chart(name: &str, q: &QueueFit) -> Chart {
         y_label: "chats".to_string(),
         x,
         series: vec![history, forecast],
+        band_label: Some("95% prediction interval".to_string()),
         ..Chart::default()
     }
 }
@@ -365,6 +366,7 @@ fn slowdown_chart(g: &GroupFit) -> Option<Chart> {
             band: Some(g.slowdown.iter().map(|l| (l.ci_low, l.ci_high)).collect()),
             bars: true,
         }],
+        band_label: Some("95% confidence interval".to_string()),
         ..Chart::default()
     })
 }

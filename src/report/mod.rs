@@ -295,6 +295,8 @@ pub struct Chart {
     pub x: Vec<String>,
     /// The plotted series.
     pub series: Vec<Series>,
+    /// What the bands and whiskers show, in the legend; "confidence interval" when `None`.
+    pub band_label: Option<String>,
     /// Horizontal reference lines (targets), with labels.
     pub targets: Vec<(String, f64)>,
     /// Values are shares in 0..1: the y axis reads in percent and stops at 100% (confidence

@@ -229,7 +229,7 @@ enum Swatch {
     Whisker,
 }
 
-/// Legend entries of a chart: each series, then the confidence interval marks if any.
+/// Legend entries of a chart: each series, then the band and whisker marks if any.
 fn legend(chart: &Chart) -> Vec<(Swatch, String)> {
     let mut entries: Vec<(Swatch, String)> = chart
         .series
@@ -244,11 +244,12 @@ fn legend(chart: &Chart) -> Vec<(Swatch, String)> {
             (swatch, s.name.clone())
         })
         .collect();
+    let band = chart.band_label.as_deref().unwrap_or("confidence interval");
     if chart.series.iter().any(|s| !s.bars && s.band.is_some()) {
-        entries.push((Swatch::Band, "confidence interval".into()));
+        entries.push((Swatch::Band, band.into()));
     }
     if chart.series.iter().any(|s| s.bars && s.band.is_some()) {
-        entries.push((Swatch::Whisker, "confidence interval".into()));
+        entries.push((Swatch::Whisker, band.into()));
     }
     entries
 }
