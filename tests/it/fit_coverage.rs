@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::fit_roundtrip::{Truth, round_trip};
+use super::fit_roundtrip::{TRUTHS, Truth, round_trip};
 
 /// The intervals of one fit and whether each holds its true value: handle mean, the factors at
 /// levels 2 and 3, patience mean.
@@ -34,41 +34,12 @@ fn hits(t: &Truth, json: &Value) -> [bool; 4] {
     ]
 }
 
-/// Two truths (lognormal handle time with a slowdown list and Weibull patience; exponential
-/// handle time with a linear slowdown and exponential patience), 100 seeds each: every one of
-/// the four intervals covers its truth 89 to 100 times (the 99% binomial band of 95% in 100).
+/// The round trip's two truths, 100 seeds each: every one of the four intervals covers its
+/// truth 89 to 100 times (the 99% binomial band of 95% in 100).
 #[test]
 fn round_trip_intervals_cover_the_truth_at_their_stated_rate() {
     const NAMES: [&str; 4] = ["handle mean", "factor 2", "factor 3", "patience mean"];
-    let truths = [
-        Truth {
-            handle: "{ dist = \"lognormal\", mean = \"6m\", cv = 0.8 }",
-            handle_mean: 360.0,
-            slowdown: "[1.0, 1.25, 1.5]",
-            factors: [1.0, 1.25, 1.5],
-            patience: "{ dist = \"weibull\", mean = \"4m\", cv = 0.7 }",
-            patience_mean: 240.0,
-            seed: 0,
-            zone: "UTC",
-            start: "2026-10-05T00:00",
-            forecast_start: "2026-11-30T00:00",
-            forecast_intervals: 7 * 48,
-        },
-        Truth {
-            handle: "{ dist = \"exponential\", mean = \"5m\" }",
-            handle_mean: 300.0,
-            slowdown: "0.2",
-            factors: [1.0, 1.2, 1.4],
-            patience: "{ dist = \"exponential\", mean = \"3m\" }",
-            patience_mean: 180.0,
-            seed: 0,
-            zone: "UTC",
-            start: "2026-10-05T00:00",
-            forecast_start: "2026-11-30T00:00",
-            forecast_intervals: 7 * 48,
-        },
-    ];
-    for truth in truths {
+    for truth in TRUTHS {
         let mut covered = [0u32; 4];
         for seed in 0..100 {
             let dir = tempfile::tempdir().unwrap();

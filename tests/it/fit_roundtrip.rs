@@ -241,7 +241,9 @@ fn check_plan_agrees(dir: &Path, t: &Truth, fitted: &str) {
     }
 }
 
-const TRUTHS: [Truth; 2] = [
+/// Lognormal handle time with a slowdown list and Weibull patience in UTC; exponential handle
+/// time with a linear slowdown and exponential patience in Europe/Paris.
+pub const TRUTHS: [Truth; 2] = [
     Truth {
         handle: "{ dist = \"lognormal\", mean = \"6m\", cv = 0.8 }",
         handle_mean: 360.0,
