@@ -41,6 +41,9 @@ pub(crate) fn write(
     for group in agent_groups(report, &mut warnings) {
         let shrinkage = base.as_ref().and_then(|b| base_shrinkage(b, &group.name));
         out.push_str(&group_text(&group, shrinkage));
+        if let Some(settings) = base.as_ref().and_then(|b| planner_settings(b, &group.name)) {
+            out.push_str(&settings);
+        }
     }
     crate::profile::parse(&out, "<fitted profile>", None)
         .map_err(|e| FitError::Written(e.to_string()))?;
@@ -121,6 +124,27 @@ fn base_queue<'a>(base: &'a toml::Table, name: &str) -> Option<&'a toml::Table> 
         .iter()
         .filter_map(toml::Value::as_table)
         .find(|q| q.get("name").and_then(toml::Value::as_str) == Some(name))
+}
+
+/// The planner's settings of the base profile's group called `name` (`min_on_duty`,
+/// `max_on_duty`, `cost_per_hour`), as lines of TOML; `None` when it has none.
+fn planner_settings(base: &toml::Table, name: &str) -> Option<String> {
+    let group = base
+        .get("agents")?
+        .as_array()?
+        .iter()
+        .filter_map(toml::Value::as_table)
+        .find(|g| g.get("name").and_then(toml::Value::as_str) == Some(name))?;
+    let lines: Vec<String> = ["min_on_duty", "max_on_duty", "cost_per_hour"]
+        .iter()
+        .filter_map(|key| Some(format!("{key} = {}", group.get(*key)?)))
+        .collect();
+    (!lines.is_empty()).then(|| {
+        format!(
+            "# copied from the base profile's group\n{}\n",
+            lines.join("\n")
+        )
+    })
 }
 
 /// The shrinkage of the base profile's group called `name`, else of its first group.
@@ -438,5 +462,20 @@ mod tests {
         };
         let list = slowdown_list(&[level(1, 1.0), level(2, 1.3)], 3);
         assert_eq!(list, ["1.0", "1.3", "1.3"]);
+    }
+
+    #[test]
+    fn a_groups_planner_settings_are_copied_from_the_group_of_its_name() {
+        let base: toml::Table = toml::from_str(
+            "[[agents]]\nname = \"desk\"\nmax_on_duty = 4\ncost_per_hour = 25.5\n\
+             [[agents]]\nname = \"team\"\nshrinkage = 0.2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            planner_settings(&base, "desk").as_deref(),
+            Some("# copied from the base profile's group\nmax_on_duty = 4\ncost_per_hour = 25.5\n")
+        );
+        assert_eq!(planner_settings(&base, "team"), None);
+        assert_eq!(planner_settings(&base, "elsewhere"), None);
     }
 }

@@ -13,7 +13,8 @@ use super::pool::PoolLoad;
 use crate::profile::Profile;
 use crate::scenario::{AgentGroup, Scenario, Staffing};
 
-/// The closed-form staffing of every agent group in every interval.
+/// The closed-form staffing of every agent group in every interval, within each group's
+/// `min_on_duty` and `max_on_duty`.
 pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
     // The groups' caps and slowdown tables, as every driver reads them.
     let compiled = Scenario::new(
@@ -37,7 +38,8 @@ pub fn analytic_staffing(profile: &Profile) -> Result<Staffing, ErlangError> {
                 }
                 None => 0,
             };
-            groups[g].push(agents);
+            let (least, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
+            groups[g].push(agents.clamp(least, most));
         }
     }
     Ok(Staffing { groups })

@@ -267,7 +267,7 @@ impl PlanReport {
         queues
     }
 
-    /// Agent hours, FTE and peaks, all groups then each.
+    /// Agent hours, FTE, peaks and cost, all groups then each.
     fn totals_table(&self) -> Table {
         let mut totals = Table::new(
             "Day totals",
@@ -279,9 +279,15 @@ impl PlanReport {
                 "peak required",
                 "peak rostered",
                 "closed-form hours",
+                "cost",
             ],
         )
-        .with_secondary(&["closed-form hours", "peak required", "rostered hours"]);
+        .with_secondary(&[
+            "cost",
+            "closed-form hours",
+            "peak required",
+            "rostered hours",
+        ]);
         let all = std::iter::once(("(all)", &self.totals.all))
             .chain(self.totals.groups.iter().map(|(n, t)| (n.as_str(), t)));
         for (name, t) in all {
@@ -293,6 +299,7 @@ impl PlanReport {
                 Cell::Int(i64::from(t.peak_required)),
                 Cell::Int(i64::from(t.peak_rostered)),
                 Cell::num(t.analytic_agent_hours, 1),
+                Cell::num(t.cost, 1),
             ]);
         }
         totals

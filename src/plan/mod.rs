@@ -181,7 +181,7 @@ fn check_options(profile: &Profile, options: &PlanOptions) -> Result<(), PlanErr
 
 /// Verification with a fresh seed, up to [`REPAIR_ROUNDS`] times: each interval that misses a
 /// target gets one more agent in the group carrying most of a failing queue, and in each
-/// group above its occupancy limit. Returns the (interval, group) cells raised;
+/// group above its occupancy limit (never beyond a group's `max_on_duty`). Returns the (interval, group) cells raised;
 /// `round_started(r)` is called as round `r` starts.
 fn verify_and_repair(
     profile: &Profile,
@@ -206,16 +206,22 @@ fn verify_and_repair(
                 continue;
             }
             let mut raise = vec![false; staffing.groups.len()];
+            let room = |g: usize| {
+                let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
+                staffing.groups[g][i] < most
+            };
             for &q in queues {
-                // The group carrying most of the failing queue.
+                // The group carrying most of the failing queue, of those below their
+                // max_on_duty.
                 if let Some(&g) = targets.servers[q]
                     .iter()
+                    .filter(|&&g| room(g))
                     .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
                 {
                     raise[g] = true;
                 }
             }
-            for &g in groups {
+            for &g in groups.iter().filter(|&&g| room(g)) {
                 raise[g] = true;
             }
             for (g, up) in raise.iter().enumerate() {

@@ -189,6 +189,9 @@ pub struct Totals {
     pub peak_rostered: u32,
     /// Agent hours of the closed-form staffing, for comparison.
     pub analytic_agent_hours: f64,
+    /// Rostered agent hours times the group's `cost_per_hour` (1 unless the profile says
+    /// otherwise): what the plan minimises across groups.
+    pub cost: f64,
 }
 
 /// Day totals.
@@ -486,10 +489,11 @@ fn plan_totals(x: &Inputs<'_>, rows: &[PlanRow]) -> PlanTotals {
     let mut all = Totals::default();
     for interval in rows.chunks(ng.max(1)) {
         let (mut sum_required, mut sum_rostered) = (0, 0);
-        for (t, row) in group_totals.iter_mut().zip(interval) {
+        for ((t, row), group) in group_totals.iter_mut().zip(interval).zip(&x.profile.agents) {
             let (required, roster) = (row.required_agents, row.rostered_agents);
             t.agent_hours += f64::from(required) * hours;
             t.rostered_agent_hours += f64::from(roster) * hours;
+            t.cost += f64::from(roster) * hours * group.cost_per_hour;
             t.analytic_agent_hours += f64::from(row.analytic_agents) * hours;
             t.peak_required = t.peak_required.max(required);
             t.peak_rostered = t.peak_rostered.max(roster);
@@ -504,6 +508,7 @@ fn plan_totals(x: &Inputs<'_>, rows: &[PlanRow]) -> PlanTotals {
         all.agent_hours += t.agent_hours;
         all.rostered_agent_hours += t.rostered_agent_hours;
         all.analytic_agent_hours += t.analytic_agent_hours;
+        all.cost += t.cost;
     }
     all.fte = all.rostered_agent_hours / x.options.fte_hours;
     PlanTotals {

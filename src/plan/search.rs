@@ -122,6 +122,7 @@ const RAISE_ROUNDS: usize = 40;
 /// The per-interval search state shared by both evaluation modes.
 struct Search<'a, 's> {
     scenario: &'s Scenario,
+    profile: &'a Profile,
     targets: &'a IntervalTargets,
     options: SearchOptions,
     seed: &'a Staffing,
@@ -239,9 +240,13 @@ impl<'a, 's> Search<'a, 's> {
         }
     }
 
-    /// Group by group, the fewest agents that keep the feasible `staff` feasible.
-    fn descend(&mut self, i: usize, staff: &mut [u32]) -> Result<(), SimError> {
-        for g in 0..staff.len() {
+    /// Group by group, dearest first, the fewest agents (not below `lows`) that keep the
+    /// feasible `staff` feasible.
+    fn descend(&mut self, i: usize, staff: &mut [u32], lows: &[u32]) -> Result<(), SimError> {
+        let mut order: Vec<usize> = (0..staff.len()).collect();
+        let cost = |g: usize| self.profile.agents[g].cost_per_hour;
+        order.sort_by(|&a, &b| cost(b).total_cmp(&cost(a)));
+        for g in order {
             let mut candidate = staff.to_vec();
             let mut feasible_with = |search: &mut Self, n: u32| {
                 candidate[g] = n;
@@ -251,8 +256,8 @@ impl<'a, 's> Search<'a, 's> {
             let mut high = staff[g];
             let mut low = None;
             let mut step = 1;
-            while low.is_none() && high > 0 {
-                let n = high.saturating_sub(step);
+            while low.is_none() && high > lows[g] {
+                let n = high.saturating_sub(step).max(lows[g]);
                 if feasible_with(self, n)? {
                     high = n;
                     step *= 2;
@@ -277,11 +282,18 @@ impl<'a, 's> Search<'a, 's> {
 
     /// An interval no staffing up to `top` makes feasible: the fewest agents per group beyond
     /// which more stop helping, and the targets missed at `top`.
-    fn unreachable(&mut self, i: usize, top: Vec<u32>) -> Result<Interval, SimError> {
+    fn unreachable(
+        &mut self,
+        i: usize,
+        top: Vec<u32>,
+        lows: &[u32],
+        capped: Vec<String>,
+    ) -> Result<Interval, SimError> {
         let at_top = self.simulate(i, &top)?;
         let strict =
             self.options.confidence || top.iter().sum::<u32>() < self.interval_seed.iter().sum();
-        let reasons = shortfalls(&at_top, self.targets, strict);
+        let mut reasons = shortfalls(&at_top, self.targets, strict);
+        reasons.extend(capped);
         self.cache.clear();
         self.top = Some(Reference::new(
             at_top,
@@ -289,7 +301,7 @@ impl<'a, 's> Search<'a, 's> {
             self.options.confidence,
         ));
         let mut kept = top.clone();
-        let descended = self.descend(i, &mut kept);
+        let descended = self.descend(i, &mut kept, lows);
         self.top = None;
         descended?;
         let why = Unreachable {
@@ -307,6 +319,14 @@ impl<'a, 's> Search<'a, 's> {
         let ng = self.scenario.groups.len();
         self.cache.clear();
         self.interval_seed = (0..ng).map(|g| self.seed.groups[g][i]).collect();
+        // The groups' bounds (the closed-form seed is already within them).
+        let bounds: Vec<(u32, u32)> = (0..ng)
+            .map(|g| self.profile.agents[g].on_duty_bounds(self.profile.is_open(i)))
+            .collect();
+        let lows: Vec<u32> = bounds.iter().map(|b| b.0).collect();
+        let limits: Vec<u32> = (0..ng)
+            .map(|g| limits[g].min(bounds[g].1).max(self.interval_seed[g]))
+            .collect();
 
         // Feasibility: raise the groups behind every failing target.
         let mut staff = self.interval_seed.clone();
@@ -331,27 +351,62 @@ impl<'a, 's> Search<'a, 's> {
                 moved = true;
             }
             if !moved || rounds > RAISE_ROUNDS {
-                return self.unreachable(i, staff);
+                let capped = (0..ng)
+                    .filter(|&g| raise[g] && staff[g] >= bounds[g].1)
+                    .map(|g| {
+                        format!(
+                            "group {} is at its max_on_duty = {}",
+                            self.profile.agents[g].name, bounds[g].1
+                        )
+                    })
+                    .collect();
+                return self.unreachable(i, staff, &lows, capped);
             }
         }
 
-        self.descend(i, &mut staff)?;
-        // Exchanges: two agents fewer in one group for one more in another.
+        self.descend(i, &mut staff, &lows)?;
+        self.exchange(i, &mut staff, &limits, &lows)?;
+        Ok((staff, None))
+    }
+
+    /// Exchanges while they stay feasible: one or two agents fewer in one group for one more
+    /// in another, where that lowers the cost (two for one among groups of equal cost), each
+    /// followed by the descent again.
+    fn exchange(
+        &mut self,
+        i: usize,
+        staff: &mut Vec<u32>,
+        limits: &[u32],
+        lows: &[u32],
+    ) -> Result<(), SimError> {
+        let ng = staff.len();
+        let cost: Vec<f64> = self
+            .profile
+            .agents
+            .iter()
+            .map(|a| a.cost_per_hour)
+            .collect();
         for _ in 0..ng * 2 {
             let mut improved = false;
             'pairs: for g in 0..ng {
                 for h in 0..ng {
-                    if g == h || staff[g] < 2 || staff[h] >= limits[h] {
+                    if g == h || staff[h] >= limits[h] {
                         continue;
                     }
-                    let mut s = staff.clone();
-                    s[g] -= 2;
-                    s[h] += 1;
-                    if self.evaluate(i, &s)? {
-                        staff = s;
-                        self.descend(i, &mut staff)?;
-                        improved = true;
-                        break 'pairs;
+                    for fewer in [1, 2] {
+                        let cheaper = cost[h] < f64::from(fewer) * cost[g];
+                        if !cheaper || staff[g] < lows[g] + fewer {
+                            continue;
+                        }
+                        let mut s = staff.clone();
+                        s[g] -= fewer;
+                        s[h] += 1;
+                        if self.evaluate(i, &s)? {
+                            *staff = s;
+                            self.descend(i, staff, lows)?;
+                            improved = true;
+                            break 'pairs;
+                        }
                     }
                 }
             }
@@ -359,7 +414,7 @@ impl<'a, 's> Search<'a, 's> {
                 break;
             }
         }
-        Ok((staff, None))
+        Ok(())
     }
 }
 
@@ -405,6 +460,7 @@ pub fn search(
         targets: &targets,
         options,
         seed,
+        profile,
         replications,
         engines,
         chosen: Vec::with_capacity(profile.intervals),

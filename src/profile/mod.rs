@@ -428,9 +428,22 @@ pub struct AgentGroupSpec {
     pub shrinkage: f64,
     /// Agents on duty per interval (one entry per interval); `None`: the planner computes it.
     pub staffing: Option<Vec<u32>>,
+    /// Fewest agents the planner puts on duty in an open interval (default 0).
+    pub min_on_duty: u32,
+    /// Most agents the planner puts on duty in any interval; `None`: no bound.
+    pub max_on_duty: Option<u32>,
+    /// Cost of one paid agent hour (default 1); the planner minimises the total over groups.
+    pub cost_per_hour: f64,
 }
 
 impl AgentGroupSpec {
+    /// The agents the planner may put on duty in an interval, `(fewest, most)`: the group's
+    /// bounds, with no floor in a closed interval.
+    pub fn on_duty_bounds(&self, open: bool) -> (u32, u32) {
+        let least = if open { self.min_on_duty } else { 0 };
+        (least, self.max_on_duty.unwrap_or(u32::MAX))
+    }
+
     /// Proficiency in `skill`, if the group holds it.
     pub fn proficiency(&self, skill: &str) -> Option<u8> {
         self.skills

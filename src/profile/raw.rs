@@ -148,6 +148,9 @@ pub(crate) struct RawAgent {
     #[serde(default, deserialize_with = "share")]
     pub shrinkage: Option<f64>,
     pub staffing: Option<Value>,
+    pub min_on_duty: Option<i64>,
+    pub max_on_duty: Option<i64>,
+    pub cost_per_hour: Option<Value>,
 }
 
 /// A share written as a number (`0.8`) or a percentage (`"80%"`); ranges are checked later.

@@ -13,6 +13,7 @@ mod fit_volume;
 mod loadtest;
 mod output;
 mod plan;
+mod plan_bounds;
 mod profile;
 mod report;
 mod routing;

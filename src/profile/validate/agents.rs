@@ -88,6 +88,7 @@ fn agent(
         None => None,
         Some(value) => Some(staffing(value, &path.key("staffing"), horizon)?),
     };
+    let (min_on_duty, max_on_duty) = on_duty_bounds(raw, path)?;
     Ok(AgentGroupSpec {
         name,
         skills,
@@ -95,7 +96,58 @@ fn agent(
         slowdown,
         shrinkage,
         staffing,
+        min_on_duty,
+        max_on_duty,
+        cost_per_hour: cost_per_hour(raw.cost_per_hour.as_ref(), &path.key("cost_per_hour"))?,
     })
+}
+
+/// `min_on_duty` (default 0) and `max_on_duty` (default none): head counts, the least not
+/// above the most.
+fn on_duty_bounds(raw: &RawAgent, path: &FieldPath) -> Result<(u32, Option<u32>), Issue> {
+    let head_count = |value: Option<i64>, key: &str, least: i64| match value {
+        None => Ok(None),
+        Some(n) if (least..=i64::from(AGENT_CAP)).contains(&n) => Ok(Some(n as u32)),
+        Some(n) => Err(Issue::new(
+            &path.key(key),
+            format!(
+                "= {n} is not a whole number of agents from {least} to {AGENT_CAP}; write e.g. 2"
+            ),
+        )),
+    };
+    let least = head_count(raw.min_on_duty, "min_on_duty", 0)?.unwrap_or(0);
+    let most = head_count(raw.max_on_duty, "max_on_duty", 1)?;
+    if let Some(most) = most.filter(|m| *m < least) {
+        return Err(Issue::new(
+            &path.key("max_on_duty"),
+            format!(
+                "= {most} is below min_on_duty = {least}; raise max_on_duty or lower min_on_duty"
+            ),
+        ));
+    }
+    Ok((least, most))
+}
+
+/// Largest `cost_per_hour`: far beyond any wage in any currency unit, so a slip is caught.
+const MAX_COST_PER_HOUR: f64 = 1e6;
+
+/// `cost_per_hour` (default 1): positive and finite.
+fn cost_per_hour(value: Option<&Value>, path: &FieldPath) -> Result<f64, Issue> {
+    let Some(value) = value else {
+        return Ok(1.0);
+    };
+    match number(value) {
+        Some(c) if c > 0.0 && c <= MAX_COST_PER_HOUR => Ok(c),
+        _ => Err(Issue::new(
+            path,
+            format!(
+                "= {} is not a cost above 0 and at most {}; give the cost of one paid agent \
+                 hour, e.g. 25 (only the ratios between groups matter)",
+                shown(value),
+                number_text(MAX_COST_PER_HOUR)
+            ),
+        )),
+    }
 }
 
 /// The group's skills: at least one, each a queue's skill, none twice.
