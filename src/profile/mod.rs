@@ -16,6 +16,7 @@ mod forecast;
 mod locate;
 pub mod policy_names;
 mod raw;
+pub mod shifts;
 mod validate;
 mod when;
 
@@ -127,6 +128,8 @@ pub struct Profile {
     pub queues: Vec<QueueSpec>,
     /// The agent groups, in file order (at least one).
     pub agents: Vec<AgentGroupSpec>,
+    /// Shift rules for `chatcap roster`, in file order (none without `[[shifts]]`).
+    pub shifts: Vec<shifts::ShiftRule>,
 }
 
 impl Profile {

@@ -26,6 +26,23 @@ pub(crate) struct RawProfile {
     pub queues: Vec<RawQueue>,
     #[serde(default)]
     pub agents: Vec<RawAgent>,
+    #[serde(default)]
+    pub shifts: Vec<RawShift>,
+}
+
+/// One `[[shifts]]` rule; values are checked in `validate/shifts.rs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawShift {
+    pub name: Option<String>,
+    pub groups: Option<Vec<String>>,
+    pub start: Option<String>,
+    pub step: Option<Value>,
+    pub length: Option<Value>,
+    pub breaks: Option<Vec<Value>>,
+    pub days_per_week: Option<i64>,
+    pub consecutive_days_off: Option<i64>,
+    pub max_starts_per_interval: Option<i64>,
 }
 
 /// `[hours]`: opening hours per weekday, `"08:00-22:00"` or `"closed"`; `default` covers the

@@ -20,5 +20,6 @@ mod routing;
 mod schema;
 mod server;
 mod server_edge;
+mod shifts;
 mod sim;
 mod simlog;

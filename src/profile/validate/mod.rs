@@ -1,6 +1,6 @@
 //! The one validation pass: raw structs in, a [`Profile`] out. Every range and consistency rule
 //! of the profile format lives here, one file per section of the profile (top-level keys and
-//! the horizon, targets, routing, simulation, queues, agents, distributions), so the rest of
+//! the horizon, targets, routing, simulation, queues, agents, shifts, distributions), so the rest of
 //! chatcap can rely on the typed structs.
 
 mod agents;
@@ -9,6 +9,7 @@ mod dist;
 mod horizon;
 mod queues;
 mod routing;
+mod shifts;
 mod simulation;
 mod targets;
 mod values;
@@ -94,6 +95,17 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
     let queues = queues::queues(&raw.queues, &context)?;
     let agents = agents::agents(&raw.agents, &horizon, &queues)?;
     horizon.check_warmup(simulation.warmup_secs)?;
+    let shift_context = shifts::ShiftContext {
+        horizon: &horizon,
+        when: &when,
+        interval_secs,
+        serving: agents
+            .iter()
+            .map(|a| queues.iter().any(|q| a.proficiency(&q.skill).is_some()))
+            .collect(),
+        agents: &agents,
+    };
+    let shifts = shifts::shifts(&raw.shifts, &shift_context)?;
     Ok(Profile {
         name,
         source: source.to_string(),
@@ -107,5 +119,6 @@ fn build(mut raw: RawProfile, source: &str, base_dir: Option<&Path>) -> Result<P
         simulation,
         queues,
         agents,
+        shifts,
     })
 }
