@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::plan::PlanningArgs;
 use super::progress::progress_bar;
-use super::{GlobalArgs, emit, emit_html};
+use super::{GlobalArgs, emit};
 use crate::error::{Error, Result};
 use crate::plan::SearchMode;
 use crate::plan::caps::{self, CapLimits, CapsError, CapsInputError};
@@ -74,7 +74,7 @@ pub(crate) fn parse_caps(text: &str) -> std::result::Result<CapList, String> {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) -> Result<()> {
-    super::check_one_stdout(global, args.planning.html.as_deref())?;
+    args.planning.check_outputs(global)?;
     let profile = args.planning.profile()?;
     let options = args.planning.options(SearchMode::Incremental, 8.0);
     let limits = CapLimits {
@@ -88,9 +88,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &CapsArgs, stdout: &mut dyn Write) 
     .map_err(flag_error)?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
-    if let Some(path) = &args.planning.html {
-        emit_html(path, &output, stdout)?;
-    }
+    args.planning.emit_files(&output, stdout)?;
     emit(global, &output, stdout)
 }
 

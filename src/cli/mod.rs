@@ -128,18 +128,19 @@ pub(crate) enum Command {
 }
 
 impl Command {
-    /// The profile a command reads and the HTML file it writes, for [`check_outputs`].
-    fn profile_and_html(&self) -> (Option<&Path>, Option<&Path>) {
+    /// The profile a command reads and the side files it writes (`--html`, `--xlsx`), for
+    /// [`check_outputs`].
+    fn profile_and_files(&self) -> (Option<&Path>, Vec<(&'static str, Option<&Path>)>) {
         match self {
-            Command::Simulate(a) => (a.profile.as_deref(), a.html.as_deref()),
-            Command::Plan(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
-            Command::Caps(a) => (a.planning.profile.as_deref(), a.planning.html.as_deref()),
-            Command::Validate(a) => (Some(a.profile.as_path()), None),
-            Command::Fit(a) => (a.profile.as_deref(), a.html.as_deref()),
-            Command::Serve(a) => (a.profile.as_deref(), None),
-            Command::Loadtest(a) => (a.profile.as_deref(), None),
+            Command::Simulate(a) => (a.profile.as_deref(), vec![("--html", a.html.as_deref())]),
+            Command::Plan(a) => (a.planning.profile.as_deref(), a.planning.files()),
+            Command::Caps(a) => (a.planning.profile.as_deref(), a.planning.files()),
+            Command::Validate(a) => (Some(a.profile.as_path()), Vec::new()),
+            Command::Fit(a) => (a.profile.as_deref(), vec![("--html", a.html.as_deref())]),
+            Command::Serve(a) => (a.profile.as_deref(), Vec::new()),
+            Command::Loadtest(a) => (a.profile.as_deref(), Vec::new()),
             Command::Erlang(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
-                (None, None)
+                (None, Vec::new())
             }
         }
     }
@@ -147,8 +148,8 @@ impl Command {
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
-    let (profile, html) = cli.command.profile_and_html();
-    check_outputs(&cli.global, profile, html)?;
+    let (profile, files) = cli.command.profile_and_files();
+    check_outputs(&cli.global, profile, &files)?;
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
@@ -165,38 +166,42 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
 }
 
 /// Checks the output files before any work starts, so that a long run never ends in a lost
-/// report or an overwritten input: `--out` and `--html` name neither the profile nor one
-/// another, and each can be written (its directory exists, the file is writable).
-fn check_outputs(global: &GlobalArgs, profile: Option<&Path>, html: Option<&Path>) -> Result<()> {
+/// report or an overwritten input: `--out` and the side files (`--html`, `--xlsx`) name neither
+/// the profile nor one another, and each can be written (its directory exists, the file is
+/// writable).
+fn check_outputs(
+    global: &GlobalArgs,
+    profile: Option<&Path>,
+    side: &[(&'static str, Option<&Path>)],
+) -> Result<()> {
     let is_file = |p: &&Path| *p != Path::new("-");
-    let outputs = [("--out", global.out.as_deref()), ("--html", html)];
-    let files: Vec<(&str, &Path)> = outputs
-        .iter()
-        .filter_map(|&(flag, p)| p.filter(is_file).map(|p| (flag, p)))
+    let files: Vec<(&str, &Path)> = std::iter::once(("--out", global.out.as_deref()))
+        .chain(side.iter().copied())
+        .filter_map(|(flag, p)| p.filter(is_file).map(|p| (flag, p)))
         .collect();
-    for &(flag, path) in &files {
+    for (k, &(flag, path)) in files.iter().enumerate() {
         if let Some(profile) = profile.filter(is_file)
             && same_file(path, profile)
         {
             return Err(Error::invalid(
                 flag,
                 format!(
-                    "{} is the profile being read; writing there would overwrite it: give {flag}                      another file",
+                    "{} is the profile being read; writing there would overwrite it: give {flag} \
+                     another file",
                     path.display()
                 ),
             ));
         }
-    }
-    if let [(_, out), (_, html)] = files[..]
-        && same_file(out, html)
-    {
-        return Err(Error::invalid(
-            "--html",
-            format!(
-                "{} is also the --out file, so one report would overwrite the other; give each                  its own file",
-                html.display()
-            ),
-        ));
+        if let Some(&(other, _)) = files[..k].iter().find(|(_, p)| same_file(p, path)) {
+            return Err(Error::invalid(
+                flag,
+                format!(
+                    "{} is also the {other} file, so one would overwrite the other; give each its \
+                     own file",
+                    path.display()
+                ),
+            ));
+        }
     }
     files.iter().try_for_each(|&(_, path)| check_writable(path))
 }
@@ -327,14 +332,27 @@ pub(crate) fn check_run_flags(replications: Option<u32>, threads: Option<usize>)
 }
 
 /// Refuses two documents on standard output: the report in the global format and the HTML one.
-pub(crate) fn check_one_stdout(global: &GlobalArgs, html: Option<&Path>) -> Result<()> {
-    let to_stdout = |p: Option<&Path>| p.is_none_or(|p| p == Path::new("-"));
-    if html.is_some_and(|h| h == Path::new("-")) && to_stdout(global.out.as_deref()) {
-        return Err(Error::invalid(
-            "--html",
-            "- would write the HTML report to standard output after the report; give --html a \
-             file, or send the report to a file with --out",
-        ));
+pub(crate) fn check_one_stdout(global: &GlobalArgs, extra: &[(&str, Option<&Path>)]) -> Result<()> {
+    let dash = |p: Option<&Path>| p.is_some_and(|p| p == Path::new("-"));
+    let mut report_on_stdout = global.out.as_deref().is_none_or(|p| p == Path::new("-"));
+    for (flag, path) in extra {
+        if dash(*path) {
+            if report_on_stdout {
+                return Err(Error::invalid(
+                    flag,
+                    format!(
+                        "- would write the {} to standard output after the report; give {flag} a \
+                         file, or send the report to a file with --out",
+                        if *flag == "--xlsx" {
+                            "workbook"
+                        } else {
+                            "HTML report"
+                        }
+                    ),
+                ));
+            }
+            report_on_stdout = true;
+        }
     }
     Ok(())
 }
@@ -348,6 +366,11 @@ pub(crate) fn emit(global: &GlobalArgs, output: &Output, stdout: &mut dyn Write)
 /// Writes `output` as a standalone HTML report to `path` (`-` means `stdout`).
 pub(crate) fn emit_html(path: &Path, output: &Output, stdout: &mut dyn Write) -> Result<()> {
     write_with(&HtmlExporter, output, Some(path), stdout)
+}
+
+/// Writes `output`'s tables as an Excel workbook to `path` (`-` means `stdout`).
+pub(crate) fn emit_xlsx(path: &Path, output: &Output, stdout: &mut dyn Write) -> Result<()> {
+    write_with(&crate::report::XlsxExporter, output, Some(path), stdout)
 }
 
 fn write_with(

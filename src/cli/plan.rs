@@ -35,6 +35,9 @@ pub(crate) struct PlanningArgs {
     /// Also write a standalone HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write the tables as an Excel workbook to FILE (one sheet per table).
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
 }
 
 /// Arguments of `chatcap plan`.
@@ -57,6 +60,36 @@ pub(crate) struct PlanArgs {
 }
 
 impl PlanningArgs {
+    /// The side files: `--html` and `--xlsx`.
+    pub(crate) fn files(&self) -> Vec<(&'static str, Option<&std::path::Path>)> {
+        vec![
+            ("--html", self.html.as_deref()),
+            ("--xlsx", self.xlsx.as_deref()),
+        ]
+    }
+
+    /// At most one of the report, `--html` and `--xlsx` goes to standard output.
+    pub(crate) fn check_outputs(&self, global: &GlobalArgs) -> Result<()> {
+        super::check_one_stdout(
+            global,
+            &[
+                ("--html", self.html.as_deref()),
+                ("--xlsx", self.xlsx.as_deref()),
+            ],
+        )
+    }
+
+    /// Writes the side outputs asked for: the HTML report and the workbook.
+    pub(crate) fn emit_files(&self, output: &Output, stdout: &mut dyn Write) -> Result<()> {
+        if let Some(path) = &self.html {
+            emit_html(path, output, stdout)?;
+        }
+        if let Some(path) = &self.xlsx {
+            super::emit_xlsx(path, output, stdout)?;
+        }
+        Ok(())
+    }
+
     /// The profile with the command line's overrides applied.
     pub(crate) fn profile(&self) -> Result<Profile> {
         super::check_run_flags(self.replications, self.threads)?;
@@ -83,7 +116,7 @@ impl PlanningArgs {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) -> Result<()> {
-    super::check_one_stdout(global, args.planning.html.as_deref())?;
+    args.planning.check_outputs(global)?;
     let profile = args.planning.profile()?;
     let options = args.planning.options(args.search, args.fte_hours);
     let bar = progress_bar(global, 1, "planning");
@@ -93,8 +126,6 @@ pub(crate) fn run(global: &GlobalArgs, args: &PlanArgs, stdout: &mut dyn Write) 
     })?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
-    if let Some(path) = &args.planning.html {
-        emit_html(path, &output, stdout)?;
-    }
+    args.planning.emit_files(&output, stdout)?;
     emit(global, &output, stdout)
 }

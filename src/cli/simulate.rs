@@ -46,7 +46,7 @@ pub(crate) struct SimulateArgs {
 
 pub(crate) fn run(global: &GlobalArgs, args: &SimulateArgs, stdout: &mut dyn Write) -> Result<()> {
     super::check_run_flags(args.replications, args.threads)?;
-    super::check_one_stdout(global, args.html.as_deref())?;
+    super::check_one_stdout(global, &[("--html", args.html.as_deref())])?;
     check_log_paths(global, args)?;
     let mut profile = profile::load_or_default(args.profile.as_deref())?;
     if let Some(r) = args.replications {

@@ -8,6 +8,7 @@ mod json;
 mod markdown;
 mod svg;
 mod table;
+mod xlsx;
 
 use std::io::{self, Write};
 
@@ -21,6 +22,7 @@ pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 pub use self::svg::{ChartError, render_chart};
 pub use self::table::TableExporter;
+pub use self::xlsx::XlsxExporter;
 
 /// Writes an [`Output`] in one format.
 pub trait Exporter {

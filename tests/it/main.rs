@@ -23,3 +23,4 @@ mod server_edge;
 mod shifts;
 mod sim;
 mod simlog;
+mod xlsx;
