@@ -145,6 +145,16 @@ impl IntoResponse for ApiError {
             detail: self.detail,
         };
         let mut response = (self.status, Json(body)).into_response();
+        // The body was left unread (too large, or too slow): the connection cannot carry
+        // another request, so the client is told to open a new one.
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -525,6 +525,12 @@ async fn bad_requests_give_json_errors_and_change_nothing() {
         .send()
         .await
         .expect("send");
+    // The body was not read: the connection closes, and the next request opens another.
+    let connection = resp.headers().get("connection").cloned();
+    assert_eq!(
+        connection.as_ref().and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
     expect_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     let long = "y".repeat(4001);
     let resp = ts
