@@ -69,12 +69,12 @@ impl Default for PlanOptions {
     }
 }
 
-/// Verification rounds: intervals that miss a target in an independent run get one more agent.
+/// Verification rounds: intervals that miss a target in the verification run get one more agent.
 pub const REPAIR_ROUNDS: usize = 3;
 
-/// Seed offsets of the verification runs (independent streams of the same profile).
-const CHECK_SEED_OFFSET: u64 = 1_000_003;
-const REPORT_SEED_OFFSET: u64 = 2_000_003;
+/// Seed offset of the verification run (a stream of the same profile independent of the
+/// search's).
+const VERIFICATION_SEED_OFFSET: u64 = 1_000_003;
 
 /// Timings of the phases of a plan, seconds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -99,7 +99,8 @@ fn run_day(
     sim::simulate_runs(&sc, replications, pool, &|| {})
 }
 
-/// Plans `profile`: closed-form seed, simulated search, verification with fresh seeds.
+/// Plans `profile`: closed-form seed, simulated search, verification and repair with a seed of
+/// its own.
 /// `progress(done, total)` is called as intervals are planned.
 pub fn plan(
     profile: &Profile,
@@ -126,14 +127,17 @@ pub fn plan(
 
     let targets = judge::IntervalTargets::of(profile);
     let mut staffing = outcome.staffing.clone();
-    let repaired = verify_and_repair(profile, &outcome, &targets, &pool, &mut staffing, &|r| {
+    let verified = verify_and_repair(profile, &outcome, &targets, &pool, &mut staffing, &|r| {
         progress(profile.intervals + r + 1, total)
     })?;
     progress(total, total);
     let scenario = Scenario::new(profile, &staffing)?;
-    let report_seed = profile.simulation.seed.wrapping_add(REPORT_SEED_OFFSET);
-    let replications = profile.simulation.replications;
-    let (runs, perf) = run_day(&scenario, report_seed, replications, &pool)?;
+    let report_seed = verification_seed(profile);
+    let Verified {
+        repaired,
+        runs,
+        perf,
+    } = verified;
     times.verify_secs = started.elapsed().as_secs_f64() - times.analytic_secs - times.search_secs;
     report::build(report::Inputs {
         profile,
@@ -179,10 +183,30 @@ fn check_options(profile: &Profile, options: &PlanOptions) -> Result<(), PlanErr
     Ok(())
 }
 
-/// Verification with a fresh seed, up to [`REPAIR_ROUNDS`] times: each interval that misses a
-/// target gets one more agent in the group carrying most of a failing queue, and in each
-/// group above its occupancy limit (never beyond a group's `max_on_duty`). Returns the (interval, group) cells raised;
-/// `round_started(r)` is called as round `r` starts.
+/// The seed of the verification run.
+fn verification_seed(profile: &Profile) -> u64 {
+    profile
+        .simulation
+        .seed
+        .wrapping_add(VERIFICATION_SEED_OFFSET)
+}
+
+/// The verification run of the final staffing and the cells its repairs raised.
+struct Verified {
+    /// (interval, group) cells raised.
+    repaired: Vec<(usize, usize)>,
+    /// Per replication, the run of the final staffing.
+    runs: Vec<ReplicationTallies>,
+    /// Its speed.
+    perf: sim::Perf,
+}
+
+/// The whole horizon simulated with a seed independent of the search's, up to
+/// [`REPAIR_ROUNDS`] times: each interval that misses a target gets one more agent in the
+/// group carrying most of a failing queue, and in each group above its occupancy limit (never
+/// beyond a group's `max_on_duty`), and the run is repeated. Returns the run of the final
+/// staffing (its figures are the ones reported) and the cells raised; `round_started(r)` is
+/// called as round `r` starts.
 fn verify_and_repair(
     profile: &Profile,
     outcome: &search::SearchOutcome,
@@ -190,51 +214,71 @@ fn verify_and_repair(
     pool: &rayon::ThreadPool,
     staffing: &mut Staffing,
     round_started: &dyn Fn(usize),
-) -> Result<Vec<(usize, usize)>, PlanError> {
+) -> Result<Verified, PlanError> {
     let replications = profile.simulation.replications;
+    let seed = verification_seed(profile);
     let mut repaired = Vec::new();
-    for round in 0..REPAIR_ROUNDS {
+    let mut round = 0;
+    loop {
         round_started(round);
         let scenario = Scenario::new(profile, staffing)?;
-        let check_seed = profile.simulation.seed.wrapping_add(CHECK_SEED_OFFSET);
-        let (runs, _) = run_day(&scenario, check_seed, replications, pool)?;
-        let verdicts = judge::judge_day(&runs, profile.intervals, targets, false);
-        let mut changed = false;
-        for (i, (queues, groups)) in verdicts.iter().enumerate() {
-            // More agents stop helping there: the search kept the staffing beyond which.
-            if outcome.unreachable.iter().any(|u| u.interval == i) {
-                continue;
-            }
-            let mut raise = vec![false; staffing.groups.len()];
-            let room = |g: usize| {
-                let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
-                staffing.groups[g][i] < most
-            };
-            for &q in queues {
-                // The group carrying most of the failing queue, of those below their
-                // max_on_duty.
-                if let Some(&g) = targets.servers[q]
-                    .iter()
-                    .filter(|&&g| room(g))
-                    .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
-                {
-                    raise[g] = true;
-                }
-            }
-            for &g in groups.iter().filter(|&&g| room(g)) {
+        let (runs, perf) = run_day(&scenario, seed, replications, pool)?;
+        let done = round == REPAIR_ROUNDS
+            || !raise_misses(profile, outcome, targets, &runs, staffing, &mut repaired);
+        if done {
+            return Ok(Verified {
+                repaired,
+                runs,
+                perf,
+            });
+        }
+        round += 1;
+    }
+}
+
+/// One more agent where the verification run `runs` misses a target (the group carrying most
+/// of a failing queue, each group above its occupancy limit), except in unreachable intervals
+/// and past a group's `max_on_duty`; the cells raised are added to `repaired`. Whether any was.
+fn raise_misses(
+    profile: &Profile,
+    outcome: &search::SearchOutcome,
+    targets: &judge::IntervalTargets,
+    runs: &[ReplicationTallies],
+    staffing: &mut Staffing,
+    repaired: &mut Vec<(usize, usize)>,
+) -> bool {
+    let verdicts = judge::judge_day(runs, profile.intervals, targets, false);
+    let mut changed = false;
+    for (i, (queues, groups)) in verdicts.iter().enumerate() {
+        // More agents stop helping there: the search kept the staffing beyond which.
+        if outcome.unreachable.iter().any(|u| u.interval == i) {
+            continue;
+        }
+        let mut raise = vec![false; staffing.groups.len()];
+        let room = |g: usize| {
+            let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
+            staffing.groups[g][i] < most
+        };
+        for &q in queues {
+            // The group carrying most of the failing queue, of those below their max_on_duty.
+            if let Some(&g) = targets.servers[q]
+                .iter()
+                .filter(|&&g| room(g))
+                .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
+            {
                 raise[g] = true;
             }
-            for (g, up) in raise.iter().enumerate() {
-                if *up {
-                    staffing.groups[g][i] += 1;
-                    repaired.push((i, g));
-                    changed = true;
-                }
+        }
+        for &g in groups.iter().filter(|&&g| room(g)) {
+            raise[g] = true;
+        }
+        for (g, up) in raise.iter().enumerate() {
+            if *up {
+                staffing.groups[g][i] += 1;
+                repaired.push((i, g));
+                changed = true;
             }
         }
-        if !changed {
-            break;
-        }
     }
-    Ok(repaired)
+    changed
 }

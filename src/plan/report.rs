@@ -291,7 +291,8 @@ pub struct PlanReport {
     pub profile: String,
     /// Seed of the search.
     pub seed: u64,
-    /// Seed of the independent run whose figures are reported.
+    /// Seed of the verification run (independent of the search's): its repairs are judged on
+    /// it and its figures, for the final staffing, are the ones reported.
     pub verification_seed: u64,
     /// Replications per evaluation and per verification run.
     pub replications: u32,

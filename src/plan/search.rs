@@ -30,9 +30,10 @@
 //!    keeps the fewest agents beyond which more stop helping.
 //! 5. The engines advance through `i` with the chosen staffing.
 //!
-//! The whole day is then simulated again with a fresh seed; an interval that misses a target
-//! there gets one more agent in the group carrying most of the failing queue (at most
-//! [`REPAIR_ROUNDS`] rounds), and the figures reported come from a third, independent run.
+//! The whole horizon is then simulated again with a seed of its own (the verification run); an
+//! interval that misses a target there gets one more agent in the group carrying most of the
+//! failing queue and the run is repeated (at most [`REPAIR_ROUNDS`] rounds); the figures
+//! reported are those of the final staffing's verification run.
 
 use std::collections::HashMap;
 
