@@ -15,6 +15,7 @@
 //! - `extras.rs`: bot, transfers, accept and first-response delays, CSAT against wait;
 //! - `profile_out.rs`: the fitted profile as TOML; `document.rs`: tables and charts.
 
+mod averaging;
 mod document;
 pub mod extras;
 pub mod families;
