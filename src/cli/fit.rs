@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{GlobalArgs, emit, emit_html, same_file};
+use super::{GlobalArgs, emit, emit_html};
 use crate::error::{Error, Result};
 use crate::fit::{self, FitError, FitOptions};
 use crate::profile::duration::parse_duration;
@@ -47,7 +47,7 @@ pub(crate) struct FitArgs {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &FitArgs, stdout: &mut dyn Write) -> Result<()> {
-    let profile_out = profile_path(global, args)?;
+    let profile_out = profile_path(global)?;
     let options = options(args)?;
     let fitted = fit::fit(&options)?;
     let mut report = fitted.report;
@@ -75,27 +75,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &FitArgs, stdout: &mut dyn Write) -
 }
 
 /// The profile file (`--out`); `-` is refused because the report is what standard output
-/// carries. Neither `--out` nor `--html` may name a log being read.
-fn profile_path<'a>(global: &'a GlobalArgs, args: &FitArgs) -> Result<Option<&'a Path>> {
-    let logs = [Some(args.log.as_path()), args.agent_log.as_deref()];
-    let outputs = [
-        ("--out", global.out.as_deref()),
-        ("--html", args.html.as_deref()),
-    ];
-    for (flag, output) in outputs {
-        if let Some(output) = output
-            && logs.into_iter().flatten().any(|log| same_file(output, log))
-        {
-            return Err(Error::invalid(
-                flag,
-                format!(
-                    "{} is a log being read; writing there would overwrite it: give {flag} \
-                     another file",
-                    output.display()
-                ),
-            ));
-        }
-    }
+/// carries. (That no output names a log being read is checked with every command's outputs.)
+fn profile_path(global: &GlobalArgs) -> Result<Option<&Path>> {
     match global.out.as_deref() {
         Some(out) if out == Path::new("-") => Err(Error::invalid(
             "--out",

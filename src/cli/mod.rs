@@ -127,20 +127,39 @@ pub(crate) enum Command {
     Man(ManArgs),
 }
 
+/// A file a command reads: what it is, and its path.
+type Input<'a> = (&'static str, &'a Path);
+
+/// A side file a command may write: its flag, and the path given.
+type SideFile<'a> = (&'static str, Option<&'a Path>);
+
+/// A profile being read, as an input of [`check_outputs`].
+fn profile(path: Option<&Path>) -> Vec<Input<'_>> {
+    path.map(|p| ("profile", p)).into_iter().collect()
+}
+
 impl Command {
-    /// The profile a command reads and the side files it writes (`--html`, `--xlsx`), for
-    /// [`check_outputs`].
-    fn profile_and_files(&self) -> (Option<&Path>, Vec<(&'static str, Option<&Path>)>) {
+    /// The files a command reads (what each is, its path) and the side files it writes
+    /// (`--html`, `--xlsx`), for [`check_outputs`].
+    fn inputs_and_files(&self) -> (Vec<Input<'_>>, Vec<SideFile<'_>>) {
         match self {
-            Command::Simulate(a) => (a.profile.as_deref(), vec![("--html", a.html.as_deref())]),
-            Command::Plan(a) => (a.planning.profile.as_deref(), a.planning.files()),
-            Command::Caps(a) => (a.planning.profile.as_deref(), a.planning.files()),
-            Command::Validate(a) => (Some(a.profile.as_path()), Vec::new()),
-            Command::Fit(a) => (a.profile.as_deref(), vec![("--html", a.html.as_deref())]),
-            Command::Serve(a) => (a.profile.as_deref(), Vec::new()),
-            Command::Loadtest(a) => (a.profile.as_deref(), Vec::new()),
+            Command::Simulate(a) => (
+                profile(a.profile.as_deref()),
+                vec![("--html", a.html.as_deref())],
+            ),
+            Command::Plan(a) => (profile(a.planning.profile.as_deref()), a.planning.files()),
+            Command::Caps(a) => (profile(a.planning.profile.as_deref()), a.planning.files()),
+            Command::Validate(a) => (profile(Some(a.profile.as_path())), Vec::new()),
+            Command::Fit(a) => {
+                let mut inputs: Vec<(&str, &Path)> = profile(a.profile.as_deref());
+                inputs.push(("chat log", a.log.as_path()));
+                inputs.extend(a.agent_log.as_deref().map(|p| ("agent log", p)));
+                (inputs, vec![("--html", a.html.as_deref())])
+            }
+            Command::Serve(a) => (profile(a.profile.as_deref()), Vec::new()),
+            Command::Loadtest(a) => (profile(a.profile.as_deref()), Vec::new()),
             Command::Erlang(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_) => {
-                (None, Vec::new())
+                (Vec::new(), Vec::new())
             }
         }
     }
@@ -148,8 +167,8 @@ impl Command {
 
 /// Runs a parsed command line, writing results to `stdout` unless `--out` names a file.
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
-    let (profile, files) = cli.command.profile_and_files();
-    check_outputs(&cli.global, profile, &files)?;
+    let (inputs, files) = cli.command.inputs_and_files();
+    check_outputs(&cli.global, &inputs, &files)?;
     match &cli.command {
         Command::Erlang(args) => erlang::run(&cli.global, args, stdout),
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
@@ -166,12 +185,12 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
 }
 
 /// Checks the output files before any work starts, so that a long run never ends in a lost
-/// report or an overwritten input: `--out` and the side files (`--html`, `--xlsx`) name neither
-/// the profile nor one another, and each can be written (its directory exists, the file is
-/// writable).
+/// report or an overwritten input: `--out` and the side files (`--html`, `--xlsx`) name no
+/// file being read (profile, logs) nor one another, and each can be written (its directory
+/// exists, the file is writable).
 fn check_outputs(
     global: &GlobalArgs,
-    profile: Option<&Path>,
+    inputs: &[(&str, &Path)],
     side: &[(&'static str, Option<&Path>)],
 ) -> Result<()> {
     let is_file = |p: &&Path| *p != Path::new("-");
@@ -180,13 +199,14 @@ fn check_outputs(
         .filter_map(|(flag, p)| p.filter(is_file).map(|p| (flag, p)))
         .collect();
     for (k, &(flag, path)) in files.iter().enumerate() {
-        if let Some(profile) = profile.filter(is_file)
-            && same_file(path, profile)
+        if let Some(&(what, _)) = inputs
+            .iter()
+            .find(|(_, input)| is_file(input) && same_file(path, input))
         {
             return Err(Error::invalid(
                 flag,
                 format!(
-                    "{} is the profile being read; writing there would overwrite it: give {flag} \
+                    "{} is the {what} being read; writing there would overwrite it: give {flag} \
                      another file",
                     path.display()
                 ),

@@ -32,7 +32,7 @@ pub struct TransferLeg {
 }
 
 /// One usable chat. Times are seconds since [`History::origin`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ChatFacts {
     /// The queue (index into [`History::queues`]).
     pub queue: u16,

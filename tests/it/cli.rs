@@ -85,15 +85,7 @@ fn a_closed_pipe_is_not_an_error_to_report() {
     assert_eq!(chained.matches("storage full").count(), 1, "{chained}");
 }
 
-/// Runs a command line in-process and returns its standard output.
-fn run(args: &[&str]) -> Result<String, chatcap::Error> {
-    let mut out = Vec::new();
-    chatcap::run(
-        Cli::try_parse_from(args).expect("arguments parse"),
-        &mut out,
-    )?;
-    Ok(String::from_utf8(out).expect("utf-8 output"))
-}
+use super::run_cli as run;
 
 fn small_team() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/small-team.toml")

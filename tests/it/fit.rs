@@ -6,15 +6,7 @@ use std::path::{Path, PathBuf};
 use chatcap::Cli;
 use clap::Parser;
 
-/// Runs a command line in-process and returns its standard output.
-fn run(args: &[&str]) -> Result<String, chatcap::Error> {
-    let mut out = Vec::new();
-    chatcap::run(
-        Cli::try_parse_from(args).expect("arguments parse"),
-        &mut out,
-    )?;
-    Ok(String::from_utf8(out).expect("utf-8 output"))
-}
+use super::run_cli as run;
 
 /// A small chat log: two days of one queue, a chat every ten minutes, each answered and closed.
 fn tiny_log(dir: &Path) -> PathBuf {

@@ -24,18 +24,9 @@ fn model(kind: DistKind, mean: f64, cv: f64) -> DurationModel {
 
 fn chat(created: f64) -> ChatFacts {
     ChatFacts {
-        queue: 0,
         created,
         queued: created,
-        offered: None,
-        answered: None,
-        first_response: None,
-        closed: None,
-        abandoned: None,
-        agent: None,
-        bot_resolved: None,
-        transfer: None,
-        csat: None,
+        ..ChatFacts::default()
     }
 }
 

@@ -84,15 +84,7 @@ fn chat(queue: u16, created: f64) -> ChatFacts {
         queue,
         created,
         queued: created,
-        offered: None,
-        answered: None,
-        first_response: None,
-        closed: None,
-        abandoned: None,
-        agent: None,
-        bot_resolved: None,
-        transfer: None,
-        csat: None,
+        ..ChatFacts::default()
     }
 }
 

@@ -24,3 +24,14 @@ mod shifts;
 mod sim;
 mod simlog;
 mod xlsx;
+
+/// Runs a command line in-process and returns its standard output.
+pub fn run_cli(args: &[&str]) -> Result<String, chatcap::Error> {
+    use clap::Parser;
+    let mut out = Vec::new();
+    chatcap::run(
+        chatcap::Cli::try_parse_from(args).expect("arguments parse"),
+        &mut out,
+    )?;
+    Ok(String::from_utf8(out).expect("utf-8 output"))
+}
