@@ -22,6 +22,9 @@ pub enum Error {
     /// A chat log or fit option is unusable.
     #[error(transparent)]
     Fit(#[from] crate::fit::FitError),
+    /// A roster cannot be made: bad rules, plan file or flag, or a solver failure.
+    #[error(transparent)]
+    Roster(#[from] crate::roster::RosterError),
     /// The planner cannot plan the profile with these options.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
@@ -90,6 +93,13 @@ impl Error {
                 }
             }
             Error::Plan(_) => 2,
+            Error::Roster(e) => {
+                if e.is_input() {
+                    2
+                } else {
+                    1
+                }
+            }
             Error::Server(crate::server::ServerError::Config(_)) => 2,
             Error::Server(_) => 1,
             Error::LoadTest(e) if e.is_input() => 2,

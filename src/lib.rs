@@ -20,6 +20,7 @@ pub mod model;
 pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod roster;
 pub mod routing;
 pub mod scenario;
 pub mod server;

@@ -8,6 +8,7 @@ mod loadtest;
 mod packaging;
 mod plan;
 mod progress;
+mod roster;
 mod schema;
 mod serve;
 mod simulate;
@@ -29,6 +30,7 @@ use loadtest::LoadtestArgs;
 use packaging::{CompletionsArgs, ManArgs};
 use plan::PlanArgs;
 pub use progress::progress_bar_on;
+use roster::RosterArgs;
 use schema::SchemaArgs;
 pub use schema::{SchemaName, schema_json};
 use serve::ServeArgs;
@@ -109,7 +111,10 @@ pub(crate) enum Command {
     /// The plan for each per-agent concurrency cap (headcount, AHT, FRT, occupancy) and the
     /// cap to run.
     Caps(CapsArgs),
-    /// Print the JSON Schema of a command's JSON output (plan, caps, simulate).
+    /// Shifts, breaks and weekly lines covering the plan's requirement at the least paid
+    /// time (the `[[shifts]]` rules), verified by simulating the roster.
+    Roster(RosterArgs),
+    /// Print the JSON Schema of a command's JSON output (plan, caps, simulate, roster).
     Schema(SchemaArgs),
     /// Check a profile and say exactly what is wrong with it.
     Validate(ValidateArgs),
@@ -149,6 +154,11 @@ impl Command {
             ),
             Command::Plan(a) => (profile(a.planning.profile.as_deref()), a.planning.files()),
             Command::Caps(a) => (profile(a.planning.profile.as_deref()), a.planning.files()),
+            Command::Roster(a) => {
+                let mut inputs = profile(a.planning.profile.as_deref());
+                inputs.extend(a.plan.as_deref().map(|p| ("plan", p)));
+                (inputs, a.planning.files())
+            }
             Command::Validate(a) => (profile(Some(a.profile.as_path())), Vec::new()),
             Command::Fit(a) => {
                 let mut inputs: Vec<(&str, &Path)> = profile(a.profile.as_deref());
@@ -174,6 +184,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
         Command::Simulate(args) => simulate::run(&cli.global, args, stdout),
         Command::Plan(args) => plan::run(&cli.global, args, stdout),
         Command::Caps(args) => caps::run(&cli.global, args, stdout),
+        Command::Roster(args) => roster::run(&cli.global, args, stdout),
         Command::Schema(args) => schema::run(&cli.global, args, stdout),
         Command::Validate(args) => validate::run(&cli.global, args, stdout),
         Command::Fit(args) => fit::run(&cli.global, args, stdout),

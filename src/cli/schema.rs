@@ -18,6 +18,8 @@ pub enum SchemaName {
     Caps,
     /// `chatcap simulate`.
     Simulate,
+    /// `chatcap roster`.
+    Roster,
 }
 
 /// Arguments of `chatcap schema`.
@@ -34,6 +36,7 @@ pub fn schema_json(name: SchemaName) -> serde_json::Result<String> {
         SchemaName::Plan => schemars::schema_for!(crate::plan::PlanReport),
         SchemaName::Caps => schemars::schema_for!(crate::plan::caps::CapsReport),
         SchemaName::Simulate => schemars::schema_for!(crate::sim::SimulationReport),
+        SchemaName::Roster => schemars::schema_for!(crate::roster::RosterReport),
     };
     serde_json::to_string_pretty(&schema).map(|s| s + "\n")
 }

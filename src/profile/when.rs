@@ -48,6 +48,16 @@ impl Profile {
         }
     }
 
+    /// The text of the instant `secs` after the horizon's start, as interval starts are
+    /// written (any instant, inside the horizon or not).
+    pub fn instant_text(&self, secs: f64) -> String {
+        if self.calendar.dated {
+            calendar::start_text(&self.calendar.zoned(secs))
+        } else {
+            clock_label(self.start_secs + secs)
+        }
+    }
+
     /// Start of interval `i` in the profile's zone (1970-01-01 UTC for an undated horizon).
     pub fn interval_zoned(&self, i: usize) -> jiff::Zoned {
         self.calendar.zoned(i as f64 * self.interval_secs)

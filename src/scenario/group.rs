@@ -3,6 +3,7 @@
 //! so that none of them turns the profile's slowdown spelling into factors itself.
 
 use crate::profile::AgentGroupSpec;
+use crate::routing::Time;
 
 use super::ScenarioError;
 
@@ -25,6 +26,9 @@ pub struct AgentGroup {
     /// Agents created for the group: at least the peak of `staffing`; more lets a planner raise
     /// the staffing of a running engine.
     pub pool: u32,
+    /// Changes of the agents on duty within intervals, as (time, agents) in time order, none at
+    /// an interval start: a roster's breaks. Empty unless set with [`AgentGroup::set_steps`].
+    pub steps: Vec<(Time, u32)>,
 }
 
 impl AgentGroup {
@@ -60,7 +64,16 @@ impl AgentGroup {
             slowdown,
             pool: staffing.iter().copied().max().unwrap_or(0),
             staffing: staffing.to_vec(),
+            steps: Vec::new(),
         })
+    }
+
+    /// Sets the changes of agents on duty within intervals (see [`AgentGroup::steps`]); the
+    /// pool grows to their peak.
+    pub fn set_steps(&mut self, mut steps: Vec<(Time, u32)>) {
+        steps.sort_by_key(|s| s.0);
+        self.pool = steps.iter().map(|s| s.1).fold(self.pool, u32::max);
+        self.steps = steps;
     }
 
     /// The time stretch of each chat while an agent holds `held` chats (none counts as one; more

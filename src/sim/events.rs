@@ -53,6 +53,13 @@ pub enum Event {
         /// Interval index.
         interval: u32,
     },
+    /// A group's agents on duty change within an interval (a roster's breaks).
+    StaffingStep {
+        /// Agent group index.
+        group: u16,
+        /// Agents on duty from now on.
+        agents: u32,
+    },
     /// An agent that went away after missed offers becomes available again.
     AgentBack {
         /// The agent.

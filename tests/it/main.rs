@@ -16,6 +16,7 @@ mod plan;
 mod plan_bounds;
 mod profile;
 mod report;
+mod roster;
 mod routing;
 mod schema;
 mod server;

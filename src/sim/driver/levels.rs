@@ -74,6 +74,7 @@ pub(crate) fn agents_created(group: &AgentGroup) -> u32 {
     group
         .staffing
         .iter()
+        .chain(group.steps.iter().map(|s| &s.1))
         .copied()
         .max()
         .unwrap_or(0)
@@ -123,47 +124,66 @@ impl<O: Observer> Engine<'_, O> {
     /// that ends, and brings agents on or off duty as its staffing says (agents going off duty
     /// finish their chats first).
     pub(super) fn start_interval(&mut self, interval: usize) -> Result<(), SimError> {
-        let day = &mut self.day;
-        let now = day.now;
-        if interval + 1 < day.sc.intervals {
-            let next = day.sc.interval * (interval as Time + 1);
-            day.events.push(
+        let now = self.day.now;
+        let sc = self.day.sc;
+        if interval + 1 < sc.intervals {
+            let next = sc.interval * (interval as Time + 1);
+            self.day.events.push(
                 next,
                 Event::IntervalStart {
                     interval: interval as u32 + 1,
                 },
             );
         }
+        let end = now.saturating_add(sc.interval);
         for g in 0..self.group_agents.len() {
-            day.close_level(g, now);
+            self.day.close_level(g, now);
             let target = self.staffing[g].get(interval).copied().unwrap_or(0) as usize;
-            for (k, &agent) in self.group_agents[g].iter().enumerate() {
-                let on = k < target;
-                let state = &mut day.agents[agent.0 as usize];
-                if on == state.on_duty {
-                    continue;
-                }
-                state.on_duty = on;
-                let n = state.n;
-                let level = &mut day.levels[g];
-                if on {
-                    level.on_duty += 1;
-                    level.busy_slots += n;
-                    level.with_chat += u32::from(n > 0);
-                    day.observer
-                        .agent_status(now, agent, AgentStatus::Available);
-                    self.router
-                        .set_status(now, agent, AgentStatus::Available, day)?;
-                } else {
-                    level.on_duty -= 1;
-                    level.busy_slots -= n;
-                    level.with_chat -= u32::from(n > 0);
-                    day.observer.agent_status(now, agent, AgentStatus::Draining);
-                    self.router
-                        .set_status(now, agent, AgentStatus::Draining, day)?;
-                }
+            self.set_on_duty(g, target)?;
+            self.day.open_level(g, now, interval);
+            let steps = &sc.groups[g].steps;
+            let first = steps.partition_point(|s| s.0 <= now);
+            for &(t, agents) in steps[first..].iter().take_while(|s| s.0 < end) {
+                let group = g as u16;
+                self.day
+                    .events
+                    .push(t, Event::StaffingStep { group, agents });
             }
-            day.open_level(g, now, interval);
+        }
+        Ok(())
+    }
+
+    /// Brings the first `target` agents of group `g` on duty and the others off (agents going
+    /// off duty finish their chats first), keeping the group's levels; the caller integrates
+    /// the levels around the change.
+    pub(super) fn set_on_duty(&mut self, g: usize, target: usize) -> Result<(), SimError> {
+        let day = &mut self.day;
+        let now = day.now;
+        for (k, &agent) in self.group_agents[g].iter().enumerate() {
+            let on = k < target;
+            let state = &mut day.agents[agent.0 as usize];
+            if on == state.on_duty {
+                continue;
+            }
+            state.on_duty = on;
+            let n = state.n;
+            let level = &mut day.levels[g];
+            if on {
+                level.on_duty += 1;
+                level.busy_slots += n;
+                level.with_chat += u32::from(n > 0);
+                day.observer
+                    .agent_status(now, agent, AgentStatus::Available);
+                self.router
+                    .set_status(now, agent, AgentStatus::Available, day)?;
+            } else {
+                level.on_duty -= 1;
+                level.busy_slots -= n;
+                level.with_chat -= u32::from(n > 0);
+                day.observer.agent_status(now, agent, AgentStatus::Draining);
+                self.router
+                    .set_status(now, agent, AgentStatus::Draining, day)?;
+            }
         }
         Ok(())
     }

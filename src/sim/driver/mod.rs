@@ -306,6 +306,15 @@ impl<'s, O: Observer> Engine<'s, O> {
             }
             Event::Complete { chat, generation } => self.complete(chat, generation)?,
             Event::IntervalStart { interval } => self.start_interval(interval as usize)?,
+            Event::StaffingStep { group, agents } => {
+                let t = self.day.clamped(now);
+                let level = &mut self.day.levels[group as usize];
+                level.charge(t, 1);
+                self.set_on_duty(group as usize, agents as usize)?;
+                let level = &mut self.day.levels[group as usize];
+                level.charge(t, -1);
+                level.since = t as Time;
+            }
             Event::AgentBack { agent } => {
                 let state = &day.agents[agent.0 as usize];
                 if state.on_duty
