@@ -256,6 +256,10 @@ impl Model {
                 } else {
                     x.floor()
                 };
+                // Weekly workers and breaks may leave requirement bare one way and not the
+                // other (shift counts only add cover): keep the way that leaves less.
+                let bare_before = self.slack_sum(&solution);
+                let backup = Some(solution.clone());
                 fixed.push((v, value));
                 solution = match solution.fix_var(v, value) {
                     Ok(outcome) => outcome.into_solution().map_err(|_| stopped())?,
@@ -267,9 +271,32 @@ impl Model {
                     }
                     Err(e) => return Err(solver_error(e)),
                 };
+                let bare_after = self.slack_sum(&solution);
+                if let Some(backup) = backup
+                    && bare_after > bare_before + 1e-6
+                {
+                    let other = if value > x { x.floor() } else { x.ceil() };
+                    if let Ok(outcome) = backup.fix_var(v, other)
+                        && let Ok(alt) = outcome.into_solution()
+                        && self.slack_sum(&alt) < bare_after - 1e-6
+                    {
+                        solution = alt;
+                        fixed.last_mut().expect("just pushed").1 = other;
+                    }
+                }
             }
         }
         Ok(self.decode(|v| solution.var_value(v)).rounded())
+    }
+
+    /// The requirement left bare in `solution`, summed over groups and slots.
+    fn slack_sum(&self, solution: &microlp::Solution) -> f64 {
+        self.slack_vars
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|&v| solution.var_value(v))
+            .sum()
     }
 
     /// The relaxation with the given variables fixed.

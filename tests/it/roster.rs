@@ -197,9 +197,9 @@ consecutive_days_off = 2
         .collect();
     let (paid, bound) = check_roster(&p, &required);
     // Small weekly teams are the hard case: each worker brings five shifts, so rounding a
-    // pattern costs a week. The roster lands 8.3% above the bound here (2.7% on the default
+    // pattern costs a week. The roster lands 3.2% above the bound here (2.8% on the default
     // week); this guards against it getting worse.
-    assert!(paid <= bound * 1.09, "paid {paid:.1} h, bound {bound:.1} h");
+    assert!(paid <= bound * 1.04, "paid {paid:.1} h, bound {bound:.1} h");
     assert!(paid >= bound - 1e-6);
 }
 
