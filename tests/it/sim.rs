@@ -549,3 +549,56 @@ skills = ["support", "sales"]
         "some support chats were transferred and more were kept when sales was full: fcr {fcr}"
     );
 }
+
+/// Staffing steps within intervals (a roster's breaks) change who is on duty at their instant:
+/// the staffed time integrates them exactly, and fewer agents mid-interval means longer waits.
+#[test]
+fn staffing_steps_within_intervals_take_effect_at_their_instant() {
+    use chatcap::routing::SECOND;
+    use chatcap::sim::{aggregate, simulate_runs, thread_pool};
+    let toml = r#"
+name = "steps"
+interval = "30m"
+start = "08:00"
+intervals = 4
+[simulation]
+replications = 6
+[[queues]]
+name = "chat"
+volume = 120
+handle_time = { dist = "exponential", mean = "3m" }
+patience = { dist = "exponential", mean = "5m" }
+[[agents]]
+name = "desk"
+skills = ["chat"]
+"#;
+    let profile = chatcap::profile::parse(toml, "steps.toml", None).unwrap();
+    let staffing = Staffing::constant(1, 4, 16);
+    let pool = thread_pool(Some(2)).unwrap();
+    let run = |steps: Vec<(u64, u32)>| {
+        let mut sc = Scenario::new(&profile, &staffing).unwrap();
+        sc.groups[0].set_steps(steps);
+        let (runs, perf) = simulate_runs(&sc, 6, &pool, &|| {}).unwrap();
+        aggregate(&sc, &runs, perf)
+    };
+    let plain = run(Vec::new());
+    // Interval 1 (08:30-09:00): 8 agents from 08:45 to 09:00 only.
+    let minute = 60 * SECOND;
+    let stepped = run(vec![(45 * minute, 8), (60 * minute, 16)]);
+    let staffed = |r: &SimulationReport, i: usize| r.agent_intervals[i].figures.staffed_agents.mean;
+    assert!((staffed(&plain, 1) - 16.0).abs() < 1e-9);
+    assert!(
+        (staffed(&stepped, 1) - 12.0).abs() < 1e-9,
+        "{}",
+        staffed(&stepped, 1)
+    );
+    assert!((staffed(&stepped, 2) - 16.0).abs() < 1e-9);
+    assert!((staffed(&stepped, 0) - 16.0).abs() < 1e-9);
+    let wait = |r: &SimulationReport| r.intervals[1].figures.mean_wait_secs.mean;
+    assert!(
+        wait(&stepped) > wait(&plain) + 1.0,
+        "{} vs {}",
+        wait(&stepped),
+        wait(&plain)
+    );
+}
