@@ -36,6 +36,7 @@ fn committed_schemas_match_the_result_structs() {
         ("plan", SchemaName::Plan),
         ("caps", SchemaName::Caps),
         ("simulate", SchemaName::Simulate),
+        ("roster", SchemaName::Roster),
     ] {
         assert_eq!(
             committed(name),
@@ -56,6 +57,11 @@ fn outputs_validate_against_their_schemas() {
     assert_valid(&committed("caps"), &caps, "caps");
     let simulate = output(&["chatcap", "simulate", "-r", "2", "--format", "json", "-q"]);
     assert_valid(&committed("simulate"), &simulate, "simulate");
+    let week = format!("{}/profiles/week.toml", env!("CARGO_MANIFEST_DIR"));
+    let roster = output(&[
+        "chatcap", "roster", "-p", &week, "-r", "2", "--rounds", "0", "--format", "json", "-q",
+    ]);
+    assert_valid(&committed("roster"), &roster, "roster");
     // The schema can fail: a plan without its totals does not validate.
     let mut broken = plan.clone();
     broken.as_object_mut().unwrap().remove("totals");
