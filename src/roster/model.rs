@@ -12,6 +12,8 @@
 //! basis), until every count is whole. No clock decides anything, so the result is the same on
 //! every machine.
 
+use std::collections::BTreeMap;
+
 use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, Variable};
 
 use super::catalogue::Catalogue;
@@ -99,17 +101,19 @@ impl Model {
         model
     }
 
-    /// Net cover plus slack at least the requirement, in every slot that has one.
+    /// Net cover plus slack at least the requirement, in every slot that has one. A break with
+    /// one allowed start subtracts the shift's own count, so terms are summed per variable
+    /// (a row names each variable once).
     fn cover(&mut self, cat: &Catalogue, req: &Requirement) {
-        let groups = req.len();
-        let mut rows: Vec<Vec<LinearExpr>> = (0..groups)
-            .map(|g| req[g].iter().map(|_| LinearExpr::empty()).collect())
+        let mut rows: Vec<Vec<BTreeMap<Variable, f64>>> = req
+            .iter()
+            .map(|slots| vec![BTreeMap::new(); slots.len()])
             .collect();
         for (c, shift) in cat.shifts.iter().enumerate() {
             let g = shift.group;
             for s in shift.slots(&cat.grid) {
                 if req[g][s] > 0 {
-                    rows[g][s].add(self.shift_vars[c], 1.0);
+                    *rows[g][s].entry(self.shift_vars[c]).or_default() += 1.0;
                 }
             }
             for (b, offsets) in self.break_vars[c].iter().enumerate() {
@@ -118,15 +122,19 @@ impl Model {
                     let offset = shift.breaks[b].offsets[k];
                     for s in shift.break_slots(&cat.grid, b, offset) {
                         if req[g][s] > 0 {
-                            rows[g][s].add(taker, -1.0);
+                            *rows[g][s].entry(taker).or_default() -= 1.0;
                         }
                     }
                 }
             }
         }
         for (g, slots) in rows.into_iter().enumerate() {
-            for (s, mut row) in slots.into_iter().enumerate() {
+            for (s, terms) in slots.into_iter().enumerate() {
                 if let Some(slack) = self.slack_vars[g][s] {
+                    let mut row = LinearExpr::empty();
+                    for (v, coefficient) in terms.into_iter().filter(|(_, c)| *c != 0.0) {
+                        row.add(v, coefficient);
+                    }
                     row.add(slack, 1.0);
                     self.problem
                         .add_constraint(row, ComparisonOp::Ge, f64::from(req[g][s]));
@@ -154,7 +162,7 @@ impl Model {
 
     /// A rule's `max_starts_per_interval`, over its groups and lengths.
     fn starts(&mut self, cat: &Catalogue, max_starts: &[Option<u32>]) {
-        let mut rows: std::collections::BTreeMap<(usize, i64), LinearExpr> = Default::default();
+        let mut rows: BTreeMap<(usize, i64), LinearExpr> = BTreeMap::new();
         for (c, shift) in cat.shifts.iter().enumerate() {
             if max_starts[shift.rule].is_some() {
                 let interval = shift.start.div_euclid(cat.grid.per_interval as i64);

@@ -44,8 +44,9 @@ impl Rounding<'_> {
     /// patterns, drops spare shifts.
     pub fn complete(&self, mut sol: Solution<u32>) -> Result<Rounded, RosterError> {
         let mut state = State::new(self, &sol);
+        let before = sol.shifts.clone();
         self.cover_bare(&mut sol, &mut state);
-        let patterns = self.fill_weeks(&mut sol, &mut state)?;
+        let patterns = self.fill_weeks(&mut sol, &mut state, &before)?;
         self.drop_spare(&mut sol, &mut state);
         self.shorten(&mut sol, &mut state);
         Ok(Rounded {
@@ -101,11 +102,14 @@ impl Rounding<'_> {
 
     /// Gives each weekly block the fewest workers its days need; where their patterns bring
     /// more workers to a day than it has shifts, adds the cheapest shifts that cover the
-    /// thinnest slots. Workers per pattern, per block.
+    /// thinnest slots. Where the rule's starts cannot hold the shifts their patterns bring, the
+    /// shifts added to cover bare slots (over the counts `before`) go again, and those slots
+    /// stay bare. Workers per pattern, per block.
     fn fill_weeks(
         &self,
         sol: &mut Solution<u32>,
         state: &mut State,
+        before: &[u32],
     ) -> Result<Vec<Vec<u32>>, RosterError> {
         let mut out = Vec::with_capacity(self.weeks.len());
         for week in self.weeks {
@@ -115,18 +119,29 @@ impl Rounding<'_> {
                     s.rule == week.rule && s.group == week.group && s.day == day
                 })
             };
-            let need: Vec<u32> = week
-                .days
-                .iter()
-                .map(|&d| of_day(d).map(|c| sol.shifts[c]).sum())
-                .collect();
-            let most: Vec<u32> = week
-                .days
-                .iter()
-                .zip(&need)
-                .map(|(&d, &n)| n.saturating_add(self.free_starts(state, of_day(d))))
-                .collect();
-            let workers = fewest_workers(week, &need, &most)?.ok_or_else(|| {
+            let mut workers = None;
+            for retry in [false, true] {
+                if retry {
+                    for c in week.days.iter().flat_map(|&d| of_day(d)) {
+                        while sol.shifts[c] > before[c] {
+                            let offsets = taken_offsets(self.cat, self.req, &state.net, sol, c);
+                            state.add(self.cat, sol, c, &offsets, -1);
+                        }
+                    }
+                }
+                let need = self.day_counts(week, sol);
+                let most: Vec<u32> = week
+                    .days
+                    .iter()
+                    .zip(&need)
+                    .map(|(&d, &n)| n.saturating_add(self.free_starts(state, of_day(d))))
+                    .collect();
+                if let Some(w) = fewest_workers(week, &need, &most)? {
+                    workers = Some((w, need));
+                    break;
+                }
+            }
+            let (workers, need) = workers.ok_or_else(|| {
                 RosterError::Rules(format!(
                     "shift rule {:?}: its days_per_week and consecutive_days_off cannot be met within its max_starts_per_interval for group {:?}; raise max_starts_per_interval or allow more day-off patterns",
                     self.cat.rule_names[week.rule], self.cat.group_names[week.group]
@@ -147,6 +162,22 @@ impl Rounding<'_> {
             out.push(workers);
         }
         Ok(out)
+    }
+
+    /// Shifts of the week's rule and group on each of its days.
+    fn day_counts(&self, week: &WeekPatterns, sol: &Solution<u32>) -> Vec<u32> {
+        week.days
+            .iter()
+            .map(|&d| {
+                self.cat
+                    .shifts
+                    .iter()
+                    .zip(&sol.shifts)
+                    .filter(|(s, _)| s.rule == week.rule && s.group == week.group && s.day == d)
+                    .map(|(_, &n)| n)
+                    .sum()
+            })
+            .collect()
     }
 
     /// Starts still allowed for the shifts `of_day` (one per shift kind when unlimited).
