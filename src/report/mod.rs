@@ -309,6 +309,44 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// An x category shaded and labelled (the recommended cap), by index, with its label.
     pub highlight: Option<(usize, String)>,
+    /// Drawn as shifts per day instead of series (the other fields but the title unused).
+    pub gantt: Option<Gantt>,
+}
+
+/// Shifts per day, for a Gantt-like chart.
+#[derive(Debug, Clone, Default)]
+pub struct Gantt {
+    /// Group names, by colour index.
+    pub groups: Vec<String>,
+    /// Hours shown across (24, or more when shifts run past midnight).
+    pub hours: f64,
+    /// One band per day.
+    pub rows: Vec<GanttRow>,
+}
+
+/// One day of a [`Gantt`].
+#[derive(Debug, Clone, Default)]
+pub struct GanttRow {
+    /// Day label.
+    pub label: String,
+    /// Its shifts, one bar per kind.
+    pub bars: Vec<GanttBar>,
+}
+
+/// One kind of shift in a [`Gantt`].
+#[derive(Debug, Clone, Default)]
+pub struct GanttBar {
+    /// Start, hours after the day's midnight.
+    pub from: f64,
+    /// End, hours after the day's midnight.
+    pub to: f64,
+    /// Breaks as (start, end), hours after the day's midnight: every placement the shifts of
+    /// the bar take, each drawn lighter.
+    pub breaks: Vec<(f64, f64)>,
+    /// Group index (colour).
+    pub group: usize,
+    /// How many such shifts (shown at the bar's end).
+    pub count: u32,
 }
 
 /// One plotted series.

@@ -17,6 +17,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Chart;
 
+mod gantt;
 mod marks;
 
 use self::marks::{
@@ -290,7 +291,11 @@ fn runs(count: usize, ok: impl Fn(usize) -> bool) -> Vec<Range<usize>> {
 /// Renders `chart` as one standalone `<svg>` element (a String starting with `<svg`).
 pub fn render_chart(chart: &Chart) -> Result<String, ChartError> {
     let mut buf = String::new();
-    draw(chart, &mut buf).map_err(|message| ChartError::Draw {
+    let drawn = match &chart.gantt {
+        Some(gantt) => gantt::draw(&chart.title, gantt, &mut buf),
+        None => draw(chart, &mut buf),
+    };
+    drawn.map_err(|message| ChartError::Draw {
         title: chart.title.clone(),
         message,
     })?;

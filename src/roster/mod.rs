@@ -13,6 +13,7 @@
 //! - `run`: cover, simulate, repair, and lay the roster out.
 
 pub mod catalogue;
+mod document;
 pub mod lines;
 pub mod model;
 pub mod patterns;
