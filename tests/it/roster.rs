@@ -216,6 +216,10 @@ fn roster_command_reports_shifts_lines_coverage_and_verification() {
         None,
     );
     std::fs::write(&path, week_text(30.0, &rules)).unwrap();
+    let (html, xlsx) = (
+        dir.path().join("roster.html"),
+        dir.path().join("roster.xlsx"),
+    );
     let out = run_cli(&[
         "chatcap",
         "--format",
@@ -223,8 +227,31 @@ fn roster_command_reports_shifts_lines_coverage_and_verification() {
         "roster",
         "--profile",
         path.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--xlsx",
+        xlsx.to_str().unwrap(),
     ])
     .unwrap();
+    // The HTML report draws the shifts per day, coverage and service level; the workbook has a
+    // sheet per table.
+    let page = std::fs::read_to_string(&html).unwrap();
+    for title in [
+        "Shifts per day",
+        "Coverage: desk",
+        "Simulated service level: chat",
+    ] {
+        assert!(page.contains(title), "{title}");
+    }
+    assert!(page.matches("<svg").count() >= 3);
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let names = book.sheet_names();
+    for sheet in ["Shifts", "Lines", "Coverage"] {
+        assert!(names.iter().any(|n| n == sheet), "{names:?}");
+    }
+    let shifts = book.worksheet_range("Shifts").unwrap();
+    assert!(shifts.height() > 1);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     for key in [
         "shifts",
