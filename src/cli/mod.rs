@@ -157,6 +157,7 @@ impl Command {
             Command::Roster(a) => {
                 let mut inputs = profile(a.planning.profile.as_deref());
                 inputs.extend(a.plan.as_deref().map(|p| ("plan", p)));
+                inputs.extend(a.agents.as_deref().map(|p| ("agent list", p)));
                 (inputs, a.planning.files())
             }
             Command::Validate(a) => (profile(Some(a.profile.as_path())), Vec::new()),

@@ -28,11 +28,19 @@ pub(crate) struct RosterArgs {
     /// again.
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub rounds: u32,
+    /// Agents to assign the lines to: a CSV with `agent_id,group,contracted_hours,available`
+    /// (`available`: weekday windows such as "Mon-Fri 08:00-18:00; Sat 09:00-13:00").
+    #[arg(long, value_name = "FILE")]
+    pub agents: Option<PathBuf>,
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &RosterArgs, stdout: &mut dyn Write) -> Result<()> {
     args.planning.check_outputs(global)?;
     let profile = args.planning.profile()?;
+    let agents = match &args.agents {
+        Some(path) => Some(roster::agents::read(&profile, path)?),
+        None => None,
+    };
     let started = Instant::now();
     let required = match &args.plan {
         Some(path) => {
@@ -65,10 +73,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &RosterArgs, stdout: &mut dyn Write
         threads: args.planning.threads,
     };
     let bar = progress_bar(global, 1, "rostering");
-    let report = roster::roster(&profile, required, plan_secs, options, &|done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    let agents = agents.as_deref();
+    let report = roster::roster(
+        &profile,
+        required,
+        plan_secs,
+        options,
+        agents,
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
     bar.finish_and_clear();
     let output = Output::new(&report).map_err(Error::from)?;
     args.planning.emit_files(&output, stdout)?;

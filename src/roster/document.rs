@@ -33,6 +33,20 @@ impl ToDocument for RosterReport {
                 v.rounds
             )
         });
+        if let Some(a) = &self.assignment {
+            notes.push(format!(
+                "{} of {} lines assigned to the {} agents listed.",
+                a.assigned_lines,
+                self.lines.len(),
+                a.agents
+            ));
+            if !a.unassigned_lines.is_empty() {
+                notes.push(format!(
+                    "warning: no listed agent fits line(s) {} (group, availability or contracted hours).",
+                    a.unassigned_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
         for u in &self.under_covered {
             notes.push(format!(
                 "warning: {} {}: {} of {} agents on duty; {}",

@@ -1,6 +1,7 @@
 //! Rosters: shifts with breaks and days off that cover a plan's requirement at the least paid
 //! time, checked by simulating the staffing they really give (breaks taken as placed).
 //!
+//! - [`agents`]: named agents from `--agents` for the lines;
 //! - [`catalogue`]: the slot grid and every shift the `[[shifts]]` rules allow;
 //! - [`patterns`]: weekly tours (days worked, days off in a row);
 //! - [`model`]: the covering integer program, its relaxation (the lower bound) and the
@@ -12,6 +13,7 @@
 //! - [`report`]: the `chatcap roster` result;
 //! - `run`: cover, simulate, repair, and lay the roster out.
 
+pub mod agents;
 pub mod catalogue;
 mod document;
 pub mod lines;

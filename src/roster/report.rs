@@ -185,6 +185,8 @@ pub struct RosterReport {
     pub coverage: Vec<CoverageRow>,
     /// Slots the rules cannot cover, with the binding rule.
     pub under_covered: Vec<UnderCovered>,
+    /// Lines given to the agents of `--agents`; null without a list.
+    pub assignment: Option<super::agents::Assignment>,
     /// Totals.
     pub totals: RosterTotals,
     /// The simulation of the roster.

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::agents::Agent;
 use super::catalogue::{self, Catalogue};
 use super::report::{
     CoverageRow, RosterPerf, RosterReport, RosterTotals, UnderCovered, Verification,
@@ -33,11 +34,13 @@ impl Default for RosterOptions {
 
 /// Rosters `profile` for `required[group][interval]` agents on duty (the plan's
 /// `required_agents`); `plan_secs` is the time the requirement took, for the perf figures.
+/// With `agents`, the lines are assigned to them.
 pub fn roster(
     profile: &Profile,
     mut required: Vec<Vec<u32>>,
     plan_secs: f64,
     options: RosterOptions,
+    agents: Option<&[Agent]>,
     progress: &dyn Fn(usize, usize),
 ) -> Result<RosterReport, RosterError> {
     let started = Instant::now();
@@ -66,7 +69,8 @@ pub fn roster(
     let units = lines::units(&covered);
     let coverage = coverage_rows(profile, &cat, &req, &covered);
     let under_covered = under_covered(profile, &cat, &coverage);
-    let lines = lines::lines(profile, &cat, &rules.weeks, &covered);
+    let mut lines = lines::lines(profile, &cat, &rules.weeks, &covered);
+    let assignment = agents.map(|list| super::agents::assign(profile, list, &mut lines));
     let slot_hours = cat.grid.slot_secs as f64 / 3600.0;
     let required_hours = req.iter().flatten().map(|&r| f64::from(r)).sum::<f64>() * slot_hours;
     let totals = RosterTotals {
@@ -86,6 +90,7 @@ pub fn roster(
         lines,
         coverage,
         under_covered,
+        assignment,
         totals,
         verification: verification(&sim, round),
         perf: RosterPerf {

@@ -458,3 +458,98 @@ fn verification_catches_what_covering_misses_when_breaks_cluster_at_the_peak() {
     assert!(v["rounds"].as_u64().unwrap() >= 1);
     assert!(peak(&repaired, "11:30").0 > required);
 }
+
+/// Lines go to listed agents of their group who are available on every day at the hours worked
+/// and whose contract holds the line's hours; the rest are listed; a bad list is refused.
+#[test]
+fn lines_are_assigned_to_the_agents_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("week.toml");
+    let rules = rule_text("07:00-12:00", "\"8h\"", "", true, None);
+    std::fs::write(&profile, week_text(12.0, &rules)).unwrap();
+    let agents = dir.path().join("agents.csv");
+    let mut csv = String::from("agent_id,group,contracted_hours,available\n");
+    for k in 0..40 {
+        // Half available every day all day, a quarter on weekdays only, a quarter on short
+        // contracts.
+        let (hours, available) = match k % 4 {
+            0 | 1 => (40, ""),
+            2 => (40, "Mon-Fri 06:00-22:00"),
+            _ => (20, ""),
+        };
+        csv += &format!("a{k},desk,{hours},{available}\n");
+    }
+    std::fs::write(&agents, &csv).unwrap();
+    let args = |list: &str| {
+        vec![
+            "chatcap".to_string(),
+            "--format".into(),
+            "json".into(),
+            "roster".into(),
+            "-p".into(),
+            profile.to_str().unwrap().into(),
+            "--rounds".into(),
+            "0".into(),
+            "--agents".into(),
+            list.to_string(),
+        ]
+    };
+    let run = |list: &str| {
+        let a = args(list);
+        run_cli(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out: serde_json::Value =
+        serde_json::from_str(&run(agents.to_str().unwrap()).unwrap()).unwrap();
+    let a = &out["assignment"];
+    let lines = out["lines"].as_array().unwrap();
+    assert_eq!(a["agents"], 40);
+    let named: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| !l["agent_id"].is_null()).collect();
+    assert_eq!(named.len() as u64, a["assigned_lines"].as_u64().unwrap());
+    assert!(!named.is_empty());
+    let mut ids: Vec<&str> = named
+        .iter()
+        .map(|l| l["agent_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), named.len(), "an agent holds one line");
+    for l in &named {
+        let k: usize = l["agent_id"].as_str().unwrap()[1..].parse().unwrap();
+        // 5 days of 7.5 paid hours: never a 20-hour contract.
+        assert_ne!(k % 4, 3, "{l}");
+        if k % 4 == 2 {
+            for d in l["days"].as_array().unwrap() {
+                let date: jiff::civil::Date = d["date"].as_str().unwrap().parse().unwrap();
+                assert!(date.weekday().to_monday_zero_offset() < 5, "{l}");
+            }
+        }
+    }
+    let unassigned = a["unassigned_lines"].as_array().unwrap().len();
+    assert_eq!(unassigned + named.len(), lines.len());
+
+    for (text, fragment) in [
+        (
+            "agent_id,group,contracted_hours,available\nx,sales,40,\n",
+            "group \"sales\" is not an [[agents]] group",
+        ),
+        (
+            "agent_id,group,contracted_hours,available\nx,desk,40,\nx,desk,40,\n",
+            "given twice",
+        ),
+        (
+            "agent_id,group,contracted_hours,available\nx,desk,0,\n",
+            "contracted_hours \"0\"",
+        ),
+        (
+            "agent_id,group,contracted_hours,available\nx,desk,40,Someday 8-9\n",
+            "not weekday windows",
+        ),
+    ] {
+        std::fs::write(&agents, text).unwrap();
+        let err = run(agents.to_str().unwrap()).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains(fragment), "{err}");
+        assert!(err.to_string().contains("agents.csv:"), "{err}");
+    }
+}
