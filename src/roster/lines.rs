@@ -165,6 +165,22 @@ pub fn lines(
     }
     of_day.extend(leftover);
     // Rules without weekly limits (and any unit a pattern left over): first free line.
+    first_free(cat, of_day, &mut drafts);
+    drafts
+        .into_iter()
+        .filter(|d| !d.shifts.is_empty())
+        .enumerate()
+        .map(|(i, d)| to_line(profile, cat, i + 1, d))
+        .collect()
+}
+
+/// Each shift of `of_day` to the line of its rule and group free longest before it starts and
+/// not working that day; a new line when none is.
+fn first_free(
+    cat: &Catalogue,
+    of_day: BTreeMap<(usize, usize, usize), Vec<usize>>,
+    drafts: &mut Vec<Draft>,
+) {
     for ((rule, group, _), shifts) in of_day {
         for c in shifts {
             let start = cat.shifts[c].start;
@@ -191,12 +207,6 @@ pub fn lines(
             }
         }
     }
-    drafts
-        .into_iter()
-        .filter(|d| !d.shifts.is_empty())
-        .enumerate()
-        .map(|(i, d)| to_line(profile, cat, i + 1, d))
-        .collect()
 }
 
 fn to_line(profile: &Profile, cat: &Catalogue, line: usize, d: Draft) -> Line {

@@ -241,15 +241,7 @@ impl Model {
             // and breaks up.
             let nearest = k == 0;
             loop {
-                let mut pick: Option<(f64, Variable, Option<usize>)> = None;
-                for &(v, c) in class {
-                    let x = solution.var_value(v);
-                    let frac = x - x.floor();
-                    let sure = if nearest { (frac - 0.5).abs() } else { frac };
-                    if frac > 1e-6 && frac < 1.0 - 1e-6 && pick.is_none_or(|p| sure > p.0) {
-                        pick = Some((sure, v, c));
-                    }
-                }
+                let pick = most_fractional(class, &solution, nearest);
                 let Some((_, v, shift)) = pick else {
                     break;
                 };
@@ -366,6 +358,25 @@ impl Model {
             .collect();
         Solution { shifts, breaks }
     }
+}
+
+/// The variable of `class` whose value is furthest from whole (the closest to a half with
+/// `nearest`, else the largest fraction), with its shift index.
+fn most_fractional(
+    class: &[(Variable, Option<usize>)],
+    solution: &microlp::Solution,
+    nearest: bool,
+) -> Option<(f64, Variable, Option<usize>)> {
+    let mut pick: Option<(f64, Variable, Option<usize>)> = None;
+    for &(v, c) in class {
+        let x = solution.var_value(v);
+        let frac = x - x.floor();
+        let sure = if nearest { (frac - 0.5).abs() } else { frac };
+        if frac > 1e-6 && frac < 1.0 - 1e-6 && pick.is_none_or(|p| sure > p.0) {
+            pick = Some((sure, v, c));
+        }
+    }
+    pick
 }
 
 fn stopped() -> RosterError {
