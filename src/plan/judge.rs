@@ -9,7 +9,9 @@
 //! (common random numbers), so the comparison is paired replication by replication, and "more
 //! agents stop helping" has a precise meaning: the paired difference is within noise.
 
-use crate::metrics::{Estimate, Figure, Goal, QueueTally, Targets, ratio};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::metrics::{Estimate, Figure, Goal, QueueTally, Targets, ratio, student_t_975};
 use crate::profile::Profile;
 use crate::sim::ReplicationTallies;
 use crate::sim::targets::{distinct, strictest_occupancy};
@@ -251,6 +253,154 @@ impl Target {
             format!("{name} {shown}{unit} {side} {goal}{unit}")
         }
     }
+}
+
+/// Two-sided confidence of an early verdict: a target is settled on the first replications
+/// only when the judgment on all of them would fall on the same side with this probability.
+const SETTLE_CONFIDENCE: f64 = 0.99;
+
+/// How far the mean over `total` replications may still move from what `n` samples predict,
+/// at [`SETTLE_CONFIDENCE`]: the replications still to run are independent of those seen, so
+/// the error is `sd · sqrt(1/n − 1/total)`; the Student quantile covers an sd estimated from
+/// few samples.
+fn final_mean_spread(sd: f64, n: usize, total: usize) -> f64 {
+    let df = (n.max(2) - 1) as f64;
+    let quantile = StudentsT::new(0.0, 1.0, df)
+        .map(|t| t.inverse_cdf(0.5 + SETTLE_CONFIDENCE / 2.0))
+        .unwrap_or(f64::INFINITY);
+    let share_left = (1.0 / n as f64 - 1.0 / total.max(n) as f64).max(0.0);
+    quantile * sd * share_left.sqrt()
+}
+
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// What the first replications of a candidate predict for its figure over all of them: the
+/// mean, its standard deviation over replications, and how far the mean may still move.
+struct Prediction {
+    mean: f64,
+    sd: f64,
+    spread: f64,
+}
+
+impl Target {
+    /// The prediction from `reps` alone, or, with `reference` (another staffing's counts in
+    /// every replication, same random streams), from the paired differences to it: they vary
+    /// far less than the figure itself, so they settle a verdict on fewer replications.
+    /// `None` when the figure is undefined in a replication seen.
+    fn predict(
+        self,
+        reps: &[IntervalCounts],
+        reference: Option<&[IntervalCounts]>,
+        total: usize,
+    ) -> Option<Prediction> {
+        let seen: Vec<f64> = reps.iter().map(|r| self.value(r)).collect();
+        let n = seen.len();
+        if n < 2 || seen.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let Some(reference) = reference.filter(|r| r.len() == total) else {
+            let (mean, sd) = mean_sd(&seen);
+            return Some(Prediction {
+                mean,
+                // Few samples understate the sd of all.
+                sd: 1.5 * sd,
+                spread: final_mean_spread(sd, n, total),
+            });
+        };
+        let base: Vec<f64> = reference.iter().map(|r| self.value(r)).collect();
+        if base.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let diffs: Vec<f64> = seen.iter().zip(&base).map(|(c, b)| c - b).collect();
+        let (shift, diff_sd) = mean_sd(&diffs);
+        // The replications not yet run, imputed as the reference's plus the mean difference.
+        let imputed: Vec<f64> = seen
+            .iter()
+            .copied()
+            .chain(base[n..].iter().map(|b| b + shift))
+            .collect();
+        let (mean, sd) = mean_sd(&imputed);
+        Some(Prediction {
+            mean,
+            sd: sd.hypot(diff_sd),
+            spread: final_mean_spread(diff_sd, n, total),
+        })
+    }
+
+    /// Whether the judgment on all `total` replications is already certain from `reps` (the
+    /// first of them): `Some(met)` when it is, `None` when more replications must decide.
+    /// `strict` judges on the 95% bound over all replications.
+    fn settled(
+        self,
+        reps: &[IntervalCounts],
+        reference: Option<&[IntervalCounts]>,
+        total: usize,
+        t: &IntervalTargets,
+        strict: bool,
+    ) -> Option<bool> {
+        let p = self.predict(reps, reference, total)?;
+        let bound = if strict {
+            student_t_975(total - 1) * p.sd / (total as f64).sqrt()
+        } else {
+            0.0
+        };
+        let goal = self.goal(t);
+        // The judged figure at its worst and at its best.
+        let (worst, best) = match goal {
+            Goal::AtLeast(_) => (p.mean - p.spread - bound, p.mean + p.spread - bound),
+            Goal::AtMost(_) => (p.mean + p.spread + bound, p.mean - p.spread + bound),
+        };
+        if goal.met_by(worst) {
+            Some(true)
+        } else if !goal.met_by(best) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// The verdict `judge` would give on all `total` replications, when the first of them,
+/// `reps`, already settle it (see [`Target::predict`] for `reference`): every target certainly
+/// met, or one certainly missed (the failing queues and groups are then those the first
+/// replications miss). `None` when more replications are needed. Depends on the counts alone,
+/// never on the order they were run in.
+pub(crate) fn judge_early(
+    reps: &[IntervalCounts],
+    reference: Option<&[IntervalCounts]>,
+    total: usize,
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Option<Verdict> {
+    if reps.len() >= total || !measurable(reps) {
+        return None;
+    }
+    let mut all_met = true;
+    for target in targets.all() {
+        match target.settled(reps, reference, total, targets, strict) {
+            Some(true) => {}
+            Some(false) => {
+                let verdict = judge(reps, targets, strict);
+                // A certain miss: infeasible whatever the mean of these few says.
+                return Some(Verdict {
+                    feasible: false,
+                    ..verdict
+                });
+            }
+            None => all_met = false,
+        }
+    }
+    all_met.then(|| Verdict {
+        feasible: true,
+        failing_queues: Vec::new(),
+        failing_groups: Vec::new(),
+    })
 }
 
 /// Judges the per-replication counts of one interval against its targets.

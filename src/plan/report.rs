@@ -211,6 +211,9 @@ pub struct PlanTotals {
 pub struct PlanPerf {
     /// Candidate staffings simulated by the search.
     pub evaluations: u64,
+    /// Replications simulated for those candidates, all together: each runs on the first few
+    /// and on more only while its verdict is open.
+    pub evaluation_replications: u64,
     /// How candidates were evaluated.
     pub search: SearchMode,
     /// Seconds for the closed-form seed.
@@ -407,6 +410,7 @@ pub(crate) fn build(x: Inputs<'_>) -> Result<PlanReport, PlanError> {
         warnings,
         perf: PlanPerf {
             evaluations: x.outcome.evaluations,
+            evaluation_replications: x.outcome.replications_run,
             search: x.options.mode,
             analytic_secs: x.times.analytic_secs,
             search_secs: x.times.search_secs,

@@ -20,6 +20,10 @@
 //!    target on its 95% confidence bound; so does any candidate with fewer agents in total
 //!    than the closed form, so that the simulation overrules the closed form downwards only when
 //!    it is confident.
+//!    A candidate runs on the first 4 replications, then 8, 16 and all, and stops as soon as
+//!    the verdict on all of them is certain ([`super::judge`]'s early verdict, from the paired
+//!    differences to the nearest candidate already run on all): near the boundary a candidate
+//!    needs all, far from it a few do.
 //! 4. The heuristic, from the closed-form staffing: raise the groups serving failing queues by
 //!    10% until feasible; then, group by group, the fewest agents that stay feasible (one step
 //!    down, then doubling steps and bisection); then, with several groups, exchanges (two agents
@@ -36,6 +40,7 @@
 //! reported are those of the final staffing's verification run.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -46,7 +51,7 @@ use crate::sim::{Engine, Scenario, SimError, Staffing};
 use super::PlanError;
 use super::judge::{
     IntervalCounts, IntervalTargets, Reference, Verdict, interval_counts, judge, judge_against,
-    judge_day, measurable, shortfalls,
+    judge_day, judge_early, measurable, shortfalls,
 };
 
 /// How candidate staffings are evaluated.
@@ -87,6 +92,9 @@ pub struct SearchOutcome {
     pub staffing: Staffing,
     /// Candidate staffings simulated (cache hits excluded).
     pub evaluations: u64,
+    /// Replications simulated for those candidates, all together (each candidate runs on as
+    /// few replications as settle its verdict).
+    pub replications_run: u64,
     /// Intervals whose targets no staffing within the search limit met.
     pub unreachable: Vec<Unreachable>,
 }
@@ -117,6 +125,10 @@ pub fn group_limits(seed: &Staffing) -> Vec<u32> {
         .collect()
 }
 
+/// Replications a candidate is first simulated on; more follow only when they leave its
+/// verdict open.
+const FIRST_BATCH: usize = 4;
+
 /// Rounds of the feasibility phase before an interval is declared unreachable.
 const RAISE_ROUNDS: usize = 40;
 
@@ -135,8 +147,13 @@ struct Search<'a, 's> {
     lookahead: Time,
     pool: &'a rayon::ThreadPool,
     evaluations: u64,
+    /// Replications simulated for candidates, all evaluations together.
+    replications_run: u64,
     /// Verdicts of the current interval's candidates.
     cache: HashMap<Vec<u32>, Verdict>,
+    /// The current interval's candidates simulated in every replication, with their counts,
+    /// in the order simulated: the references of later candidates' early verdicts.
+    complete: Vec<(Vec<u32>, Vec<IntervalCounts>)>,
     /// The closed-form staffing of the current interval.
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
@@ -147,9 +164,15 @@ struct Search<'a, 's> {
 }
 
 impl<'a, 's> Search<'a, 's> {
-    /// Simulates candidate `staff` for interval `i`; the counts of `i` per replication.
-    fn simulate(&mut self, i: usize, staff: &[u32]) -> Result<Vec<IntervalCounts>, SimError> {
-        self.evaluations += 1;
+    /// Simulates candidate `staff` for interval `i` in replications `reps`; the counts of `i`
+    /// per replication.
+    fn simulate(
+        &mut self,
+        i: usize,
+        staff: &[u32],
+        reps: Range<usize>,
+    ) -> Result<Vec<IntervalCounts>, SimError> {
+        self.replications_run += reps.len() as u64;
         let sc = self.scenario;
         let (nq, ng) = (sc.queues.len(), sc.groups.len());
         let last = i + 1 == sc.intervals;
@@ -168,11 +191,14 @@ impl<'a, 's> Search<'a, 's> {
         };
         let chosen = &self.chosen;
         self.pool.install(|| match self.options.mode {
-            SearchMode::Incremental => self.engines.par_iter().map(|e| run(e.clone())).collect(),
-            SearchMode::Naive => (0..self.replications)
+            SearchMode::Incremental => self.engines[reps]
+                .par_iter()
+                .map(|e| run(e.clone()))
+                .collect(),
+            SearchMode::Naive => reps
                 .into_par_iter()
                 .map(|rep| {
-                    let mut engine = Engine::new(sc, rep)?;
+                    let mut engine = Engine::new(sc, rep as u32)?;
                     for (j, staff) in chosen.iter().enumerate() {
                         for (g, &n) in staff.iter().enumerate() {
                             engine.set_staffing(g, j, n)?;
@@ -182,6 +208,11 @@ impl<'a, 's> Search<'a, 's> {
                 })
                 .collect(),
         })
+    }
+
+    /// Simulates candidate `staff` for interval `i` in every replication.
+    fn simulate_all(&mut self, i: usize, staff: &[u32]) -> Result<Vec<IntervalCounts>, SimError> {
+        self.simulate(i, staff, 0..self.replications as usize)
     }
 
     /// Moves the engines through interval `i` with its chosen staffing.
@@ -205,26 +236,64 @@ impl<'a, 's> Search<'a, 's> {
         })
     }
 
-    /// Evaluates candidate `staff` for interval `i`, once per candidate.
+    /// Evaluates candidate `staff` for interval `i`, once per candidate: on the first
+    /// [`FIRST_BATCH`] replications, then twice as many at a time, until the verdict on all of
+    /// them is certain ([`judge_early`]) or all have run.
     fn evaluate(&mut self, i: usize, staff: &[u32]) -> Result<bool, SimError> {
         if let Some(v) = self.cache.get(staff) {
             self.last = v.clone();
             return Ok(v.feasible);
         }
-        let reps = self.simulate(i, staff)?;
+        self.evaluations += 1;
         let seed = &self.interval_seed;
         let strict = self.options.confidence || staff.iter().sum::<u32>() < seed.iter().sum();
-        let verdict = if !measurable(&reps) {
-            Self::closed_form_verdict(staff, seed)
-        } else if let Some(top) = &self.top {
-            judge_against(&reps, top, self.targets, strict)
+        let total = self.replications as usize;
+        // Against a reference the paired comparison needs every replication.
+        let mut upto = if self.top.is_some() {
+            total
         } else {
-            judge(&reps, self.targets, strict)
+            FIRST_BATCH.min(total)
+        };
+        let reference = self.nearest_complete(staff);
+        let mut reps = Vec::with_capacity(total);
+        let verdict = loop {
+            let more = self.simulate(i, staff, reps.len()..upto)?;
+            reps.extend(more);
+            let reference = reference.map(|r| self.complete[r].1.as_slice());
+            if let Some(v) = judge_early(&reps, reference, total, self.targets, strict) {
+                break v;
+            }
+            if upto == total {
+                break self.judge_all(&reps, staff, strict);
+            }
+            upto = (upto * 2).min(total);
         };
         let feasible = verdict.feasible;
+        if reps.len() == total {
+            self.complete.push((staff.to_vec(), reps));
+        }
         self.last = verdict.clone();
         self.cache.insert(staff.to_vec(), verdict);
         Ok(feasible)
+    }
+
+    /// Of the candidates of this interval simulated in every replication, the index of the
+    /// one nearest `staff` (fewest agents moved; ties to the first simulated).
+    fn nearest_complete(&self, staff: &[u32]) -> Option<usize> {
+        let distance =
+            |other: &[u32]| -> u32 { other.iter().zip(staff).map(|(a, b)| a.abs_diff(*b)).sum() };
+        (0..self.complete.len()).min_by_key(|&k| (distance(&self.complete[k].0), k))
+    }
+
+    /// The verdict on every replication's counts `reps` of candidate `staff`.
+    fn judge_all(&self, reps: &[IntervalCounts], staff: &[u32], strict: bool) -> Verdict {
+        if !measurable(reps) {
+            Self::closed_form_verdict(staff, &self.interval_seed)
+        } else if let Some(top) = &self.top {
+            judge_against(reps, top, self.targets, strict)
+        } else {
+            judge(reps, self.targets, strict)
+        }
     }
 
     /// Nothing to measure (no chats, or all within the warm-up): keep the closed form.
@@ -290,7 +359,8 @@ impl<'a, 's> Search<'a, 's> {
         lows: &[u32],
         capped: Vec<String>,
     ) -> Result<Interval, SimError> {
-        let at_top = self.simulate(i, &top)?;
+        self.evaluations += 1;
+        let at_top = self.simulate_all(i, &top)?;
         let strict =
             self.options.confidence || top.iter().sum::<u32>() < self.interval_seed.iter().sum();
         let mut reasons = shortfalls(&at_top, self.targets, strict);
@@ -319,6 +389,7 @@ impl<'a, 's> Search<'a, 's> {
     fn interval(&mut self, i: usize, limits: &[u32]) -> Result<Interval, SimError> {
         let ng = self.scenario.groups.len();
         self.cache.clear();
+        self.complete.clear();
         self.interval_seed = (0..ng).map(|g| self.seed.groups[g][i]).collect();
         // The groups' bounds (the closed-form seed is already within them).
         let bounds: Vec<(u32, u32)> = (0..ng)
@@ -468,7 +539,9 @@ pub fn search(
         lookahead: lookahead(profile).max(1),
         pool,
         evaluations: 0,
+        replications_run: 0,
         cache: HashMap::new(),
+        complete: Vec::new(),
         interval_seed: Vec::new(),
         last: Verdict::default(),
         top: None,
@@ -487,6 +560,7 @@ pub fn search(
     Ok(SearchOutcome {
         staffing: Staffing { groups },
         evaluations: search.evaluations,
+        replications_run: search.replications_run,
         unreachable,
     })
 }
