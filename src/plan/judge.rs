@@ -506,19 +506,56 @@ pub(crate) fn measurable(reps: &[IntervalCounts]) -> bool {
     reps.iter().any(|r| r.queues.iter().any(|q| q.offered > 0))
 }
 
-/// Per replication, the counts of every interval of a whole-day run.
+/// The queues and the groups missing a target in one interval.
+pub(crate) type Misses = (Vec<usize>, Vec<usize>);
+
+/// Per interval of a whole-day run, the queues and groups missing a target (empty where
+/// nothing was measured).
 pub(crate) fn judge_day(
     runs: &[ReplicationTallies],
     intervals: usize,
     targets: &IntervalTargets,
     strict: bool,
-) -> Vec<(Vec<usize>, Vec<usize>)> {
-    let nq = targets.queues.len();
-    let ng = targets.groups.len();
+) -> Vec<Misses> {
+    let runs: Vec<&ReplicationTallies> = runs.iter().collect();
+    judge_intervals(&runs, 0..intervals, targets, strict)
+}
+
+/// [`judge_day`] for the intervals `range` of runs that may not have finished.
+pub(crate) fn judge_intervals(
+    runs: &[&ReplicationTallies],
+    range: std::ops::Range<usize>,
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Vec<Misses> {
+    let per_run: Vec<Vec<IntervalCounts>> = runs
+        .iter()
+        .map(|r| range_counts(r, range.clone(), targets))
+        .collect();
+    judge_counts(&per_run, targets, strict)
+}
+
+/// A run's counts in each interval of `range`.
+pub(crate) fn range_counts(
+    run: &ReplicationTallies,
+    range: std::ops::Range<usize>,
+    targets: &IntervalTargets,
+) -> Vec<IntervalCounts> {
+    let (nq, ng) = (targets.queues.len(), targets.groups.len());
+    range.map(|i| interval_counts(run, i, nq, ng)).collect()
+}
+
+/// Per interval, the queues and groups missing a target, from each run's counts per interval
+/// (`per_run[run][interval]`); empty where nothing was measured.
+pub(crate) fn judge_counts(
+    per_run: &[Vec<IntervalCounts>],
+    targets: &IntervalTargets,
+    strict: bool,
+) -> Vec<Misses> {
+    let intervals = per_run.first().map_or(0, Vec::len);
     (0..intervals)
-        .map(|i| {
-            let reps: Vec<IntervalCounts> =
-                runs.iter().map(|r| interval_counts(r, i, nq, ng)).collect();
+        .map(|k| {
+            let reps: Vec<IntervalCounts> = per_run.iter().map(|r| r[k].clone()).collect();
             if !measurable(&reps) {
                 return (Vec::new(), Vec::new());
             }

@@ -2,7 +2,8 @@
 //!
 //! - [`analytic`]: a closed-form staffing in milliseconds (balanced-pool model, [`pool`]);
 //! - [`search`]: the simulated search that corrects it interval by interval;
-//! - [`report`]: the `chatcap plan` result, verified by an independent simulation of the day;
+//! - [`report`]: the `chatcap plan` result, verified by an independent simulation of the day
+//!   (`verify`: day by day, repairing misses);
 //! - [`caps`]: `chatcap caps`, the plan repeated for each per-agent concurrency cap.
 
 pub(crate) mod analytic;
@@ -12,6 +13,7 @@ mod judge;
 pub(crate) mod pool;
 pub(crate) mod report;
 pub mod search;
+mod verify;
 
 use std::time::Instant;
 
@@ -21,7 +23,7 @@ pub use search::{SearchMode, SearchOptions};
 
 use crate::erlang::ErlangError;
 use crate::profile::Profile;
-use crate::sim::{self, ReplicationTallies, Scenario, SimError, Staffing};
+use crate::sim::{Scenario, SimError};
 
 /// Why a plan could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +71,9 @@ impl Default for PlanOptions {
     }
 }
 
-/// Verification rounds: intervals that miss a target in the verification run get one more agent.
-pub const REPAIR_ROUNDS: usize = 3;
+/// Verification rounds: intervals that miss a target in the verification run get one more agent
+/// (per day of the horizon, see `verify`).
+pub const REPAIR_ROUNDS: usize = 5;
 
 /// Seed offset of the verification run (a stream of the same profile independent of the
 /// search's).
@@ -87,18 +90,6 @@ pub struct PlanTimes {
     pub verify_secs: f64,
 }
 
-/// Runs the whole day of `scenario` with `seed`; the per-replication tallies.
-fn run_day(
-    scenario: &Scenario,
-    seed: u64,
-    replications: u32,
-    pool: &rayon::ThreadPool,
-) -> Result<(Vec<ReplicationTallies>, sim::Perf), SimError> {
-    let mut sc = scenario.clone();
-    sc.seed = seed;
-    sim::simulate_runs(&sc, replications, pool, &|| {})
-}
-
 /// Plans `profile`: closed-form seed, simulated search, verification and repair with a seed of
 /// its own.
 /// `progress(done, total)` is called as intervals are planned.
@@ -109,7 +100,7 @@ pub fn plan(
 ) -> Result<PlanReport, PlanError> {
     check_options(profile, &options)?;
     let started = Instant::now();
-    let pool = sim::thread_pool(options.threads)?;
+    let pool = crate::sim::thread_pool(options.threads)?;
     let seed = analytic_staffing(profile)?;
     let mut times = PlanTimes {
         analytic_secs: started.elapsed().as_secs_f64(),
@@ -127,13 +118,14 @@ pub fn plan(
 
     let targets = judge::IntervalTargets::of(profile);
     let mut staffing = outcome.staffing.clone();
-    let verified = verify_and_repair(profile, &outcome, &targets, &pool, &mut staffing, &|r| {
-        progress(profile.intervals + r + 1, total)
-    })?;
+    let verified =
+        verify::verify_and_repair(profile, &outcome, &targets, &pool, &mut staffing, &|r| {
+            progress(profile.intervals + r + 1, total)
+        })?;
     progress(total, total);
     let scenario = Scenario::new(profile, &staffing)?;
     let report_seed = verification_seed(profile);
-    let Verified {
+    let verify::Verified {
         repaired,
         runs,
         perf,
@@ -184,101 +176,9 @@ fn check_options(profile: &Profile, options: &PlanOptions) -> Result<(), PlanErr
 }
 
 /// The seed of the verification run.
-fn verification_seed(profile: &Profile) -> u64 {
+pub(crate) fn verification_seed(profile: &Profile) -> u64 {
     profile
         .simulation
         .seed
         .wrapping_add(VERIFICATION_SEED_OFFSET)
-}
-
-/// The verification run of the final staffing and the cells its repairs raised.
-struct Verified {
-    /// (interval, group) cells raised.
-    repaired: Vec<(usize, usize)>,
-    /// Per replication, the run of the final staffing.
-    runs: Vec<ReplicationTallies>,
-    /// Its speed.
-    perf: sim::Perf,
-}
-
-/// The whole horizon simulated with a seed independent of the search's, up to
-/// [`REPAIR_ROUNDS`] times: each interval that misses a target gets one more agent in the
-/// group carrying most of a failing queue, and in each group above its occupancy limit (never
-/// beyond a group's `max_on_duty`), and the run is repeated. Returns the run of the final
-/// staffing (its figures are the ones reported) and the cells raised; `round_started(r)` is
-/// called as round `r` starts.
-fn verify_and_repair(
-    profile: &Profile,
-    outcome: &search::SearchOutcome,
-    targets: &judge::IntervalTargets,
-    pool: &rayon::ThreadPool,
-    staffing: &mut Staffing,
-    round_started: &dyn Fn(usize),
-) -> Result<Verified, PlanError> {
-    let replications = profile.simulation.replications;
-    let seed = verification_seed(profile);
-    let mut repaired = Vec::new();
-    let mut round = 0;
-    loop {
-        round_started(round);
-        let scenario = Scenario::new(profile, staffing)?;
-        let (runs, perf) = run_day(&scenario, seed, replications, pool)?;
-        let done = round == REPAIR_ROUNDS
-            || !raise_misses(profile, outcome, targets, &runs, staffing, &mut repaired);
-        if done {
-            return Ok(Verified {
-                repaired,
-                runs,
-                perf,
-            });
-        }
-        round += 1;
-    }
-}
-
-/// One more agent where the verification run `runs` misses a target (the group carrying most
-/// of a failing queue, each group above its occupancy limit), except in unreachable intervals
-/// and past a group's `max_on_duty`; the cells raised are added to `repaired`. Whether any was.
-fn raise_misses(
-    profile: &Profile,
-    outcome: &search::SearchOutcome,
-    targets: &judge::IntervalTargets,
-    runs: &[ReplicationTallies],
-    staffing: &mut Staffing,
-    repaired: &mut Vec<(usize, usize)>,
-) -> bool {
-    let verdicts = judge::judge_day(runs, profile.intervals, targets, false);
-    let mut changed = false;
-    for (i, (queues, groups)) in verdicts.iter().enumerate() {
-        // More agents stop helping there: the search kept the staffing beyond which.
-        if outcome.unreachable.iter().any(|u| u.interval == i) {
-            continue;
-        }
-        let mut raise = vec![false; staffing.groups.len()];
-        let room = |g: usize| {
-            let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
-            staffing.groups[g][i] < most
-        };
-        for &q in queues {
-            // The group carrying most of the failing queue, of those below their max_on_duty.
-            if let Some(&g) = targets.servers[q]
-                .iter()
-                .filter(|&&g| room(g))
-                .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
-            {
-                raise[g] = true;
-            }
-        }
-        for &g in groups.iter().filter(|&&g| room(g)) {
-            raise[g] = true;
-        }
-        for (g, up) in raise.iter().enumerate() {
-            if *up {
-                staffing.groups[g][i] += 1;
-                repaired.push((i, g));
-                changed = true;
-            }
-        }
-    }
-    changed
 }

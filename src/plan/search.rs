@@ -36,8 +36,8 @@
 //!
 //! The whole horizon is then simulated again with a seed of its own (the verification run); an
 //! interval that misses a target there gets one more agent in the group carrying most of the
-//! failing queue and the run is repeated (at most [`REPAIR_ROUNDS`] rounds); the figures
-//! reported are those of the final staffing's verification run.
+//! failing queue and its day is run again (at most [`REPAIR_ROUNDS`] rounds per day, see
+//! `super::verify`); the figures reported are those of the final staffing's verification run.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -495,7 +495,7 @@ type Interval = (Vec<u32>, Option<Unreachable>);
 
 /// Lookahead after an interval's end: long enough that a chat still waiting has missed every
 /// threshold, and a little more so that most of them are resolved.
-fn lookahead(profile: &Profile) -> Time {
+pub(crate) fn lookahead(profile: &Profile) -> Time {
     let threshold = profile
         .queues
         .iter()

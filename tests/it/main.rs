@@ -14,6 +14,7 @@ mod loadtest;
 mod output;
 mod plan;
 mod plan_bounds;
+mod plan_speed;
 mod profile;
 mod report;
 mod roster;

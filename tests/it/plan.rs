@@ -343,39 +343,6 @@ fn incremental_and_naive_searches_choose_the_same_staffing() {
 }
 
 #[test]
-fn candidates_run_on_as_few_replications_as_settle_them_whatever_the_thread_count() {
-    let mut profile = single_queue(&[40, 160, 400, 90], Some("3m"), Some(0.05));
-    profile.simulation.replications = 20;
-    let on = |threads| {
-        let report = plan(
-            &profile,
-            PlanOptions {
-                threads: Some(threads),
-                ..options()
-            },
-            &|_, _| {},
-        )
-        .unwrap();
-        let agents: Vec<u32> = report.intervals.iter().map(|r| r.required_agents).collect();
-        (
-            agents,
-            report.perf.evaluations,
-            report.perf.evaluation_replications,
-        )
-    };
-    let (agents, evaluations, replications) = on(1);
-    assert!(
-        replications < evaluations * 20,
-        "{replications} replications for {evaluations} candidates of 20 each: none settled early"
-    );
-    assert!(
-        replications >= evaluations * 4,
-        "fewer than the first batch"
-    );
-    assert_eq!(on(3), (agents, evaluations, replications));
-}
-
-#[test]
 fn plan_json_has_the_contract_keys_and_is_deterministic_across_threads() {
     let run = |threads: &str| {
         let argv = [
