@@ -8,6 +8,11 @@
 //! not significantly worse than at that staffing. Candidates share their random streams
 //! (common random numbers), so the comparison is paired replication by replication, and "more
 //! agents stop helping" has a precise meaning: the paired difference is within noise.
+//!
+//! A candidate need not run on every replication to be judged: [`judge_early`] settles the
+//! verdict on the first few when the judgment on all of them is already certain at 99%, read
+//! from the paired differences to a candidate that ran on all (same random streams), so only
+//! candidates near the boundary pay for every replication.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 

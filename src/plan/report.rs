@@ -226,7 +226,7 @@ pub struct PlanPerf {
     pub elapsed_secs: f64,
     /// Worker threads.
     pub threads: usize,
-    /// Chats per second of the final verification run.
+    /// Chats of the final verification run per second of verification (repairs included).
     pub chats_per_sec: f64,
 }
 
