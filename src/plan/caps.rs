@@ -8,6 +8,9 @@
 //! whose FRT p90 stays within `max_frt_p90_secs` and whose AHT stays within `max_aht_inflation`
 //! times the handle time at concurrency 1.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
 use serde::Serialize;
 
 use crate::metrics::Estimate;
@@ -172,11 +175,7 @@ pub fn caps(
     let base = base_aht(profile);
     let largest = caps.iter().copied().max().unwrap_or(1);
     let warnings = slowdown_warnings(profile, largest);
-    let mut rows = Vec::with_capacity(caps.len());
-    for (k, &cap) in caps.iter().enumerate() {
-        rows.push(plan_cap(profile, cap, base, limits, options)?);
-        progress(k + 1, caps.len());
-    }
+    let rows = plan_caps(profile, caps, base, limits, options, progress)?;
     let best = rows.iter().filter(|r| r.eligible).min_by(|a, b| {
         a.agent_hours
             .total_cmp(&b.agent_hours)
@@ -202,6 +201,53 @@ pub fn caps(
         reason,
         warnings,
     })
+}
+
+/// The plan of every cap, in the order of `caps`. The caps are planned side by side, each on
+/// its share of the threads (one each when there are more caps than threads): a plan's own
+/// threads wait for one another between batches of replications, two plans do not. Each plan
+/// is the same on any thread count, so the rows are too. `progress(done, total)` is called as
+/// plans finish.
+fn plan_caps(
+    profile: &Profile,
+    caps: &[u32],
+    base: f64,
+    limits: CapLimits,
+    options: PlanOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<CapRow>, PlanError> {
+    let threads = options.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let workers = threads.min(caps.len()).max(1);
+    let per_plan = PlanOptions {
+        threads: Some((threads / workers).max(1)),
+        ..options
+    };
+    let next = AtomicUsize::new(0);
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut rows: Vec<Option<Result<CapRow, PlanError>>> = caps.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (done_tx, next) = (done_tx.clone(), &next);
+            scope.spawn(move || {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&cap) = caps.get(k) else { break };
+                    let row = plan_cap(profile, cap, base, limits, per_plan);
+                    if done_tx.send((k, row)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        for (done, (k, row)) in done_rx.iter().enumerate() {
+            rows[k] = Some(row);
+            progress(done + 1, caps.len());
+        }
+    });
+    rows.into_iter().flatten().collect()
 }
 
 /// A warning per agent group whose slowdown list stops short of the `largest` cap tried.

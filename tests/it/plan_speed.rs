@@ -109,3 +109,27 @@ fn a_verification_repaired_day_by_day_reports_the_final_staffings_own_run() {
         again.summary.overall.service_level
     );
 }
+
+#[test]
+fn caps_planned_side_by_side_are_the_same_on_any_thread_count() {
+    let caps = |threads: &str| {
+        let out = crate::run_cli(&[
+            "chatcap",
+            "caps",
+            "--caps",
+            "1..4",
+            "--replications",
+            "4",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .unwrap();
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let one = caps("1");
+    assert_eq!(one["caps"].as_array().unwrap().len(), 4);
+    assert_eq!(one, caps("3"), "the caps depend on the thread count");
+}
