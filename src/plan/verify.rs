@@ -2,8 +2,9 @@
 //! where it misses a target.
 //!
 //! An interval that misses a target gets one more agent in the group carrying most of a failing
-//! queue, and in each group above its occupancy limit (never beyond a group's `max_on_duty`), and
-//! is simulated again, at most [`REPAIR_ROUNDS`] times. A repair changes nothing before the
+//! queue, and in each group above its occupancy limit (never beyond a group's `max_on_duty`); a
+//! group still too busy after a raise pulls work from the queues it shares, so the groups sharing
+//! them get one more too. The interval is simulated again, at most [`REPAIR_ROUNDS`] times. A repair changes nothing before the
 //! interval it raises, so the horizon is verified a day at a time: the replications run through
 //! a day, that day's intervals are judged (its last ones after the search's lookahead), and a day
 //! that misses is run again from its own start with the raised staffing, never the days before
@@ -170,7 +171,8 @@ impl Check<'_> {
     }
 
     /// One more agent where `misses` (the intervals from `start`) miss a target: the group
-    /// carrying most of a failing queue, each group above its occupancy limit, except in
+    /// carrying most of a failing queue, each group above its occupancy limit (and, when it
+    /// was raised before, the groups sharing its queues), except in
     /// unreachable intervals and past a group's `max_on_duty`. The cells raised are added to
     /// `repaired`; whether any was.
     fn raise(
@@ -205,6 +207,15 @@ impl Check<'_> {
             }
             for &g in groups.iter().filter(|&&g| room(g)) {
                 raise[g] = true;
+                // Raised before and still too busy: it pulls work from queues it shares, so
+                // the groups sharing them take one more too.
+                if repaired.contains(&(i, g)) {
+                    for sharing in targets.servers.iter().filter(|s| s.contains(&g)) {
+                        for &other in sharing.iter().filter(|&&o| room(o)) {
+                            raise[other] = true;
+                        }
+                    }
+                }
             }
             for (g, up) in raise.iter().enumerate() {
                 if *up {
