@@ -268,6 +268,13 @@ impl RosterReport {
                     false,
                 )],
                 percent: true,
+                targets: self
+                    .verification
+                    .service_level_targets
+                    .get(queue)
+                    .map(|&t| (format!("target {:.0}%", t * 100.0), t))
+                    .into_iter()
+                    .collect(),
                 ..Chart::default()
             });
         }

@@ -149,6 +149,8 @@ pub struct Verification {
     pub replications: u32,
     /// Base seed of the runs.
     pub seed: u64,
+    /// Each queue's service-level target, by queue name.
+    pub service_level_targets: std::collections::BTreeMap<String, f64>,
     /// Per interval and queue, the last run's figures.
     pub intervals: Vec<VerifiedInterval>,
 }

@@ -92,7 +92,7 @@ pub fn roster(
         under_covered,
         assignment,
         totals,
-        verification: verification(&sim, round),
+        verification: verification(profile, &sim, round),
         perf: RosterPerf {
             shift_kinds: cat.shifts.len(),
             plan_secs,
@@ -203,7 +203,7 @@ fn binding_rule(profile: &Profile, cat: &Catalogue, g: usize, s: usize) -> Strin
     )
 }
 
-fn verification(sim: &SimulationReport, rounds: usize) -> Verification {
+fn verification(profile: &Profile, sim: &SimulationReport, rounds: usize) -> Verification {
     let mut shortfalls = Vec::new();
     for r in sim.intervals.iter().filter(|r| !r.targets_met) {
         for s in &r.shortfalls {
@@ -221,6 +221,11 @@ fn verification(sim: &SimulationReport, rounds: usize) -> Verification {
         shortfalls,
         replications: sim.replications,
         seed: sim.seed,
+        service_level_targets: profile
+            .queues
+            .iter()
+            .map(|q| (q.name.clone(), q.targets.service_level))
+            .collect(),
         intervals: sim
             .intervals
             .iter()
