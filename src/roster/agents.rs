@@ -13,7 +13,7 @@ use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::RosterError;
-use super::report::Line;
+use super::report::{Line, hours_after_midnight};
 use crate::profile::{Profile, parse_clock};
 
 /// One agent of the list.
@@ -163,8 +163,8 @@ fn fits(agent: &Agent, line: &Line) -> bool {
             let Some(date) = d.date.as_deref().and_then(|t| t.parse::<Date>().ok()) else {
                 return true;
             };
-            let from = hour(&d.start);
-            let mut to = hour(&d.end);
+            let from = hours_after_midnight(&d.start);
+            let mut to = hours_after_midnight(&d.end);
             if to <= from {
                 to += 24.0;
             }
@@ -173,12 +173,6 @@ fn fits(agent: &Agent, line: &Line) -> bool {
                 .iter()
                 .any(|&(day, a, b)| day == date.weekday() && a <= from + 1e-9 && to <= b + 1e-9)
         })
-}
-
-/// Hours after midnight of an RFC 3339 or `HH:MM` time.
-fn hour(text: &str) -> f64 {
-    let clock = text.get(11..16).unwrap_or(text);
-    parse_clock(clock).map_or(0.0, |s| s / 3600.0)
 }
 
 /// Who got which line.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{RosterReport, ShiftRow};
+use super::report::{RosterReport, ShiftRow, hours_after_midnight};
 use crate::report::{
     Cell, Chart, Document, Gantt, GanttBar, GanttRow, Mark, Series, Table, ToDocument,
 };
@@ -211,16 +211,7 @@ fn clock_or_label(start: &str) -> String {
 impl RosterReport {
     fn charts(&self) -> Vec<Chart> {
         let mut charts = vec![self.gantt()];
-        let groups: Vec<&String> = {
-            let mut seen: Vec<&String> = Vec::new();
-            for c in &self.coverage {
-                if !seen.contains(&&c.group) {
-                    seen.push(&c.group);
-                }
-            }
-            seen
-        };
-        for group in groups {
+        for group in first_seen(self.coverage.iter().map(|c| &c.group)) {
             // Per interval: the requirement and the thinnest net cover of its slots.
             let mut per: BTreeMap<usize, (String, f64, f64)> = BTreeMap::new();
             for c in self.coverage.iter().filter(|c| &c.group == group) {
@@ -283,15 +274,10 @@ impl RosterReport {
 
     /// The shifts per day, one bar per kind.
     fn gantt(&self) -> Chart {
-        let groups: Vec<String> = {
-            let mut seen: Vec<String> = Vec::new();
-            for s in &self.shifts {
-                if !seen.contains(&s.group) {
-                    seen.push(s.group.clone());
-                }
-            }
-            seen
-        };
+        let groups: Vec<String> = first_seen(self.shifts.iter().map(|s| &s.group))
+            .into_iter()
+            .cloned()
+            .collect();
         let mut days: BTreeMap<Option<String>, Vec<&ShiftRow>> = BTreeMap::new();
         for s in &self.shifts {
             days.entry(s.date.clone()).or_default().push(s);
@@ -304,12 +290,12 @@ impl RosterReport {
                 // One bar per start, length and group; its breaks are every placement's.
                 let mut bars: Vec<GanttBar> = Vec::new();
                 for s in shifts {
-                    let from = hour_of(&s.start);
+                    let from = hours_after_midnight(&s.start);
                     let to = from + s.length_hours;
                     hours = hours.max(to);
                     let group = groups.iter().position(|g| g == &s.group).unwrap_or(0);
                     let breaks = s.breaks.iter().map(|b| {
-                        let mut at = hour_of(&b.start);
+                        let mut at = hours_after_midnight(&b.start);
                         if at < from {
                             at += 24.0;
                         }
@@ -350,11 +336,15 @@ impl RosterReport {
     }
 }
 
-/// Hours after midnight of an RFC 3339 or `HH:MM` time.
-fn hour_of(start: &str) -> f64 {
-    let clock = start.get(11..16).unwrap_or(start);
-    let (h, m) = clock.split_once(':').unwrap_or((clock, "0"));
-    h.parse::<f64>().unwrap_or(0.0) + m.get(..2).unwrap_or(m).parse::<f64>().unwrap_or(0.0) / 60.0
+/// The distinct names of `names`, in the order they first come.
+fn first_seen<'a>(names: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
+    let mut seen: Vec<&String> = Vec::new();
+    for name in names {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen
 }
 
 /// `"Mon 07"` for `"2026-12-07"`.

@@ -196,3 +196,9 @@ pub struct RosterReport {
     /// Timings.
     pub perf: RosterPerf,
 }
+
+/// Hours after midnight of a time as the report writes it (RFC 3339 or `HH:MM`).
+pub(super) fn hours_after_midnight(text: &str) -> f64 {
+    let clock = text.get(11..16).unwrap_or(text);
+    crate::profile::parse_clock(clock).map_or(0.0, |secs| secs / 3600.0)
+}

@@ -1,4 +1,4 @@
-//! A whole roster from whole or relaxed counts: round them down, cover what that leaves bare with
+//! A whole roster from the dive's whole counts: cover what that leaves bare with
 //! the shift that covers most bare slots per unit of cost (breaks placed where cover is
 //! spare), give weekly rules the fewest workers their days need (extra shifts where a pattern
 //! brings more workers than shifts), then drop shifts nobody needs and swap shifts for cheaper
@@ -35,11 +35,6 @@ pub struct Rounded {
 }
 
 impl Rounding<'_> {
-    /// Rounds `lp` into a whole roster.
-    pub fn round(&self, lp: &Solution<f64>) -> Result<Rounded, RosterError> {
-        self.complete(round_down(lp))
-    }
-
     /// Completes whole counts `sol` into a roster: covers bare slots, fills the weekly
     /// patterns, drops spare shifts.
     pub fn complete(&self, mut sol: Solution<u32>) -> Result<Rounded, RosterError> {
@@ -359,59 +354,6 @@ fn taken_offsets(
                 .unwrap_or(0)
         })
         .collect()
-}
-
-/// Counts rounded down; each break's counts rounded down and the rest given to the offsets
-/// with the largest fractions.
-fn round_down(lp: &Solution<f64>) -> Solution<u32> {
-    let shifts: Vec<u32> = lp
-        .shifts
-        .iter()
-        .map(|x| (x + 1e-6).floor() as u32)
-        .collect();
-    let breaks = lp
-        .breaks
-        .iter()
-        .zip(&shifts)
-        .map(|(per_break, &n)| {
-            per_break
-                .iter()
-                .map(|z| {
-                    let mut counts: Vec<u32> =
-                        z.iter().map(|v| (v + 1e-6).floor() as u32).collect();
-                    let mut order: Vec<usize> = (0..z.len()).collect();
-                    order.sort_by(|&a, &b| {
-                        (z[b] - z[b].floor())
-                            .total_cmp(&(z[a] - z[a].floor()))
-                            .then(a.cmp(&b))
-                    });
-                    // The fractions sum to less than the number of offsets: one pass suffices.
-                    let rest = n.saturating_sub(counts.iter().sum()) as usize;
-                    for &k in order.iter().take(rest) {
-                        counts[k] += 1;
-                    }
-                    trim_to(&mut counts, n);
-                    counts
-                })
-                .collect()
-        })
-        .collect();
-    Solution { shifts, breaks }
-}
-
-/// Makes the counts sum to `n`, as a break's counts must sum to its shift's (rounding leaves
-/// them off by at most a unit or two of floating-point error).
-fn trim_to(counts: &mut [u32], n: u32) {
-    let sum: u32 = counts.iter().sum();
-    if sum < n {
-        counts[0] += n - sum;
-    }
-    let mut over = sum.saturating_sub(n);
-    for c in counts.iter_mut().rev() {
-        let take = over.min(*c);
-        *c -= take;
-        over -= take;
-    }
 }
 
 /// For each break of `shift`, the offset whose slots have the most cover to spare.
