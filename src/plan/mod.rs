@@ -71,8 +71,8 @@ impl Default for PlanOptions {
     }
 }
 
-/// Verification rounds: intervals that miss a target in the verification run get one more agent
-/// (per day of the horizon, see `verify`).
+/// Verification rounds per interval: an interval that misses a target in the verification run
+/// gets one more agent, or the search's resolution of a large group (see `verify`).
 pub const REPAIR_ROUNDS: usize = 5;
 
 /// Seed offset of the verification run (a stream of the same profile independent of the

@@ -1,15 +1,17 @@
 //! The verification of a plan: the whole horizon simulated with a seed of its own, and repairs
 //! where it misses a target.
 //!
-//! An interval that misses a target gets one more agent in the group carrying most of a failing
-//! queue, and in each group above its occupancy limit (never beyond a group's `max_on_duty`); a
-//! group still too busy after a raise pulls work from the queues it shares, so the groups sharing
-//! them get one more too. The interval is simulated again, at most [`REPAIR_ROUNDS`] times. A repair changes nothing before the
-//! interval it raises, so the horizon is verified a day at a time: the replications run through
-//! a day, that day's intervals are judged (its last ones after the search's lookahead), and a day
-//! that misses is run again from its own start with the raised staffing, never the days before
-//! it. A horizon of one day is one run plus one per round, as a whole-horizon rerun would be;
-//! a week costs one run plus the days repaired.
+//! An interval that misses a target gets one more agent (or the search's resolution of a large
+//! group) in the group carrying most of a failing queue, and in each group above its occupancy
+//! limit (never beyond a group's `max_on_duty`); a group still too busy after a raise pulls work
+//! from the queues it shares, so the groups sharing them get one more too. The interval is
+//! simulated again, at most [`REPAIR_ROUNDS`] times. A repair changes nothing before the
+//! interval it raises, so the horizon is verified an interval at a time: the replications are
+//! forked at the interval's start ([`Engine::fork`], which leaves out the tallies that can no
+//! longer change), run through it, and judged on copies run on for the search's lookahead (the
+//! last interval: drained); an interval that misses is run again from its fork with the raised
+//! staffing, never anything before it. A plan costs one run of the horizon plus the intervals
+//! repaired.
 //!
 //! The replications that reach the end are the run of the final staffing from scratch (the same
 //! random streams, the same staffing at every instant): its figures are the ones reported.
@@ -23,7 +25,7 @@ use crate::routing::{SECOND, Time};
 use crate::sim::{self, Engine, ReplicationTallies, Scenario, SimError, Staffing};
 
 use super::judge::{IntervalTargets, Misses, judge_counts, range_counts};
-use super::search::{SearchOutcome, lookahead};
+use super::search::{SearchOutcome, lookahead, resolution};
 use super::{PlanError, REPAIR_ROUNDS, verification_seed};
 
 /// The verification run of the final staffing and the cells its repairs raised.
@@ -36,7 +38,7 @@ pub(super) struct Verified {
     pub perf: sim::Perf,
 }
 
-/// What one day of the verification works with.
+/// What the verification of an interval works with.
 struct Check<'a> {
     profile: &'a Profile,
     outcome: &'a SearchOutcome,
@@ -44,8 +46,9 @@ struct Check<'a> {
     pool: &'a rayon::ThreadPool,
 }
 
-/// Verifies `staffing` day by day and repairs its misses (see the module documentation);
-/// `round_started(r)` is called as the first day to reach round `r` starts it.
+/// Verifies `staffing` interval by interval and repairs its misses (see the module
+/// documentation); `round_started(r)` is called as the first interval to reach round `r`
+/// starts it.
 pub(super) fn verify_and_repair(
     profile: &Profile,
     outcome: &SearchOutcome,
@@ -60,7 +63,7 @@ pub(super) fn verify_and_repair(
     // Room for the repairs: agents are created for the most a group may reach.
     for (g, group) in scenario.groups.iter_mut().enumerate() {
         let most = staffing.groups[g].iter().copied().max().unwrap_or(0);
-        group.pool = most + REPAIR_ROUNDS as u32;
+        group.pool = most + REPAIR_ROUNDS as u32 * resolution(most);
     }
     let check = Check {
         profile,
@@ -71,19 +74,16 @@ pub(super) fn verify_and_repair(
     let mut engines = (0..profile.simulation.replications)
         .map(|rep| Engine::new(&scenario, rep))
         .collect::<Result<Vec<_>, _>>()?;
-    let day = intervals_per_day(profile);
     let mut repaired = Vec::new();
     let mut rounds_seen = 0;
     round_started(0);
-    let mut start = 0;
-    while start < profile.intervals {
-        let end = (start + day).min(profile.intervals);
-        let checkpoint = engines.clone();
+    for i in 0..profile.intervals {
+        let checkpoint: Vec<Engine> =
+            pool.install(|| engines.par_iter_mut().map(|e| e.fork(i)).collect());
         let mut round = 0;
         loop {
-            let misses = check.run_day(&mut engines, start..end)?;
-            let raised =
-                round < REPAIR_ROUNDS && check.raise(&misses, start, staffing, &mut repaired);
+            let misses = check.run_interval(&mut engines, i)?;
+            let raised = round < REPAIR_ROUNDS && check.raise(&misses, i, staffing, &mut repaired);
             if !raised {
                 break;
             }
@@ -92,9 +92,13 @@ pub(super) fn verify_and_repair(
                 rounds_seen = round;
                 round_started(round);
             }
-            engines = restaffed(&checkpoint, staffing, start..end)?;
+            for (e, fork) in engines.iter_mut().zip(&checkpoint) {
+                e.restore(fork);
+                for (g, per_interval) in staffing.groups.iter().enumerate() {
+                    e.set_staffing(g, i, per_interval[i])?;
+                }
+            }
         }
-        start = end;
     }
     let runs = pool.install(|| {
         engines
@@ -110,59 +114,26 @@ pub(super) fn verify_and_repair(
     })
 }
 
-/// Intervals in a day of the horizon: the span a repair reruns.
-fn intervals_per_day(profile: &Profile) -> usize {
-    ((86_400.0 / profile.interval_secs).ceil() as usize).max(1)
-}
-
-/// The `checkpoint` engines with the cells of `range` set to `staffing`.
-fn restaffed<'s>(
-    checkpoint: &[Engine<'s>],
-    staffing: &Staffing,
-    range: std::ops::Range<usize>,
-) -> Result<Vec<Engine<'s>>, SimError> {
-    let mut engines = checkpoint.to_vec();
-    for e in &mut engines {
-        for (g, per_interval) in staffing.groups.iter().enumerate() {
-            for i in range.clone() {
-                e.set_staffing(g, i, per_interval[i])?;
-            }
-        }
-    }
-    Ok(engines)
-}
-
 impl Check<'_> {
-    /// Runs `engines` through the intervals `range` (to the end of the horizon when it is the
-    /// last day) and judges them; the queues and groups each interval misses.
-    fn run_day(
-        &self,
-        engines: &mut [Engine<'_>],
-        range: std::ops::Range<usize>,
-    ) -> Result<Vec<Misses>, SimError> {
+    /// Runs `engines` through interval `i` and judges it on copies run on for the lookahead (or
+    /// drained after the last interval); the queues and groups it misses.
+    fn run_interval(&self, engines: &mut [Engine<'_>], i: usize) -> Result<Vec<Misses>, SimError> {
         let interval = (self.profile.interval_secs * SECOND as f64) as Time;
-        let last = range.end == self.profile.intervals;
-        let end = if last {
-            Time::MAX
-        } else {
-            interval * range.end as Time
-        };
+        let end = interval * (i as Time + 1);
+        let last = i + 1 == self.profile.intervals;
         let judged_until = end.saturating_add(lookahead(self.profile).max(1));
-        self.pool
-            .install(|| engines.par_iter_mut().try_for_each(|e| e.run_until(end)))?;
-        // The last chats of the day are resolved on copies: through the next day's start, or
-        // drained as at the end of the horizon.
-        let range_counts = |t: &ReplicationTallies| range_counts(t, range.clone(), self.targets);
+        let range_counts = |t: &ReplicationTallies| range_counts(t, i..i + 1, self.targets);
         let per_run = self.pool.install(|| {
             engines
-                .par_iter()
+                .par_iter_mut()
                 .map(|e| {
-                    let mut e = e.clone();
+                    e.run_until(end)?;
+                    let mut copy = e.fork(i);
                     if last {
-                        e.finish().map(|(t, ())| range_counts(&t))
+                        copy.finish().map(|(t, ())| range_counts(&t))
                     } else {
-                        e.run_until(judged_until)
-                            .map(|()| range_counts(e.tallies()))
+                        copy.run_until(judged_until)
+                            .map(|()| range_counts(copy.tallies()))
                     }
                 })
                 .collect::<Result<Vec<_>, SimError>>()
@@ -191,27 +162,29 @@ impl Check<'_> {
                 continue;
             }
             let mut raise = vec![false; staffing.groups.len()];
-            let room = |g: usize| {
-                let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
-                staffing.groups[g][i] < most
-            };
+            let room: Vec<u32> = (0..staffing.groups.len())
+                .map(|g| {
+                    let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
+                    most.saturating_sub(staffing.groups[g][i])
+                })
+                .collect();
             for &q in queues {
                 // The group carrying most of the failing queue, of those below max_on_duty.
                 if let Some(&g) = targets.servers[q]
                     .iter()
-                    .filter(|&&g| room(g))
+                    .filter(|&&g| room[g] > 0)
                     .max_by_key(|&&g| (staffing.groups[g][i], std::cmp::Reverse(g)))
                 {
                     raise[g] = true;
                 }
             }
-            for &g in groups.iter().filter(|&&g| room(g)) {
+            for &g in groups.iter().filter(|&&g| room[g] > 0) {
                 raise[g] = true;
                 // Raised before and still too busy: it pulls work from queues it shares, so
                 // the groups sharing them take one more too.
                 if repaired.contains(&(i, g)) {
                     for sharing in targets.servers.iter().filter(|s| s.contains(&g)) {
-                        for &other in sharing.iter().filter(|&&o| room(o)) {
+                        for &other in sharing.iter().filter(|&&o| room[o] > 0) {
                             raise[other] = true;
                         }
                     }
@@ -219,7 +192,9 @@ impl Check<'_> {
             }
             for (g, up) in raise.iter().enumerate() {
                 if *up {
-                    staffing.groups[g][i] += 1;
+                    // One agent, or the search's resolution of a large group.
+                    let up = resolution(staffing.groups[g][i]).min(room[g]);
+                    staffing.groups[g][i] += up;
                     repaired.push((i, g));
                     changed = true;
                 }

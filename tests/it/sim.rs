@@ -602,3 +602,51 @@ skills = ["chat"]
         wait(&plain)
     );
 }
+
+/// A fork deep into a horizon leaves out the tallies that can no longer change, and restoring
+/// it gives the engine back exactly: run on from the restored fork, the replication ends with
+/// the tallies of one uninterrupted run.
+#[test]
+fn a_restored_fork_runs_on_as_the_engine_it_was_made_of() {
+    use chatcap::routing::SECOND;
+    use chatcap::sim::Engine;
+    let toml = r#"
+name = "fork"
+interval = "30m"
+start = "08:00"
+intervals = 8
+[simulation]
+replications = 1
+[[queues]]
+name = "chat"
+volume = [200, 240, 260, 240, 220, 200, 180, 160]
+handle_time = { dist = "lognormal", mean = "4m", cv = 0.8 }
+patience = { dist = "exponential", mean = "3m" }
+[[agents]]
+name = "desk"
+skills = ["chat"]
+concurrency = 2
+"#;
+    let profile = chatcap::profile::parse(toml, "fork.toml", None).unwrap();
+    let sc = Scenario::new(&profile, &Staffing::constant(1, 8, 16)).unwrap();
+    let half_hour = 1800 * SECOND;
+    let whole = Engine::new(&sc, 3).unwrap().finish().unwrap().0;
+
+    let mut engine = Engine::new(&sc, 3).unwrap();
+    engine.run_until(5 * half_hour).unwrap();
+    let fork = engine.fork(5);
+    // The first interval's chats have all left: the fork does not carry its tallies.
+    assert_eq!(fork.tallies().queues[0].offered(), 0);
+    assert_eq!(
+        engine.tallies().queues[0].offered(),
+        whole.queues[0].offered()
+    );
+    assert!(
+        fork.tallies().queues[4].offered() > 0,
+        "interval 4 is carried"
+    );
+    engine.run_until(7 * half_hour).unwrap();
+    engine.restore(&fork);
+    let restored = engine.finish().unwrap().0;
+    assert_eq!(format!("{restored:?}"), format!("{whole:?}"));
+}

@@ -11,12 +11,14 @@
 //! - `work.rs`: chats in progress, completions and their rescheduling under slowdown;
 //! - `levels.rs`: agents on and off duty and the groups' integrated levels;
 //! - `record.rs`: a customer's record and where it is filed.
+//! - `fork.rs`: forks that leave out the tallies that can no longer change.
 //!
 //! Everything on the per-event path is marked for inlining into the loop, so splitting it into
 //! files costs nothing at run time.
 
 mod arrivals;
 mod decisions;
+mod fork;
 mod levels;
 mod record;
 mod work;
@@ -33,7 +35,7 @@ use levels::{AgentState, GroupLevel};
 use record::{NO_CHAT, Record};
 
 /// Tallies of one replication.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReplicationTallies {
     /// `queues[interval * queue_count + queue]`.
     pub queues: Vec<QueueTally>,
@@ -65,6 +67,9 @@ pub struct Engine<'s, O: Observer = ()> {
     /// The earliest of `next_arrival` and its queue.
     soonest_arrival: (Time, usize),
     queue_rngs: Vec<SimRng>,
+    /// Intervals whose tallies this engine does not carry: 0, but for a fork
+    /// ([`Engine::fork`]).
+    tallies_from: usize,
 }
 
 /// The simulator's side of a replication: customers' records, pending events, agents' chats,
@@ -140,6 +145,7 @@ impl<'s, O: Observer> Engine<'s, O> {
             next_arrival: vec![Time::MAX; sc.queues.len()],
             soonest_arrival: (Time::MAX, 0),
             queue_rngs,
+            tallies_from: 0,
         };
         for q in 0..sc.queues.len() {
             engine.draw_next_arrival(q, 0.0);

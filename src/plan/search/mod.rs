@@ -26,18 +26,24 @@
 //!    needs all, far from it a few do.
 //! 4. The heuristic, from the closed-form staffing: raise the groups serving failing queues by
 //!    10% until feasible; then, group by group, the fewest agents that stay feasible (one step
-//!    down, then doubling steps and bisection); then, with several groups, exchanges (two agents
-//!    fewer in one group for one more in another) while they stay feasible, and the descent
-//!    again. Evaluations are cached per candidate. When raising reaches the search limit
+//!    down, then doubling steps and bisection), to within the group's resolution: one agent
+//!    below 200, 1% of the group above ([`resolution`]). From the second day on, a group is
+//!    first tried where the same interval a day earlier put it relative to its closed form, and
+//!    bracketed from there. Then, while the interval has fewer than 200 agents, exchanges (two
+//!    agents fewer in one group for one more in another) while they stay feasible, and the
+//!    descent again. Evaluations are cached per candidate. When raising reaches the search limit
 //!    without a feasible candidate, the interval is unreachable: the descent runs again from
 //!    the largest staffing tried, judging each candidate against it ([`super::judge`]), and
 //!    keeps the fewest agents beyond which more stop helping.
 //! 5. The engines advance through `i` with the chosen staffing.
 //!
 //! The whole horizon is then simulated again with a seed of its own (the verification run); an
-//! interval that misses a target there gets one more agent in the group carrying most of the
-//! failing queue and its day is run again (at most [`REPAIR_ROUNDS`] rounds per day, see
-//! `super::verify`); the figures reported are those of the final staffing's verification run.
+//! interval that misses a target there gets one more agent (or its resolution) in the group
+//! carrying most of the failing queue and is run again (at most [`REPAIR_ROUNDS`] rounds per
+//! interval, see `super::verify`); the figures reported are those of the final staffing's
+//! verification run.
+
+mod moves;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -51,7 +57,7 @@ use crate::sim::{Engine, Scenario, SimError, Staffing};
 use super::PlanError;
 use super::judge::{
     IntervalCounts, IntervalTargets, Reference, Verdict, interval_counts, judge, judge_against,
-    judge_day, judge_early, measurable, shortfalls,
+    judge_day, judge_early, measurable,
 };
 
 /// How candidate staffings are evaluated.
@@ -125,6 +131,18 @@ pub fn group_limits(seed: &Staffing) -> Vec<u32> {
         .collect()
 }
 
+/// The search's relative resolution: each group's staffing is resolved to within this share of
+/// it (at least one agent, so below 200 agents to the single agent). A large group's single
+/// agent changes its figures by less than the replications' noise resolves, and costs a share
+/// of the staffing below what a plan's forecast is good for; resolving it would take most of a
+/// large center's plan time.
+const RESOLUTION: f64 = 0.01;
+
+/// The agents a group with `agents` on duty is resolved to ([`RESOLUTION`]).
+pub(crate) fn resolution(agents: u32) -> u32 {
+    ((f64::from(agents) * RESOLUTION) as u32).max(1)
+}
+
 /// Replications a candidate is first simulated on; more follow only when they leave its
 /// verdict open.
 const FIRST_BATCH: usize = 4;
@@ -158,6 +176,8 @@ struct Search<'a, 's> {
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
     last: Verdict,
+    /// The intervals found unreachable so far.
+    unreachable: Vec<Unreachable>,
     /// In an unreachable interval, the largest staffing tried: candidates are then judged
     /// against it ([`judge_against`]).
     top: Option<Reference>,
@@ -309,189 +329,12 @@ impl<'a, 's> Search<'a, 's> {
             },
         }
     }
-
-    /// Group by group, dearest first, the fewest agents (not below `lows`) that keep the
-    /// feasible `staff` feasible.
-    fn descend(&mut self, i: usize, staff: &mut [u32], lows: &[u32]) -> Result<(), SimError> {
-        let mut order: Vec<usize> = (0..staff.len()).collect();
-        let cost = |g: usize| self.profile.agents[g].cost_per_hour;
-        order.sort_by(|&a, &b| cost(b).total_cmp(&cost(a)));
-        for g in order {
-            let mut candidate = staff.to_vec();
-            let mut feasible_with = |search: &mut Self, n: u32| {
-                candidate[g] = n;
-                search.evaluate(i, &candidate)
-            };
-            // `high` is feasible; `low`, once known, is not.
-            let mut high = staff[g];
-            let mut low = None;
-            let mut step = 1;
-            while low.is_none() && high > lows[g] {
-                let n = high.saturating_sub(step).max(lows[g]);
-                if feasible_with(self, n)? {
-                    high = n;
-                    step *= 2;
-                } else {
-                    low = Some(n);
-                }
-            }
-            if let Some(mut low) = low {
-                while high - low > 1 {
-                    let mid = low + (high - low) / 2;
-                    if feasible_with(self, mid)? {
-                        high = mid;
-                    } else {
-                        low = mid;
-                    }
-                }
-            }
-            staff[g] = high;
-        }
-        Ok(())
-    }
-
-    /// An interval no staffing up to `top` makes feasible: the fewest agents per group beyond
-    /// which more stop helping, and the targets missed at `top`.
-    fn unreachable(
-        &mut self,
-        i: usize,
-        top: Vec<u32>,
-        lows: &[u32],
-        capped: Vec<String>,
-    ) -> Result<Interval, SimError> {
-        self.evaluations += 1;
-        let at_top = self.simulate_all(i, &top)?;
-        let strict =
-            self.options.confidence || top.iter().sum::<u32>() < self.interval_seed.iter().sum();
-        let mut reasons = shortfalls(&at_top, self.targets, strict);
-        reasons.extend(capped);
-        self.cache.clear();
-        self.top = Some(Reference::new(
-            at_top,
-            self.targets,
-            self.options.confidence,
-        ));
-        let mut kept = top.clone();
-        let descended = self.descend(i, &mut kept, lows);
-        self.top = None;
-        descended?;
-        let why = Unreachable {
-            interval: i,
-            limit: top,
-            kept: kept.clone(),
-            reasons,
-        };
-        Ok((kept, Some(why)))
-    }
-
-    /// The fewest agents per group for interval `i` (see the module documentation), and
-    /// why the targets cannot be met when they cannot.
-    fn interval(&mut self, i: usize, limits: &[u32]) -> Result<Interval, SimError> {
-        let ng = self.scenario.groups.len();
-        self.cache.clear();
-        self.complete.clear();
-        self.interval_seed = (0..ng).map(|g| self.seed.groups[g][i]).collect();
-        // The groups' bounds (the closed-form seed is already within them).
-        let bounds: Vec<(u32, u32)> = (0..ng)
-            .map(|g| self.profile.agents[g].on_duty_bounds(self.profile.is_open(i)))
-            .collect();
-        let lows: Vec<u32> = bounds.iter().map(|b| b.0).collect();
-        let limits: Vec<u32> = (0..ng)
-            .map(|g| limits[g].min(bounds[g].1).max(self.interval_seed[g]))
-            .collect();
-
-        // Feasibility: raise the groups behind every failing target.
-        let mut staff = self.interval_seed.clone();
-        let mut rounds = 0;
-        while !self.evaluate(i, &staff)? {
-            rounds += 1;
-            let mut raise = vec![false; ng];
-            for &q in &self.last.failing_queues {
-                for &g in &self.targets.servers[q] {
-                    raise[g] = true;
-                }
-            }
-            for &g in &self.last.failing_groups {
-                raise[g] = true;
-            }
-            let mut moved = false;
-            for g in 0..ng {
-                if !raise[g] || staff[g] >= limits[g] {
-                    continue;
-                }
-                staff[g] = (staff[g] + (staff[g] / 10).max(1)).min(limits[g]);
-                moved = true;
-            }
-            if !moved || rounds > RAISE_ROUNDS {
-                let capped = (0..ng)
-                    .filter(|&g| raise[g] && staff[g] >= bounds[g].1)
-                    .map(|g| {
-                        format!(
-                            "group {} is at its max_on_duty = {}",
-                            self.profile.agents[g].name, bounds[g].1
-                        )
-                    })
-                    .collect();
-                return self.unreachable(i, staff, &lows, capped);
-            }
-        }
-
-        self.descend(i, &mut staff, &lows)?;
-        self.exchange(i, &mut staff, &limits, &lows)?;
-        Ok((staff, None))
-    }
-
-    /// Exchanges while they stay feasible: one or two agents fewer in one group for one more
-    /// in another, where that lowers the cost (two for one among groups of equal cost), each
-    /// followed by the descent again.
-    fn exchange(
-        &mut self,
-        i: usize,
-        staff: &mut Vec<u32>,
-        limits: &[u32],
-        lows: &[u32],
-    ) -> Result<(), SimError> {
-        let ng = staff.len();
-        let cost: Vec<f64> = self
-            .profile
-            .agents
-            .iter()
-            .map(|a| a.cost_per_hour)
-            .collect();
-        for _ in 0..ng * 2 {
-            let mut improved = false;
-            'pairs: for g in 0..ng {
-                for h in 0..ng {
-                    if g == h || staff[h] >= limits[h] {
-                        continue;
-                    }
-                    for fewer in [1, 2] {
-                        let cheaper = cost[h] < f64::from(fewer) * cost[g];
-                        if !cheaper || staff[g] < lows[g] + fewer {
-                            continue;
-                        }
-                        let mut s = staff.clone();
-                        s[g] -= fewer;
-                        s[h] += 1;
-                        if self.evaluate(i, &s)? {
-                            *staff = s;
-                            self.descend(i, staff, lows)?;
-                            improved = true;
-                            break 'pairs;
-                        }
-                    }
-                }
-            }
-            if !improved {
-                break;
-            }
-        }
-        Ok(())
-    }
 }
 
-/// An interval's staffing, and why its targets cannot be met when they cannot.
-type Interval = (Vec<u32>, Option<Unreachable>);
+/// Intervals in a day of the horizon.
+pub(crate) fn intervals_per_day(profile: &Profile) -> usize {
+    ((86_400.0 / profile.interval_secs).ceil() as usize).max(1)
+}
 
 /// Lookahead after an interval's end: long enough that a chat still waiting has missed every
 /// threshold, and a little more so that most of them are resolved.
@@ -544,12 +387,12 @@ pub fn search(
         complete: Vec::new(),
         interval_seed: Vec::new(),
         last: Verdict::default(),
+        unreachable: Vec::new(),
         top: None,
     };
-    let mut unreachable = Vec::new();
     for i in 0..profile.intervals {
         let (staff, why) = search.interval(i, &limits)?;
-        unreachable.extend(why);
+        search.unreachable.extend(why);
         search.advance(i, &staff)?;
         progress(i);
     }
@@ -561,7 +404,7 @@ pub fn search(
         staffing: Staffing { groups },
         evaluations: search.evaluations,
         replications_run: search.replications_run,
-        unreachable,
+        unreachable: search.unreachable,
     })
 }
 
@@ -590,4 +433,18 @@ pub fn evaluate_day(
         .into_iter()
         .map(|(q, g)| q.is_empty() && g.is_empty())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolution;
+
+    #[test]
+    fn groups_below_200_agents_are_resolved_to_the_agent_and_larger_ones_to_1_percent() {
+        assert_eq!(resolution(0), 1);
+        assert_eq!(resolution(199), 1);
+        assert_eq!(resolution(200), 2);
+        assert_eq!(resolution(450), 4);
+        assert_eq!(resolution(1_500), 15);
+    }
 }
