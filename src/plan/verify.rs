@@ -78,6 +78,11 @@ pub(super) fn verify_and_repair(
     let mut rounds_seen = 0;
     round_started(0);
     for i in 0..profile.intervals {
+        // No customer can arrive: nothing to judge.
+        if !scenario.has_arrivals(i) {
+            check.run_through(&mut engines, i)?;
+            continue;
+        }
         let checkpoint: Vec<Engine> =
             pool.install(|| engines.par_iter_mut().map(|e| e.fork(i)).collect());
         let mut round = 0;
@@ -115,11 +120,23 @@ pub(super) fn verify_and_repair(
 }
 
 impl Check<'_> {
+    /// Runs `engines` through interval `i`.
+    fn run_through(&self, engines: &mut [Engine<'_>], i: usize) -> Result<(), SimError> {
+        let end = self.interval_end(i);
+        self.pool
+            .install(|| engines.par_iter_mut().try_for_each(|e| e.run_until(end)))
+    }
+
+    /// The end of interval `i`.
+    fn interval_end(&self, i: usize) -> Time {
+        let interval = (self.profile.interval_secs * SECOND as f64) as Time;
+        interval * (i as Time + 1)
+    }
+
     /// Runs `engines` through interval `i` and judges it on copies run on for the lookahead (or
     /// drained after the last interval); the queues and groups it misses.
     fn run_interval(&self, engines: &mut [Engine<'_>], i: usize) -> Result<Vec<Misses>, SimError> {
-        let interval = (self.profile.interval_secs * SECOND as f64) as Time;
-        let end = interval * (i as Time + 1);
+        let end = self.interval_end(i);
         let last = i + 1 == self.profile.intervals;
         let judged_until = end.saturating_add(lookahead(self.profile).max(1));
         let range_counts = |t: &ReplicationTallies| range_counts(t, i..i + 1, self.targets);

@@ -67,6 +67,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether any customer can arrive in interval `i` (some queue's rate is above zero).
+    pub fn has_arrivals(&self, i: usize) -> bool {
+        self.queues.iter().any(|q| q.arrivals.rate(i) > 0.0)
+    }
+
     /// Compiles `profile` with `staffing`; errors name the agent group or queue at fault.
     pub fn new(profile: &Profile, staffing: &Staffing) -> Result<Scenario, ScenarioError> {
         if staffing.groups.len() != profile.agents.len() {

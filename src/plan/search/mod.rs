@@ -264,6 +264,13 @@ impl<'a, 's> Search<'a, 's> {
             self.last = v.clone();
             return Ok(v.feasible);
         }
+        // No customer can arrive: nothing to measure, whatever the staffing.
+        if !self.scenario.has_arrivals(i) {
+            let verdict = Self::closed_form_verdict(staff, &self.interval_seed);
+            self.last = verdict.clone();
+            self.cache.insert(staff.to_vec(), verdict);
+            return Ok(self.last.feasible);
+        }
         self.evaluations += 1;
         let seed = &self.interval_seed;
         let strict = self.options.confidence || staff.iter().sum::<u32>() < seed.iter().sum();
