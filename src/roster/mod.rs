@@ -182,14 +182,23 @@ pub struct Covered {
 }
 
 /// Covers `req` with the rules: the relaxation (the bound), a dive to whole counts, then the
-/// rounding's completion (bare slots, weekly patterns, spare and dear shifts).
-pub fn cover(rules: &Rules<'_>, req: &Requirement) -> Result<Covered, RosterError> {
+/// rounding's completion (bare slots, weekly patterns, spare and dear shifts). With `from`, an
+/// earlier roster, the completion starts from it instead of a dive: what it covered stays put
+/// and only what `req` leaves bare is added.
+pub fn cover(
+    rules: &Rules<'_>,
+    req: &Requirement,
+    from: Option<&Solution<u32>>,
+) -> Result<Covered, RosterError> {
     let started = Instant::now();
     let cat = rules.cat;
     let relaxation = Model::build(cat, req, &rules.costs, &rules.weeks, &rules.max_starts);
     let (_, lp) = relaxation.solve_relaxation()?;
     let (lp_hours, lp_cost) = hours_and_cost(rules, &lp.shifts);
-    let whole = relaxation.dive(cat, &rules.max_starts)?;
+    let whole = match from {
+        Some(earlier) => earlier.clone(),
+        None => relaxation.dive(cat, &rules.max_starts)?,
+    };
     let rounding = Rounding {
         cat,
         req,

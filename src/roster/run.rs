@@ -1,5 +1,6 @@
 //! `chatcap roster` from a requirement: cover, simulate, raise what the simulation misses and
-//! cover again (bounded rounds), then lay the last roster out as shifts, lines and coverage.
+//! add cover to the same roster (bounded rounds), then lay the last roster out as shifts, lines
+//! and coverage.
 
 use std::time::Instant;
 
@@ -49,10 +50,13 @@ pub fn roster(
     let pool = sim::thread_pool(options.threads).map_err(PlanError::from)?;
     let (mut solve_secs, mut verify_secs) = (0.0, 0.0);
     let mut round = 0;
+    let mut earlier: Option<Covered> = None;
     let (covered, req, sim) = loop {
         progress(round, options.rounds + 1);
         let req = by_slot(&cat, &required);
-        let covered = cover(&rules, &req)?;
+        // Repairs add to the roster simulated: a new solve would move breaks and shifts
+        // elsewhere, where the simulation has not looked at them.
+        let covered = cover(&rules, &req, earlier.as_ref().map(|c| &c.solution))?;
         solve_secs += covered.solve_secs;
         let net = super::net_cover(&cat, required.len(), &covered.solution);
         let checked = Instant::now();
@@ -64,6 +68,7 @@ pub fn roster(
         {
             break (covered, req, sim);
         }
+        earlier = Some(covered);
         round += 1;
     };
     let units = lines::units(&covered);

@@ -1,8 +1,9 @@
 //! The roster's real staffing simulated: per group, the agents on duty in each slot (shifts
 //! minus breaks) become the interval staffing plus within-interval steps, so breaks are taken
 //! when placed (an agent going on break finishes the chats in hand and takes no new one). An
-//! interval that misses a target asks for one more agent in the group carrying most of the
-//! failing queue (and in any group over its occupancy limit), within `max_on_duty`.
+//! interval that misses a target asks for one more agent than the roster had on duty at the
+//! interval's thinnest slot, in the group carrying most of the failing queue (and in any group
+//! over its occupancy limit), within `max_on_duty`.
 
 use crate::plan::PlanError;
 use crate::profile::Profile;
@@ -84,7 +85,12 @@ pub fn raise_misses(
     for (g, intervals) in raise.iter().enumerate() {
         for (i, &up) in intervals.iter().enumerate() {
             if up {
-                required[g][i] += 1;
+                // One more than the roster had on duty at the interval's thinnest slot: a
+                // requirement already below the cover would change nothing.
+                let slots = i * grid.per_interval..(i + 1) * grid.per_interval;
+                let thinnest = slots.map(|s| net[g][s]).min().unwrap_or(0).max(0) as u32;
+                let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
+                required[g][i] = (required[g][i].max(thinnest) + 1).min(most);
                 changed = true;
             }
         }

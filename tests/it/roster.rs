@@ -51,7 +51,7 @@ fn check_roster(p: &Profile, required: &[u32]) -> (f64, f64) {
             .map(|s| required[cat.grid.interval_of(s)])
             .collect(),
     ];
-    let covered = roster::cover(&rules, &req).expect("cover");
+    let covered = roster::cover(&rules, &req, None).expect("cover");
     let rule = &p.shifts[0];
     // Net cover meets the requirement in every slot unless max_starts_per_interval binds.
     let bare: u32 = roster::bare(&cat, &req, &covered.solution)
