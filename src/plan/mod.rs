@@ -19,6 +19,7 @@ use std::time::Instant;
 
 pub use analytic::analytic_staffing;
 pub use report::PlanReport;
+pub(crate) use search::resolution;
 pub use search::{SearchMode, SearchOptions};
 
 use crate::erlang::ErlangError;

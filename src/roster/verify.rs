@@ -1,11 +1,11 @@
 //! The roster's real staffing simulated: per group, the agents on duty in each slot (shifts
 //! minus breaks) become the interval staffing plus within-interval steps, so breaks are taken
 //! when placed (an agent going on break finishes the chats in hand and takes no new one). An
-//! interval that misses a target asks for one more agent than the roster had on duty at the
-//! interval's thinnest slot, in the group carrying most of the failing queue (and in any group
+//! interval that misses a target asks for one more agent (a large group: the plan's
+//! resolution) than the roster had on duty at the interval's thinnest slot, in the group carrying most of the failing queue (and in any group
 //! over its occupancy limit), within `max_on_duty`.
 
-use crate::plan::PlanError;
+use crate::plan::{PlanError, resolution};
 use crate::profile::Profile;
 use crate::routing::SECOND;
 use crate::scenario::{Scenario, Staffing};
@@ -50,6 +50,16 @@ pub fn run(
     Ok(sim::aggregate(sc, &runs, perf))
 }
 
+/// Whether interval `i` is judged: some customer can arrive in it. A group on duty where none
+/// can (before opening) only sees what waited overnight, such as chats transferred to it after
+/// it went home; the plan does not judge such intervals either.
+pub fn judged(profile: &Profile, i: usize) -> bool {
+    profile
+        .queues
+        .iter()
+        .any(|q| q.volume.get(i).is_some_and(|&v| v > 0.0))
+}
+
 /// Raises `required[group][interval]` where `report` misses a target; whether any was.
 pub fn raise_misses(
     profile: &Profile,
@@ -75,7 +85,8 @@ pub fn raise_misses(
             raise[g][i] = true;
         }
     }
-    for row in report.agent_intervals.iter().filter(|r| !r.targets_met) {
+    let missed = report.agent_intervals.iter().filter(|r| !r.targets_met);
+    for row in missed.filter(|r| judged(profile, r.interval)) {
         if let Some(g) = profile.agents.iter().position(|a| a.name == row.group) {
             let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(row.interval));
             raise[g][row.interval] |= required[g][row.interval] < most;
@@ -85,12 +96,14 @@ pub fn raise_misses(
     for (g, intervals) in raise.iter().enumerate() {
         for (i, &up) in intervals.iter().enumerate() {
             if up {
-                // One more than the roster had on duty at the interval's thinnest slot: a
-                // requirement already below the cover would change nothing.
+                // One more (a large group: its resolution) than the roster had on duty at the
+                // interval's thinnest slot: a requirement already below the cover would change
+                // nothing.
                 let slots = i * grid.per_interval..(i + 1) * grid.per_interval;
                 let thinnest = slots.map(|s| net[g][s]).min().unwrap_or(0).max(0) as u32;
                 let (_, most) = profile.agents[g].on_duty_bounds(profile.is_open(i));
-                required[g][i] = (required[g][i].max(thinnest) + 1).min(most);
+                let up = resolution(thinnest);
+                required[g][i] = (required[g][i].max(thinnest) + up).min(most);
                 changed = true;
             }
         }

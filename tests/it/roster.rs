@@ -457,6 +457,29 @@ fn verification_catches_what_covering_misses_when_breaks_cluster_at_the_peak() {
     assert_eq!(v["targets_met"], true, "{v}");
     assert!(v["rounds"].as_u64().unwrap() >= 1);
     assert!(peak(&repaired, "11:30").0 > required);
+    // A repair adds to the roster simulated: every shift of the first is still there.
+    let shifts = |r: &serde_json::Value| -> Vec<(String, u64)> {
+        let rows = r["shifts"].as_array().unwrap().iter();
+        rows.map(|s| {
+            (
+                format!("{} {} {}", s["start"], s["length_hours"], s["group"]),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+    };
+    let later = shifts(&repaired);
+    for (kind, count) in shifts(&first) {
+        let kept: u64 = later
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, c)| c)
+            .sum();
+        assert!(
+            kept >= count,
+            "{kind}: {count} before the repair, {kept} after"
+        );
+    }
 }
 
 /// Lines go to listed agents of their group who are available on every day at the hours worked
