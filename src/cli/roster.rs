@@ -24,8 +24,8 @@ pub(crate) struct RosterArgs {
     /// when omitted).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
-    /// Most repair rounds: where the roster's simulation misses a target, add cover and solve
-    /// again.
+    /// Most repair rounds: where the roster's simulation misses a target, add cover to the
+    /// roster and simulate it again.
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub rounds: u32,
     /// Agents to assign the lines to: a CSV with `agent_id,group,contracted_hours,available`

@@ -3,7 +3,7 @@
 //! - [`analytic`]: a closed-form staffing in milliseconds (balanced-pool model, [`pool`]);
 //! - [`search`]: the simulated search that corrects it interval by interval;
 //! - [`report`]: the `chatcap plan` result, verified by an independent simulation of the day
-//!   (`verify`: day by day, repairing misses);
+//!   (`verify`: interval by interval, repairing misses);
 //! - [`caps`]: `chatcap caps`, the plan repeated for each per-agent concurrency cap.
 
 pub(crate) mod analytic;
