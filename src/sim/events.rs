@@ -48,6 +48,15 @@ pub enum Event {
         /// Service generation at scheduling time.
         generation: u32,
     },
+    /// The earliest of a paced agent's chats is done (ignored if the agent's chats changed
+    /// since): one event per agent, not per chat, since every chat's completion moves whenever
+    /// the agent's pace does.
+    PacedComplete {
+        /// The agent.
+        agent: u32,
+        /// The agent's completion generation at scheduling time.
+        generation: u32,
+    },
     /// A planning interval starts: staffing changes.
     IntervalStart {
         /// Interval index.

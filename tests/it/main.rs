@@ -24,6 +24,7 @@ mod server;
 mod server_edge;
 mod shifts;
 mod sim;
+mod sim_offers;
 mod simlog;
 mod xlsx;
 

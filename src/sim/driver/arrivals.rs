@@ -201,21 +201,18 @@ impl<O: Observer> Engine<'_, O> {
 
     /// Puts a customer's chat into its queue. The customer's record is already filed at the
     /// chat's slot ([`crate::routing::Router::next_chat`]), so the decisions about the chat
-    /// find it there.
+    /// find it there. The customer's patience is armed by those decisions, only if the chat
+    /// waits ([`DayState::arm_patience`]).
     #[inline(always)]
     fn enter_queue(&mut self, chat: ChatId) -> Result<(), SimError> {
         let day = &mut self.day;
         let now = day.now;
         let slot = chat.index();
         let rec = &day.records[slot];
-        let (queue, patience) = (rec.queue, rec.has_patience.then_some(rec.patience));
+        let queue = rec.queue;
         if rec.counted {
             let tally = rec.tally;
             day.tally(tally).record_queue_entry();
-        }
-        if let Some(patience) = patience {
-            day.events
-                .push_after(now, patience, Event::Patience { chat });
         }
         let queue = self.queue_ids[queue as usize];
         match self.router.arrive(now, queue, 0, day) {

@@ -50,7 +50,9 @@ impl<O: Observer> DayState<'_, O> {
     }
 
     /// An offer holds a slot of `agent` until `deadline`: the agent accepts after a sampled
-    /// delay, unless the offer times out first.
+    /// delay, unless the offer times out first. Only the earlier of the two is scheduled: an
+    /// accept due before the deadline always ends the offer (if it is still open, the accept
+    /// succeeds), so its timeout could only ever be skipped.
     #[inline(always)]
     fn offered(&mut self, chat: ChatId, agent: AgentId, offer: OfferSeq, deadline: Time) {
         let now = self.now;
@@ -59,16 +61,23 @@ impl<O: Observer> DayState<'_, O> {
         };
         self.records[r as usize].offer = offer;
         self.records[r as usize].offered_to = agent.0;
-        self.events
-            .push(deadline, Event::OfferTimeout { chat, offer });
         let q = self.records[r as usize].queue as usize;
         let delay = match &self.sc.queues[q].accept_delay {
             Some(d) => to_time(d.sample(&mut self.agent_rng)),
             None => 0,
         };
-        if delay < deadline.saturating_sub(now) {
+        let accepted = delay < deadline.saturating_sub(now);
+        // The customer may give up before the accept, or the offer may lapse.
+        let rec = &self.records[r as usize];
+        if !accepted || rec.queued_at.saturating_add(rec.patience) <= now.saturating_add(delay) {
+            self.arm_patience(r, chat);
+        }
+        if accepted {
             self.events
                 .push_after(now, delay, Event::AcceptDue { chat, offer });
+        } else {
+            self.events
+                .push(deadline, Event::OfferTimeout { chat, offer });
         }
     }
 
@@ -201,11 +210,28 @@ impl<O: Observer> DayState<'_, O> {
     #[inline(always)]
     fn queued(&mut self, chat: ChatId, estimated_wait: Time) {
         if let Some(r) = self.record_of(chat) {
+            self.arm_patience(r, chat);
             let rec = &mut self.records[r as usize];
             if !rec.transferred && !rec.has_shown_ewt {
                 rec.shown_ewt = estimated_wait;
                 rec.has_shown_ewt = true;
             }
+        }
+    }
+
+    /// Schedules the end of record `r`'s customer's patience, once, when their chat may still
+    /// be waiting then: as it queues, or as it is offered when the customer may give up before
+    /// the accept or the offer may lapse. A chat answered at once (the common case of a staffed
+    /// queue) never schedules it: the event would only ever be skipped. Events keep the order
+    /// an event scheduled at queue entry would have had, since nothing else is scheduled
+    /// between the entry and these decisions. A transferred chat does not abandon.
+    #[inline(always)]
+    pub(super) fn arm_patience(&mut self, r: u32, chat: ChatId) {
+        let rec = &mut self.records[r as usize];
+        if rec.has_patience && !rec.patience_armed && !rec.transferred {
+            rec.patience_armed = true;
+            let at = rec.queued_at.saturating_add(rec.patience);
+            self.events.push(at, Event::Patience { chat });
         }
     }
 

@@ -22,6 +22,11 @@ pub(super) struct AgentState {
     pub(super) chats: Vec<u32>,
     /// Number of chats the current completion times were computed for.
     pub(super) scheduled_n: u32,
+    /// A paced agent's chat whose completion is scheduled: the record of the one with the
+    /// least work left.
+    pub(super) next: u32,
+    /// Generation of a paced agent's completion event; a later one voids it.
+    pub(super) completion: u32,
     pub(super) dirty: bool,
 }
 
@@ -110,6 +115,8 @@ pub(super) fn create_agents(
                     Vec::with_capacity(group.cap as usize)
                 },
                 scheduled_n: 0,
+                next: 0,
+                completion: 0,
                 dirty: false,
             });
             ids.push(id);

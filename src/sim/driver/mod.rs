@@ -311,6 +311,7 @@ impl<'s, O: Observer> Engine<'s, O> {
                 }
             }
             Event::Complete { chat, generation } => self.complete(chat, generation)?,
+            Event::PacedComplete { agent, generation } => self.paced_complete(agent, generation)?,
             Event::IntervalStart { interval } => self.start_interval(interval as usize)?,
             Event::StaffingStep { group, agents } => {
                 let t = self.day.clamped(now);

@@ -39,6 +39,8 @@ pub(super) struct Record {
     /// `Option`s keep the record within 128 bytes, which it is copied in as a whole).
     pub(super) patience: Time,
     pub(super) has_patience: bool,
+    /// Whether the patience event is scheduled (see `DayState::arm_patience`).
+    pub(super) patience_armed: bool,
     pub(super) first_response: Time,
     pub(super) has_first_response: bool,
     /// Time the work left was last brought up to date.
@@ -71,6 +73,7 @@ pub(super) const VACANT: Record = Record {
     work_after_transfer: 0.0,
     patience: 0,
     has_patience: false,
+    patience_armed: false,
     first_response: 0,
     has_first_response: false,
     last_update: 0,

@@ -1,9 +1,12 @@
 //! Work in progress: each chat's work content progresses at rate 1/f(n) while its agent holds
-//! n chats, so completions are rescheduled when n changes; superseded completion events are
-//! skipped by generation. A completion closes the chat or transfers it.
+//! n chats, so completions move when n changes. Every chat of an agent moves at the same pace,
+//! so the order they finish in does not change: a paced agent has one completion event, for
+//! the chat with the least work left, rescheduled when n changes (one push per change instead
+//! of one per chat held). Superseded completion events are skipped by generation. A completion
+//! closes the chat or transfers it.
 
 use crate::model::saturating_u64;
-use crate::routing::{ChatId, RouteError, TransferTarget};
+use crate::routing::{ChatId, RouteError, Time, TransferTarget};
 
 use super::super::events::Event;
 use super::super::{Observer, SimError};
@@ -15,29 +18,47 @@ impl<O: Observer> Engine<'_, O> {
     /// transferred when the customer drew a transfer.
     #[inline(always)]
     pub(super) fn complete(&mut self, chat: ChatId, generation: u32) -> Result<(), SimError> {
+        match self.day.record_of(chat) {
+            Some(r) if self.day.records[r as usize].generation == generation => {
+                self.finish_work(chat, r)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The earliest chat of paced agent `agent` is done (unless `generation` was superseded).
+    #[inline(always)]
+    pub(super) fn paced_complete(&mut self, agent: u32, generation: u32) -> Result<(), SimError> {
+        let state = &self.day.agents[agent as usize];
+        if state.completion != generation {
+            return Ok(());
+        }
+        let r = state.next;
+        let chat = self.day.records[r as usize].chat;
+        self.finish_work(chat, r)
+    }
+
+    /// Record `r`'s chat's work is done: it is closed, or transferred when the customer drew a
+    /// transfer.
+    #[inline(always)]
+    fn finish_work(&mut self, chat: ChatId, r: u32) -> Result<(), SimError> {
         let now = self.day.now;
         let day = &mut self.day;
-        if let Some(r) = day.record_of(chat) {
-            let rec = &mut day.records[r as usize];
-            if rec.generation == generation {
-                if rec.transfer_pending {
-                    rec.transfer_pending = false;
-                    let to = day.sc.queues[rec.queue as usize]
-                        .transfer
-                        .map_or(0, |t| t.1);
-                    let target = TransferTarget::Queue(self.queue_ids[to]);
-                    match self.router.transfer(now, chat, target, day) {
-                        // A full target queue refuses the transfer and the chat stays with
-                        // its agent, who finishes it, as an agent of `chatcap serve` would.
-                        Err(RouteError::QueueFull { .. }) => {
-                            self.router.close(now, chat, 0, None, day)?
-                        }
-                        done => done?,
-                    }
-                } else {
-                    self.router.close(now, chat, 0, None, day)?;
-                }
+        let rec = &mut day.records[r as usize];
+        if rec.transfer_pending {
+            rec.transfer_pending = false;
+            let to = day.sc.queues[rec.queue as usize]
+                .transfer
+                .map_or(0, |t| t.1);
+            let target = TransferTarget::Queue(self.queue_ids[to]);
+            match self.router.transfer(now, chat, target, day) {
+                // A full target queue refuses the transfer and the chat stays with its agent,
+                // who finishes it, as an agent of `chatcap serve` would.
+                Err(RouteError::QueueFull { .. }) => self.router.close(now, chat, 0, None, day)?,
+                done => done?,
             }
+        } else {
+            self.router.close(now, chat, 0, None, day)?;
         }
         Ok(())
     }
@@ -150,31 +171,35 @@ impl<O: Observer> DayState<'_, O> {
     }
 
     /// [`Self::reschedule`] for a group whose pace depends on the number of chats: every chat's
-    /// work is brought up to date at the old pace and its completion set at the new one.
+    /// work is brought up to date at the old pace, and the agent's one completion event is set
+    /// for the chat that finishes first at the new pace (the first held among equals, the
+    /// order a completion per chat would have been taken in).
     #[inline]
     fn reschedule_paced(&mut self, agent: u32, old_n: u32, new_n: u32) {
         let now = self.now;
-        let state = &self.agents[agent as usize];
+        let state = &mut self.agents[agent as usize];
         let group = &self.sc.groups[state.group as usize];
         let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
         let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
+        let mut first: Option<(Time, u32)> = None;
         for &r in &state.chats {
             let rec = &mut self.records[r as usize];
             let elapsed = (now - rec.last_update) as f64;
             rec.work = (rec.work - elapsed / old_f).max(0.0);
             rec.last_update = now;
-            rec.generation = rec.generation.wrapping_add(1);
             let work = saturating_u64(rec.work * new_f + 0.5);
-            if rec.chat != NO_CHAT {
-                self.events.push_after(
-                    now,
-                    work,
-                    Event::Complete {
-                        chat: rec.chat,
-                        generation: rec.generation,
-                    },
-                );
+            if rec.chat != NO_CHAT && first.is_none_or(|(w, _)| work < w) {
+                first = Some((work, r));
             }
+        }
+        state.completion = state.completion.wrapping_add(1);
+        if let Some((work, r)) = first {
+            state.next = r;
+            let complete = Event::PacedComplete {
+                agent,
+                generation: state.completion,
+            };
+            self.events.push_after(now, work, complete);
         }
     }
 }
