@@ -12,8 +12,8 @@
 //! solved again (dual simplex from the last basis) prices lower, until every count is whole.
 //! Looking both ways matters once the weekly workers are whole: each day's shifts of a weekly
 //! rule then have a fixed sum, and rounding one up pushes another down; always up cost a small
-//! weekly team 3.2% over the bound, both ways 1.4%. No clock decides anything, so the result is the same on
-//! every machine.
+//! weekly team 3.2% over the bound, both ways 1.4%. No clock decides anything, so the result is
+//! the same on every machine.
 
 use std::collections::BTreeMap;
 
@@ -271,9 +271,10 @@ impl Model {
     }
 
     /// Fixes `v` at `preferred` or at `other`, whichever leaves the lower objective (bare
-    /// requirement is priced in it, so a way that uncovers slots loses); ties, and a preferred
-    /// way that costs nothing, keep `preferred`. A way the solver finds infeasible is not taken; when the last basis
-    /// cannot be edited, the program is solved again with every fixing so far.
+    /// requirement is priced in it, so a way that uncovers slots loses). The other way is
+    /// tried only when the preferred one costs something; ties keep `preferred`. A way the
+    /// solver finds infeasible is not taken; when neither can be reached from the last basis,
+    /// the program is solved again with every fixing so far and `other`.
     fn fix_cheaper(
         &self,
         fixed: &[(Variable, f64)],
@@ -283,31 +284,20 @@ impl Model {
         other: f64,
     ) -> Result<(f64, microlp::Solution), RosterError> {
         let before = solution.objective();
-        let mut best: Option<(f64, microlp::Solution)> = None;
-        for value in [preferred, other] {
-            // The preferred way costs nothing: no need to look at the other.
-            if best
-                .as_ref()
-                .is_some_and(|b| b.1.objective() <= before + 1e-6)
-            {
-                break;
-            }
-            let tried = match solution.clone().fix_var(v, value) {
-                Ok(outcome) => outcome.into_solution().ok(),
-                Err(microlp::Error::Infeasible) => None,
-                Err(e) => return Err(solver_error(e)),
-            };
-            if let Some(tried) = tried
-                && best
-                    .as_ref()
-                    .is_none_or(|b| tried.objective() < b.1.objective() - 1e-6)
-            {
-                best = Some((value, tried));
-            }
-        }
-        match best {
-            Some(best) => Ok(best),
-            None => {
+        let fix = |value: f64| match solution.clone().fix_var(v, value) {
+            Ok(outcome) => Ok(outcome.into_solution().ok()),
+            Err(microlp::Error::Infeasible) => Ok(None),
+            Err(e) => Err(solver_error(e)),
+        };
+        let first = match fix(preferred)? {
+            Some(a) if a.objective() <= before + 1e-6 => return Ok((preferred, a)),
+            first => first,
+        };
+        match (first, fix(other)?) {
+            (Some(a), Some(b)) if b.objective() < a.objective() - 1e-6 => Ok((other, b)),
+            (Some(a), _) => Ok((preferred, a)),
+            (None, Some(b)) => Ok((other, b)),
+            (None, None) => {
                 let mut all = fixed.to_vec();
                 all.push((v, other));
                 Ok((other, self.solve_fixed(&all)?))

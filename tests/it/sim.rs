@@ -57,7 +57,8 @@ shrinkage = 0.0
     )
 }
 
-fn run(toml: &str, agents: u32, seed: u64) -> SimulationReport {
+/// Simulates profile `toml` with `agents` on duty in its one group all day, with `seed`.
+pub(super) fn run(toml: &str, agents: u32, seed: u64) -> SimulationReport {
     let mut p = profile::parse(toml, "test.toml", None).expect("test profile is valid");
     p.simulation.seed = seed;
     let staffing = Staffing::constant(1, p.intervals, agents);

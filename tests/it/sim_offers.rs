@@ -4,8 +4,9 @@
 //! the customer keeps waiting. The simulator schedules a customer's patience only when the
 //! chat can still be waiting then; these cases pin down each way a chat can be.
 
-use chatcap::profile;
-use chatcap::sim::{self, Scenario, SimulationReport, Staffing};
+use chatcap::sim::SimulationReport;
+
+use super::sim::run;
 
 /// One queue of 30 chats an hour for two hours and 40 idle agents, so every chat is offered
 /// on arrival; offers lapse after `timeout`, the agent accepts after `accept`, and the
@@ -21,7 +22,6 @@ intervals = 2
 accept = {{ timeout = "{timeout}", misses_before_away = 100 }}
 [simulation]
 replications = 4
-seed = 5
 [[queues]]
 name = "q"
 volume = 30
@@ -34,10 +34,7 @@ skills = ["q"]
 concurrency = 1
 "#
     );
-    let p = profile::parse(&toml, "offers.toml", None).expect("test profile is valid");
-    let staffing = Staffing::constant(1, p.intervals, 40);
-    let scenario = Scenario::new(&p, &staffing).expect("scenario builds");
-    sim::simulate(&scenario, p.simulation.replications, None, &|| {}).expect("simulation runs")
+    run(&toml, 40, 5)
 }
 
 #[test]
