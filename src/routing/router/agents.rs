@@ -224,7 +224,7 @@ impl Router {
         let a = self.agent_index(agent)?;
         if cap > MAX_CAP {
             return Err(RouteError::InvalidCap {
-                agent: self.agents[a].name.clone(),
+                agent: self.names.agent[a].clone(),
                 cap,
             });
         }

@@ -124,7 +124,7 @@ impl Router {
     /// Agent `a`'s load matches the chats it holds, within its cap, and fits its status.
     fn audit_agent(&self, a: usize, recount: &Recount) -> Result<(), String> {
         let agent = &self.agents[a];
-        let name = &agent.name;
+        let name = &self.names.agent[a];
         let (active, pending) = (recount.active[a], recount.pending[a]);
         if agent.active != active || agent.pending != pending {
             return Err(format!(
@@ -152,7 +152,7 @@ impl Router {
     /// agent sits beside no waiting chat it could take (unless it is that chat's skipped agent).
     fn audit_agent_skills(&self, a: usize, skills: &mut SkillRecount) -> Result<(), String> {
         let agent = &self.agents[a];
-        let name = &agent.name;
+        let name = &self.names.agent[a];
         let ready = agent.is_ready();
         for slot in self.skill_slots(a) {
             let s = &self.agent_skills[slot];

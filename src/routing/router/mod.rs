@@ -22,6 +22,7 @@ mod queries;
 mod setup;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::Time;
 use super::heap::{IndexedHeap, NOT_IN_HEAP, Positions};
@@ -83,7 +84,6 @@ struct AgentSkill {
 
 #[derive(Debug, Clone)]
 struct Agent {
-    name: String,
     /// This agent's pairs: `agent_skills[first_skill..first_skill + skill_count]`.
     first_skill: u32,
     skill_count: u32,
@@ -241,15 +241,25 @@ pub struct Router {
     agent_skills: Vec<AgentSkill>,
     chats: Vec<Chat>,
     free_chats: Vec<u32>,
-    queue_names: HashMap<String, u32>,
-    agent_names: HashMap<String, u32>,
-    skill_names: HashMap<String, u32>,
+    /// Set up once and never changed by inputs: shared by every copy of the router, so that
+    /// copying one (a planner's fork of a replication) costs no allocation per agent.
+    names: Arc<Names>,
     counts: StateCounts,
     released: Released,
     next_seq: u64,
     next_turn: u64,
     /// Whether [`Decision::LoadChanged`] is emitted.
     load_notices: bool,
+}
+
+/// The names of queues, skills and agents, and their ids.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    queues: HashMap<String, u32>,
+    skills: HashMap<String, u32>,
+    agents: HashMap<String, u32>,
+    /// Agent names by id.
+    agent: Vec<String>,
 }
 
 #[inline]
@@ -276,9 +286,7 @@ impl Router {
             agent_skills: Vec::new(),
             chats: Vec::new(),
             free_chats: Vec::new(),
-            queue_names: HashMap::new(),
-            agent_names: HashMap::new(),
-            skill_names: HashMap::new(),
+            names: Arc::default(),
             counts: StateCounts::default(),
             released: Released::default(),
             next_seq: 0,

@@ -38,7 +38,7 @@ impl Router {
     pub fn agent(&self, agent: AgentId) -> Option<AgentView> {
         let entry = self.agents.get(agent.0 as usize)?;
         Some(AgentView {
-            name: entry.name.clone(),
+            name: self.names.agent[agent.0 as usize].clone(),
             status: entry.status,
             cap: entry.cap,
             active: entry.active,
@@ -77,12 +77,12 @@ impl Router {
 
     /// The queue with this name.
     pub fn queue_id(&self, name: &str) -> Option<QueueId> {
-        self.queue_names.get(name).map(|&q| QueueId(q))
+        self.names.queues.get(name).map(|&q| QueueId(q))
     }
 
     /// The agent with this name.
     pub fn agent_id(&self, name: &str) -> Option<AgentId> {
-        self.agent_names.get(name).map(|&a| AgentId(a))
+        self.names.agents.get(name).map(|&a| AgentId(a))
     }
 
     /// The queue's name.

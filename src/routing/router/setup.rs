@@ -1,6 +1,8 @@
 //! Setup: queues, skills and agents are added before (or between) inputs. Names are interned
 //! here once, so the hot path only ever sees dense integer ids.
 
+use std::sync::Arc;
+
 use super::{
     Agent, AgentConfig, AgentId, AgentSkill, AgentStatus, IndexedHeap, MAX_CAP, MAX_PROFICIENCY,
     NONE, NOT_IN_HEAP, Queue, QueueConfig, QueueId, RouteError, Router, Skill, Time,
@@ -8,7 +10,7 @@ use super::{
 
 impl Router {
     fn intern_skill(&mut self, name: &str) -> Result<u32, RouteError> {
-        if let Some(&s) = self.skill_names.get(name) {
+        if let Some(&s) = self.names.skills.get(name) {
             return Ok(s);
         }
         let id = u32::try_from(self.skills.len())
@@ -19,7 +21,9 @@ impl Router {
             name: name.to_string(),
             ..Skill::default()
         });
-        self.skill_names.insert(name.to_string(), id);
+        Arc::make_mut(&mut self.names)
+            .skills
+            .insert(name.to_string(), id);
         Ok(id)
     }
 
@@ -31,7 +35,7 @@ impl Router {
         if q.skill.is_empty() {
             return Err(RouteError::EmptyName { kind: "skill" });
         }
-        if self.queue_names.contains_key(&q.name) {
+        if self.names.queues.contains_key(&q.name) {
             return Err(RouteError::DuplicateName {
                 kind: "queue",
                 name: q.name,
@@ -42,7 +46,9 @@ impl Router {
             .filter(|&i| i != NONE)
             .ok_or(RouteError::Capacity { kind: "queues" })?;
         let skill = self.intern_skill(&q.skill)?;
-        self.queue_names.insert(q.name.clone(), id);
+        Arc::make_mut(&mut self.names)
+            .queues
+            .insert(q.name.clone(), id);
         self.queues.push(Queue {
             name: q.name,
             skill,
@@ -67,7 +73,7 @@ impl Router {
         if a.name.is_empty() {
             return Err(RouteError::EmptyName { kind: "agent" });
         }
-        if self.agent_names.contains_key(&a.name) {
+        if self.names.agents.contains_key(&a.name) {
             return Err(RouteError::DuplicateName {
                 kind: "agent",
                 name: a.name.clone(),
@@ -110,7 +116,7 @@ impl Router {
         let new_skills = a
             .skills
             .iter()
-            .filter(|(s, _)| !self.skill_names.contains_key(s))
+            .filter(|(s, _)| !self.names.skills.contains_key(s))
             .count();
         if self.skills.len().saturating_add(new_skills) >= NONE as usize {
             return Err(RouteError::Capacity { kind: "skills" });
@@ -132,9 +138,10 @@ impl Router {
                 pos: NOT_IN_HEAP,
             });
         }
-        self.agent_names.insert(a.name.clone(), id);
+        let names = Arc::make_mut(&mut self.names);
+        names.agents.insert(a.name.clone(), id);
+        names.agent.push(a.name);
         self.agents.push(Agent {
-            name: a.name,
             first_skill,
             skill_count: a.skills.len() as u32,
             cap: a.cap,

@@ -17,9 +17,9 @@ pub(super) struct AgentState {
     pub(super) flat: bool,
     /// Chats being worked, at most the cap.
     pub(super) n: u32,
-    /// Their records, kept only where the pace depends on their number (a flat-pace agent
-    /// never needs to find its other chats).
-    pub(super) chats: Vec<u32>,
+    /// Where their records are kept: `DayState::held[held_at..held_at + n]`, only where the
+    /// pace depends on their number (a flat-pace agent never needs to find its other chats).
+    pub(super) held_at: u32,
     /// Number of chats the current completion times were computed for.
     pub(super) scheduled_n: u32,
     /// A paced agent's chat whose completion is scheduled: the record of the one with the
@@ -86,13 +86,23 @@ pub(crate) fn agents_created(group: &AgentGroup) -> u32 {
         .max(group.pool)
 }
 
+/// The agents of a scenario as the simulator holds them.
+pub(super) struct CreatedAgents {
+    /// Each agent's state, off duty.
+    pub(super) states: Vec<AgentState>,
+    /// The router's ids per group.
+    pub(super) ids: Vec<Vec<AgentId>>,
+    /// Slots for the records of chats held by paced agents: `cap` per such agent.
+    pub(super) held_slots: usize,
+}
+
 /// Creates every agent of every group in `router` (the peak staffing, or the group's pool if
-/// larger), off duty: the simulator's state of each, and the router's ids per group.
-pub(super) fn create_agents(
-    sc: &Scenario,
-    router: &mut Router,
-) -> Result<(Vec<AgentState>, Vec<Vec<AgentId>>), SimError> {
+/// larger), off duty. The records of the chats a paced agent holds live in slots of one shared
+/// array rather than a list per agent, so that copying a replication (a planner's fork) costs
+/// no allocation per agent.
+pub(super) fn create_agents(sc: &Scenario, router: &mut Router) -> Result<CreatedAgents, SimError> {
     let mut agents = Vec::new();
+    let mut held_slots = 0u32;
     let mut group_agents = Vec::with_capacity(sc.groups.len());
     for (g, group) in sc.groups.iter().enumerate() {
         let peak = agents_created(group);
@@ -109,21 +119,26 @@ pub(super) fn create_agents(
                 on_duty: false,
                 flat: group.flat_slowdown,
                 n: 0,
-                chats: if group.flat_slowdown {
-                    Vec::new()
-                } else {
-                    Vec::with_capacity(group.cap as usize)
-                },
+                held_at: held_slots,
                 scheduled_n: 0,
                 next: 0,
                 completion: 0,
                 dirty: false,
             });
+            if !group.flat_slowdown {
+                held_slots = held_slots.checked_add(group.cap).ok_or_else(|| {
+                    SimError::Staffing("too many chat slots for the agents' caps".into())
+                })?;
+            }
             ids.push(id);
         }
         group_agents.push(ids);
     }
-    Ok((agents, group_agents))
+    Ok(CreatedAgents {
+        states: agents,
+        ids: group_agents,
+        held_slots: held_slots as usize,
+    })
 }
 
 impl<O: Observer> Engine<'_, O> {

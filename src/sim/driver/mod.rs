@@ -83,6 +83,8 @@ struct DayState<'s, O: Observer> {
     /// Customers with a chat, at the chat's slot index.
     records: Vec<Record>,
     agents: Vec<AgentState>,
+    /// The records of the chats paced agents hold ([`AgentState::held_at`]).
+    held: Vec<u32>,
     levels: Vec<GroupLevel>,
     /// Agents whose completions must be rescheduled once the current input is applied.
     dirty: Vec<u32>,
@@ -117,7 +119,8 @@ impl<'s, O: Observer> Engine<'s, O> {
         for q in &sc.queues {
             queue_ids.push(router.add_queue(q.config())?);
         }
-        let (agents, group_agents) = levels::create_agents(sc, &mut router)?;
+        let created = levels::create_agents(sc, &mut router)?;
+        let group_agents = created.ids;
         let queue_rngs: Vec<SimRng> = (0..sc.queues.len())
             .map(|q| stream(sc.seed, replication, 1 + q as u64))
             .collect();
@@ -131,7 +134,8 @@ impl<'s, O: Observer> Engine<'s, O> {
                 process
             })
             .collect();
-        let day = DayState::new(sc, replication, agents, observer);
+        let mut day = DayState::new(sc, replication, created.states, observer);
+        day.held = vec![0; created.held_slots];
         let mut engine = Engine {
             router,
             day,
@@ -350,6 +354,7 @@ impl<'s, O: Observer> DayState<'s, O> {
             events: EventQueue::default(),
             records: Vec::new(),
             agents,
+            held: Vec::new(),
             levels: vec![GroupLevel::default(); sc.groups.len()],
             dirty: Vec::with_capacity(16),
             agent_rng: stream(sc.seed, replication, 0),

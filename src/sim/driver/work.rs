@@ -89,7 +89,12 @@ impl<O: Observer> DayState<'_, O> {
         let state = &mut self.agents[agent as usize];
         state.n += 1;
         if !state.flat {
-            state.chats.push(r);
+            let cap = self.sc.groups[state.group as usize].cap;
+            debug_assert!(
+                state.n <= cap,
+                "agent {agent} holds more chats than its cap"
+            );
+            self.held[(state.held_at + state.n - 1) as usize] = r;
             self.mark_dirty(agent);
             return;
         }
@@ -124,10 +129,12 @@ impl<O: Observer> DayState<'_, O> {
                 self.level_changed(group, old_n, new_n);
             }
         } else {
-            let Some(pos) = state.chats.iter().position(|&c| c == r) else {
+            let at = state.held_at as usize;
+            let held = &mut self.held[at..at + state.n as usize];
+            let Some(pos) = held.iter().position(|&c| c == r) else {
                 return;
             };
-            state.chats.swap_remove(pos);
+            held[pos] = held[held.len() - 1];
             state.n -= 1;
             let rec = &mut self.records[r as usize];
             rec.generation = rec.generation.wrapping_add(1);
@@ -144,7 +151,6 @@ impl<O: Observer> DayState<'_, O> {
         state.dirty = false;
         let old_n = state.scheduled_n;
         let new_n = state.n;
-        debug_assert_eq!(new_n as usize, state.chats.len());
         state.scheduled_n = new_n;
         let (on_duty, group) = (state.on_duty, state.group);
         self.reschedule_paced(agent, old_n, new_n);
@@ -182,7 +188,8 @@ impl<O: Observer> DayState<'_, O> {
         let old_f = group.slowdown.get(old_n as usize).copied().unwrap_or(1.0);
         let new_f = group.slowdown.get(new_n as usize).copied().unwrap_or(1.0);
         let mut first: Option<(Time, u32)> = None;
-        for &r in &state.chats {
+        let at = state.held_at as usize;
+        for &r in &self.held[at..at + new_n as usize] {
             let rec = &mut self.records[r as usize];
             let elapsed = (now - rec.last_update) as f64;
             rec.work = (rec.work - elapsed / old_f).max(0.0);
