@@ -27,15 +27,19 @@
 //! 4. The heuristic, from the closed-form staffing: raise the groups serving failing queues by
 //!    10% until feasible; then, group by group, the fewest agents that stay feasible (one step
 //!    down, then doubling steps and bisection), to within the group's resolution: one agent
-//!    below 200, 1% of the group above ([`resolution`]). From the second day on, a group is
-//!    first tried where the same interval a day earlier put it relative to its closed form, and
-//!    bracketed from there. Then, while the interval has fewer than 200 agents, exchanges (two
-//!    agents fewer in one group for one more in another) while they stay feasible, and the
-//!    descent again. Evaluations are cached per candidate. When raising reaches the search limit
+//!    below 200, 1% above ([`resolution`]) of the agents serving its queues (the queue with the
+//!    fewest counts). From the second day on, the search starts where the same interval a day
+//!    earlier put each group relative to its closed form, raising the groups behind failing
+//!    targets by doubling steps from there, and falls back to the closed form when a few
+//!    rounds do not make it feasible. Then, while the interval has fewer than 200 agents,
+//!    exchanges (two agents fewer in one group for one more in another) while they stay
+//!    feasible, and the descent again. Evaluations are cached per candidate. When raising reaches the search limit
 //!    without a feasible candidate, the interval is unreachable: the descent runs again from
 //!    the largest staffing tried, judging each candidate against it ([`super::judge`]), and
 //!    keeps the fewest agents beyond which more stop helping.
-//! 5. The engines advance through `i` with the chosen staffing.
+//! 5. The engines advance through `i` with the chosen staffing: each takes the clone the
+//!    chosen candidate left at the interval's end where it ran, and simulates the interval
+//!    otherwise.
 //!
 //! The whole horizon is then simulated again with a seed of its own (the verification run); an
 //! interval that misses a target there gets one more agent (or its resolution) in the group
@@ -176,6 +180,10 @@ struct Search<'a, 's> {
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
     last: Verdict,
+    /// Per feasible candidate of the current interval, its clones at the interval's end by
+    /// replication (incremental mode): the engines advance by taking the chosen one's instead
+    /// of simulating the interval again.
+    at_end: HashMap<Vec<u32>, Vec<Option<Engine<'s>>>>,
     /// The intervals found unreachable so far.
     unreachable: Vec<Unreachable>,
     /// In an unreachable interval, the largest staffing tried: candidates are then judged
@@ -185,7 +193,8 @@ struct Search<'a, 's> {
 
 impl<'a, 's> Search<'a, 's> {
     /// Simulates candidate `staff` for interval `i` in replications `reps`; the counts of `i`
-    /// per replication.
+    /// per replication. In incremental mode the clones at the interval's end are kept in
+    /// [`Search::at_end`].
     fn simulate(
         &mut self,
         i: usize,
@@ -197,24 +206,32 @@ impl<'a, 's> Search<'a, 's> {
         let (nq, ng) = (sc.queues.len(), sc.groups.len());
         let last = i + 1 == sc.intervals;
         let until = sc.interval * (i as Time + 1) + self.lookahead;
-        let run = |mut engine: Engine<'s>| -> Result<IntervalCounts, SimError> {
+        let end = sc.interval * (i as Time + 1);
+        let keep = self.options.mode == SearchMode::Incremental && !last;
+        type Run<'s> = (IntervalCounts, Option<Engine<'s>>);
+        let run = |mut engine: Engine<'s>| -> Result<Run<'s>, SimError> {
             for (g, &n) in staff.iter().enumerate() {
                 engine.set_staffing(g, i, n)?;
             }
             if last {
                 let (tallies, ()) = engine.finish()?;
-                Ok(interval_counts(&tallies, i, nq, ng))
-            } else {
-                engine.run_until(until)?;
-                Ok(interval_counts(engine.tallies(), i, nq, ng))
+                return Ok((interval_counts(&tallies, i, nq, ng), None));
             }
+            let mut at_end = None;
+            if keep {
+                engine.run_until(end)?;
+                at_end = Some(engine.clone());
+            }
+            engine.run_until(until)?;
+            Ok((interval_counts(engine.tallies(), i, nq, ng), at_end))
         };
         let chosen = &self.chosen;
-        self.pool.install(|| match self.options.mode {
+        let first = reps.start;
+        let runs: Vec<Run<'s>> = self.pool.install(|| match self.options.mode {
             SearchMode::Incremental => self.engines[reps]
                 .par_iter()
                 .map(|e| run(e.clone()))
-                .collect(),
+                .collect::<Result<_, _>>(),
             SearchMode::Naive => reps
                 .into_par_iter()
                 .map(|rep| {
@@ -226,8 +243,21 @@ impl<'a, 's> Search<'a, 's> {
                     }
                     run(engine)
                 })
-                .collect(),
-        })
+                .collect::<Result<_, _>>(),
+        })?;
+        let total = self.replications as usize;
+        let mut counts = Vec::with_capacity(runs.len());
+        for (k, (c, engine)) in runs.into_iter().enumerate() {
+            counts.push(c);
+            if let Some(engine) = engine {
+                let slots = self
+                    .at_end
+                    .entry(staff.to_vec())
+                    .or_insert_with(|| (0..total).map(|_| None).collect());
+                slots[first + k] = Some(engine);
+            }
+        }
+        Ok(counts)
     }
 
     /// Simulates candidate `staff` for interval `i` in every replication.
@@ -243,16 +273,28 @@ impl<'a, 's> Search<'a, 's> {
             return Ok(());
         }
         let until = self.scenario.interval * (i as Time + 1);
+        let mut at_end = self.at_end.remove(staff).unwrap_or_default();
+        at_end.resize_with(self.engines.len(), || None);
+        self.at_end.clear();
         self.pool.install(|| {
-            self.engines.par_iter_mut().try_for_each(|e| {
-                for (g, &n) in staff.iter().enumerate() {
-                    e.set_staffing(g, i, n)?;
-                }
-                e.run_until(until)?;
-                // Only the next interval's figures are read from the copies.
-                e.discard_tallies_before(i + 1);
-                Ok(())
-            })
+            self.engines
+                .par_iter_mut()
+                .zip(at_end.par_iter_mut())
+                .try_for_each(|(e, end)| {
+                    // The chosen candidate's clone at the interval's end is this engine run
+                    // through the interval.
+                    if let Some(end) = end.take() {
+                        *e = end;
+                    } else {
+                        for (g, &n) in staff.iter().enumerate() {
+                            e.set_staffing(g, i, n)?;
+                        }
+                        e.run_until(until)?;
+                    }
+                    // Only the next interval's figures are read from the copies.
+                    e.discard_tallies_before(i + 1);
+                    Ok(())
+                })
         })
     }
 
@@ -296,6 +338,9 @@ impl<'a, 's> Search<'a, 's> {
             upto = (upto * 2).min(total);
         };
         let feasible = verdict.feasible;
+        if !feasible {
+            self.at_end.remove(staff);
+        }
         if reps.len() == total {
             self.complete.push((staff.to_vec(), reps));
         }
@@ -394,6 +439,7 @@ pub fn search(
         complete: Vec::new(),
         interval_seed: Vec::new(),
         last: Verdict::default(),
+        at_end: HashMap::new(),
         unreachable: Vec::new(),
         top: None,
     };

@@ -7,6 +7,9 @@ use crate::sim::SimError;
 use super::super::judge::{Reference, shortfalls};
 use super::{RAISE_ROUNDS, Search, Unreachable, intervals_per_day, resolution};
 
+/// Candidates tried up from the guesses before the search raises from the closed form.
+const GUESS_ROUNDS: usize = 4;
+
 /// An interval's staffing, and why its targets cannot be met when they cannot.
 pub(super) type Interval = (Vec<u32>, Option<Unreachable>);
 
@@ -33,7 +36,7 @@ impl Search<'_, '_> {
             // `high` is feasible; `low`, once known, is not.
             let mut high = staff[g];
             let mut low = None;
-            let resolved = resolution(high);
+            let resolved = self.resolution_of(g, staff);
             let guess = guesses.get(g).copied().flatten();
             if let Some(guess) = guess.filter(|&n| n >= lows[g] && n + resolved <= high) {
                 let mut step = 0;
@@ -121,20 +124,19 @@ impl Search<'_, '_> {
             .map(|g| limits[g].min(bounds[g].1).max(self.interval_seed[g]))
             .collect();
 
+        let guesses = self.guesses(i);
+        if let Some(mut staff) = self.feasible_near_guesses(i, &guesses, &lows, &limits)? {
+            self.descend(i, &mut staff, &lows, &[])?;
+            self.exchange(i, &mut staff, &limits, &lows)?;
+            return Ok((staff, None));
+        }
+
         // Feasibility: raise the groups behind every failing target.
         let mut staff = self.interval_seed.clone();
         let mut rounds = 0;
         while !self.evaluate(i, &staff)? {
             rounds += 1;
-            let mut raise = vec![false; ng];
-            for &q in &self.last.failing_queues {
-                for &g in &self.targets.servers[q] {
-                    raise[g] = true;
-                }
-            }
-            for &g in &self.last.failing_groups {
-                raise[g] = true;
-            }
+            let raise = self.behind_failures();
             let mut moved = false;
             for g in 0..ng {
                 if !raise[g] || staff[g] >= limits[g] {
@@ -157,10 +159,82 @@ impl Search<'_, '_> {
             }
         }
 
-        let guesses = self.guesses(i);
         self.descend(i, &mut staff, &lows, &guesses)?;
         self.exchange(i, &mut staff, &limits, &lows)?;
         Ok((staff, None))
+    }
+
+    /// The agents group `g` is resolved to in `staff`: the [`resolution`] of the agents serving
+    /// a queue it serves (all groups serving it together), of its queues the one with the
+    /// fewest. A queue's figures move with the agents serving it, whatever their group, so an
+    /// agent of a group beside many others moves them as little as one of a large group; a
+    /// group alone on a queue is resolved by its own size.
+    fn resolution_of(&self, g: usize, staff: &[u32]) -> u32 {
+        let servers = &self.targets.servers;
+        servers
+            .iter()
+            .filter(|groups| groups.contains(&g))
+            .map(|groups| resolution(groups.iter().map(|&h| staff[h]).sum()))
+            .min()
+            .unwrap_or_else(|| resolution(staff[g]))
+    }
+
+    /// The groups serving a queue that failed in the last candidate, and those that failed.
+    fn behind_failures(&self) -> Vec<bool> {
+        let mut raise = vec![false; self.interval_seed.len()];
+        for &q in &self.last.failing_queues {
+            for &g in &self.targets.servers[q] {
+                raise[g] = true;
+            }
+        }
+        for &g in &self.last.failing_groups {
+            raise[g] = true;
+        }
+        raise
+    }
+
+    /// From the second day on, a feasible staffing found from where the day before says the
+    /// fewest agents lie: the guesses, with the groups behind failing targets raised by their
+    /// resolution, then by doubling steps, for a few rounds. Near the boundary this leaves only
+    /// one step down per group to check, and the infeasible candidates met on the way up are
+    /// cached for the descent. `None` when there are no guesses or the rounds run out (the
+    /// search then raises from the closed form).
+    fn feasible_near_guesses(
+        &mut self,
+        i: usize,
+        guesses: &[Option<u32>],
+        lows: &[u32],
+        limits: &[u32],
+    ) -> Result<Option<Vec<u32>>, SimError> {
+        if guesses.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut staff: Vec<u32> = (0..guesses.len())
+            .map(|g| {
+                let guess = guesses[g].unwrap_or(self.interval_seed[g]);
+                guess.clamp(lows[g], limits[g])
+            })
+            .collect();
+        let mut steps = vec![0; staff.len()];
+        for _ in 0..GUESS_ROUNDS {
+            if self.evaluate(i, &staff)? {
+                return Ok(Some(staff));
+            }
+            let raise = self.behind_failures();
+            let mut moved = false;
+            for g in 0..staff.len() {
+                if !raise[g] || staff[g] >= limits[g] {
+                    continue;
+                }
+                steps[g] = (steps[g] * 2).max(self.resolution_of(g, &staff));
+                staff[g] = (staff[g] + steps[g]).min(limits[g]);
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     /// Where each group's fewest agents probably lie in interval `i`: its closed form scaled
