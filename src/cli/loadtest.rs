@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use super::progress::ClockBar;
 use super::{GlobalArgs, emit};
@@ -16,15 +16,18 @@ use crate::report::Output;
 /// Arguments of `chatcap loadtest`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct LoadtestArgs {
+    /// `merge`: the summary of shards' result files.
+    #[command(subcommand)]
+    pub command: Option<LoadtestCommand>,
     /// Base URL of the chat API (e.g. http://127.0.0.1:8080).
-    #[arg(long, value_name = "URL")]
-    pub host: String,
+    #[arg(long, value_name = "URL", required = true)]
+    pub host: Option<String>,
     /// Profile (TOML) the server also serves; the embedded default when omitted.
     #[arg(long, short, value_name = "FILE")]
     pub profile: Option<PathBuf>,
     /// Wall time of arrivals (e.g. 60s); it covers duration x time scale of profile time.
-    #[arg(long, value_parser = parse_duration, value_name = "D", allow_hyphen_values = true)]
-    pub duration: f64,
+    #[arg(long, value_parser = parse_duration, value_name = "D", allow_hyphen_values = true, required = true)]
+    pub duration: Option<f64>,
     /// Compress profile time K-fold on both sides; the server must run with the same value.
     #[arg(
         long,
@@ -71,6 +74,36 @@ pub(crate) struct LoadtestArgs {
     /// Seed of the arrival schedule and the forecast (overrides the profile).
     #[arg(long, short, allow_negative_numbers = true, value_parser = super::parse_seed)]
     pub seed: Option<u64>,
+    /// Play shard K of N (1-based): the arrivals and agents numbered K-1 modulo N, so that N
+    /// processes together play the one-process schedule; needs --start-at when N > 1.
+    #[arg(long, value_name = "K/N", value_parser = loadtest::Shard::parse)]
+    pub shard: Option<loadtest::Shard>,
+    /// The wall-clock instant the window starts, the same for every shard: RFC 3339
+    /// (2026-12-04T17:00:00Z) or Unix seconds.
+    #[arg(long, value_name = "TIME", value_parser = loadtest::parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
+    /// Also write the mergeable result (counts, HDR histograms, forecast) for `loadtest merge`.
+    #[arg(long, value_name = "FILE")]
+    pub result: Option<PathBuf>,
+}
+
+/// Subcommands of `chatcap loadtest`.
+#[derive(Debug, Clone, Subcommand)]
+pub(crate) enum LoadtestCommand {
+    /// The summary of a sharded run from every shard's --result file, as one process would
+    /// have printed it; a failed --threshold exits with code 1.
+    Merge(MergeArgs),
+}
+
+/// Arguments of `chatcap loadtest merge`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct MergeArgs {
+    /// Every shard's result file (written by `loadtest --result`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A rule the merged run must meet (as for `loadtest`; repeatable).
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
 }
 
 /// Longest `--drain` or `--status-every`, seconds (a week).
@@ -96,6 +129,8 @@ fn check_report_file(name: &str) -> Result<()> {
 /// What the flags say once checked, before the profile is read.
 struct CheckedFlags {
     host: String,
+    duration: f64,
+    shard: loadtest::Shard,
     thresholds: Vec<Threshold>,
     start: Option<profile::StartAt>,
     agents: AgentsChoice,
@@ -112,13 +147,25 @@ fn check_flags(args: &LoadtestArgs) -> Result<CheckedFlags> {
             ),
         ));
     }
-    if args.duration <= 0.0 {
+    let duration = args.duration.unwrap_or(0.0);
+    if duration <= 0.0 {
         return Err(Error::invalid(
             "--duration",
-            "0; give the wall time of arrivals, e.g. 60s",
+            "0 or missing; give the wall time of arrivals, e.g. 60s",
         ));
     }
-    let host = loadtest::check_host(&args.host)?;
+    let host = loadtest::check_host(args.host.as_deref().unwrap_or(""))?;
+    let shard = args.shard.unwrap_or_default();
+    if shard.count > 1 && args.start_at.is_none() {
+        return Err(Error::invalid(
+            "--shard",
+            format!(
+                "{}/{} without --start-at: the shards would start apart; give every shard the \
+                 same --start-at, e.g. $(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)",
+                shard.index, shard.count
+            ),
+        ));
+    }
     if args.agent_token.as_deref().is_some_and(str::is_empty) {
         return Err(Error::invalid(
             "--agent-token",
@@ -158,6 +205,8 @@ fn check_flags(args: &LoadtestArgs) -> Result<CheckedFlags> {
     super::check_run_flags(args.replications, None)?;
     Ok(CheckedFlags {
         host,
+        duration,
+        shard,
         thresholds,
         start,
         agents,
@@ -183,15 +232,20 @@ fn forecast_replications(args: &LoadtestArgs, profile: &profile::Profile) -> Res
 fn announce(plan: &LoadPlan, host: &str, warnings: &[String]) {
     eprintln!(
         "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
-         {} scheduled customers, {} agents, {} customer users -> {}",
+         {} scheduled customers, {} agents, {} customer users{} -> {}",
         plan.profile.name,
         plan.window.start,
         plan.window.profile_secs,
         plan.window.wall_secs,
         plan.window.time_scale,
-        plan.schedule.len(),
-        plan.agents.len(),
+        plan.shard_arrivals.len(),
+        plan.shard_agents.len(),
         plan.customers,
+        if plan.shard.count > 1 {
+            format!(" (shard {}/{})", plan.shard.index, plan.shard.count)
+        } else {
+            String::new()
+        },
         host
     );
     for warning in warnings {
@@ -200,18 +254,22 @@ fn announce(plan: &LoadPlan, host: &str, warnings: &[String]) {
 }
 
 pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Write) -> Result<()> {
+    if let Some(LoadtestCommand::Merge(merge)) = &args.command {
+        return run_merge(global, merge, stdout);
+    }
     let flags = check_flags(args)?;
     let profile = profile::load_or_default(args.profile.as_deref())?;
     let replications = forecast_replications(args, &profile)?;
     let plan = LoadPlan::new(
         profile,
         &PlanInputs {
-            duration_secs: args.duration,
+            duration_secs: flags.duration,
             time_scale: args.time_scale,
             start: flags.start,
             agents: flags.agents,
             customers: args.customers,
             seed: args.seed,
+            shard: flags.shard,
         },
     )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -234,6 +292,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         report_files: args.report_files.clone(),
         thresholds: flags.thresholds,
         quiet: global.quiet,
+        start_at: args.start_at,
     };
     let bar = ClockBar::start(
         global,
@@ -244,8 +303,36 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
     );
     let report = runtime.block_on(loadtest::run(config));
     drop(bar);
-    let report = report?;
-    let output = Output::new(&report).map_err(Error::from)?;
+    let (report, result) = report?;
+    if let Some(path) = &args.result {
+        result.write(path)?;
+    }
+    finish(global, &report, stdout)
+}
+
+/// `chatcap loadtest merge`: the shards' results summed into one summary.
+fn run_merge(global: &GlobalArgs, args: &MergeArgs, stdout: &mut dyn Write) -> Result<()> {
+    let thresholds = args
+        .thresholds
+        .iter()
+        .map(|t| Threshold::parse(t).map_err(|e| Error::invalid("--threshold", e)))
+        .collect::<Result<Vec<_>>>()?;
+    let results = args
+        .files
+        .iter()
+        .map(|f| Ok((f.display().to_string(), loadtest::ShardResult::read(f)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let report = loadtest::merge(&results, &thresholds)?;
+    finish(global, &report, stdout)
+}
+
+/// Writes the summary and turns failed thresholds into exit code 1.
+fn finish(
+    global: &GlobalArgs,
+    report: &loadtest::LoadTestReport,
+    stdout: &mut dyn Write,
+) -> Result<()> {
+    let output = Output::new(report).map_err(Error::from)?;
     emit(global, &output, stdout)?;
     let failed = report.failed_thresholds();
     if failed.is_empty() {

@@ -124,7 +124,9 @@ pub(crate) enum Command {
     /// Serve the chat HTTP API over the routing core (the target of `chatcap loadtest`).
     Serve(ServeArgs),
     /// Load-test a chat backend (e.g. `chatcap serve`) with simulated customers and agents, and
-    /// compare the measured waits with the simulator's forecast.
+    /// compare the measured waits with the simulator's forecast; `loadtest merge` sums the
+    /// results of shards.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Loadtest(LoadtestArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),

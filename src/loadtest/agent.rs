@@ -85,10 +85,11 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
             // The server check failed: send nothing.
             return Ok(());
         }
-        let no = run.next_agent.fetch_add(1, Ordering::SeqCst);
-        let Some(slot) = run.plan.agents.get(no) else {
+        let taken = run.next_agent.fetch_add(1, Ordering::SeqCst);
+        let Some(&no) = run.plan.shard_agents.get(taken) else {
             return Ok(());
         };
+        let slot = &run.plan.agents[no];
         let on = run.plan.on_duty(slot, 0.0);
         let token = match sign_in(user, &run, no, on).await? {
             Ok(token) => token,

@@ -102,10 +102,11 @@ fn take_arrival(run: &RunState, t0: Instant) -> Customer {
         return Customer::Done;
     }
     loop {
-        let idx = run.next_arrival.fetch_add(1, Ordering::SeqCst);
-        let Some(arrival) = run.plan.schedule.get(idx) else {
+        let taken = run.next_arrival.fetch_add(1, Ordering::SeqCst);
+        let Some(&idx) = run.plan.shard_arrivals.get(taken) else {
             return Customer::Done;
         };
+        let arrival = &run.plan.schedule[idx];
         let q = arrival.queue as usize;
         let model = run.queue(q);
         let mut rng = stream(run.plan.seed, CUSTOMER_STREAM, idx as u64);

@@ -25,9 +25,12 @@ mod client;
 mod customer;
 mod endpoint;
 mod logger;
+mod record;
 pub(crate) mod report;
+mod result;
 mod run_state;
 mod schedule;
+mod shard;
 mod staffing;
 mod stats;
 mod summary;
@@ -37,15 +40,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use goose::client::GooseClientBuilder;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 
+pub use record::{EndpointRecord, ForecastFigures, RunContext, RunRecord};
 pub use report::LoadTestReport;
+pub use result::{ShardResult, merge};
 pub use run_state::{ChatTally, EndedBy, OfferTally};
 pub use schedule::{LoadPlan, PlanInputs, Window};
+pub use shard::{Shard, parse_start_at};
 pub use staffing::{AgentSlot, AgentsChoice};
 pub use stats::{check_host, preflight};
 pub use threshold::{Threshold, ThresholdResult};
@@ -153,10 +159,14 @@ pub struct LoadTestConfig {
     pub thresholds: Vec<Threshold>,
     /// No goose warnings on standard error.
     pub quiet: bool,
+    /// The wall-clock instant the window starts (shards of one run share it); `None`: as soon
+    /// as every user is ready.
+    pub start_at: Option<SystemTime>,
 }
 
-/// Runs the load test to the end and returns its summary (thresholds evaluated, not enforced).
-pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError> {
+/// Runs the load test to the end and returns its summary (thresholds evaluated, not enforced)
+/// and its mergeable result.
+pub async fn run(config: LoadTestConfig) -> Result<(LoadTestReport, ShardResult), LoadTestError> {
     logger::install(config.quiet);
     let host = check_host(&config.host)?;
     let early_warnings = preflight(&host, &config.plan).await?;
@@ -166,7 +176,7 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         .await
         .map_err(|e| LoadTestError::Run(format!("the forecast task failed: {e}")))??;
 
-    let users = config.plan.agents.len() + config.plan.customers;
+    let users = config.plan.shard_agents.len() + config.plan.customers;
     let drain = Duration::from_secs_f64(config.drain_secs);
     let run = Arc::new(RunState::new(
         config.plan.clone(),
@@ -177,7 +187,17 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
     for warning in early_warnings {
         run.warn(warning);
     }
-    let launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
+    let mut launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
+    if let Some(at) = config.start_at {
+        let start = shard::instant_of(at).ok_or_else(|| {
+            LoadTestError::invalid(
+                "--start-at",
+                "the instant has passed; give one far enough ahead for every shard to start",
+            )
+        })?;
+        run.set_start_at(start);
+        launch_budget = launch_budget.max(start.saturating_duration_since(Instant::now()));
+    }
     let run_time = launch_budget
         + Duration::from_secs_f64(run.plan.window.wall_secs)
         + drain
@@ -197,8 +217,18 @@ pub async fn run(config: LoadTestConfig) -> Result<LoadTestReport, LoadTestError
         return Err(fatal);
     }
     outcome?;
-    let report = summary::build_report(&config, &host, &run, forecast);
-    Ok(report)
+    let context = record::RunContext::of(&run.plan, &host, config.drain_secs, &config.report_files);
+    let forecast = ForecastFigures::of(&forecast);
+    let record = RunRecord::of(&run);
+    let report = summary::build_report(&context, &record, &forecast, &config.thresholds);
+    let started_unix = run.t0().map_or(0.0, |t0| {
+        let ago = Instant::now().saturating_duration_since(t0);
+        (SystemTime::now() - ago)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    });
+    let result = ShardResult::new(run.plan.shard, started_unix, context, forecast, record);
+    Ok((report, result))
 }
 
 /// The goose attack: agent and customer scenarios (one step per transaction call), the
@@ -209,19 +239,21 @@ fn attack(
     run: &Arc<RunState>,
     run_time: Duration,
 ) -> Result<Box<GooseAttack>, LoadTestError> {
-    let users = run.plan.agents.len() + run.plan.customers;
+    let users = run.plan.shard_agents.len() + run.plan.customers;
     let mut goose_config = GooseConfiguration::default();
     goose_config.report_file = config.report_files.clone();
-    let attack = GooseAttack::initialize_with_config(goose_config)?
+    let mut attack = GooseAttack::initialize_with_config(goose_config)?
         .set_client_builder_without_cookies(
             GooseClientBuilder::new()
                 .without_cookies()
                 .timeout(Duration::from_secs(60)),
         )?
-        .set_scheduler(GooseScheduler::RoundRobin)
-        .register_scenario(
+        .set_scheduler(GooseScheduler::RoundRobin);
+    // A shard of more shards than agents may play none (goose refuses a weight of 0).
+    if !run.plan.shard_agents.is_empty() {
+        attack = attack.register_scenario(
             Scenario::new("agent")
-                .set_weight(run.plan.agents.len())?
+                .set_weight(run.plan.shard_agents.len())?
                 .register_transaction(
                     transaction(run, agent::login)
                         .set_name("agent login")
@@ -233,7 +265,9 @@ fn attack(
                         .set_name("agent logout")
                         .set_on_stop(),
                 ),
-        )
+        );
+    }
+    let attack = attack
         .register_scenario(
             Scenario::new("customer")
                 .set_weight(run.plan.customers)?
@@ -275,7 +309,7 @@ fn transaction(run: &Arc<RunState>, f: StepFn) -> Transaction {
 /// drain time ran out, or a fatal error happened.
 async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBool>) {
     let started = Instant::now();
-    let agents = run.plan.agents.len();
+    let agents = run.plan.shard_agents.len();
     let customers = run.plan.customers;
     while !done.load(Ordering::SeqCst) {
         let ended = run
@@ -291,8 +325,18 @@ async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBo
                 None => {
                     let ready_agents = run.agents_ready.load(Ordering::SeqCst);
                     let ready_customers = run.customers_ready.load(Ordering::SeqCst);
-                    if ready_agents == agents && ready_customers == customers {
+                    let ready = ready_agents == agents && ready_customers == customers;
+                    let start_at = run.start_at();
+                    if ready && start_at.is_none() {
                         run.start_clock(Instant::now() + Duration::from_millis(100));
+                    } else if let Some(at) = start_at.filter(|_| ready) {
+                        run.start_clock(at);
+                    } else if start_at.is_some_and(|at| Instant::now() >= at) {
+                        run.fail(LoadTestError::Run(format!(
+                            "only {ready_agents} of {agents} agents and {ready_customers} of \
+                             {customers} customers had started at --start-at; give a later \
+                             instant"
+                        )));
                     } else if started.elapsed() > launch_budget {
                         run.fail(LoadTestError::Run(format!(
                             "only {ready_agents} of {agents} agents and {ready_customers} of \
@@ -307,7 +351,7 @@ async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBo
                     let arrivals_over =
                         now >= t0 + Duration::from_secs_f64(run.plan.window.wall_secs);
                     let all_taken =
-                        run.next_arrival.load(Ordering::SeqCst) >= run.plan.schedule.len();
+                        run.next_arrival.load(Ordering::SeqCst) >= run.plan.shard_arrivals.len();
                     let drained =
                         arrivals_over && all_taken && run.in_flight.load(Ordering::SeqCst) == 0;
                     let limit = run.drain_deadline().is_some_and(|d| now >= d + DRAIN_GRACE);

@@ -42,7 +42,7 @@ impl Default for EndpointStats {
 }
 
 /// Chats as the load test saw them end.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatTally {
     /// Chat creations the server accepted (201) or refused as queue or server full (503): what
     /// the server counts as created.
@@ -62,7 +62,7 @@ pub struct ChatTally {
 }
 
 /// Offers as the agents saw them.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OfferTally {
     /// Offers and assignments delivered to agents.
     pub delivered: u64,
@@ -76,6 +76,31 @@ pub struct OfferTally {
     pub transfers: u64,
     /// Active chats whose customer left, as the inbox told the agent (work on them stopped).
     pub customers_left: u64,
+}
+
+impl ChatTally {
+    /// Adds another process's chats (shards of one run).
+    pub fn merge(&mut self, o: &ChatTally) {
+        self.created += o.created;
+        self.closed += o.closed;
+        self.abandoned += o.abandoned;
+        self.rejected += o.rejected;
+        self.bot_resolved += o.bot_resolved;
+        self.create_failed += o.create_failed;
+        self.forced_leaves += o.forced_leaves;
+    }
+}
+
+impl OfferTally {
+    /// Adds another process's offers (shards of one run).
+    pub fn merge(&mut self, o: &OfferTally) {
+        self.delivered += o.delivered;
+        self.accepted += o.accepted;
+        self.left_to_lapse += o.left_to_lapse;
+        self.accept_refused += o.accept_refused;
+        self.transfers += o.transfers;
+        self.customers_left += o.customers_left;
+    }
 }
 
 /// Everything measured, behind one lock.
@@ -95,7 +120,7 @@ pub(crate) struct Recorder {
 }
 
 /// Distinct error messages kept.
-const MAX_ERROR_KINDS: usize = 20;
+pub(crate) const MAX_ERROR_KINDS: usize = 20;
 
 impl Recorder {
     fn new(queues: usize) -> Recorder {
@@ -152,7 +177,10 @@ pub(crate) fn record_secs(hist: &mut Histogram<u64>, secs: f64) {
 }
 
 /// Why the attack ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Ordered from the cleanest end: merged shards end as the worst of them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EndedBy {
     /// Every scheduled customer finished: the normal end.
@@ -174,6 +202,8 @@ pub(crate) struct RunState {
     /// Wall time allowed after the arrivals for chats to end.
     pub drain: Duration,
     t0: OnceLock<Instant>,
+    /// The instant the clock must start at (`--start-at`).
+    start_at: OnceLock<Instant>,
     pub agents_ready: AtomicUsize,
     pub customers_ready: AtomicUsize,
     pub next_agent: AtomicUsize,
@@ -210,6 +240,7 @@ impl RunState {
             status_every,
             drain,
             t0: OnceLock::new(),
+            start_at: OnceLock::new(),
             agents_ready: AtomicUsize::new(0),
             customers_ready: AtomicUsize::new(0),
             next_agent: AtomicUsize::new(0),
@@ -226,6 +257,24 @@ impl RunState {
         })
     }
 
+    /// Why the run ended, and the wall seconds from the window start to its end.
+    pub(crate) fn ending(&self) -> (EndedBy, f64) {
+        let ended_by = self
+            .ended_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(EndedBy::Interrupted);
+        let finished = self
+            .finished_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(Instant::now);
+        let elapsed = self.t0().map_or(0.0, |t0| {
+            finished.saturating_duration_since(t0).as_secs_f64()
+        });
+        (ended_by, elapsed)
+    }
+
     /// The recorder; a poisoned lock (a panicked user) still yields the data.
     pub(crate) fn rec(&self) -> MutexGuard<'_, Recorder> {
         self.recorder.lock().unwrap_or_else(|p| p.into_inner())
@@ -234,6 +283,15 @@ impl RunState {
     /// The instant profile time 0 of the window maps to, once every user is ready.
     pub(crate) fn t0(&self) -> Option<Instant> {
         self.t0.get().copied()
+    }
+
+    /// The instant the clock must start at, when one was set.
+    pub(crate) fn start_at(&self) -> Option<Instant> {
+        self.start_at.get().copied()
+    }
+
+    pub(crate) fn set_start_at(&self, at: Instant) {
+        let _ = self.start_at.set(at);
     }
 
     pub(crate) fn start_clock(&self, at: Instant) {

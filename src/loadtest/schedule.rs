@@ -15,6 +15,7 @@ use crate::scenario::{Scenario, Staffing};
 use crate::sim::{self, SimError, SimulationReport};
 
 use super::LoadTestError;
+use super::shard::Shard;
 use super::staffing::{AgentSlot, AgentsChoice, agent_slots, window_staffing};
 
 /// Random stream keys of the load test (the simulator uses replications from 0 upward).
@@ -31,7 +32,7 @@ const MAX_GRID_CELLS: u64 = 5_000_000;
 pub(super) const MAX_USERS: usize = 50_000;
 
 /// The load test's slice of the profile's day.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// Start of the window: its clock time `"08:00"`, or RFC 3339 on a dated horizon.
     pub start: String,
@@ -76,9 +77,16 @@ pub struct LoadPlan {
     pub staffing_source: &'static str,
     /// The arrival schedule, all queues merged, in time order.
     pub schedule: Vec<Arrival>,
-    /// The agent users.
+    /// Every agent of the run (all shards).
     pub agents: Vec<AgentSlot>,
-    /// Customer users: enough to keep the schedule (Little's law with a margin).
+    /// The part of the load this process plays.
+    pub shard: Shard,
+    /// Indices into `schedule` this process plays, in time order.
+    pub shard_arrivals: Vec<usize>,
+    /// Indices into `agents` this process plays.
+    pub shard_agents: Vec<usize>,
+    /// This process's customer users: enough to keep its share of the schedule (Little's law
+    /// with a margin).
     pub customers: usize,
     /// Seed of the schedule and the forecast.
     pub seed: u64,
@@ -103,6 +111,8 @@ pub struct PlanInputs {
     pub customers: Option<usize>,
     /// Seed; the profile's when `None`.
     pub seed: Option<u64>,
+    /// The part of the load this process plays.
+    pub shard: Shard,
 }
 
 /// The window's extent on the profile's clock and its rate grid, in whole milliseconds.
@@ -132,6 +142,7 @@ impl LoadPlan {
         let seed = inputs.seed.unwrap_or(profile.simulation.seed);
         let scenario = window_scenario(&profile, &window, &staffing, &arrivals, seed)?;
         let schedule = arrival_schedule(&arrivals, seed);
+        let shard = inputs.shard;
         let customers = match inputs.customers {
             Some(0) => {
                 return Err(LoadTestError::invalid(
@@ -139,15 +150,17 @@ impl LoadPlan {
                     "0; give at least 1, or omit it to size the customers from the load",
                 ));
             }
-            Some(n) => n,
-            None => customer_users(
+            Some(n) => shard.share(n),
+            None => shard.share(customer_users(
                 &profile,
                 &scenario,
                 window.start_interval..window.start_interval + window.intervals,
                 window.time_scale,
-            ),
+            )),
         };
-        if agents.len() + customers > MAX_USERS {
+        let shard_arrivals = shard.members(schedule.len());
+        let shard_agents = shard.members(agents.len());
+        if shard_agents.len() + customers > MAX_USERS {
             let flag = if inputs.customers.is_some() {
                 "--agents/--customers"
             } else {
@@ -157,8 +170,9 @@ impl LoadPlan {
                 flag,
                 format!(
                     "{} agents and {customers} customers make more than {MAX_USERS} users for \
-                     one process; lower the time scale, the staffing or --customers",
-                    agents.len()
+                     one process; lower the time scale, the staffing or --customers, or split \
+                     the load with --shard",
+                    shard_agents.len()
                 ),
             ));
         }
@@ -171,6 +185,9 @@ impl LoadPlan {
             staffing_source,
             schedule,
             agents,
+            shard,
+            shard_arrivals,
+            shard_agents,
             customers,
             seed,
         })
@@ -412,7 +429,30 @@ staffing = [5, 6, 7, 8]
             agents: AgentsChoice::Profile,
             customers: None,
             seed: Some(3),
+            shard: Shard::WHOLE,
         }
+    }
+
+    #[test]
+    fn shards_split_the_one_process_schedule_and_agents_exactly() {
+        let whole = LoadPlan::new(profile(), &inputs(45.0, 60.0)).expect("plan");
+        let mut arrivals = Vec::new();
+        let mut agents = Vec::new();
+        for index in 1..=3 {
+            let mut i = inputs(45.0, 60.0);
+            i.shard = Shard { index, count: 3 };
+            let part = LoadPlan::new(profile(), &i).expect("plan");
+            // Every shard holds the whole schedule and plays its own share of it.
+            assert_eq!(part.schedule, whole.schedule);
+            assert!(part.customers >= whole.customers / 3);
+            arrivals.extend(part.shard_arrivals);
+            agents.extend(part.shard_agents);
+        }
+        arrivals.sort_unstable();
+        agents.sort_unstable();
+        assert_eq!(arrivals, (0..whole.schedule.len()).collect::<Vec<_>>());
+        assert_eq!(agents, (0..whole.agents.len()).collect::<Vec<_>>());
+        assert_eq!(whole.shard_arrivals.len(), whole.schedule.len());
     }
 
     #[test]

@@ -3,114 +3,87 @@
 //! forecast, HTTP latency per endpoint, the custom timings, warnings and threshold results.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use crate::metrics::QueueTally;
-use crate::sim::SimulationReport;
 
-use super::endpoint::Endpoint;
+use super::record::{ForecastFigures, RunContext, RunRecord};
 use super::report::{
     self, ChatsOut, EndpointOut, Figures, Forecast, HttpOut, LatencyOut, LoadTestReport, Measured,
-    RunOut, StaffingOut,
+    RunOut,
 };
-use super::run_state::{EndedBy, Recorder, RunState, micros_histogram};
-use super::schedule::LoadPlan;
-use super::{LoadTestConfig, stats};
-use crate::api::{ChatCounts, ChatState, Stats};
+use super::run_state::{EndedBy, micros_histogram};
+use super::stats;
+use super::threshold::Threshold;
+use crate::api::{ChatCounts, Stats};
 
-/// The summary of the run `run` recorded, thresholds evaluated.
+/// The summary of a run: what it recorded, its plan and flags, and the forecast; `thresholds`
+/// evaluated, not enforced. One process and the merge of its shards both end here.
 pub(super) fn build_report(
-    config: &LoadTestConfig,
-    host: &str,
-    run: &RunState,
-    forecast: SimulationReport,
+    context: &RunContext,
+    record: &RunRecord,
+    forecast: &ForecastFigures,
+    thresholds: &[Threshold],
 ) -> LoadTestReport {
-    let plan = &run.plan;
-    let (ended_by, elapsed) = ending(run);
-    let mut warnings = run
-        .warnings
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let (server, server_route_latency) = server_window(run, &mut warnings);
-    let rec = run.rec();
-    let measured = measured(plan, &rec.tallies);
+    let (ended_by, elapsed) = (record.ended_by, record.elapsed_secs);
+    let mut warnings = record.warnings.clone();
+    let (server, server_route_latency) = server_window(record, &mut warnings);
+    let measured = measured(context, &record.tallies);
     let reps = forecast.replications;
-    let comparison = report::compare(&measured.overall, &forecast.summary.overall, reps);
-    let chats = chats_of(&rec, server);
-    let http = http_of(&rec, elapsed);
-    let arrival_lag = LatencyOut::of(&rec.arrival_lag_us);
+    let comparison = report::compare(&measured.overall, &forecast.overall, reps);
+    let chats = report::chats_out(&record.chats, record.live, server);
+    let http = http_of(record, elapsed);
+    let arrival_lag = LatencyOut::of(&record.arrival_lag_us);
     warnings.extend(run_warnings(&chats, &arrival_lag, ended_by));
     warnings.extend(forecast.warnings.iter().map(|w| format!("forecast: {w}")));
 
     let mut report = LoadTestReport {
-        profile: plan.profile.name.clone(),
-        host: host.to_string(),
-        seed: plan.seed,
-        window: plan.window.clone(),
-        staffing: staffing_of(plan),
-        customers: plan.customers,
+        profile: context.profile.clone(),
+        host: context.host.clone(),
+        seed: context.seed,
+        window: context.window.clone(),
+        staffing: context.staffing.clone(),
+        customers: context.customers,
         chats,
         measured,
         forecast: Forecast {
             replications: reps,
-            overall: forecast.summary.overall,
-            queues: forecast.summary.queues.clone(),
+            overall: forecast.overall,
+            queues: forecast.queues.clone(),
         },
         comparison,
         http,
-        route_latency: LatencyOut::of(&rec.route_us),
+        route_latency: LatencyOut::of(&record.route_us),
         arrival_lag,
-        time_to_answer: LatencyOut::of(&rec.time_to_answer_us),
-        first_response: LatencyOut::of(&rec.first_response_us),
-        offers: rec.offers,
+        time_to_answer: LatencyOut::of(&record.time_to_answer_us),
+        first_response: LatencyOut::of(&record.first_response_us),
+        offers: record.offers,
         server_route_latency,
-        errors: rec.errors.clone(),
+        errors: record.errors.clone(),
         thresholds: Vec::new(),
         run: RunOut {
             ended_by,
             elapsed_secs: elapsed,
-            arrivals_secs: plan.window.wall_secs,
-            drain_limit_secs: config.drain_secs,
-            users: plan.agents.len() + plan.customers,
-            report_files: config.report_files.clone(),
+            arrivals_secs: context.window.wall_secs,
+            drain_limit_secs: context.drain_limit_secs,
+            users: context.users,
+            report_files: context.report_files.clone(),
         },
         warnings,
     };
-    report.thresholds = config
-        .thresholds
+    report.thresholds = thresholds
         .iter()
         .map(|t| t.evaluate(report.metric(&t.metric)))
         .collect();
     report
 }
 
-/// Why the run ended, and the wall seconds from the window start to its end.
-fn ending(run: &RunState) -> (EndedBy, f64) {
-    let ended_by = run
-        .ended_by
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or(EndedBy::Interrupted);
-    let finished = run
-        .finished_at
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or_else(Instant::now);
-    let elapsed = run.t0().map_or(0.0, |t0| {
-        finished.saturating_duration_since(t0).as_secs_f64()
-    });
-    (ended_by, elapsed)
-}
-
 /// What the server's snapshots before and after the run say about the run alone: its chat
 /// counts and its route latency (a warning when the latter cannot be told apart).
 fn server_window(
-    run: &RunState,
+    record: &RunRecord,
     warnings: &mut Vec<String>,
 ) -> (Option<ChatCounts>, Option<LatencyOut>) {
-    let before = run.stats_before.lock().unwrap_or_else(|p| p.into_inner());
-    let after = run.stats_after.lock().unwrap_or_else(|p| p.into_inner());
+    let (before, after) = (&record.stats_before, &record.stats_after);
     let counts = match (before.as_ref(), after.as_ref()) {
         (Some(b), Some(a)) => Some(server_chats(b, a)),
         _ => None,
@@ -139,54 +112,38 @@ fn server_chats(before: &Stats, after: &Stats) -> ChatCounts {
 }
 
 /// The measured figures, overall and per queue, from the ledger's tallies.
-fn measured(plan: &LoadPlan, tallies: &[QueueTally]) -> Measured {
+fn measured(context: &RunContext, tallies: &[QueueTally]) -> Measured {
     let mut overall = QueueTally::default();
     for t in tallies {
         overall.merge(t);
     }
     Measured {
         overall: Figures::of(&overall),
-        queues: plan
-            .profile
+        queues: context
             .queues
             .iter()
             .zip(tallies)
-            .map(|(q, t)| (q.name.clone(), Figures::of(t)))
+            .map(|(q, t)| (q.clone(), Figures::of(t)))
             .collect(),
     }
 }
 
-/// Chats by state: ended ones as tallied, live ones by the last state their customer saw.
-fn chats_of(rec: &Recorder, server: Option<ChatCounts>) -> ChatsOut {
-    let mut live = [0u64; 3];
-    for state in rec.live.values() {
-        match state {
-            ChatState::Queued => live[0] += 1,
-            ChatState::Offered => live[1] += 1,
-            ChatState::Active => live[2] += 1,
-            _ => {}
-        }
-    }
-    report::chats_out(&rec.chats, live, server)
-}
-
 /// Requests, failures and latencies per endpoint and over all but the long-polls.
-fn http_of(rec: &Recorder, elapsed: f64) -> HttpOut {
+fn http_of(record: &RunRecord, elapsed: f64) -> HttpOut {
     let mut endpoints = BTreeMap::new();
     let mut all = micros_histogram();
     let (mut requests, mut failures) = (0, 0);
-    for ep in Endpoint::ALL {
-        let stats = &rec.endpoints[ep as usize];
+    for (name, stats) in &record.endpoints {
         requests += stats.requests;
         failures += stats.failures;
-        if !ep.long_poll() {
+        if !stats.long_poll {
             let _ = all.add(&stats.latency_us);
         }
         endpoints.insert(
-            ep.name().to_string(),
+            name.clone(),
             EndpointOut {
-                route: ep.route(),
-                long_poll: ep.long_poll(),
+                route: stats.route.clone(),
+                long_poll: stats.long_poll,
                 requests: stats.requests,
                 failures: stats.failures,
                 latency: LatencyOut::of(&stats.latency_us),
@@ -243,19 +200,4 @@ fn run_warnings(chats: &ChatsOut, arrival_lag: &LatencyOut, ended_by: EndedBy) -
         warnings.push("the run was interrupted before every chat ended".into());
     }
     warnings
-}
-
-/// The staffing played: its source, the agent users, and per group the agents on duty.
-fn staffing_of(plan: &LoadPlan) -> StaffingOut {
-    StaffingOut {
-        source: plan.staffing_source,
-        agents: plan.agents.len(),
-        groups: plan
-            .profile
-            .agents
-            .iter()
-            .zip(&plan.staffing.groups)
-            .map(|(g, s)| (g.name.clone(), s.clone()))
-            .collect(),
-    }
 }

@@ -11,18 +11,18 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A figure estimated over replications: `{ "mean": .., "ci_low": .., "ci_high": .. }`.
 /// Undefined figures (no chats to measure) serialize as `null`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Estimate {
     /// Mean over the replications where the figure is defined.
-    #[serde(serialize_with = "finite_or_null")]
+    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_as_nan")]
     #[schemars(with = "Option<f64>")]
     pub mean: f64,
     /// Lower bound of the 95% confidence interval.
-    #[serde(serialize_with = "finite_or_null")]
+    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_as_nan")]
     #[schemars(with = "Option<f64>")]
     pub ci_low: f64,
     /// Upper bound of the 95% confidence interval.
-    #[serde(serialize_with = "finite_or_null")]
+    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_as_nan")]
     #[schemars(with = "Option<f64>")]
     pub ci_high: f64,
 }
@@ -34,6 +34,12 @@ pub(crate) fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::O
     } else {
         s.serialize_none()
     }
+}
+
+/// Reads a figure written by [`finite_or_null`]: `null` is NaN.
+pub(crate) fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.unwrap_or(f64::NAN))
 }
 
 /// The values a figure can take.

@@ -7,6 +7,7 @@
 //! goals, judged everywhere through [`Goal::met_by`].
 
 mod estimate;
+pub mod hdr_text;
 mod tally;
 mod targets;
 

@@ -8,6 +8,7 @@
 //! figure means the same thing whichever of them measured it.
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use crate::model::saturating_u64;
 
@@ -21,7 +22,8 @@ use crate::model::saturating_u64;
 /// Most chats in a well-staffed queue never wait, so waits that round to 0 ms are counted
 /// beside the histogram (a single increment). Every query answers exactly as a histogram
 /// holding all values would: zeros only ever fill the lowest bucket.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(into = "WaitHistogramText", try_from = "WaitHistogramText")]
 pub struct WaitHistogram {
     hist: Option<Box<Histogram<u64>>>,
     /// Values of 0 ms, not in `hist`.
@@ -92,8 +94,40 @@ impl WaitHistogram {
     }
 }
 
+/// A [`WaitHistogram`] as stored: the zeros, and the histogram in HdrHistogram's text form.
+#[derive(Serialize, Deserialize)]
+struct WaitHistogramText {
+    zeros: u64,
+    hist: Option<String>,
+}
+
+impl From<WaitHistogram> for WaitHistogramText {
+    fn from(w: WaitHistogram) -> Self {
+        WaitHistogramText {
+            zeros: w.zeros,
+            hist: w.hist.as_deref().map(super::hdr_text::encode),
+        }
+    }
+}
+
+impl TryFrom<WaitHistogramText> for WaitHistogram {
+    type Error = String;
+
+    fn try_from(t: WaitHistogramText) -> Result<Self, String> {
+        let hist = match t.hist {
+            Some(text) => Some(Box::new(super::hdr_text::decode(&text)?)),
+            None => None,
+        };
+        Ok(WaitHistogram {
+            hist,
+            zeros: t.zeros,
+        })
+    }
+}
+
 /// Counters of one queue over one interval (chats attributed to the interval they arrived in).
-#[derive(Debug, Clone, Default)]
+/// They serialize field by field, so that a load test's shard can hand them to the merge.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct QueueTally {
     /// Chats that arrived, before the bot.
     pub(super) arrivals: u64,

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 pub use crate::scenario::{Scenario, Staffing};
 pub use driver::{Engine, ReplicationTallies};
 pub use events::Event;
-pub use results::{SimulationReport, aggregate};
+pub use results::{QueueFigures, SimulationReport, aggregate};
 
 use crate::routing::{AgentId, AgentStatus, ChatId, Decision, Time};
 

@@ -12,7 +12,7 @@ use super::targets::{occupancy_limits, occupancy_shortfall, queue_shortfalls};
 use super::{Perf, ReplicationTallies, Scenario};
 
 /// Queue-side figures over replications (DESIGN.md §4).
-#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct QueueFigures {
     /// Chats that arrived, per replication.
     pub arrivals: Estimate,

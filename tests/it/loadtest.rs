@@ -20,6 +20,7 @@ use clap::Parser;
 use serde_json::Value;
 
 mod kpis;
+mod shards;
 mod soak;
 
 static GOOSE: Mutex<()> = Mutex::new(());

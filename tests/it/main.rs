@@ -3,6 +3,7 @@
 
 mod cli;
 mod dated;
+mod deploy;
 mod erlang;
 mod fit;
 mod fit_coverage;
@@ -26,6 +27,7 @@ mod shifts;
 mod sim;
 mod sim_offers;
 mod simlog;
+mod standins;
 mod xlsx;
 
 /// Runs a command line in-process and returns its standard output.

@@ -7,7 +7,7 @@ mod tables;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Estimate, QueueKpis, QueueTally, student_t_975};
 use crate::sim::results::QueueFigures;
@@ -23,7 +23,7 @@ use crate::metrics::finite_or_null;
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointOut {
     /// `METHOD /path`.
-    pub route: &'static str,
+    pub route: String,
     /// Long-polls wait on purpose: their latency is not the server's speed.
     pub long_poll: bool,
     /// Requests sent.
@@ -257,10 +257,10 @@ pub struct ChatsOut {
 }
 
 /// Staffing used.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaffingOut {
     /// `--agents`, `profile`, or `closed-form estimate`.
-    pub source: &'static str,
+    pub source: String,
     /// Agent users (the peak on duty, all groups).
     pub agents: usize,
     /// Agents on duty per group and window interval.
