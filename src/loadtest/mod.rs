@@ -206,7 +206,12 @@ pub async fn run(config: LoadTestConfig) -> Result<(LoadTestReport, ShardResult)
     let attack = attack(&config, &host, &run, run_time)?;
 
     let done = Arc::new(AtomicBool::new(false));
-    let watcher = tokio::spawn(monitor(run.clone(), launch_budget, done.clone()));
+    let watcher = tokio::spawn(monitor(
+        run.clone(),
+        host.clone(),
+        launch_budget,
+        done.clone(),
+    ));
     let outcome = attack.execute().await;
     done.store(true, Ordering::SeqCst);
     let _ = watcher.await;
@@ -307,8 +312,9 @@ fn transaction(run: &Arc<RunState>, f: StepFn) -> Transaction {
 
 /// Starts the clock once every user is up, then ends the attack when every chat has ended, the
 /// drain time ran out, or a fatal error happened.
-async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBool>) {
+async fn monitor(run: Arc<RunState>, host: String, launch_budget: Duration, done: Arc<AtomicBool>) {
     let started = Instant::now();
+    let mut others = OtherShards::new(&host, run.plan.shard.count > 1);
     let agents = run.plan.shard_agents.len();
     let customers = run.plan.customers;
     while !done.load(Ordering::SeqCst) {
@@ -352,8 +358,11 @@ async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBo
                         now >= t0 + Duration::from_secs_f64(run.plan.window.wall_secs);
                     let all_taken =
                         run.next_arrival.load(Ordering::SeqCst) >= run.plan.shard_arrivals.len();
-                    let drained =
+                    let own_drained =
                         arrivals_over && all_taken && run.in_flight.load(Ordering::SeqCst) == 0;
+                    // This shard's agents serve every shard's chats: they stay until the
+                    // server holds none.
+                    let drained = own_drained && others.done().await;
                     let limit = run.drain_deadline().is_some_and(|d| now >= d + DRAIN_GRACE);
                     if drained || limit {
                         *run.ended_by.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -369,6 +378,53 @@ async fn monitor(run: Arc<RunState>, launch_budget: Duration, done: Arc<AtomicBo
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether the other shards of a run are done with the server: its `/v1/stats` holds no live
+/// chat (asked at most every [`OtherShards::EVERY`]). A lone process never waits; without
+/// stats, a shard waits for its drain time.
+struct OtherShards {
+    client: Option<reqwest::Client>,
+    url: String,
+    asked: Option<Instant>,
+}
+
+impl OtherShards {
+    const EVERY: Duration = Duration::from_millis(250);
+
+    fn new(host: &str, sharded: bool) -> OtherShards {
+        let client = sharded
+            .then(|| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(2))
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        OtherShards {
+            client,
+            url: format!("{host}/v1/stats"),
+            asked: None,
+        }
+    }
+
+    async fn done(&mut self) -> bool {
+        let Some(client) = &self.client else {
+            return true;
+        };
+        if self.asked.is_some_and(|at| at.elapsed() < Self::EVERY) {
+            return false;
+        }
+        self.asked = Some(Instant::now());
+        let Ok(response) = client.get(&self.url).send().await else {
+            return false;
+        };
+        let Ok(bytes) = response.bytes().await else {
+            return false;
+        };
+        serde_json::from_slice::<crate::api::Stats>(&bytes)
+            .is_ok_and(|s| s.chats.queued + s.chats.offered + s.chats.active == 0)
     }
 }
 

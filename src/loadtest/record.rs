@@ -18,6 +18,7 @@ use super::endpoint::Endpoint;
 use super::report::StaffingOut;
 use super::run_state::{ChatTally, EndedBy, MAX_ERROR_KINDS, OfferTally, RunState};
 use super::schedule::{LoadPlan, Window};
+use super::shard::Shard;
 
 /// One endpoint's requests, failures and latencies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,6 +233,8 @@ pub struct RunContext {
     pub drain_limit_secs: f64,
     /// Goose report files written.
     pub report_files: Vec<String>,
+    /// The part of the run this summary covers (merged: the whole).
+    pub shard: Shard,
 }
 
 impl RunContext {
@@ -263,6 +266,7 @@ impl RunContext {
             users: plan.shard_agents.len() + plan.customers,
             drain_limit_secs,
             report_files: report_files.to_vec(),
+            shard: plan.shard,
         }
     }
 }

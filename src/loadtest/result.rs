@@ -135,6 +135,7 @@ pub fn merge(
         )));
     }
     let mut context = first.context.clone();
+    context.shard = Shard::WHOLE;
     let mut record = first.record.clone();
     for (name, r) in &results[1..] {
         record

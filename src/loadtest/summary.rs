@@ -26,7 +26,16 @@ pub(super) fn build_report(
 ) -> LoadTestReport {
     let (ended_by, elapsed) = (record.ended_by, record.elapsed_secs);
     let mut warnings = record.warnings.clone();
-    let (server, server_route_latency) = server_window(record, &mut warnings);
+    let (mut server, server_route_latency) = server_window(record, &mut warnings);
+    if context.shard.count > 1 && server.is_some() {
+        // The server counts every shard's chats: only the merge can compare with them.
+        server = None;
+        warnings.push(format!(
+            "shard {}/{}: the server's counts cover every shard; `chatcap loadtest merge` \
+             compares them with the whole run",
+            context.shard.index, context.shard.count
+        ));
+    }
     let measured = measured(context, &record.tallies);
     let reps = forecast.replications;
     let comparison = report::compare(&measured.overall, &forecast.overall, reps);

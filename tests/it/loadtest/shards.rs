@@ -135,6 +135,15 @@ fn shards_merge_into_the_one_process_run_and_the_servers_counts() {
     assert_eq!(rules[0]["passed"], true, "lost<1 holds: {rules:?}");
     assert_eq!(rules[1]["passed"], false);
 
+    // A shard's own summary does not compare its part with the server's whole.
+    let shard1: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("summary1.json")).expect("shard summary"),
+    )
+    .expect("JSON");
+    assert!(shard1["chats"]["server"].is_null(), "{}", shard1["chats"]);
+    let shard_warnings = shard1["warnings"].to_string();
+    assert!(shard_warnings.contains("shard 1/4"), "{shard_warnings}");
+
     // Every shard must be there, once.
     let partial: Vec<(String, ShardResult)> = files[..3]
         .iter()
