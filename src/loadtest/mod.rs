@@ -12,7 +12,10 @@
 //! - `client` and `endpoint`: the typed client of docs/api.md, one method per endpoint over
 //!   the wire types of [`crate::api`] (the load test needs nothing of the server it tests);
 //! - `stats`: the server's `/v1/stats` before the run (is it the right server?) and around it;
-//! - `summary` assembles the [`report`]; [`threshold`]: `--threshold` rules.
+//! - `record`: the run as data (what was measured, the plan's context, the forecast's
+//!   figures); `summary` assembles the [`report`] from it; [`threshold`]: `--threshold` rules;
+//! - `shard` and `result`: one load split across processes (`--shard K/N`, `--start-at`), each
+//!   writing a mergeable result (`--result`) that [`merge`] sums into the one-process summary.
 //!
 //! A run: every user starts (agents log in), then the clock starts; customers follow the
 //! schedule for `duration`, then no new chats arrive and in-flight chats end on their own for up
