@@ -8,10 +8,10 @@
 //! simulated again, at most [`REPAIR_ROUNDS`] times. A repair changes nothing before the
 //! interval it raises, so the horizon is verified an interval at a time: the replications are
 //! forked at the interval's start ([`Engine::fork`], which leaves out the tallies that can no
-//! longer change), run through it, and judged on copies run on for the search's lookahead (the
-//! last interval: drained); an interval that misses is run again from its fork with the raised
-//! staffing, never anything before it. A plan costs one run of the horizon plus the intervals
-//! repaired.
+//! longer change), run through it and on for the search's lookahead, where it is judged (the
+//! last interval: on drained copies); an interval that misses is run again from its fork with
+//! the raised staffing, never anything before it. A plan costs one run of the horizon plus the
+//! intervals repaired.
 //!
 //! The replications that reach the end are the run of the final staffing from scratch (the same
 //! random streams, the same staffing at every instant): its figures are the ones reported.
@@ -77,17 +77,23 @@ pub(super) fn verify_and_repair(
     let mut repaired = Vec::new();
     let mut rounds_seen = 0;
     round_started(0);
+    // The forks at the start of the next interval, made as the last one ended.
+    let mut carried: Option<Vec<Engine>> = None;
     for i in 0..profile.intervals {
+        let at_start = carried.take();
         // No customer can arrive: nothing to judge.
         if !scenario.has_arrivals(i) {
             check.run_through(&mut engines, i)?;
             continue;
         }
-        let checkpoint: Vec<Engine> =
-            pool.install(|| engines.par_iter_mut().map(|e| e.fork(i)).collect());
+        let checkpoint: Vec<Engine> = match at_start {
+            Some(forks) => forks,
+            None => pool.install(|| engines.par_iter_mut().map(|e| e.fork(i)).collect()),
+        };
         let mut round = 0;
         loop {
-            let misses = check.run_interval(&mut engines, i)?;
+            let (misses, next) = check.run_interval(&mut engines, i)?;
+            carried = next;
             let raised = round < REPAIR_ROUNDS && check.raise(&misses, i, staffing, &mut repaired);
             if !raised {
                 break;
@@ -133,29 +139,39 @@ impl Check<'_> {
         interval * (i as Time + 1)
     }
 
-    /// Runs `engines` through interval `i` and judges it on copies run on for the lookahead (or
-    /// drained after the last interval); the queues and groups it misses.
-    fn run_interval(&self, engines: &mut [Engine<'_>], i: usize) -> Result<Vec<Misses>, SimError> {
+    /// Runs `engines` through interval `i` and on for the lookahead, and judges `i` there (the
+    /// last interval: on drained copies); the queues and groups it misses, and the forks made at
+    /// `i`'s end, from which the next interval is run again if it is repaired. Going on into
+    /// the next interval is what the engines would do next anyway: the same streams, the same
+    /// staffing.
+    fn run_interval<'s>(
+        &self,
+        engines: &mut [Engine<'s>],
+        i: usize,
+    ) -> Result<(Vec<Misses>, Option<Vec<Engine<'s>>>), SimError> {
         let end = self.interval_end(i);
         let last = i + 1 == self.profile.intervals;
         let judged_until = end.saturating_add(lookahead(self.profile).max(1));
         let range_counts = |t: &ReplicationTallies| range_counts(t, i..i + 1, self.targets);
+        type Judged<'s> = (Vec<super::judge::IntervalCounts>, Option<Engine<'s>>);
         let per_run = self.pool.install(|| {
             engines
                 .par_iter_mut()
-                .map(|e| {
+                .map(|e| -> Result<Judged<'s>, SimError> {
                     e.run_until(end)?;
-                    let mut copy = e.fork(i);
                     if last {
-                        copy.finish().map(|(t, ())| range_counts(&t))
-                    } else {
-                        copy.run_until(judged_until)
-                            .map(|()| range_counts(copy.tallies()))
+                        let copy = e.fork(i);
+                        return copy.finish().map(|(t, ())| (range_counts(&t), None));
                     }
+                    let next = e.fork(i + 1);
+                    e.run_until(judged_until)?;
+                    Ok((range_counts(e.tallies()), Some(next)))
                 })
                 .collect::<Result<Vec<_>, SimError>>()
         })?;
-        Ok(judge_counts(&per_run, self.targets, false))
+        let (counts, forks): (Vec<_>, Vec<_>) = per_run.into_iter().unzip();
+        let forks: Option<Vec<Engine<'s>>> = forks.into_iter().collect();
+        Ok((judge_counts(&counts, self.targets, false), forks))
     }
 
     /// One more agent where `misses` (the intervals from `start`) miss a target: the group
