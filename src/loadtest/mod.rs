@@ -181,24 +181,29 @@ pub async fn run(config: LoadTestConfig) -> Result<(LoadTestReport, ShardResult)
 
     let users = config.plan.shard_agents.len() + config.plan.customers;
     let drain = Duration::from_secs_f64(config.drain_secs);
+    let start_at = config
+        .start_at
+        .map(|at| {
+            shard::instant_of(at).ok_or_else(|| {
+                LoadTestError::invalid(
+                    "--start-at",
+                    "the instant has passed; give one far enough ahead for every shard to start",
+                )
+            })
+        })
+        .transpose()?;
     let run = Arc::new(RunState::new(
         config.plan.clone(),
         config.agent_token.clone(),
         config.status_every_secs,
         drain,
+        start_at,
     )?);
     for warning in early_warnings {
         run.warn(warning);
     }
     let mut launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
-    if let Some(at) = config.start_at {
-        let start = shard::instant_of(at).ok_or_else(|| {
-            LoadTestError::invalid(
-                "--start-at",
-                "the instant has passed; give one far enough ahead for every shard to start",
-            )
-        })?;
-        run.set_start_at(start);
+    if let Some(start) = start_at {
         launch_budget = launch_budget.max(start.saturating_duration_since(Instant::now()));
     }
     let run_time = launch_budget
@@ -335,7 +340,7 @@ async fn monitor(run: Arc<RunState>, host: String, launch_budget: Duration, done
                     let ready_agents = run.agents_ready.load(Ordering::SeqCst);
                     let ready_customers = run.customers_ready.load(Ordering::SeqCst);
                     let ready = ready_agents == agents && ready_customers == customers;
-                    let start_at = run.start_at();
+                    let start_at = run.start_at;
                     if ready && start_at.is_none() {
                         run.start_clock(Instant::now() + Duration::from_millis(100));
                     } else if let Some(at) = start_at.filter(|_| ready) {

@@ -16,7 +16,7 @@ use crate::sim::{QueueFigures, SimulationReport};
 
 use super::endpoint::Endpoint;
 use super::report::StaffingOut;
-use super::run_state::{ChatTally, EndedBy, MAX_ERROR_KINDS, OfferTally, RunState};
+use super::run_state::{ChatTally, EndedBy, OfferTally, RunState, count_error};
 use super::schedule::{LoadPlan, Window};
 use super::shard::Shard;
 
@@ -164,13 +164,8 @@ impl RunRecord {
         for (mine, theirs) in self.live.iter_mut().zip(o.live) {
             *mine += theirs;
         }
-        for (kind, count) in &o.errors {
-            let key = if self.errors.len() < MAX_ERROR_KINDS || self.errors.contains_key(kind) {
-                kind.clone()
-            } else {
-                "(other errors)".to_string()
-            };
-            *self.errors.entry(key).or_insert(0) += count;
+        for (kind, &count) in &o.errors {
+            count_error(&mut self.errors, kind.clone(), count);
         }
         self.stats_before = earliest(self.stats_before.take(), o.stats_before.clone());
         self.stats_after = latest(self.stats_after.take(), o.stats_after.clone());

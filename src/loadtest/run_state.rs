@@ -120,7 +120,7 @@ pub(crate) struct Recorder {
 }
 
 /// Distinct error messages kept.
-pub(crate) const MAX_ERROR_KINDS: usize = 20;
+const MAX_ERROR_KINDS: usize = 20;
 
 impl Recorder {
     fn new(queues: usize) -> Recorder {
@@ -146,12 +146,19 @@ impl Recorder {
     }
 
     pub(crate) fn error(&mut self, message: String) {
-        if self.errors.len() < MAX_ERROR_KINDS || self.errors.contains_key(&message) {
-            *self.errors.entry(message).or_insert(0) += 1;
-        } else {
-            *self.errors.entry("(other errors)".to_string()).or_insert(0) += 1;
-        }
+        count_error(&mut self.errors, message, 1);
     }
+}
+
+/// Adds `count` errors of kind `message` to `errors`, keeping at most [`MAX_ERROR_KINDS`]
+/// kinds: the others count as `(other errors)`.
+pub(crate) fn count_error(errors: &mut BTreeMap<String, u64>, message: String, count: u64) {
+    let key = if errors.len() < MAX_ERROR_KINDS || errors.contains_key(&message) {
+        message
+    } else {
+        "(other errors)".to_string()
+    };
+    *errors.entry(key).or_insert(0) += count;
 }
 
 /// Records `d` (clamped to the histogram's range) in microseconds.
@@ -203,7 +210,7 @@ pub(crate) struct RunState {
     pub drain: Duration,
     t0: OnceLock<Instant>,
     /// The instant the clock must start at (`--start-at`).
-    start_at: OnceLock<Instant>,
+    pub start_at: Option<Instant>,
     pub agents_ready: AtomicUsize,
     pub customers_ready: AtomicUsize,
     pub next_agent: AtomicUsize,
@@ -228,6 +235,7 @@ impl RunState {
         agent_token: Option<String>,
         status_every_profile_secs: f64,
         drain: Duration,
+        start_at: Option<Instant>,
     ) -> Result<RunState, LoadTestError> {
         let scale = plan.window.time_scale;
         let status_every = (status_every_profile_secs > 0.0)
@@ -240,7 +248,7 @@ impl RunState {
             status_every,
             drain,
             t0: OnceLock::new(),
-            start_at: OnceLock::new(),
+            start_at,
             agents_ready: AtomicUsize::new(0),
             customers_ready: AtomicUsize::new(0),
             next_agent: AtomicUsize::new(0),
@@ -283,15 +291,6 @@ impl RunState {
     /// The instant profile time 0 of the window maps to, once every user is ready.
     pub(crate) fn t0(&self) -> Option<Instant> {
         self.t0.get().copied()
-    }
-
-    /// The instant the clock must start at, when one was set.
-    pub(crate) fn start_at(&self) -> Option<Instant> {
-        self.start_at.get().copied()
-    }
-
-    pub(crate) fn set_start_at(&self, at: Instant) {
-        let _ = self.start_at.set(at);
     }
 
     pub(crate) fn start_clock(&self, at: Instant) {

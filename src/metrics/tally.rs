@@ -114,12 +114,12 @@ impl TryFrom<WaitHistogramText> for WaitHistogram {
     type Error = String;
 
     fn try_from(t: WaitHistogramText) -> Result<Self, String> {
-        let hist = match t.hist {
-            Some(text) => Some(Box::new(super::hdr_text::decode(&text)?)),
-            None => None,
-        };
+        let hist = t
+            .hist
+            .map(|text| super::hdr_text::decode(&text))
+            .transpose()?;
         Ok(WaitHistogram {
-            hist,
+            hist: hist.map(Box::new),
             zeros: t.zeros,
         })
     }

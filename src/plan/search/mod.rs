@@ -33,10 +33,10 @@
 //!    targets by doubling steps from there, and falls back to the closed form when a few
 //!    rounds do not make it feasible. Then, while the interval has fewer than 200 agents,
 //!    exchanges (two agents fewer in one group for one more in another) while they stay
-//!    feasible, and the descent again. Evaluations are cached per candidate. When raising reaches the search limit
-//!    without a feasible candidate, the interval is unreachable: the descent runs again from
-//!    the largest staffing tried, judging each candidate against it ([`super::judge`]), and
-//!    keeps the fewest agents beyond which more stop helping.
+//!    feasible, and the descent again. Evaluations are cached per candidate. When raising
+//!    reaches the search limit without a feasible candidate, the interval is unreachable: the
+//!    descent runs again from the largest staffing tried, judging each candidate against it
+//!    ([`super::judge`]), and keeps the fewest agents beyond which more stop helping.
 //! 5. The engines advance through `i` with the chosen staffing: each takes the clone the
 //!    chosen candidate left at the interval's end where it ran, and simulates the interval
 //!    otherwise.
@@ -180,9 +180,9 @@ struct Search<'a, 's> {
     interval_seed: Vec<u32>,
     /// The verdict of the last candidate simulated.
     last: Verdict,
-    /// Per feasible candidate of the current interval, its clones at the interval's end by
-    /// replication (incremental mode): the engines advance by taking the chosen one's instead
-    /// of simulating the interval again.
+    /// Per candidate of the current interval not found infeasible, its clones at the
+    /// interval's end by replication (incremental mode): the engines advance by taking the
+    /// chosen one's instead of simulating the interval again.
     at_end: HashMap<Vec<u32>, Vec<Option<Engine<'s>>>>,
     /// The intervals found unreachable so far.
     unreachable: Vec<Unreachable>,

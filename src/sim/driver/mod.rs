@@ -120,7 +120,6 @@ impl<'s, O: Observer> Engine<'s, O> {
             queue_ids.push(router.add_queue(q.config())?);
         }
         let created = levels::create_agents(sc, &mut router)?;
-        let group_agents = created.ids;
         let queue_rngs: Vec<SimRng> = (0..sc.queues.len())
             .map(|q| stream(sc.seed, replication, 1 + q as u64))
             .collect();
@@ -134,15 +133,20 @@ impl<'s, O: Observer> Engine<'s, O> {
                 process
             })
             .collect();
-        let mut day = DayState::new(sc, replication, created.states, observer);
-        day.held = vec![0; created.held_slots];
+        let day = DayState::new(
+            sc,
+            replication,
+            created.states,
+            created.held_slots,
+            observer,
+        );
         let mut engine = Engine {
             router,
             day,
             queue_ids,
             bot_stage: Vec::new(),
             free_bot_stage: Vec::new(),
-            group_agents,
+            group_agents: created.ids,
             staffing: sc.groups.iter().map(|g| g.staffing.clone()).collect(),
             arrivals,
             next_arrival_secs: vec![f64::INFINITY; sc.queues.len()],
@@ -346,15 +350,22 @@ impl<'s, O: Observer> Engine<'s, O> {
 }
 
 impl<'s, O: Observer> DayState<'s, O> {
-    /// The day at time zero: no customer yet, every agent off duty.
-    fn new(sc: &'s Scenario, replication: u32, agents: Vec<AgentState>, observer: O) -> Self {
+    /// The day at time zero: no customer yet, every agent off duty, `held_slots` slots for the
+    /// chats paced agents hold.
+    fn new(
+        sc: &'s Scenario,
+        replication: u32,
+        agents: Vec<AgentState>,
+        held_slots: usize,
+        observer: O,
+    ) -> Self {
         DayState {
             sc,
             now: 0,
             events: EventQueue::default(),
             records: Vec::new(),
             agents,
-            held: Vec::new(),
+            held: vec![0; held_slots],
             levels: vec![GroupLevel::default(); sc.groups.len()],
             dirty: Vec::with_capacity(16),
             agent_rng: stream(sc.seed, replication, 0),

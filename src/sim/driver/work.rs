@@ -89,9 +89,8 @@ impl<O: Observer> DayState<'_, O> {
         let state = &mut self.agents[agent as usize];
         state.n += 1;
         if !state.flat {
-            let cap = self.sc.groups[state.group as usize].cap;
             debug_assert!(
-                state.n <= cap,
+                state.n <= self.sc.groups[state.group as usize].cap,
                 "agent {agent} holds more chats than its cap"
             );
             self.held[(state.held_at + state.n - 1) as usize] = r;
