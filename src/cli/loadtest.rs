@@ -48,6 +48,10 @@ pub(crate) struct LoadtestArgs {
         hide_env_values = true
     )]
     pub agent_token: Option<String>,
+    /// How to speak the backend's API: `chatcap` (its own API, docs/api.md) or a target file
+    /// (docs/targets.md), e.g. targets/chatwoot.toml.
+    #[arg(long, value_name = "chatcap|FILE", default_value = "chatcap")]
+    pub target: String,
     /// A rule the run must meet, e.g. wait_p90<30s, service_level>0.8, route_p99<5ms,
     /// http_p99<200ms, abandon_rate<0.05 (repeatable); a failed rule exits with code 1.
     #[arg(long = "threshold", value_name = "EXPR")]
@@ -229,10 +233,10 @@ fn forecast_replications(args: &LoadtestArgs, profile: &profile::Profile) -> Res
 }
 
 /// The line on standard error that says what the test will do, and the preflight's warnings.
-fn announce(plan: &LoadPlan, host: &str, warnings: &[String]) {
+fn announce(plan: &LoadPlan, host: &str, target: &loadtest::Target, warnings: &[String]) {
     eprintln!(
         "chatcap loadtest: {} from {} for {:.0} profile s ({:.1} s wall at time scale {}), \
-         {} scheduled customers, {} agents, {} customer users{} -> {}",
+         {} scheduled customers, {} agents, {} customer users{} -> {} (target {})",
         plan.profile.name,
         plan.window.start,
         plan.window.profile_secs,
@@ -246,7 +250,8 @@ fn announce(plan: &LoadPlan, host: &str, warnings: &[String]) {
         } else {
             String::new()
         },
-        host
+        host,
+        target.name
     );
     for warning in warnings {
         eprintln!("warning: {warning}");
@@ -277,15 +282,23 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
         .build()
         .map_err(|e| loadtest::LoadTestError::Run(format!("cannot start the runtime: {e}")))?;
     // A server that is not there, or serves something else, is named before the banner.
-    let early_warnings = runtime.block_on(loadtest::preflight(&flags.host, &plan))?;
+    let context = loadtest::TargetContext {
+        agent_token: args.agent_token.clone().unwrap_or_default(),
+        time_scale: args.time_scale,
+    };
+    let target = std::sync::Arc::new(
+        loadtest::target::load(&args.target, &context).map_err(loadtest::LoadTestError::from)?,
+    );
+    let early_warnings = runtime.block_on(loadtest::preflight(&flags.host, &plan, &target))?;
     if !global.quiet {
-        announce(&plan, &flags.host, &early_warnings);
+        announce(&plan, &flags.host, &target, &early_warnings);
     }
     let wall_secs = plan.window.wall_secs;
     let config = LoadTestConfig {
         host: flags.host,
         plan,
-        agent_token: args.agent_token.clone(),
+        target,
+        early_warnings: early_warnings.clone(),
         drain_secs: args.drain,
         status_every_secs: args.status_every,
         replications,

@@ -18,27 +18,36 @@ use std::time::{Duration, Instant};
 
 use goose::prelude::*;
 use rand::RngExt;
+use serde_json::{Value, json};
 
-use super::client::{Client, Outcome, Refusal};
+use super::client::{Client, Outcome, error_code};
 use super::run_state::{RunState, duration_of_secs, record_secs};
 use super::schedule::AGENT_STREAM;
+use super::target::{Meaning, Reading, Values, WorkPoll, read};
 use super::{BoxedStep, LoadTestError};
-use crate::api::{
-    AgentStatus, CloseRequest, Inbox, Offer, OfferKind, Resolution, SkillRequest, StatusRequest,
-    TransferRequest,
-};
 use crate::model::{SimRng, stream};
 
 /// Longest inbox long-poll.
 const MAX_POLL: Duration = Duration::from_secs(1);
+/// Pause between work polls that are not long polls, unless the target says `every`.
+const DEFAULT_EVERY: Duration = Duration::from_millis(500);
+/// Longest nap of one step.
+const MAX_NAP: Duration = Duration::from_millis(500);
 /// Profile seconds an agent stays away after missing offers (as the simulator's agents do).
 const AWAY_RETURN_SECS: f64 = 60.0;
+
+/// chatcap's agent statuses, in the order of the target's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Available = 0,
+    Offline = 1,
+}
 
 #[derive(Debug, Clone)]
 struct Agent {
     slot: usize,
-    /// The agent's own token from its login.
-    token: String,
+    /// The agent's variables for the target's templates (its token among them).
+    values: Values,
     group: usize,
     rng: SimRng,
     on_duty: bool,
@@ -47,6 +56,7 @@ struct Agent {
     seen: HashSet<String>,
     chats: Vec<Held>,
     last_progress: Instant,
+    next_poll: Option<Instant>,
 }
 
 /// An offer the agent will accept at `accept_at`.
@@ -63,6 +73,7 @@ struct Pending {
 #[derive(Debug, Clone)]
 struct Held {
     chat_id: String,
+    queue: usize,
     /// Work left, profile seconds at concurrency 1.
     work: f64,
     responded: bool,
@@ -91,16 +102,14 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
         };
         let slot = &run.plan.agents[no];
         let on = run.plan.on_duty(slot, 0.0);
-        let token = match sign_in(user, &run, no, on).await? {
-            Ok(token) => token,
-            Err(error) => {
-                run.fail(error);
-                return Ok(());
-            }
-        };
+        let mut values = agent_values(&run, no, on);
+        if let Err(error) = sign_in(user, &run, no, &mut values).await? {
+            run.fail(error);
+            return Ok(());
+        }
         user.set_session_data(Some(Agent {
             slot: no,
-            token,
+            values,
             group: slot.group,
             rng: stream(run.plan.seed, AGENT_STREAM, no as u64),
             on_duty: on,
@@ -109,107 +118,75 @@ pub(crate) fn login(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
             seen: HashSet::new(),
             chats: Vec::new(),
             last_progress: Instant::now(),
+            next_poll: None,
         }));
         run.agents_ready.fetch_add(1, Ordering::SeqCst);
         Ok(())
     })
 }
 
-/// Logs agent user `no` in and registers it with its group's skills and cap, available or
-/// offline as the staffing says; its own token, or why the run cannot go on.
+/// Agent user `no`'s variables: its id, number, group, skills, cap and first status.
+fn agent_values(run: &RunState, no: usize, on_duty: bool) -> Values {
+    let slot = &run.plan.agents[no];
+    let group = run.group(slot.group);
+    let s = &run.target.agent_slots;
+    let mut values = Values::new(s.len);
+    values.set_str(s.id, &slot.id);
+    values.set(s.number, Value::from(no as u64 + 1));
+    values.set_str(s.group, &group.name);
+    let skills: Vec<Value> = group
+        .skills
+        .iter()
+        .map(|(name, proficiency)| json!({"name": name, "proficiency": proficiency}))
+        .collect();
+    values.set(s.skills, Value::Array(skills));
+    values.set(s.concurrency, Value::from(group.cap));
+    let status = if on_duty {
+        Status::Available
+    } else {
+        Status::Offline
+    };
+    values.set_str(s.status, &run.target.agent_status[status as usize]);
+    values
+}
+
+/// Logs agent user `no` in (the target's `agent.login`); why the run cannot go on if not.
 async fn sign_in(
     user: &mut GooseUser,
     run: &RunState,
     no: usize,
-    on_duty: bool,
-) -> Result<Result<String, LoadTestError>, Box<TransactionError>> {
-    let slot = &run.plan.agents[no];
-    let group = run.group(slot.group);
+    values: &mut Values,
+) -> Result<Result<(), LoadTestError>, Box<TransactionError>> {
     let host = user.base_url.to_string();
-    let mut api = Client::new(user, run);
-    let token = match api.login(&slot.id).await? {
-        Outcome::Done(login) => login.token,
-        other => return Ok(Err(login_error(&host, &slot.id, other))),
+    let op = &run.target.agent.login;
+    let outcome = Client::new(user, run).op(op, values).await?;
+    let id = &run.plan.agents[no].id;
+    let Outcome::Refused { status, body, .. } = outcome else {
+        return Ok(match outcome {
+            Outcome::Done(_) => Ok(()),
+            _ => Err(LoadTestError::Run(format!(
+                "agent {id} could not log in: no answer from the server, or not the one the                  target {} describes (see the errors of {})",
+                run.target.name, op.name
+            ))),
+        });
     };
-    let status = if on_duty {
-        AgentStatus::Available
-    } else {
-        AgentStatus::Offline
-    };
-    let registration = StatusRequest {
-        skills: Some(
-            group
-                .skills
-                .iter()
-                .map(|(name, proficiency)| SkillRequest::Full {
-                    name: name.clone(),
-                    proficiency: Some(*proficiency),
-                })
-                .collect(),
-        ),
-        concurrency: Some(group.cap),
-        ..StatusRequest::new(status)
-    };
-    Ok(match api.status(&slot.id, &token, &registration).await? {
-        Outcome::Done(_) => Ok(token),
-        other => Err(login_error(&host, &slot.id, other)),
-    })
-}
-
-/// Why agent `id` could not log in or register: a refused token or fixed skills are settings
-/// to mend (exit 2), anything else a failed run.
-fn login_error<T>(host: &str, id: &str, outcome: Outcome<T>) -> LoadTestError {
-    let Outcome::Refused(Refusal {
-        status,
-        code,
-        detail,
-    }) = outcome
-    else {
-        return LoadTestError::Run(format!(
-            "agent {id} could not log in: no answer from the server, or not the one docs/api.md \
-             documents"
-        ));
-    };
-    let mismatch = match (status, code.as_str()) {
-        (401, _) => Some(
-            "it refused the operator token; give the server's token with --agent-token or \
-             CHATCAP_AGENT_TOKEN"
-                .to_string(),
-        ),
-        (409, "logged_in") => Some(format!(
-            "{detail} (an earlier run may still hold it: restart the server, or run it with \
-             --agent-token and give the same token here)"
-        )),
-        (404 | 405, _) => Some(
-            "it has no POST /v1/agents/{id}/login; serve docs/api.md's agent sessions".to_string(),
-        ),
-        (409, "skills_fixed") => Some(format!(
-            "{detail}; the agent is registered with other skills by an earlier run with another \
-             profile: restart the server or use its profile"
-        )),
-        _ => None,
-    };
-    match mismatch {
-        Some(why) => LoadTestError::Mismatch {
-            host: host.to_string(),
-            detail: format!("agent {id} could not log in: {why}"),
+    let detail = error_code(&body).unwrap_or_default();
+    let hint = op.calls.iter().find_map(|c| c.hint(status));
+    Ok(Err(match hint {
+        Some(hint) => LoadTestError::Mismatch {
+            host,
+            detail: format!("agent {id} could not log in ({status} {detail}): {hint}"),
         },
-        None => LoadTestError::Run(format!(
-            "agent {id} could not log in: {status} {code}: {detail}"
-        )),
-    }
+        None => LoadTestError::Run(format!("agent {id} could not log in: {status} {detail}")),
+    }))
 }
 
 pub(crate) fn logout(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
-        let Some(Some(a)) = user.get_session_data::<Option<Agent>>().cloned() else {
+        let Some(Some(mut a)) = user.get_session_data::<Option<Agent>>().cloned() else {
             return Ok(());
         };
-        let id = &run.plan.agents[a.slot].id;
-        let offline = StatusRequest::new(AgentStatus::Offline);
-        Client::new(user, &run)
-            .status(id, &a.token, &offline)
-            .await?;
+        set_status(user, &run, &mut a, Status::Offline).await?;
         Ok(())
     })
 }
@@ -290,9 +267,9 @@ async fn act(user: &mut GooseUser, run: &RunState, a: &mut Agent) -> Transaction
     let want = run.plan.on_duty(slot, run.profile_time(now));
     if want != a.on_duty {
         let status = if want {
-            AgentStatus::Available
+            Status::Available
         } else {
-            AgentStatus::Offline
+            Status::Offline
         };
         if set_status(user, run, a, status).await? {
             a.on_duty = want;
@@ -301,7 +278,7 @@ async fn act(user: &mut GooseUser, run: &RunState, a: &mut Agent) -> Transaction
         return Ok(());
     }
     if a.on_duty && a.away_until.is_some_and(|u| now >= u) {
-        if set_status(user, run, a, AgentStatus::Available).await? {
+        if set_status(user, run, a, Status::Available).await? {
             a.away_until = None;
         }
         return Ok(());
@@ -315,13 +292,14 @@ async fn act(user: &mut GooseUser, run: &RunState, a: &mut Agent) -> Transaction
 async fn set_status(
     user: &mut GooseUser,
     run: &RunState,
-    a: &Agent,
-    status: AgentStatus,
+    a: &mut Agent,
+    status: Status,
 ) -> Result<bool, Box<TransactionError>> {
-    let id = &run.plan.agents[a.slot].id;
-    let outcome = Client::new(user, run)
-        .status(id, &a.token, &StatusRequest::new(status))
-        .await?;
+    let slots = &run.target.agent_slots;
+    a.values
+        .set_str(slots.status, &run.target.agent_status[status as usize]);
+    let op = &run.target.agent.status;
+    let outcome = Client::new(user, run).op(op, &mut a.values).await?;
     Ok(matches!(outcome, Outcome::Done(_)))
 }
 
@@ -342,11 +320,13 @@ fn hold(run: &RunState, a: &mut Agent, chat_id: String, queue: usize, transfers:
         .map_or(0.0, |m| m.sample(&mut a.rng));
     a.chats.push(Held {
         chat_id,
+        queue,
         work,
         responded: false,
         respond_at: now + run.wall(respond_in),
         next_status: None,
-        transfer_to,
+        // Without a transfer call in the target, the chat is closed instead.
+        transfer_to: transfer_to.filter(|_| run.target.transfers()),
     });
 }
 
@@ -355,16 +335,31 @@ fn drop_chat(run: &RunState, a: &mut Agent, i: usize) {
     a.chats.swap_remove(i);
 }
 
+/// Sets the variables of the chat (and offer) the next call is about.
+fn about(run: &RunState, a: &mut Agent, chat: &str, queue: usize, offer: Option<&str>) {
+    let s = &run.target.agent_slots;
+    a.values.set_str(s.chat, chat);
+    a.values.set_str(s.queue, &run.queue(queue).name);
+    if let Some(offer) = offer {
+        a.values.set_str(s.offer, offer);
+    }
+}
+
 async fn perform(
     user: &mut GooseUser,
     run: &RunState,
     a: &mut Agent,
     action: Action,
 ) -> TransactionResult {
+    let ops = &run.target.agent;
     match action {
         Action::Accept(i) => {
             let p = a.pending.swap_remove(i);
-            let outcome = Client::new(user, run).accept(&p.offer_id, &a.token).await?;
+            let Some(accept) = &ops.accept else {
+                return Ok(());
+            };
+            about(run, a, &p.chat_id, p.queue, Some(&p.offer_id));
+            let outcome = Client::new(user, run).op(accept, &mut a.values).await?;
             if let Outcome::Done(_) = outcome {
                 run.rec().offers.accepted += 1;
                 hold(run, a, p.chat_id, p.queue, p.transfers);
@@ -378,16 +373,17 @@ async fn perform(
             } else {
                 "Still on it, one moment please."
             };
-            let outcome = Client::new(user, run)
-                .agent_message(&a.chats[i].chat_id, &a.token, text)
-                .await?;
+            let (chat, queue) = (a.chats[i].chat_id.clone(), a.chats[i].queue);
+            about(run, a, &chat, queue, None);
+            a.values.set_str(run.target.agent_slots.text, text);
+            let outcome = Client::new(user, run).op(&ops.send, &mut a.values).await?;
             match outcome {
                 Outcome::Done(_) => {
                     let c = &mut a.chats[i];
                     c.responded = true;
                     c.next_status = run.status_every.map(|d| Instant::now() + d);
                 }
-                Outcome::Refused(r) if matches!(r.status, 404 | 409) => drop_chat(run, a, i),
+                ref o if o.is(Meaning::Ended) => drop_chat(run, a, i),
                 _ => {}
             }
         }
@@ -397,42 +393,43 @@ async fn perform(
 }
 
 /// Ends chat `i` whose work is done: transfers it (at the profile's share) or closes it. A
-/// chat that ended meanwhile is dropped; a full target queue makes the agent close it instead.
+/// chat that ended meanwhile is dropped; a refused transfer makes the agent close it instead.
 async fn finish(
     user: &mut GooseUser,
     run: &RunState,
     a: &mut Agent,
     i: usize,
 ) -> TransactionResult {
-    let c = &a.chats[i];
-    let mut api = Client::new(user, run);
-    let Some(to) = c.transfer_to else {
-        let close = CloseRequest::new(Resolution::Resolved, None);
-        let outcome = api.close(&c.chat_id, &a.token, &close).await?;
-        if matches!(outcome, Outcome::Done(_)) || outcome.refused(404) || outcome.refused(409) {
+    let ops = &run.target.agent;
+    let (chat, queue, to) = {
+        let c = &a.chats[i];
+        (c.chat_id.clone(), c.queue, c.transfer_to)
+    };
+    about(run, a, &chat, queue, None);
+    let (Some(to), Some(transfer)) = (to, &ops.transfer) else {
+        let outcome = Client::new(user, run).op(&ops.close, &mut a.values).await?;
+        if matches!(outcome, Outcome::Done(_)) || outcome.is(Meaning::Ended) {
             drop_chat(run, a, i);
         }
         return Ok(());
     };
-    let transfer = TransferRequest {
-        queue: Some(run.queue(to).name.clone()),
-        agent: None,
-        note: Some("needs the other team".into()),
-    };
-    match api.transfer(&c.chat_id, &a.token, &transfer).await? {
+    let s = &run.target.agent_slots;
+    a.values.set_str(s.transfer_queue, &run.queue(to).name);
+    a.values.set_str(s.transfer_note, "needs the other team");
+    match Client::new(user, run).op(transfer, &mut a.values).await? {
         Outcome::Done(_) => {
             run.rec().offers.transfers += 1;
             drop_chat(run, a, i);
         }
-        Outcome::Refused(r) if r.status == 503 => a.chats[i].transfer_to = None,
-        Outcome::Refused(r) if matches!(r.status, 404 | 409) => drop_chat(run, a, i),
+        ref o if o.is(Meaning::Ended) => drop_chat(run, a, i),
+        ref o if o.is(Meaning::Expected) => a.chats[i].transfer_to = None,
         _ => {}
     }
     Ok(())
 }
 
-/// Long-polls the inbox until the next action is due (at most [`MAX_POLL`]) and takes in
-/// what it holds.
+/// Polls for work until the next action is due (a long poll of at most [`MAX_POLL`], or one
+/// poll each `every`) and takes in what it holds.
 async fn poll(
     user: &mut GooseUser,
     run: &RunState,
@@ -444,96 +441,205 @@ async fn poll(
     if let Some(at) = next_due {
         wait = wait.min(at.saturating_duration_since(now));
     }
+    if let Some(at) = a.next_poll.filter(|at| *at > now) {
+        tokio::time::sleep((at - now).min(wait).min(MAX_NAP)).await;
+        return Ok(());
+    }
     if wait < Duration::from_millis(2) {
         tokio::time::sleep(wait).await;
         return Ok(());
     }
-    let id = &run.plan.agents[a.slot].id;
-    let Outcome::Done(inbox) = Client::new(user, run).inbox(id, &a.token, wait).await? else {
+    let op = &run.target.agent.wait_work;
+    let slots = &run.target.agent_slots;
+    a.values
+        .set_str(slots.wait, &format!("{:.3}", wait.as_secs_f64()));
+    let outcome = Client::new(user, run).op(op, &mut a.values).await?;
+    let call = op.last();
+    if !call.long_poll {
+        a.next_poll = Some(Instant::now() + call.every.unwrap_or(DEFAULT_EVERY));
+    }
+    let (Outcome::Done(body), Reading::Work(work)) = (outcome, &call.reading) else {
         return Ok(());
     };
     let arrived = Instant::now();
-    if inbox.status == AgentStatus::Away && a.on_duty && a.away_until.is_none() {
+    let away = &run.target.agent_status[2];
+    let presence = slots.presence.and_then(|s| a.values.text(s));
+    if presence.as_ref() == Some(away) && a.on_duty && a.away_until.is_none() {
         a.away_until = Some(arrived + run.wall(AWAY_RETURN_SECS));
     }
-    // A customer who left an active chat ends the agent's work on it.
-    for event in &inbox.events {
-        if let Some(i) = a.chats.iter().position(|c| c.chat_id == event.chat_id) {
-            run.rec().offers.customers_left += 1;
-            drop_chat(run, a, i);
-        }
-    }
-    take_offers(user, run, a, &inbox, arrived).await?;
-    let listed: HashSet<&str> = inbox.offers.iter().map(|o| o.offer_id.as_str()).collect();
-    let pending = &a.pending;
-    a.seen
-        .retain(|id| listed.contains(id.as_str()) || pending.iter().any(|p| &p.offer_id == id));
+    drop_gone(run, a, work, &body);
+    take_work(user, run, a, work, &body, arrived).await?;
     Ok(())
 }
 
-/// Takes the inbox's new offers and assignments: each one's route latency is recorded;
-/// an assignment is held at once, an offer accepted after a sampled delay, or left to lapse
-/// when that delay runs past its deadline.
-async fn take_offers(
+/// Stops work on chats whose customer left: those the poll names as gone, or, when the poll
+/// lists every chat the agent holds, those missing from it.
+fn drop_gone(run: &RunState, a: &mut Agent, work: &WorkPoll, body: &Value) {
+    let gone: Vec<String> = match &work.gone {
+        Some((items, chat)) => read::items(body, items)
+            .iter()
+            .filter_map(|e| read::text(e, chat))
+            .collect(),
+        None => Vec::new(),
+    };
+    let listed: HashSet<String> = if work.snapshot {
+        read::items(body, &work.items)
+            .iter()
+            .filter_map(|i| read::text(i, &work.chat))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let mut i = 0;
+    while i < a.chats.len() {
+        let id = &a.chats[i].chat_id;
+        if gone.contains(id) || (work.snapshot && !listed.contains(id)) {
+            run.rec().offers.customers_left += 1;
+            drop_chat(run, a, i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Takes the poll's new offers and assignments: each one's route latency is recorded when the
+/// target reads it; an assignment is held at once, an offer accepted after a sampled delay,
+/// or left to lapse when that delay runs past its deadline.
+async fn take_work(
     user: &mut GooseUser,
     run: &RunState,
     a: &mut Agent,
-    inbox: &Inbox,
+    work: &WorkPoll,
+    body: &Value,
     arrived: Instant,
 ) -> TransactionResult {
-    for o in &inbox.offers {
-        if !a.seen.insert(o.offer_id.clone()) {
-            continue;
-        }
-        let Some(queue) = run.queue_index(&o.queue) else {
+    let items = read::items(body, &work.items);
+    let server_time = work
+        .server_time
+        .as_ref()
+        .and_then(|p| read::number(body, p));
+    let mut listed = HashSet::with_capacity(items.len());
+    for item in items {
+        let Some(chat_id) = read::text(item, &work.chat) else {
             run.rec().error(format!(
-                "poll_offers: offer {} in an unknown queue {:?}",
-                o.offer_id, o.queue
+                "{}: a work item without {}",
+                call_name(run),
+                work.chat
             ));
             continue;
         };
-        record_route(user, run, o).await?;
-        if o.kind == OfferKind::Assignment {
-            hold(run, a, o.chat_id.clone(), queue, o.transfers);
+        let offer_id = work.offer.as_ref().and_then(|p| read::text(item, p));
+        let key = offer_id.clone().unwrap_or_else(|| chat_id.clone());
+        listed.insert(key.clone());
+        if !a.seen.insert(key) {
             continue;
         }
+        let Some(queue) = queue_of(run, a, work, item) else {
+            continue;
+        };
+        record_route(user, run, work, item).await?;
+        let transfers = work
+            .transfers
+            .as_ref()
+            .and_then(|p| read::count(item, p))
+            .unwrap_or(0) as u32;
+        let assignment = match &work.assignment {
+            Some(m) => read::matches(item, m),
+            None => true,
+        };
+        let Some(offer_id) = offer_id.filter(|_| run.target.offers() && !assignment) else {
+            hold(run, a, chat_id, queue, transfers);
+            continue;
+        };
         let delay = run
             .queue(queue)
             .accept_delay
             .as_ref()
             .map_or(0.0, |m| m.sample(&mut a.rng));
-        let deadline = o.deadline.unwrap_or(f64::INFINITY);
-        if inbox.server_time + delay / run.scale < deadline {
+        let deadline = work.deadline.as_ref().and_then(|p| read::number(item, p));
+        let in_time = match (server_time, deadline) {
+            (Some(now), Some(deadline)) => now + delay / run.scale < deadline,
+            _ => true,
+        };
+        if in_time {
             a.pending.push(Pending {
-                offer_id: o.offer_id.clone(),
-                chat_id: o.chat_id.clone(),
+                offer_id,
+                chat_id,
                 queue,
-                transfers: o.transfers,
+                transfers,
                 accept_at: arrived + run.wall(delay),
             });
         } else {
             run.rec().offers.left_to_lapse += 1;
         }
     }
+    let pending = &a.pending;
+    a.seen
+        .retain(|id| listed.contains(id) || pending.iter().any(|p| &p.offer_id == id));
     Ok(())
 }
 
-/// Counts a delivery and records its route latency (`delivered_at - offered_at`, wall time).
-async fn record_route(user: &mut GooseUser, run: &RunState, o: &Offer) -> TransactionResult {
-    let route = o.delivered_at - o.offered_at;
+fn call_name(run: &RunState) -> &str {
+    &run.target.agent.wait_work.last().name
+}
+
+/// The profile queue of a work item: named by the item, or the only queue the agent's group
+/// serves.
+fn queue_of(run: &RunState, a: &Agent, work: &WorkPoll, item: &Value) -> Option<usize> {
+    if let Some(pointer) = &work.queue {
+        let name = read::text(item, pointer);
+        let queue = name.as_deref().and_then(|n| run.queue_index(n));
+        if queue.is_none() {
+            run.rec().error(format!(
+                "{}: a work item in an unknown queue {:?}",
+                call_name(run),
+                name.unwrap_or_default()
+            ));
+        }
+        return queue;
+    }
+    let served = run.queues_of_group(a.group);
+    if served.len() != 1 {
+        run.rec().error(format!(
+            "{}: work items name no queue and group {} serves {} queues; add queue =              \"/pointer\" to the target's work",
+            call_name(run),
+            run.group(a.group).name,
+            served.len()
+        ));
+    }
+    served.first().copied()
+}
+
+/// Counts a delivery and records its route latency (`delivered_at - offered_at`, wall time)
+/// when the item has both.
+async fn record_route(
+    user: &mut GooseUser,
+    run: &RunState,
+    work: &WorkPoll,
+    item: &Value,
+) -> TransactionResult {
+    let time = |p: &Option<String>| p.as_ref().and_then(|p| read::number(item, p));
+    let route = match (time(&work.offered_at), time(&work.delivered_at)) {
+        (Some(offered), Some(delivered)) => Some(delivered - offered),
+        _ => None,
+    };
     {
         let mut rec = run.rec();
         rec.offers.delivered += 1;
-        record_secs(&mut rec.route_us, route);
+        if let Some(route) = route {
+            record_secs(&mut rec.route_us, route);
+        }
     }
-    user.record_custom_request_duration(
-        "CHAT",
-        "route_latency",
-        duration_of_secs(route),
-        true,
-        None,
-        None,
-    )
-    .await?;
+    if let Some(route) = route {
+        user.record_custom_request_duration(
+            "CHAT",
+            "route_latency",
+            duration_of_secs(route),
+            true,
+            None,
+            None,
+        )
+        .await?;
+    }
     Ok(())
 }

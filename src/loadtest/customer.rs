@@ -14,18 +14,22 @@ use std::time::{Duration, Instant};
 
 use goose::prelude::*;
 use rand::RngExt;
+use serde_json::Value;
 
 use super::BoxedStep;
 use super::client::{Client, Outcome};
 use super::run_state::{RunState, duration_of_secs, record_duration, record_secs};
 use super::schedule::CUSTOMER_STREAM;
-use crate::api::{Chat, ChatState, CreateChatRequest, MessageFrom, Messages};
+use super::target::{Meaning, Reading, Values, View, read};
+use crate::api::ChatState;
 use crate::model::stream;
 
 /// Longest nap of one step.
 const MAX_NAP: Duration = Duration::from_millis(500);
 /// Longest message long-poll; a chat end or a message ends it at once.
 const MAX_POLL: Duration = Duration::from_secs(5);
+/// Pause between message polls that are not long polls, unless the target says `every`.
+const DEFAULT_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
 enum Customer {
@@ -48,17 +52,28 @@ struct Due {
 #[derive(Debug, Clone)]
 struct InChat {
     id: String,
-    token: String,
+    /// The chat's variables for the target's templates.
+    values: Values,
     queue: usize,
     posted: Instant,
     patience_at: Option<Instant>,
     state: ChatState,
-    seen_active: bool,
-    last_seq: u64,
+    /// When the customer first saw an agent: an active state or an agent's message.
+    answered_seen: Option<Instant>,
     reply_due: bool,
-    heard_agent: bool,
+    /// When the customer first saw an agent's message.
+    heard_agent: Option<Instant>,
     shown_ewt: Option<f64>,
     needs_view: bool,
+    /// The customer left (or was sent away).
+    left: bool,
+    next_poll: Option<Instant>,
+}
+
+impl InChat {
+    fn seen_active(&self) -> bool {
+        self.answered_seen.is_some()
+    }
 }
 
 pub(crate) fn on_start(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
@@ -147,40 +162,54 @@ async fn due(
     record_duration(&mut run.rec().arrival_lag_us, lag);
     user.record_custom_request_duration("CHAT", "arrival_lag", lag, true, None, None)
         .await?;
-    let request = CreateChatRequest {
-        queue: run.queue(d.queue).name.clone(),
-        customer: Some(format!("lt-{}", d.idx)),
-        priority: None,
-    };
+    let target = &run.target;
+    let slots = &target.customer_slots;
+    let mut values = Values::new(slots.len);
+    values.set_str(slots.queue, &run.queue(d.queue).name);
+    values.set(slots.number, Value::from(d.idx as u64));
+    values.set_str(slots.customer, &format!("lt-{}", d.idx));
+    values.set(slots.cursor, Value::from(0u64));
     let posted = Instant::now();
-    let outcome = Client::new(user, run).create_chat(&request).await?;
+    let outcome = Client::new(user, run)
+        .op(&target.customer.start, &mut values)
+        .await?;
     let q = d.queue;
     let mut rec = run.rec();
     match outcome {
-        Outcome::Done(created) => {
-            let state = created.state;
-            let shown_ewt = (state == ChatState::Queued).then_some(created.estimated_wait_secs);
+        Outcome::Done(_) => {
+            let id = values.text(slots.id).unwrap_or_default();
+            let state = slots
+                .state
+                .and_then(|s| values.text(s))
+                .and_then(|v| target.state(&v))
+                .unwrap_or(ChatState::Queued);
+            let shown_ewt = slots
+                .shown_wait
+                .and_then(|s| values.get(s))
+                .and_then(Value::as_f64)
+                .filter(|_| state == ChatState::Queued);
             rec.chats.created += 1;
             rec.tallies[q].record_arrival();
             rec.tallies[q].record_queue_entry();
-            rec.live.insert(created.id.clone(), state);
+            rec.live.insert(id.clone(), state);
             return Ok(Customer::Chat(Box::new(InChat {
-                id: created.id,
-                token: created.token,
+                id,
+                values,
                 queue: q,
                 posted,
                 patience_at: d.patience.map(|p| posted + run.wall(p)),
                 state,
-                seen_active: state == ChatState::Active,
-                last_seq: 0,
+                answered_seen: (state == ChatState::Active).then_some(posted),
                 reply_due: true,
-                heard_agent: false,
+                heard_agent: None,
                 shown_ewt,
                 needs_view: false,
+                left: false,
+                next_poll: None,
             })));
         }
-        // A full queue and a full server both record the chat as created and rejected.
-        Outcome::Refused(r) if r.status == 503 => {
+        // A full queue or server: the chat is created and rejected.
+        ref refused if refused.is(Meaning::Rejected) => {
             rec.chats.created += 1;
             rec.chats.rejected += 1;
             let t = &mut rec.tallies[q];
@@ -188,7 +217,7 @@ async fn due(
             t.record_queue_entry();
             t.record_rejection();
         }
-        Outcome::Refused(_) | Outcome::Failed => rec.chats.create_failed += 1,
+        _ => rec.chats.create_failed += 1,
     }
     drop(rec);
     run.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -196,7 +225,7 @@ async fn due(
 }
 
 /// One step of a chat in progress: read the final view of an ended chat, leave at the drain
-/// deadline or when patience runs out, reply to the agent, or long-poll the messages.
+/// deadline or when patience runs out, reply to the agent, or poll the messages.
 async fn chat(
     user: &mut GooseUser,
     run: &RunState,
@@ -211,24 +240,9 @@ async fn chat(
         return leave(user, run, c, true).await;
     }
     if c.reply_due {
-        let text = if c.heard_agent {
-            "Thanks, that helps."
-        } else {
-            "Hello, I have a question about my order."
-        };
-        let outcome = Client::new(user, run)
-            .customer_message(&c.id, &c.token, text)
-            .await?;
-        c.reply_due = false;
-        match outcome {
-            // Skip our own message on the next poll when nothing came in between.
-            Outcome::Done(message) if message.seq == c.last_seq + 1 => c.last_seq += 1,
-            Outcome::Refused(r) if matches!(r.status, 404 | 409) => c.needs_view = true,
-            _ => {}
-        }
-        return Ok(Customer::Chat(Box::new(c)));
+        return send(user, run, c).await;
     }
-    let waiting = matches!(c.state, ChatState::Queued | ChatState::Offered) && !c.seen_active;
+    let waiting = matches!(c.state, ChatState::Queued | ChatState::Offered) && !c.seen_active();
     if waiting && c.patience_at.is_some_and(|p| now >= p) {
         return leave(user, run, c, false).await;
     }
@@ -239,28 +253,93 @@ async fn chat(
     if let Some(d) = drain_deadline {
         wait = wait.min(d.saturating_duration_since(now));
     }
-    let outcome = Client::new(user, run)
-        .messages(&c.id, &c.token, c.last_seq, wait)
-        .await?;
+    if let Some(at) = c.next_poll.filter(|at| *at > now) {
+        tokio::time::sleep((at - now).min(wait).min(MAX_NAP)).await;
+        return Ok(Customer::Chat(Box::new(c)));
+    }
+    let op = &run.target.customer.wait_reply;
+    let slot = run.target.customer_slots.wait;
+    c.values
+        .set_str(slot, &format!("{:.3}", wait.as_secs_f64()));
+    let outcome = Client::new(user, run).op(op, &mut c.values).await?;
+    let poll = op.last();
+    if !poll.long_poll {
+        c.next_poll = Some(Instant::now() + poll.every.unwrap_or(DEFAULT_EVERY));
+    }
     match outcome {
-        Outcome::Done(messages) => heard(user, run, c, messages).await,
-        Outcome::Refused(r) if r.status == 404 => {
-            finish_blind(run, &c);
-            Ok(Customer::Idle)
+        Outcome::Done(body) => heard(user, run, c, &body).await,
+        ref o if o.is(Meaning::Ended) => {
+            c.needs_view = true;
+            Ok(Customer::Chat(Box::new(c)))
         }
         _ => Ok(Customer::Chat(Box::new(c))),
     }
 }
 
-/// The chat's view once it ended: recorded, or followed on if it has not ended after all.
+/// Sends the customer's message: a greeting, then thanks for each answer.
+async fn send(
+    user: &mut GooseUser,
+    run: &RunState,
+    mut c: InChat,
+) -> Result<Customer, Box<TransactionError>> {
+    let text = if c.heard_agent.is_some() {
+        "Thanks, that helps."
+    } else {
+        "Hello, I have a question about my order."
+    };
+    let slots = &run.target.customer_slots;
+    c.values.set_str(slots.text, text);
+    let op = &run.target.customer.send;
+    let outcome = Client::new(user, run).op(op, &mut c.values).await?;
+    c.reply_due = false;
+    match outcome {
+        Outcome::Done(body) => {
+            // Skip our own message on the next poll when nothing came in between.
+            if let Reading::Sent { own_cursor } = &op.last().reading {
+                let cursor = c.values.get(slots.cursor).and_then(Value::as_u64);
+                let own = read::at(&body, own_cursor).and_then(Value::as_u64);
+                if let (Some(cursor), Some(own)) = (cursor, own)
+                    && own == cursor + 1
+                {
+                    c.values.set(slots.cursor, Value::from(own));
+                }
+            }
+        }
+        ref o if o.is(Meaning::Ended) => c.needs_view = true,
+        _ => {}
+    }
+    Ok(Customer::Chat(Box::new(c)))
+}
+
+/// The chat's final view once it ended: recorded, or followed on if it has not ended.
 async fn final_view(
     user: &mut GooseUser,
     run: &RunState,
-    c: InChat,
+    mut c: InChat,
 ) -> Result<Customer, Box<TransactionError>> {
-    match Client::new(user, run).chat(&c.id, &c.token).await? {
-        Outcome::Done(view) => ended(user, run, &c, &view).await,
-        Outcome::Refused(r) if r.status == 404 => {
+    let Some(op) = &run.target.customer.read else {
+        let state = c.state;
+        return ended(user, run, &c, view_of(run, &c, state, None)).await;
+    };
+    match Client::new(user, run).op(op, &mut c.values).await? {
+        Outcome::Done(body) => {
+            let view = match &op.last().reading {
+                Reading::View(v) => read_view(run, &c, v, &body),
+                _ => None,
+            };
+            match view {
+                Some(view) => ended(user, run, &c, view).await,
+                None => {
+                    run.rec().error(format!(
+                        "{}: the final view has no state the target maps",
+                        op.last().name
+                    ));
+                    finish_blind(run, &c);
+                    Ok(Customer::Idle)
+                }
+            }
+        }
+        ref o if o.is(Meaning::Ended) => {
             finish_blind(run, &c);
             Ok(Customer::Idle)
         }
@@ -274,33 +353,68 @@ async fn heard(
     user: &mut GooseUser,
     run: &RunState,
     mut c: InChat,
-    reply: Messages,
+    body: &Value,
 ) -> Result<Customer, Box<TransactionError>> {
-    let state = reply.state;
-    if state != c.state {
-        c.state = state;
-        if let Some(live) = run.rec().live.get_mut(&c.id) {
-            *live = state;
-        }
+    let target = &run.target;
+    let slots = &target.customer_slots;
+    let now = Instant::now();
+    if let Some(state) = slots
+        .state
+        .and_then(|s| c.values.text(s))
+        .and_then(|v| target.state(&v))
+    {
+        see_state(run, &mut c, state, now);
     }
-    c.seen_active |= state == ChatState::Active;
-    let from_agent = reply.messages.iter().any(|m| m.from == MessageFrom::Agent);
+    let Reading::Messages(poll) = &target.customer.wait_reply.last().reading else {
+        return Ok(Customer::Chat(Box::new(c)));
+    };
+    let items = read::items(body, &poll.items);
+    let from_agent = items.iter().any(|m| read::matches(m, &poll.agent_items));
+    let cursor = match (&poll.cursor, &poll.item_cursor) {
+        (Some(p), _) => read::at(body, p).cloned(),
+        (None, Some(p)) => items.last().and_then(|m| read::at(m, p)).cloned(),
+        _ => None,
+    };
+    if let Some(cursor) = cursor {
+        c.values.set(slots.cursor, cursor);
+    }
     if from_agent {
-        c.seen_active = true;
-        c.reply_due = !state.is_terminal();
-        if !c.heard_agent {
-            c.heard_agent = true;
+        if c.answered_seen.is_none() {
+            c.answered_seen = Some(now);
+            if c.state != ChatState::Active && !c.state.is_terminal() {
+                see_state(run, &mut c, ChatState::Active, now);
+            }
+        }
+        c.reply_due = !c.state.is_terminal();
+        if c.heard_agent.is_none() {
+            c.heard_agent = Some(now);
             let frt = c.posted.elapsed();
             record_duration(&mut run.rec().first_response_us, frt);
             user.record_custom_request_duration("CHAT", "first_response", frt, true, None, None)
                 .await?;
         }
     }
-    c.last_seq = reply.last_seq;
-    if state.is_terminal() {
+    if c.state.is_terminal() {
         c.needs_view = true;
+        c.next_poll = None;
     }
     Ok(Customer::Chat(Box::new(c)))
+}
+
+/// Takes in a state the customer saw.
+fn see_state(run: &RunState, c: &mut InChat, state: ChatState, now: Instant) {
+    if state == c.state {
+        return;
+    }
+    c.state = state;
+    if state == ChatState::Active && c.answered_seen.is_none() {
+        c.answered_seen = Some(now);
+    }
+    if !state.is_terminal()
+        && let Some(live) = run.rec().live.get_mut(&c.id)
+    {
+        *live = state;
+    }
 }
 
 async fn leave(
@@ -309,21 +423,109 @@ async fn leave(
     mut c: InChat,
     forced: bool,
 ) -> Result<Customer, Box<TransactionError>> {
-    match Client::new(user, run).leave(&c.id, &c.token).await? {
-        Outcome::Done(view) => {
+    let op = &run.target.customer.leave;
+    let outcome = Client::new(user, run).op(op, &mut c.values).await?;
+    match outcome {
+        Outcome::Done(body) => {
             if forced {
                 run.rec().chats.forced_leaves += 1;
             }
-            return ended(user, run, &c, &view).await;
+            c.left = true;
+            if let Reading::View(v) = &op.last().reading
+                && let Some(view) = read_view(run, &c, v, &body)
+            {
+                return ended(user, run, &c, view).await;
+            }
+            c.needs_view = true;
         }
-        Outcome::Refused(r) if r.status == 409 => c.needs_view = true,
-        Outcome::Refused(r) if r.status == 404 => {
-            finish_blind(run, &c);
-            return Ok(Customer::Idle);
-        }
+        ref o if o.is(Meaning::Ended) => c.needs_view = true,
         _ => {}
     }
     Ok(Customer::Chat(Box::new(c)))
+}
+
+/// A chat's end as the summary records it: its state and times (wall seconds, on one clock).
+#[derive(Debug, Clone)]
+struct FinalView {
+    state: ChatState,
+    created_at: f64,
+    /// Each agent's answer and, once over, its end.
+    legs: Vec<(f64, Option<f64>)>,
+    first_response_at: Option<f64>,
+    closed_at: Option<f64>,
+    transfers: u32,
+    csat: Option<f64>,
+}
+
+/// The final view from an answer: the backend's times when the target maps `created_at`,
+/// else the customer's own observations.
+fn read_view(run: &RunState, c: &InChat, v: &View, body: &Value) -> Option<FinalView> {
+    let state = run.target.state(&read::text(body, &v.state)?)?;
+    let Some(created_pointer) = &v.created_at else {
+        let mut view = view_of(run, c, state, None);
+        view.transfers = v
+            .transfers
+            .as_ref()
+            .and_then(|p| read::count(body, p))
+            .unwrap_or(0) as u32;
+        view.csat = v.csat.as_ref().and_then(|p| read::number(body, p));
+        return Some(view);
+    };
+    let time = |p: &Option<String>| p.as_ref().and_then(|p| read::time(body, p, v.time));
+    let legs = match &v.legs {
+        Some((items, answered, ended)) => read::items(body, items)
+            .iter()
+            .filter_map(|leg| {
+                let at = read::time(leg, answered, v.time)?;
+                let end = ended.as_ref().and_then(|p| read::time(leg, p, v.time));
+                Some((at, end))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    Some(FinalView {
+        state: adjusted(run, c, state),
+        created_at: read::time(body, created_pointer, v.time)?,
+        legs,
+        first_response_at: time(&v.first_response_at),
+        closed_at: time(&v.closed_at),
+        transfers: v
+            .transfers
+            .as_ref()
+            .and_then(|p| read::count(body, p))
+            .unwrap_or(0) as u32,
+        csat: v.csat.as_ref().and_then(|p| read::number(body, p)),
+    })
+}
+
+/// A backend that does not tell abandoned chats from closed ones: a chat its customer left
+/// before seeing an agent is abandoned.
+fn adjusted(run: &RunState, c: &InChat, state: ChatState) -> ChatState {
+    if state == ChatState::Closed && c.left && !c.seen_active() && !run.target.tells_abandoned() {
+        ChatState::Abandoned
+    } else {
+        state
+    }
+}
+
+/// The final view from the customer's own observations, on the run's clock.
+fn view_of(run: &RunState, c: &InChat, state: ChatState, now: Option<Instant>) -> FinalView {
+    let t0 = run.t0().unwrap_or(c.posted);
+    let secs = |at: Instant| at.saturating_duration_since(t0).as_secs_f64();
+    let end = secs(now.unwrap_or_else(Instant::now));
+    FinalView {
+        state: adjusted(run, c, state),
+        created_at: secs(c.posted),
+        legs: c
+            .answered_seen
+            .map(|a| (secs(a), Some(end)))
+            .into_iter()
+            .collect(),
+        first_response_at: c.heard_agent.map(secs),
+        closed_at: Some(end),
+        transfers: 0,
+        csat: None,
+    }
 }
 
 /// Records an ended chat from its final view and frees the customer.
@@ -331,7 +533,7 @@ async fn ended(
     user: &mut GooseUser,
     run: &RunState,
     c: &InChat,
-    view: &Chat,
+    view: FinalView,
 ) -> Result<Customer, Box<TransactionError>> {
     if !view.state.is_terminal() {
         // Not ended after all (a leave raced an answer): keep following the chat.
@@ -340,7 +542,7 @@ async fn ended(
         c.state = view.state;
         return Ok(Customer::Chat(Box::new(c)));
     }
-    if let Some(tta) = finish(run, c, view) {
+    if let Some(tta) = finish(run, c, &view) {
         user.record_custom_request_duration(
             "CHAT",
             "time_to_answer",
@@ -354,9 +556,9 @@ async fn ended(
     Ok(Customer::Idle)
 }
 
-/// Tallies an ended chat from the server's timestamps (wall seconds, turned into profile
-/// seconds) in the KPI ledger. Returns the wall time to the first answer, if it was answered.
-fn finish(run: &RunState, c: &InChat, v: &Chat) -> Option<f64> {
+/// Tallies an ended chat from its final view (wall seconds, turned into profile seconds) in
+/// the KPI ledger. Returns the wall time to the first answer, if it was answered.
+fn finish(run: &RunState, c: &InChat, v: &FinalView) -> Option<f64> {
     let k = run.scale;
     let model = run.queue(c.queue);
     let transferred = v.transfers > 0;
@@ -373,8 +575,8 @@ fn finish(run: &RunState, c: &InChat, v: &Chat) -> Option<f64> {
         let closed = v.state == ChatState::Closed;
         let t = &mut rec.tallies[c.queue];
         match (v.legs.first(), v.closed_at) {
-            (Some(first), closed_at) if closed || transferred => {
-                let wait_wall = (first.answered_at - v.created_at).max(0.0);
+            (Some(&(answered, _)), closed_at) if closed || transferred => {
+                let wait_wall = (answered - v.created_at).max(0.0);
                 let wait = wait_wall * k;
                 t.record_answer(wait, model.threshold_secs);
                 if let Some(shown) = c.shown_ewt {
@@ -384,16 +586,15 @@ fn finish(run: &RunState, c: &InChat, v: &Chat) -> Option<f64> {
                 if let Some(fr) = v.first_response_at {
                     t.record_first_response((fr - v.created_at).max(0.0) * k);
                 }
-                for leg in &v.legs {
-                    if let Some(ended) = leg.ended_at {
-                        t.record_handling((ended - leg.answered_at).max(0.0) * k);
+                for &(answered_at, ended_at) in &v.legs {
+                    if let Some(ended) = ended_at {
+                        t.record_handling((ended - answered_at).max(0.0) * k);
                     }
                 }
                 if let Some(closed_at) = closed_at
                     && closed
                 {
-                    let csat = v.csat.map(f64::from);
-                    t.record_close((closed_at - v.created_at).max(0.0) * k, transferred, csat);
+                    t.record_close((closed_at - v.created_at).max(0.0) * k, transferred, v.csat);
                 }
                 if transferred {
                     t.record_transfer();
@@ -406,7 +607,7 @@ fn finish(run: &RunState, c: &InChat, v: &Chat) -> Option<f64> {
                 );
             }
             _ => rec.error(format!(
-                "chat view without the timestamps of a {} chat",
+                "chat view without the times of a {} chat",
                 v.state.as_str()
             )),
         }
@@ -429,7 +630,7 @@ fn finish_blind(run: &RunState, c: &InChat) {
             _ => {}
         }
         rec.error(format!(
-            "get_chat: chat forgotten by the server before its final view (last seen {})",
+            "chat forgotten by the server before its final view (last seen {})",
             c.state.as_str()
         ));
     }

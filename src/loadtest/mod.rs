@@ -9,9 +9,10 @@
 //!   step per transaction call so the attack can stop between steps;
 //! - `run_state`: what every user of one run shares: the clock, the counters that tell when
 //!   the test has drained, the recorder;
-//! - `client` and `endpoint`: the typed client of docs/api.md, one method per endpoint over
-//!   the wire types of [`crate::api`] (the load test needs nothing of the server it tests);
-//! - `stats`: the server's `/v1/stats` before the run (is it the right server?) and around it;
+//! - [`target`]: how to speak the backend's API (a target file; chatcap's own API is the
+//!   built-in target), and `client`, the one executor of a target's calls;
+//! - `stats`: the backend's own figures (the target's `run.stats`) before the run (is it the
+//!   right server?) and around it;
 //! - `record`: the run as data (what was measured, the plan's context, the forecast's
 //!   figures); `summary` assembles the [`report`] from it; [`threshold`]: `--threshold` rules;
 //! - `shard` and `result`: one load split across processes (`--shard K/N`, `--start-at`), each
@@ -20,13 +21,13 @@
 //! A run: every user starts (agents log in), then the clock starts; customers follow the
 //! schedule for `duration`, then no new chats arrive and in-flight chats end on their own for up
 //! to the drain time, after which customers still in a chat leave. The run stops as soon as
-//! every chat has ended, and the summary compares the chats' server timestamps (waits, answers,
-//! first responses) with the forecast.
+//! every chat has ended, and the summary compares the chats' times (waits, answers, first
+//! responses: the backend's timestamps when the target reads them, else what the customer saw)
+//! with the forecast.
 
 mod agent;
 mod client;
 mod customer;
-mod endpoint;
 mod logger;
 mod record;
 pub(crate) mod report;
@@ -37,6 +38,7 @@ mod shard;
 mod staffing;
 mod stats;
 mod summary;
+pub mod target;
 pub(crate) mod threshold;
 
 use std::future::Future;
@@ -56,10 +58,10 @@ pub use run_state::{ChatTally, EndedBy, OfferTally};
 pub use schedule::{LoadPlan, PlanInputs, Window};
 pub use shard::{Shard, parse_start_at};
 pub use staffing::{AgentSlot, AgentsChoice};
-pub use stats::{check_host, preflight};
+pub use stats::{ServerSnapshot, check_host, preflight};
+pub use target::{Target, TargetContext, TargetError};
 pub use threshold::{Threshold, ThresholdResult};
 
-use client::Client;
 use run_state::RunState;
 
 /// A boxed step future, what goose's transaction functions return.
@@ -112,6 +114,9 @@ pub enum LoadTestError {
     /// The forecast could not be simulated.
     #[error("forecast: {0}")]
     Forecast(#[from] crate::sim::SimError),
+    /// The target file cannot be used.
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 impl LoadTestError {
@@ -128,7 +133,8 @@ impl LoadTestError {
         match self {
             LoadTestError::Invalid { .. }
             | LoadTestError::Profile(_)
-            | LoadTestError::Mismatch { .. } => true,
+            | LoadTestError::Mismatch { .. }
+            | LoadTestError::Target(_) => true,
             LoadTestError::Forecast(e) => e.is_input(),
             _ => false,
         }
@@ -148,8 +154,10 @@ pub struct LoadTestConfig {
     pub host: String,
     /// Window, staffing, schedule.
     pub plan: LoadPlan,
-    /// The operator token agents log in with (`None`: the server's login is open).
-    pub agent_token: Option<String>,
+    /// How to speak the backend's API.
+    pub target: Arc<Target>,
+    /// What the backend check before the run found worth saying.
+    pub early_warnings: Vec<String>,
     /// Wall seconds after the arrivals for chats to end before customers are sent away.
     pub drain_secs: f64,
     /// Profile seconds between an agent's status messages (0: none).
@@ -172,7 +180,6 @@ pub struct LoadTestConfig {
 pub async fn run(config: LoadTestConfig) -> Result<(LoadTestReport, ShardResult), LoadTestError> {
     logger::install(config.quiet);
     let host = check_host(&config.host)?;
-    let early_warnings = preflight(&host, &config.plan).await?;
     let plan = config.plan.clone();
     let replications = config.replications;
     let forecast = tokio::task::spawn_blocking(move || plan.forecast(replications))
@@ -194,13 +201,26 @@ pub async fn run(config: LoadTestConfig) -> Result<(LoadTestReport, ShardResult)
         .transpose()?;
     let run = Arc::new(RunState::new(
         config.plan.clone(),
-        config.agent_token.clone(),
+        config.target.clone(),
         config.status_every_secs,
         drain,
         start_at,
     )?);
-    for warning in early_warnings {
-        run.warn(warning);
+    for warning in &config.early_warnings {
+        run.warn(warning.clone());
+    }
+    if !run.target.transfers()
+        && run
+            .plan
+            .scenario
+            .queues
+            .iter()
+            .any(|q| q.transfer.is_some())
+    {
+        run.warn(format!(
+            "the target {} has no agent.transfer: chats the profile transfers are closed instead",
+            run.target.name
+        ));
     }
     let mut launch_budget = Duration::from_secs(60) + Duration::from_millis(users as u64);
     if let Some(start) = start_at {
@@ -322,7 +342,7 @@ fn transaction(run: &Arc<RunState>, f: StepFn) -> Transaction {
 /// drain time ran out, or a fatal error happened.
 async fn monitor(run: Arc<RunState>, host: String, launch_budget: Duration, done: Arc<AtomicBool>) {
     let started = Instant::now();
-    let mut others = OtherShards::new(&host, run.plan.shard.count > 1);
+    let mut others = OtherShards::new(&host, run.target.clone(), run.plan.shard.count > 1);
     let agents = run.plan.shard_agents.len();
     let customers = run.plan.customers;
     while !done.load(Ordering::SeqCst) {
@@ -389,30 +409,27 @@ async fn monitor(run: Arc<RunState>, host: String, launch_budget: Duration, done
     }
 }
 
-/// Whether the other shards of a run are done with the server: its `/v1/stats` holds no live
-/// chat (asked at most every [`OtherShards::EVERY`]). A lone process never waits; without
-/// stats, a shard waits for its drain time.
+/// Whether the other shards of a run are done with the backend: its figures (the target's
+/// `run.stats`) show no live chat (asked at most every [`OtherShards::EVERY`]). A lone process
+/// never waits; without such figures, a shard waits for its drain time.
 struct OtherShards {
     client: Option<reqwest::Client>,
-    url: String,
+    host: String,
+    target: Arc<Target>,
     asked: Option<Instant>,
 }
 
 impl OtherShards {
     const EVERY: Duration = Duration::from_millis(250);
 
-    fn new(host: &str, sharded: bool) -> OtherShards {
+    fn new(host: &str, target: Arc<Target>, sharded: bool) -> OtherShards {
         let client = sharded
-            .then(|| {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(2))
-                    .build()
-                    .ok()
-            })
+            .then(|| stats::stats_client(Duration::from_secs(2)).ok())
             .flatten();
         OtherShards {
             client,
-            url: format!("{host}/v1/stats"),
+            host: host.to_string(),
+            target,
             asked: None,
         }
     }
@@ -425,22 +442,25 @@ impl OtherShards {
             return false;
         }
         self.asked = Some(Instant::now());
-        let Ok(response) = client.get(&self.url).send().await else {
-            return false;
-        };
-        let Ok(bytes) = response.bytes().await else {
-            return false;
-        };
-        serde_json::from_slice::<crate::api::Stats>(&bytes)
-            .is_ok_and(|s| s.chats.queued + s.chats.offered + s.chats.active == 0)
+        match stats::fetch_snapshot(client, &self.host, &self.target).await {
+            Ok(Some(snapshot)) => snapshot.live() == Some(0),
+            _ => false,
+        }
     }
 }
 
-/// Snapshots the server's stats before any user starts (the checks ran before the banner).
+/// The backend's figures now: `Err` when it does not answer.
+async fn snapshot(user: &GooseUser, run: &RunState) -> Result<Option<ServerSnapshot>, String> {
+    let client = stats::stats_client(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let host = user.base_url.as_str().trim_end_matches('/');
+    stats::fetch_snapshot(&client, host, &run.target).await
+}
+
+/// Snapshots the backend's figures before any user starts (the checks ran before the banner).
 fn stats_before(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
     Box::pin(async move {
         let host = user.base_url.to_string();
-        match Client::new(user, &run).stats_snapshot().await {
+        match snapshot(user, &run).await {
             Err(detail) => run.fail(LoadTestError::Unreachable { host, detail }),
             Ok(None) => {}
             Ok(Some(stats)) => {
@@ -458,7 +478,7 @@ fn stats_after(user: &mut GooseUser, run: Arc<RunState>) -> BoxedStep<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some()
-            && let Ok(Some(stats)) = Client::new(user, &run).stats_snapshot().await
+            && let Ok(Some(stats)) = snapshot(user, &run).await
         {
             *run.stats_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
         }

@@ -9,16 +9,16 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ChatState, Stats};
+use crate::api::ChatState;
 use crate::metrics::QueueTally;
 use crate::metrics::hdr_text::serde_text;
 use crate::sim::{QueueFigures, SimulationReport};
 
-use super::endpoint::Endpoint;
 use super::report::StaffingOut;
 use super::run_state::{ChatTally, EndedBy, OfferTally, RunState, count_error};
 use super::schedule::{LoadPlan, Window};
 use super::shard::Shard;
+use super::stats::ServerSnapshot;
 
 /// One endpoint's requests, failures and latencies.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,10 +63,10 @@ pub struct RunRecord {
     pub live: [u64; 3],
     /// Unexpected outcomes by kind.
     pub errors: BTreeMap<String, u64>,
-    /// The server's stats before the run (`None`: not available).
-    pub stats_before: Option<Stats>,
-    /// The server's stats after the run.
-    pub stats_after: Option<Stats>,
+    /// The backend's figures before the run (`None`: not available).
+    pub stats_before: Option<ServerSnapshot>,
+    /// The backend's figures after the run.
+    pub stats_after: Option<ServerSnapshot>,
     /// Things the summary should mention.
     pub warnings: Vec<String>,
     /// Why the run ended.
@@ -89,21 +89,23 @@ impl RunRecord {
                 _ => {}
             }
         }
-        let endpoints = Endpoint::ALL
+        let endpoints = run
+            .target
+            .endpoints
             .iter()
-            .map(|&ep| {
-                let stats = &rec.endpoints[ep.index()];
+            .zip(&rec.endpoints)
+            .map(|(info, stats)| {
                 let record = EndpointRecord {
-                    route: ep.route().to_string(),
-                    long_poll: ep.long_poll(),
+                    route: info.route.clone(),
+                    long_poll: info.long_poll,
                     requests: stats.requests,
                     failures: stats.failures,
                     latency_us: stats.latency_us.clone(),
                 };
-                (ep.name().to_string(), record)
+                (info.name.clone(), record)
             })
             .collect();
-        let lock = |m: &std::sync::Mutex<Option<Stats>>| {
+        let lock = |m: &std::sync::Mutex<Option<ServerSnapshot>>| {
             m.lock().unwrap_or_else(|p| p.into_inner()).clone()
         };
         RunRecord {
@@ -185,22 +187,16 @@ fn add(mine: &mut Histogram<u64>, theirs: &Histogram<u64>) -> Result<(), String>
         .map_err(|e| format!("histograms cannot be added ({e:?})"))
 }
 
-/// How far a server's counters had gone: its chats created, then ended.
-fn progress(s: &Stats) -> (u64, u64) {
-    let c = &s.chats;
-    (c.created, c.closed + c.abandoned + c.rejected)
-}
-
-fn earliest(a: Option<Stats>, b: Option<Stats>) -> Option<Stats> {
+fn earliest(a: Option<ServerSnapshot>, b: Option<ServerSnapshot>) -> Option<ServerSnapshot> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(if progress(&b) < progress(&a) { b } else { a }),
+        (Some(a), Some(b)) => Some(if b.progress() < a.progress() { b } else { a }),
         (a, b) => a.or(b),
     }
 }
 
-fn latest(a: Option<Stats>, b: Option<Stats>) -> Option<Stats> {
+fn latest(a: Option<ServerSnapshot>, b: Option<ServerSnapshot>) -> Option<ServerSnapshot> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(if progress(&b) > progress(&a) { b } else { a }),
+        (Some(a), Some(b)) => Some(if b.progress() > a.progress() { b } else { a }),
         (a, b) => a.or(b),
     }
 }

@@ -16,7 +16,7 @@ use super::summary::build_report;
 use super::threshold::Threshold;
 
 /// The format written; a reader refuses others.
-const FORMAT: &str = "chatcap-loadtest-result/1";
+const FORMAT: &str = "chatcap-loadtest-result/2";
 
 /// One process's result.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,18 +5,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use crate::api::{ChatState, Stats};
+use crate::api::ChatState;
 use crate::metrics::QueueTally;
 use crate::scenario::{AgentGroup, QueueModel};
 
 use super::LoadTestError;
-use super::endpoint::Endpoint;
 use super::schedule::LoadPlan;
+use super::stats::ServerSnapshot;
+use super::target::Target;
 
 /// Latencies in microseconds, 1 µs to 10 minutes, 3 significant digits.
 pub(crate) fn micros_histogram() -> Histogram<u64> {
@@ -123,13 +124,10 @@ pub(crate) struct Recorder {
 const MAX_ERROR_KINDS: usize = 20;
 
 impl Recorder {
-    fn new(queues: usize) -> Recorder {
+    fn new(queues: usize, endpoints: usize) -> Recorder {
         Recorder {
             tallies: vec![QueueTally::default(); queues],
-            endpoints: Endpoint::ALL
-                .iter()
-                .map(|_| EndpointStats::default())
-                .collect(),
+            endpoints: vec![EndpointStats::default(); endpoints],
             route_us: micros_histogram(),
             arrival_lag_us: micros_histogram(),
             time_to_answer_us: micros_histogram(),
@@ -139,10 +137,6 @@ impl Recorder {
             live: HashMap::new(),
             errors: BTreeMap::new(),
         }
-    }
-
-    pub(crate) fn endpoint(&mut self, ep: Endpoint) -> &mut EndpointStats {
-        &mut self.endpoints[ep.index()]
     }
 
     pub(crate) fn error(&mut self, message: String) {
@@ -202,8 +196,8 @@ pub enum EndedBy {
 pub(crate) struct RunState {
     pub plan: LoadPlan,
     pub scale: f64,
-    /// The operator token agents log in with.
-    pub agent_token: Option<String>,
+    /// How to speak the backend's API.
+    pub target: Arc<Target>,
     /// Wall time between agent status messages while handling a chat.
     pub status_every: Option<Duration>,
     /// Wall time allowed after the arrivals for chats to end.
@@ -220,9 +214,9 @@ pub(crate) struct RunState {
     pub stopping: AtomicBool,
     pub ended_by: Mutex<Option<EndedBy>>,
     pub fatal: Mutex<Option<LoadTestError>>,
-    /// `/v1/stats` before and after the test (`None`: not available).
-    pub stats_before: Mutex<Option<Stats>>,
-    pub stats_after: Mutex<Option<Stats>>,
+    /// The backend's counts before and after the test (`None`: not available).
+    pub stats_before: Mutex<Option<ServerSnapshot>>,
+    pub stats_after: Mutex<Option<ServerSnapshot>>,
     /// Things the summary should mention.
     pub warnings: Mutex<Vec<String>>,
     pub finished_at: Mutex<Option<Instant>>,
@@ -232,7 +226,7 @@ pub(crate) struct RunState {
 impl RunState {
     pub(crate) fn new(
         plan: LoadPlan,
-        agent_token: Option<String>,
+        target: Arc<Target>,
         status_every_profile_secs: f64,
         drain: Duration,
         start_at: Option<Instant>,
@@ -240,11 +234,11 @@ impl RunState {
         let scale = plan.window.time_scale;
         let status_every = (status_every_profile_secs > 0.0)
             .then(|| duration_of_secs(status_every_profile_secs / scale));
-        let recorder = Recorder::new(plan.scenario.queues.len());
+        let recorder = Recorder::new(plan.scenario.queues.len(), target.endpoints.len());
         Ok(RunState {
             plan,
             scale,
-            agent_token,
+            target,
             status_every,
             drain,
             t0: OnceLock::new(),
@@ -361,6 +355,15 @@ impl RunState {
             .get(i)
             .copied()
             .unwrap_or(model.handle.mean())
+    }
+
+    /// The queues agent group `g` has a skill for.
+    pub(crate) fn queues_of_group(&self, g: usize) -> Vec<usize> {
+        let group = self.group(g);
+        let queues = &self.plan.scenario.queues;
+        (0..queues.len())
+            .filter(|&q| group.skills.iter().any(|(s, _)| *s == queues[q].skill))
+            .collect()
     }
 
     pub(crate) fn queue_index(&self, name: &str) -> Option<usize> {

@@ -1,15 +1,143 @@
-//! What the load test learns from the server's own `GET /v1/stats`: before the banner, whether
-//! the host is a URL, answers, and serves what the test plays (a server that already holds live
-//! chats is named before the run starts); after the run, the server's route latency over the
-//! test's window alone, from two snapshots of its histogram.
+//! What the load test learns from the backend's own figures (the target's `run.stats`, for
+//! chatcap `GET /v1/stats`): before the banner, whether the host is a URL, answers, and serves
+//! what the test plays (a backend that already holds live chats is named before the run
+//! starts); after the run, its chat counts and its route latency over the test's window alone,
+//! from two snapshots.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::client::transport_cause;
+use super::client::{render, transport_cause};
+use super::target::{Reading, StatsReading, Target, Values, read};
 use super::{LoadPlan, LoadTestError};
-use crate::api::{Latency, Stats};
+use crate::api::Latency;
+
+/// What the backend says of itself at one moment, as the target reads it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerSnapshot {
+    /// Its chat counts by chatcap's names (`created`, `queued`, ..., `live`, `ended`): those
+    /// the target reads.
+    pub counts: BTreeMap<String, u64>,
+    /// The profile it serves, when the target reads it.
+    pub profile: Option<String>,
+    /// Its time scale, when the target reads it.
+    pub time_scale: Option<f64>,
+    /// Its queue names, when the target reads them.
+    pub queues: Option<Vec<String>>,
+    /// Its route-latency histogram as `[value_us, count]` pairs, when the target reads it.
+    pub route_latency_buckets: Option<Vec<[u64; 2]>>,
+}
+
+impl ServerSnapshot {
+    /// Chats it holds that have not ended (its live counts summed), if it says.
+    pub fn live(&self) -> Option<u64> {
+        let live: Vec<u64> = ["queued", "offered", "active", "live"]
+            .iter()
+            .filter_map(|k| self.counts.get(*k).copied())
+            .collect();
+        (!live.is_empty()).then(|| live.iter().sum())
+    }
+
+    /// How far its counters had gone: chats created, then ended.
+    pub(crate) fn progress(&self) -> (u64, u64) {
+        let c = |k: &str| self.counts.get(k).copied().unwrap_or(0);
+        (
+            c("created"),
+            c("closed") + c("abandoned") + c("rejected") + c("ended"),
+        )
+    }
+}
+
+/// The snapshot in a `run.stats` answer.
+fn snapshot_of(reading: &StatsReading, body: &Value) -> ServerSnapshot {
+    let counts = reading
+        .counts
+        .iter()
+        .filter_map(|(name, pointers)| {
+            let values: Option<Vec<u64>> = pointers.iter().map(|p| read::count(body, p)).collect();
+            Some((name.clone(), values?.iter().sum()))
+        })
+        .collect();
+    let queues = reading
+        .queues
+        .as_ref()
+        .and_then(|p| match read::at(body, p)? {
+            Value::Object(map) => Some(map.keys().cloned().collect()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(String::from))
+                    .collect(),
+            ),
+            _ => None,
+        });
+    ServerSnapshot {
+        counts,
+        profile: reading.profile.as_ref().and_then(|p| read::text(body, p)),
+        time_scale: reading
+            .time_scale
+            .as_ref()
+            .and_then(|p| read::number(body, p)),
+        queues,
+        route_latency_buckets: reading
+            .route_latency_buckets
+            .as_ref()
+            .and_then(|p| serde_json::from_value(read::at(body, p)?.clone()).ok()),
+    }
+}
+
+/// Asks the backend for its figures: `Err` when it does not answer, `Ok(None)` when the
+/// target reads none or the answer is not a success.
+pub(crate) async fn fetch_snapshot(
+    client: &reqwest::Client,
+    host: &str,
+    target: &Target,
+) -> Result<Option<ServerSnapshot>, String> {
+    let Some(op) = &target.stats else {
+        return Ok(None);
+    };
+    let call = op.last();
+    let Reading::Stats(reading) = &call.reading else {
+        return Ok(None);
+    };
+    let request = render(call, &Values::new(0))?;
+    let method = match call.method {
+        super::target::Method::Get => reqwest::Method::GET,
+        super::target::Method::Post => reqwest::Method::POST,
+        super::target::Method::Put => reqwest::Method::PUT,
+        super::target::Method::Patch => reqwest::Method::PATCH,
+        super::target::Method::Delete => reqwest::Method::DELETE,
+    };
+    let mut builder = client.request(method, format!("{host}{}", request.path));
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = &request.body {
+        builder = builder.json(body);
+    }
+    let response = builder.send().await.map_err(|e| transport_cause(&e))?;
+    if !call.is_ok(response.status().as_u16()) {
+        return Ok(None);
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok(Some(snapshot_of(reading, &body)))
+}
+
+/// A client for the backend's figures.
+pub(crate) fn stats_client(timeout: Duration) -> Result<reqwest::Client, LoadTestError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| LoadTestError::Run(format!("cannot build an HTTP client: {e}")))
+}
 
 /// Longest wait for the server's first answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,85 +164,94 @@ pub fn check_host(host: &str) -> Result<String, LoadTestError> {
     Ok(host.to_string())
 }
 
-/// Asks the server for `/v1/stats` before any load: an error when it does not answer or does
+/// Asks the backend for its figures before any load: an error when it does not answer or does
 /// not match the test (time scale, queues); otherwise the warnings to give before the run.
-pub async fn preflight(host: &str, plan: &LoadPlan) -> Result<Vec<String>, LoadTestError> {
+pub async fn preflight(
+    host: &str,
+    plan: &LoadPlan,
+    target: &Target,
+) -> Result<Vec<String>, LoadTestError> {
     let unreachable = |detail: String| LoadTestError::Unreachable {
         host: host.to_string(),
         detail,
     };
-    let client = reqwest::Client::builder()
-        .timeout(CHECK_TIMEOUT)
-        .build()
-        .map_err(|e| LoadTestError::Run(format!("cannot build an HTTP client: {e}")))?;
-    let response = client
-        .get(format!("{host}/v1/stats"))
-        .send()
-        .await
-        .map_err(|e| unreachable(transport_cause(&e)))?;
-    if !response.status().is_success() {
+    let client = stats_client(CHECK_TIMEOUT)?;
+    if target.stats.is_none() {
+        // Nothing to compare: any answer at all says the backend is there.
+        client
+            .get(host)
+            .send()
+            .await
+            .map_err(|e| unreachable(transport_cause(&e)))?;
         return Ok(vec![format!(
-            "the server answers GET /v1/stats with {}: its chat counts are not checked against \
-             the test's",
-            response.status()
+            "the target {} reads no figures of the backend (run.stats): its chat counts are not \
+             checked against the test's",
+            target.name
         )]);
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| unreachable(transport_cause(&e)))?;
-    match serde_json::from_slice::<Stats>(&bytes) {
-        Ok(stats) => check_stats(host, plan, &stats),
-        Err(e) => Ok(vec![format!(
-            "the server's GET /v1/stats is not the answer docs/api.md documents ({e}): its time \
-             scale and queues are not checked, nor its chat counts against the test's"
+    match fetch_snapshot(&client, host, target).await {
+        Err(detail) => Err(unreachable(detail)),
+        Ok(None) => Ok(vec![format!(
+            "the backend does not answer the target's run.stats as a success: its chat counts \
+             are not checked against the test's"
         )]),
+        Ok(Some(snapshot)) => check_snapshot(host, plan, &snapshot),
     }
 }
 
-/// The server's stats against the plan: same time scale and every queue (else an error);
+/// The backend's figures against the plan: same time scale and every queue (else an error);
 /// warnings for another profile name and for chats already in the system.
-fn check_stats(host: &str, plan: &LoadPlan, stats: &Stats) -> Result<Vec<String>, LoadTestError> {
+fn check_snapshot(
+    host: &str,
+    plan: &LoadPlan,
+    snapshot: &ServerSnapshot,
+) -> Result<Vec<String>, LoadTestError> {
     let mismatch = |detail: String| LoadTestError::Mismatch {
         host: host.to_string(),
         detail,
     };
     let scale = plan.window.time_scale;
-    let theirs = stats.time_scale;
-    if (theirs - scale).abs() > 1e-9 * scale.max(1.0) {
+    if let Some(theirs) = snapshot.time_scale
+        && (theirs - scale).abs() > 1e-9 * scale.max(1.0)
+    {
         return Err(mismatch(format!(
             "it runs at time scale {theirs} but --time-scale {scale} was given; use the same on both"
         )));
     }
-    let missing: Vec<&str> = plan
-        .profile
-        .queues
-        .iter()
-        .map(|q| q.name.as_str())
-        .filter(|q| !stats.queues.contains_key(*q))
-        .collect();
-    if !missing.is_empty() {
-        let theirs: Vec<&str> = stats.queues.keys().map(String::as_str).collect();
-        return Err(mismatch(format!(
-            "its profile has no queue {} (it has {}); serve the profile the load test uses",
-            missing.join(", "),
-            theirs.join(", ")
-        )));
+    if let Some(queues) = &snapshot.queues {
+        let missing: Vec<&str> = plan
+            .profile
+            .queues
+            .iter()
+            .map(|q| q.name.as_str())
+            .filter(|q| !queues.iter().any(|t| t == q))
+            .collect();
+        if !missing.is_empty() {
+            return Err(mismatch(format!(
+                "its profile has no queue {} (it has {}); serve the profile the load test uses",
+                missing.join(", "),
+                queues.join(", ")
+            )));
+        }
     }
     let mut warnings = Vec::new();
-    if stats.profile != plan.profile.name {
+    if let Some(profile) = &snapshot.profile
+        && *profile != plan.profile.name
+    {
         warnings.push(format!(
-            "the server serves profile {:?}, the load test plays {:?}",
-            stats.profile, plan.profile.name
+            "the server serves profile {profile:?}, the load test plays {:?}",
+            plan.profile.name
         ));
     }
-    let (queued, offered, active) = (stats.chats.queued, stats.chats.offered, stats.chats.active);
-    let live = queued + offered + active;
-    if live > 0 {
+    if let Some(live) = snapshot.live().filter(|l| *l > 0) {
+        let parts: Vec<String> = ["queued", "offered", "active", "live"]
+            .iter()
+            .filter_map(|k| snapshot.counts.get(*k).map(|n| format!("{n} {k}")))
+            .collect();
         warnings.push(format!(
-            "the server already holds {live} live chats ({queued} queued, {offered} offered, \
-             {active} active) before the test starts: its counts will mix them with the test's; \
-             restart it for a clean run"
+            "the server already holds {live} live chats ({}) before the test starts: its \
+             counts will mix them with the test's; restart it for a clean run",
+            parts.join(", ")
         ));
     }
     Ok(warnings)
@@ -134,27 +271,20 @@ fn histogram_of(buckets: &[[u64; 2]]) -> Option<Histogram<u64>> {
 /// Without buckets it is the server's whole-life figure only when nothing was routed before
 /// the run; otherwise `Err` says why it is left out.
 pub(crate) fn route_latency_window(
-    before: Option<&Stats>,
-    after: Option<&Stats>,
+    before: Option<&ServerSnapshot>,
+    after: Option<&ServerSnapshot>,
 ) -> Result<Option<Latency>, String> {
     let (Some(before), Some(after)) = (before, after) else {
         return Ok(None);
     };
-    let buckets = |s: &Stats| histogram_of(s.route_latency_buckets.as_deref()?);
-    if let (Some(b), Some(mut a)) = (buckets(before), buckets(after)) {
-        a.subtract(&b).map_err(|_| {
-            "the server's route-latency histogram shrank during the run (was it restarted?): \
-             server_route_latency is left out"
-                .to_string()
-        })?;
-        return Ok(Some(Latency::of(&a)));
-    }
-    if before.route_latency.count == 0 {
-        return Ok(Some(after.route_latency));
-    }
-    Err(
-        "the server gives no route-latency buckets in GET /v1/stats?buckets=true and had routed \
-         chats before the run: server_route_latency is left out rather than cover more than it"
-            .to_string(),
-    )
+    let buckets = |s: &ServerSnapshot| histogram_of(s.route_latency_buckets.as_deref()?);
+    let (Some(b), Some(mut a)) = (buckets(before), buckets(after)) else {
+        return Ok(None);
+    };
+    a.subtract(&b).map_err(|_| {
+        "the server's route-latency histogram shrank during the run (was it restarted?): \
+         server_route_latency is left out"
+            .to_string()
+    })?;
+    Ok(Some(Latency::of(&a)))
 }

@@ -13,8 +13,8 @@ use super::report::{
 };
 use super::run_state::{EndedBy, micros_histogram};
 use super::stats;
+use super::stats::ServerSnapshot;
 use super::threshold::Threshold;
-use crate::api::{ChatCounts, Stats};
 
 /// The summary of a run: what it recorded, its plan and flags, and the forecast; `thresholds`
 /// evaluated, not enforced. One process and the merge of its shards both end here.
@@ -86,15 +86,15 @@ pub(super) fn build_report(
     report
 }
 
-/// What the server's snapshots before and after the run say about the run alone: its chat
+/// What the backend's snapshots before and after the run say about the run alone: its chat
 /// counts and its route latency (a warning when the latter cannot be told apart).
 fn server_window(
     record: &RunRecord,
     warnings: &mut Vec<String>,
-) -> (Option<ChatCounts>, Option<LatencyOut>) {
+) -> (Option<BTreeMap<String, u64>>, Option<LatencyOut>) {
     let (before, after) = (&record.stats_before, &record.stats_after);
     let counts = match (before.as_ref(), after.as_ref()) {
-        (Some(b), Some(a)) => Some(server_chats(b, a)),
+        (Some(b), Some(a)) if !a.counts.is_empty() => Some(server_chats(b, a)),
         _ => None,
     };
     let route_latency = stats::route_latency_window(before.as_ref(), after.as_ref())
@@ -105,19 +105,18 @@ fn server_window(
     (counts, route_latency)
 }
 
-/// The server's chat counts over the test: created and ended ones as the change between the
+/// The backend's chat counts over the test: created and ended ones as the change between the
 /// snapshots, live ones as they are at the end.
-fn server_chats(before: &Stats, after: &Stats) -> ChatCounts {
-    let (b, a) = (&before.chats, &after.chats);
-    ChatCounts {
-        created: a.created.saturating_sub(b.created),
-        queued: a.queued,
-        offered: a.offered,
-        active: a.active,
-        closed: a.closed.saturating_sub(b.closed),
-        abandoned: a.abandoned.saturating_sub(b.abandoned),
-        rejected: a.rejected.saturating_sub(b.rejected),
-    }
+fn server_chats(before: &ServerSnapshot, after: &ServerSnapshot) -> BTreeMap<String, u64> {
+    after
+        .counts
+        .iter()
+        .map(|(name, &a)| {
+            let live = matches!(name.as_str(), "queued" | "offered" | "active" | "live");
+            let b = before.counts.get(name).copied().unwrap_or(0);
+            (name.clone(), if live { a } else { a.saturating_sub(b) })
+        })
+        .collect()
 }
 
 /// The measured figures, overall and per queue, from the ledger's tallies.

@@ -1,7 +1,6 @@
 //! The summary as tables for the text, Markdown and CSV outputs: one table per part of the
 //! summary, each built by a function of its own; CSV rows are the comparison's.
 
-use crate::api::ChatCounts;
 use crate::report::{Cell, Document, Table, ToDocument};
 
 use super::{COMPARED, ComparisonRow, LatencyOut, LoadTestReport, shown_value};
@@ -94,26 +93,39 @@ impl LoadTestReport {
 
     fn chats_table(&self) -> Table {
         let c = &self.chats;
-        let server = |f: fn(&ChatCounts) -> u64| {
+        let server = |name: &str| {
             c.server
                 .as_ref()
-                .map_or(Cell::Empty, |s| Cell::Int(f(s) as i64))
+                .and_then(|s| s.get(name))
+                .map_or(Cell::Empty, |n| Cell::Int(*n as i64))
         };
         let mut chats = Table::new("Chats", &["state", "load test", "server"]);
         let ours = &c.counts;
-        let rows: [(&str, u64, Cell); 7] = [
-            ("created", ours.created, server(|s| s.created)),
-            ("queued", ours.queued, server(|s| s.queued)),
-            ("offered", ours.offered, server(|s| s.offered)),
-            ("active", ours.active, server(|s| s.active)),
-            ("closed", ours.closed, server(|s| s.closed)),
-            ("abandoned", ours.abandoned, server(|s| s.abandoned)),
-            ("rejected", ours.rejected, server(|s| s.rejected)),
+        let rows: [(&str, u64); 7] = [
+            ("created", ours.created),
+            ("queued", ours.queued),
+            ("offered", ours.offered),
+            ("active", ours.active),
+            ("closed", ours.closed),
+            ("abandoned", ours.abandoned),
+            ("rejected", ours.rejected),
         ];
-        for (name, ours, theirs) in rows {
+        for (name, ours) in rows {
             chats
                 .rows
-                .push(vec![Cell::text(name), Cell::Int(ours as i64), theirs]);
+                .push(vec![Cell::text(name), Cell::Int(ours as i64), server(name)]);
+        }
+        // Coarser backend counts: live chats, and closed plus abandoned.
+        let coarse = [
+            ("live", ours.queued + ours.offered + ours.active),
+            ("ended", ours.closed + ours.abandoned),
+        ];
+        for (name, ours) in coarse {
+            if c.server.as_ref().is_some_and(|s| s.contains_key(name)) {
+                chats
+                    .rows
+                    .push(vec![Cell::text(name), Cell::Int(ours as i64), server(name)]);
+            }
         }
         for (name, v) in [
             ("lost", c.lost),
