@@ -52,6 +52,9 @@ pub(crate) struct LoadtestArgs {
     /// (docs/targets.md), e.g. targets/chatwoot.toml.
     #[arg(long, value_name = "chatcap|FILE", default_value = "chatcap")]
     pub target: String,
+    /// A value for the target file's [vars] (repeatable), e.g. --var inbox=abc123.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
     /// A rule the run must meet, e.g. wait_p90<30s, service_level>0.8, route_p99<5ms,
     /// http_p99<200ms, abandon_rate<0.05 (repeatable); a failed rule exits with code 1.
     #[arg(long = "threshold", value_name = "EXPR")]
@@ -108,6 +111,18 @@ pub(crate) struct MergeArgs {
     /// A rule the merged run must meet (as for `loadtest`; repeatable).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+}
+
+/// `NAME=VALUE` of `--var`.
+fn parse_var(text: &str) -> std::result::Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "{text:?} is not NAME=VALUE; write e.g. --var inbox=abc123"
+        )),
+    }
 }
 
 /// Longest `--drain` or `--status-every`, seconds (a week).
@@ -285,6 +300,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &LoadtestArgs, stdout: &mut dyn Wri
     let context = loadtest::TargetContext {
         agent_token: args.agent_token.clone().unwrap_or_default(),
         time_scale: args.time_scale,
+        vars: args.vars.iter().cloned().collect(),
     };
     let target = std::sync::Arc::new(
         loadtest::target::load(&args.target, &context).map_err(loadtest::LoadTestError::from)?,

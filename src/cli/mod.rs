@@ -127,7 +127,7 @@ pub(crate) enum Command {
     /// compare the measured waits with the simulator's forecast; `loadtest merge` sums the
     /// results of shards.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-    Loadtest(LoadtestArgs),
+    Loadtest(Box<LoadtestArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `chatcap man > chatcap.1`.

@@ -316,7 +316,7 @@ mod tests {
         assert!(r.headers.is_empty(), "no operator token, no header");
         let with_token = TargetContext {
             agent_token: "s3cret".into(),
-            time_scale: 1.0,
+            ..TargetContext::default()
         };
         let t = target::load("chatcap", &with_token).unwrap();
         let r = render(&t.agent.login.calls[0], &values).unwrap();

@@ -385,7 +385,8 @@ async fn heard(
                 see_state(run, &mut c, ChatState::Active, now);
             }
         }
-        c.reply_due = !c.state.is_terminal();
+        // The greeting is always sent; answers to the agent only where the target wants them.
+        c.reply_due = !c.state.is_terminal() && run.target.customer_replies;
         if c.heard_agent.is_none() {
             c.heard_agent = Some(now);
             let frt = c.posted.elapsed();

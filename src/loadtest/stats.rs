@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::client::{render, transport_cause};
-use super::target::{Reading, StatsReading, Target, Values, read};
+use super::target::{Call, Method, Reading, StatsReading, Target, Values, read};
 use super::{LoadPlan, LoadTestError};
 use crate::api::Latency;
 
@@ -40,6 +40,18 @@ impl ServerSnapshot {
             .filter_map(|k| self.counts.get(*k).copied())
             .collect();
         (!live.is_empty()).then(|| live.iter().sum())
+    }
+
+    /// Takes in what another call of the same snapshot read.
+    fn add(&mut self, other: ServerSnapshot) {
+        self.counts.extend(other.counts);
+        self.profile = self.profile.take().or(other.profile);
+        self.time_scale = self.time_scale.or(other.time_scale);
+        self.queues = self.queues.take().or(other.queues);
+        self.route_latency_buckets = self
+            .route_latency_buckets
+            .take()
+            .or(other.route_latency_buckets);
     }
 
     /// How far its counters had gone: chats created, then ended.
@@ -90,8 +102,8 @@ fn snapshot_of(reading: &StatsReading, body: &Value) -> ServerSnapshot {
     }
 }
 
-/// Asks the backend for its figures: `Err` when it does not answer, `Ok(None)` when the
-/// target reads none or the answer is not a success.
+/// Asks the backend for its figures, each call of the target's `run.stats` in turn: `Err`
+/// when it does not answer, `Ok(None)` when the target reads none or a call does not succeed.
 pub(crate) async fn fetch_snapshot(
     client: &reqwest::Client,
     host: &str,
@@ -100,17 +112,27 @@ pub(crate) async fn fetch_snapshot(
     let Some(op) = &target.stats else {
         return Ok(None);
     };
-    let call = op.last();
-    let Reading::Stats(reading) = &call.reading else {
-        return Ok(None);
-    };
+    let mut snapshot = ServerSnapshot::default();
+    for call in &op.calls {
+        let Some(body) = fetch(client, host, call).await? else {
+            return Ok(None);
+        };
+        if let Reading::Stats(reading) = &call.reading {
+            snapshot.add(snapshot_of(reading, &body));
+        }
+    }
+    Ok(Some(snapshot))
+}
+
+/// One call's answer, `None` when it is not a success.
+async fn fetch(client: &reqwest::Client, host: &str, call: &Call) -> Result<Option<Value>, String> {
     let request = render(call, &Values::new(0))?;
     let method = match call.method {
-        super::target::Method::Get => reqwest::Method::GET,
-        super::target::Method::Post => reqwest::Method::POST,
-        super::target::Method::Put => reqwest::Method::PUT,
-        super::target::Method::Patch => reqwest::Method::PATCH,
-        super::target::Method::Delete => reqwest::Method::DELETE,
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     };
     let mut builder = client.request(method, format!("{host}{}", request.path));
     for (name, value) in &request.headers {
@@ -127,8 +149,7 @@ pub(crate) async fn fetch_snapshot(
         .bytes()
         .await
         .map_err(|e| e.without_url().to_string())?;
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Ok(Some(snapshot_of(reading, &body)))
+    Ok(Some(serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
 }
 
 /// A client for the backend's figures.

@@ -22,6 +22,7 @@ use serde_json::Value;
 mod kpis;
 mod shards;
 mod soak;
+mod targets;
 
 static GOOSE: Mutex<()> = Mutex::new(());
 

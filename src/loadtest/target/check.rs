@@ -93,11 +93,29 @@ impl<'a> Checker<'a> {
             auth: &raw.auth,
             endpoints: Vec::new(),
         };
+        for name in context.vars.keys() {
+            if !raw.vars.contains_key(name) {
+                let have: Vec<&str> = raw.vars.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "--var {name}: the target has no [vars] {name}; its variables: {}",
+                    if have.is_empty() {
+                        "none".to_string()
+                    } else {
+                        have.join(", ")
+                    }
+                ));
+            }
+        }
         for (name, value) in &raw.vars {
-            let mut resolve = |n: &str| checker.constant(n, "[vars]");
-            let t = Template::compile(value, &mut resolve)
-                .map_err(|e| format!("[vars] {name}: {e}"))?;
-            let text = t.constant().unwrap_or_default().to_string();
+            let text = match context.vars.get(name) {
+                Some(given) => given.clone(),
+                None => {
+                    let mut resolve = |n: &str| checker.constant(n, &format!("[vars] {name}"));
+                    let t = Template::compile(value, &mut resolve)
+                        .map_err(|e| format!("[vars] {name}: {e}"))?;
+                    t.constant().unwrap_or_default().to_string()
+                }
+            };
             checker.constants.insert(format!("run.{name}"), text);
         }
         for role in raw.auth.keys() {
@@ -226,6 +244,7 @@ impl<'a> Checker<'a> {
             endpoints: self.endpoints,
             states,
             agent_status,
+            customer_replies: raw.customer_replies.unwrap_or(true),
             customer_slots: customers.customer_slots(),
             agent_slots: agents.agent_slots(),
         })
@@ -484,8 +503,12 @@ impl<'a> Checker<'a> {
             return misplaced("view/time", "customer.read or customer.leave");
         }
         let stats_keys = !raw.counts.is_empty() || raw.check.is_some();
-        if (stats_keys || raw.route_latency_buckets.is_some()) && !is("run.stats") {
-            return misplaced("counts/check/route_latency_buckets", "run.stats");
+        if (stats_keys || raw.route_latency_buckets.is_some()) && op != "run.stats" {
+            return Err(
+                "`counts`, `check` and `route_latency_buckets` belong to run.stats; \
+                        remove them here"
+                    .into(),
+            );
         }
         if (raw.long_poll || raw.every.is_some())
             && !matches!(op, "customer.wait_reply" | "agent.wait_work")
@@ -510,7 +533,7 @@ impl<'a> Checker<'a> {
             "agent.wait_work" if last => Reading::Work(Box::new(work_poll(raw)?)),
             "customer.read" if last => Reading::View(Box::new(view(raw)?)),
             "customer.leave" if last && raw.view.is_some() => Reading::View(Box::new(view(raw)?)),
-            "run.stats" if last => Reading::Stats(Box::new(stats_reading(raw)?)),
+            "run.stats" => Reading::Stats(Box::new(stats_reading(raw)?)),
             _ => Reading::Plain,
         })
     }

@@ -38,6 +38,8 @@ pub struct TargetContext {
     pub agent_token: String,
     /// The run's time scale.
     pub time_scale: f64,
+    /// `--var NAME=VALUE`: values that replace the file's `[vars]`.
+    pub vars: BTreeMap<String, String>,
 }
 
 /// A target that cannot be used, said before any request.
@@ -84,6 +86,8 @@ pub struct Target {
     pub(crate) states: BTreeMap<String, ChatState>,
     /// The backend's words for `available`, `offline`, `away`.
     pub(crate) agent_status: [String; 3],
+    /// Whether customers answer each agent message.
+    pub(crate) customer_replies: bool,
     pub(crate) customer_slots: CustomerSlots,
     pub(crate) agent_slots: AgentSlots,
 }

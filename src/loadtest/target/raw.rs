@@ -16,6 +16,10 @@ pub(super) struct RawTarget {
     /// `{run.NAME}` values; they may use `{env.NAME}`.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// Whether customers answer each agent message (false for backends where a customer's
+    /// message reopens an ended chat).
+    #[serde(default)]
+    pub customer_replies: Option<bool>,
     /// Credentials per role: `customer`, `agent`, `operator`.
     #[serde(default)]
     pub auth: BTreeMap<String, RawAuth>,
