@@ -1,15 +1,15 @@
-//! The agent user: logs in (`POST .../login` with the operator token, if any, for a token of
-//! its own), registers with its group's skills and cap, long-polls its inbox, accepts each
-//! offer after a sampled accept delay (counted from delivery, so route latency adds to the
+//! The agent user, through the target's agent operations: logs in (for chatcap, with the
+//! operator token, if any, for a token of its own, and registers with its group's skills and
+//! cap), polls for work, accepts each offer after a sampled accept delay (counted from delivery, so route latency adds to the
 //! wait as it would for a person), sends the first response after a sampled delay and status
 //! messages while working, and closes (or transfers, at the profile's share) when the chat's
-//! sampled work is done, or stops at once when the inbox says the customer left. Work
+//! sampled work is done, or stops at once when the work poll says the customer left. Work
 //! progresses at rate 1 / f(n) while the agent holds n chats, the profile's concurrency
 //! slowdown, exactly as in the simulator. Agents log in or out at interval
 //! starts to follow the staffing, and come back 60 profile seconds after being set away.
 //!
-//! One call of [`step`] makes at most one request (a due action, else an inbox long-poll of at
-//! most 1 s that any new offer ends at once).
+//! One call of [`step`] makes at most one operation's requests (a due action, else a work poll:
+//! a long poll of at most 1 s that any new offer ends at once, or one poll per `every`).
 
 use std::collections::HashSet;
 use std::sync::Arc;

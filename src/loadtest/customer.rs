@@ -4,9 +4,10 @@
 //! on the absolute clock. How late it gets there is the arrival lag, the generator's own health.
 //!
 //! One call of [`step`] makes at most one request or sleeps at most 500 ms, so goose can stop
-//! the user between calls. A chat: create it, say hello, long-poll the messages (replying to
-//! the agent), leave when patience runs out before an answer, and read the final chat view
-//! whose server timestamps feed the measured KPIs.
+//! the user between calls. A chat, through the target's customer operations: create it, say
+//! hello, poll the messages (replying to the agent where the target wants it), leave when
+//! patience runs out before an answer, and read the final chat view, whose times (the
+//! backend's timestamps, or what the customer saw) feed the measured KPIs.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -1,5 +1,5 @@
-//! `chatcap loadtest`: drives a chat backend that speaks docs/api.md (such as `chatcap serve`)
-//! with goose users playing customers and agents, and compares what it measures with what the
+//! `chatcap loadtest`: drives a chat backend (`chatcap serve`, or any HTTP chat API a target
+//! file describes) with goose users playing customers and agents, and compares what it measures with what the
 //! simulator forecasts for the same profile window, staffing and time scale (DESIGN.md §8).
 //!
 //! - `schedule`: the window of the profile's day, the seeded Poisson arrival schedule (an open
