@@ -7,8 +7,8 @@
 //! same machinery as any other.
 //!
 //! - `raw`: the file as written (TOML, unknown keys refused);
-//! - `check`: the one place a raw target becomes a [`Target`], refusing before any request
-//!   with the file, the operation and the fix;
+//! - `check` and `readings`: the one place a raw target becomes a [`Target`], refusing before
+//!   any request with the file, the operation and the fix;
 //! - `template`: path, header and body templates, names resolved to slots once;
 //! - `vars`: the variables each flow offers and the slots they live in;
 //! - `read`: reading answers by JSON pointer (items, times, counts).
@@ -16,6 +16,7 @@
 mod check;
 mod raw;
 pub(crate) mod read;
+mod readings;
 pub(crate) mod template;
 pub(crate) mod vars;
 
