@@ -4,6 +4,7 @@ use criterion::{criterion_group, criterion_main};
 
 mod erlang;
 mod fit;
+mod loadtest;
 mod routing;
 mod sim;
 
@@ -11,6 +12,7 @@ criterion_group!(
     benches,
     erlang::benches,
     fit::benches,
+    loadtest::benches,
     routing::benches,
     sim::benches
 );

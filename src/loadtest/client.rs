@@ -10,7 +10,7 @@ use goose::prelude::*;
 use serde_json::Value;
 
 use super::run_state::{RunState, record_duration};
-use super::target::{Call, Meaning, Method, Op, Values};
+use super::target::{Call, Meaning, Method, Op, Reading, Values};
 
 /// Pause after an unexpected failure (no answer, or an unexpected status), so that a user whose
 /// calls fail retries at a modest rate instead of as fast as the server refuses.
@@ -186,12 +186,15 @@ pub(crate) fn read_answer(
     bytes: &[u8],
     values: &mut Values,
 ) -> (Outcome, Option<String>) {
-    let body: Option<Value> = if bytes.is_empty() {
+    let ok = call.is_ok(status);
+    // A success nothing reads is not parsed.
+    let unread = ok && call.captures.is_empty() && matches!(call.reading, Reading::Plain);
+    let body: Option<Value> = if bytes.is_empty() || unread {
         Some(Value::Null)
     } else {
         serde_json::from_slice(bytes).ok()
     };
-    if call.is_ok(status) {
+    if ok {
         let needs_body = !call.captures.is_empty();
         let Some(body) = body.filter(|b| !needs_body || !b.is_null()) else {
             return (

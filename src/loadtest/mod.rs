@@ -29,6 +29,8 @@ mod agent;
 mod client;
 mod customer;
 mod logger;
+#[doc(hidden)]
+pub mod probe;
 mod record;
 pub(crate) mod report;
 mod result;

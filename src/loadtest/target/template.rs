@@ -16,6 +16,11 @@ const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Whether a byte is one [`PATH_VALUE`] leaves as it is.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
 /// A flow variable's slot in its [`Values`].
 pub(crate) type Slot = u16;
 
@@ -155,7 +160,7 @@ impl Template {
                 Piece::Var(slot) => {
                     let value = values.get(*slot).ok_or(*slot)?;
                     match value {
-                        Value::String(s) if encode => {
+                        Value::String(s) if encode && !s.bytes().all(unreserved) => {
                             let _ = write!(out, "{}", utf8_percent_encode(s, PATH_VALUE));
                         }
                         Value::String(s) => out.push_str(s),
