@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::client::{Client, Outcome, error_code};
 use super::run_state::{RunState, duration_of_secs, record_secs};
 use super::schedule::AGENT_STREAM;
-use super::target::{Meaning, Reading, Values, WorkPoll, read};
+use super::target::{Meaning, Pointer, Reading, Values, WorkPoll, read};
 use super::{BoxedStep, LoadTestError};
 use crate::model::{SimRng, stream};
 
@@ -618,7 +618,7 @@ async fn record_route(
     work: &WorkPoll,
     item: &Value,
 ) -> TransactionResult {
-    let time = |p: &Option<String>| p.as_ref().and_then(|p| read::number(item, p));
+    let time = |p: &Option<Pointer>| p.as_ref().and_then(|p| read::number(item, p));
     let route = match (time(&work.offered_at), time(&work.delivered_at)) {
         (Some(offered), Some(delivered)) => Some(delivered - offered),
         _ => None,

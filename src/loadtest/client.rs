@@ -10,7 +10,7 @@ use goose::prelude::*;
 use serde_json::Value;
 
 use super::run_state::{RunState, record_duration};
-use super::target::{Call, Meaning, Method, Op, Reading, Values};
+use super::target::{Call, Meaning, Method, Op, Values};
 
 /// Pause after an unexpected failure (no answer, or an unexpected status), so that a user whose
 /// calls fail retries at a modest rate instead of as fast as the server refuses.
@@ -68,7 +68,7 @@ impl<'a> Client<'a> {
 
     /// Sends one call, records it, and reads its answer.
     async fn call(&mut self, op: &str, call: &Call, values: &mut Values) -> Answer {
-        let request = match render(call, values) {
+        let mut request = match render(call, values) {
             Ok(r) => r,
             Err(why) => {
                 self.failed(call, format!("{op}: {why}"));
@@ -81,8 +81,10 @@ impl<'a> Client<'a> {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(body) = &request.body {
-            builder = builder.json(body);
+        if let Some(body) = request.body.take() {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
         }
         let goose_request = GooseRequest::builder()
             .method(request.method)
@@ -136,7 +138,8 @@ pub(crate) struct Rendered {
     pub method: GooseMethod,
     pub path: String,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Value>,
+    /// JSON text.
+    pub body: Option<Vec<u8>>,
 }
 
 /// `call` with `values`; `Err` names a variable without a value.
@@ -157,7 +160,11 @@ pub(crate) fn render(call: &Call, values: &Values) -> Result<Rendered, String> {
         }
     }
     let body = match &call.body {
-        Some(b) => Some(b.render(values).map_err(unset)?),
+        Some(b) => {
+            let mut text = Vec::with_capacity(64);
+            b.write_json(values, &mut text).map_err(unset)?;
+            Some(text)
+        }
         None => None,
     };
     Ok(Rendered {
@@ -187,12 +194,12 @@ pub(crate) fn read_answer(
     values: &mut Values,
 ) -> (Outcome, Option<String>) {
     let ok = call.is_ok(status);
-    // A success nothing reads is not parsed.
-    let unread = ok && call.captures.is_empty() && matches!(call.reading, Reading::Plain);
-    let body: Option<Value> = if bytes.is_empty() || unread {
-        Some(Value::Null)
-    } else {
-        serde_json::from_slice(bytes).ok()
+    // A success is parsed for the parts the call reads, a refusal whole (its error code).
+    let body: Option<Value> = match &call.selection {
+        _ if bytes.is_empty() => Some(Value::Null),
+        Some(selection) if ok => selection.parse(bytes),
+        None if ok => Some(Value::Null),
+        _ => serde_json::from_slice(bytes).ok(),
     };
     if ok {
         let needs_body = !call.captures.is_empty();
@@ -203,13 +210,13 @@ pub(crate) fn read_answer(
             );
         };
         for c in &call.captures {
-            match body.pointer(&c.pointer).filter(|v| !v.is_null()) {
+            match c.pointer.get(&body).filter(|v| !v.is_null()) {
                 Some(v) => values.set(c.slot, v.clone()),
                 None => {
                     return (
                         Outcome::Failed,
                         Some(format!(
-                            "{status} without {} (capture {} = {:?})",
+                            "{status} without {} (capture {} = \"{}\")",
                             c.pointer, c.var, c.pointer
                         )),
                     );

@@ -21,7 +21,7 @@ use super::BoxedStep;
 use super::client::{Client, Outcome};
 use super::run_state::{RunState, duration_of_secs, record_duration, record_secs};
 use super::schedule::CUSTOMER_STREAM;
-use super::target::{Meaning, Reading, Values, View, read};
+use super::target::{Meaning, Pointer, Reading, Values, View, read};
 use crate::api::ChatState;
 use crate::model::stream;
 
@@ -473,7 +473,7 @@ fn read_view(run: &RunState, c: &InChat, v: &View, body: &Value) -> Option<Final
         view.csat = v.csat.as_ref().and_then(|p| read::number(body, p));
         return Some(view);
     };
-    let time = |p: &Option<String>| p.as_ref().and_then(|p| read::time(body, p, v.time));
+    let time = |p: &Option<Pointer>| p.as_ref().and_then(|p| read::time(body, p, v.time));
     let legs = match &v.legs {
         Some((items, answered, ended)) => read::items(body, items)
             .iter()

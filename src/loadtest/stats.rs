@@ -138,8 +138,10 @@ async fn fetch(client: &reqwest::Client, host: &str, call: &Call) -> Result<Opti
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let Some(body) = &request.body {
-        builder = builder.json(body);
+    if let Some(body) = request.body {
+        builder = builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
     }
     let response = builder.send().await.map_err(|e| transport_cause(&e))?;
     if !call.is_ok(response.status().as_u16()) {

@@ -12,8 +12,8 @@ use super::readings::{
 use super::template::Resolved;
 use super::vars::{AGENT_BUILTINS, CUSTOMER_BUILTINS, Registry};
 use super::{
-    AgentOps, Call, Capture, CustomerOps, EndpointInfo, Header, JsonTemplate, Op, Reading, Target,
-    TargetContext, TargetError, Template,
+    AgentOps, Call, Capture, CustomerOps, EndpointInfo, Header, JsonTemplate, Op, Pointer, Reading,
+    Target, TargetContext, TargetError, Template,
 };
 use crate::api::ChatState;
 
@@ -314,6 +314,7 @@ impl<'a> Checker<'a> {
             .transpose()?;
         let reading = self.reading(scope, raw, last)?;
         let captures = self.captures(scope, raw)?;
+        let selection = super::select::of(&captures, &reading);
         let route = format!("{} {}", raw.method.to_uppercase(), raw.path);
         // The backend's counts are read outside the report's rows.
         let endpoint = if scope.role == "run" {
@@ -335,6 +336,7 @@ impl<'a> Checker<'a> {
             long_poll: raw.long_poll,
             every,
             reading,
+            selection,
             vars: scope.registry.names().into(),
         })
     }
@@ -437,7 +439,7 @@ impl<'a> Checker<'a> {
             out.push(Capture {
                 slot,
                 var: var.clone(),
-                pointer: pointer.clone(),
+                pointer: Pointer::new(pointer),
             });
         }
         Ok(out)
@@ -513,7 +515,7 @@ impl<'a> Checker<'a> {
                 Some(p) => {
                     check_pointer(p, "own_cursor")?;
                     Reading::Sent {
-                        own_cursor: p.clone(),
+                        own_cursor: Pointer::new(p),
                     }
                 }
                 None => Reading::Plain,

@@ -11,12 +11,14 @@
 //!   any request with the file, the operation and the fix;
 //! - `template`: path, header and body templates, names resolved to slots once;
 //! - `vars`: the variables each flow offers and the slots they live in;
-//! - `read`: reading answers by JSON pointer (items, times, counts).
+//! - `read` and `select`: reading answers by JSON pointer (items, times, counts), parsing
+//!   only the parts a call reads.
 
 mod check;
 mod raw;
 pub(crate) mod read;
 mod readings;
+mod select;
 pub(crate) mod template;
 pub(crate) mod vars;
 
@@ -25,6 +27,7 @@ use std::time::Duration;
 
 use crate::api::ChatState;
 
+pub(crate) use read::Pointer;
 pub(crate) use template::{JsonTemplate, Slot, Template, Values};
 pub(crate) use vars::{AgentSlots, CustomerSlots};
 
@@ -201,6 +204,8 @@ pub(crate) struct Call {
     pub long_poll: bool,
     pub every: Option<Duration>,
     pub reading: Reading,
+    /// The parts of a successful answer the call reads (`None`: nothing, it is not parsed).
+    pub selection: Option<select::Selection>,
     /// The flow's variable names by slot, for messages.
     pub vars: std::sync::Arc<[String]>,
 }
@@ -250,7 +255,7 @@ pub(crate) struct Header {
 pub(crate) struct Capture {
     pub slot: Slot,
     pub var: String,
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// How a call's answer is read beyond its captures.
@@ -259,7 +264,7 @@ pub(crate) enum Reading {
     #[default]
     Plain,
     /// A sent message: its own cursor.
-    Sent { own_cursor: String },
+    Sent { own_cursor: Pointer },
     /// A message poll.
     Messages(MessagePoll),
     /// A work poll.
@@ -273,33 +278,33 @@ pub(crate) enum Reading {
 /// Items whose value at `pointer` equals `value`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Match {
-    pub pointer: String,
+    pub pointer: Pointer,
     pub value: serde_json::Value,
 }
 
 /// A customer's message poll.
 #[derive(Debug, Clone)]
 pub(crate) struct MessagePoll {
-    pub items: String,
+    pub items: Pointer,
     pub agent_items: Match,
-    pub cursor: Option<String>,
-    pub item_cursor: Option<String>,
+    pub cursor: Option<Pointer>,
+    pub item_cursor: Option<Pointer>,
 }
 
 /// An agent's work poll.
 #[derive(Debug, Clone)]
 pub(crate) struct WorkPoll {
-    pub items: String,
-    pub chat: String,
-    pub offer: Option<String>,
-    pub queue: Option<String>,
-    pub transfers: Option<String>,
-    pub deadline: Option<String>,
-    pub offered_at: Option<String>,
-    pub delivered_at: Option<String>,
-    pub server_time: Option<String>,
+    pub items: Pointer,
+    pub chat: Pointer,
+    pub offer: Option<Pointer>,
+    pub queue: Option<Pointer>,
+    pub transfers: Option<Pointer>,
+    pub deadline: Option<Pointer>,
+    pub offered_at: Option<Pointer>,
+    pub delivered_at: Option<Pointer>,
+    pub server_time: Option<Pointer>,
     pub assignment: Option<Match>,
-    pub gone: Option<(String, String)>,
+    pub gone: Option<(Pointer, Pointer)>,
     pub snapshot: bool,
 }
 
@@ -314,14 +319,14 @@ pub(crate) enum TimeFormat {
 /// The final view's fields.
 #[derive(Debug, Clone)]
 pub(crate) struct View {
-    pub state: String,
-    pub created_at: Option<String>,
-    pub first_response_at: Option<String>,
-    pub closed_at: Option<String>,
-    pub transfers: Option<String>,
-    pub csat: Option<String>,
+    pub state: Pointer,
+    pub created_at: Option<Pointer>,
+    pub first_response_at: Option<Pointer>,
+    pub closed_at: Option<Pointer>,
+    pub transfers: Option<Pointer>,
+    pub csat: Option<Pointer>,
     /// Legs: items pointer, answered-at and ended-at pointers into each.
-    pub legs: Option<(String, String, Option<String>)>,
+    pub legs: Option<(Pointer, Pointer, Option<Pointer>)>,
     pub time: TimeFormat,
 }
 
@@ -329,11 +334,11 @@ pub(crate) struct View {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StatsReading {
     /// Count name (`created`, `queued`, ..., `live`, `ended`) -> pointers summed.
-    pub counts: Vec<(String, Vec<String>)>,
-    pub time_scale: Option<String>,
-    pub profile: Option<String>,
-    pub queues: Option<String>,
-    pub route_latency_buckets: Option<String>,
+    pub counts: Vec<(String, Vec<Pointer>)>,
+    pub time_scale: Option<Pointer>,
+    pub profile: Option<Pointer>,
+    pub queues: Option<Pointer>,
+    pub route_latency_buckets: Option<Pointer>,
 }
 
 #[cfg(test)]

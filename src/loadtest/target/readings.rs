@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::raw::{Pointers, RawCall, RawMatch};
-use super::{Match, Meaning, MessagePoll, Method, StatsReading, TimeFormat, View, WorkPoll};
+use super::{
+    Match, Meaning, MessagePoll, Method, Pointer, StatsReading, TimeFormat, View, WorkPoll,
+};
 use crate::api::ChatState;
 
 const COUNTS: [&str; 9] = [
@@ -22,6 +24,11 @@ const COUNTS: [&str; 9] = [
     "rejected",
     "ended",
 ];
+
+/// A checked optional pointer.
+fn opt(text: &Option<String>) -> Option<Pointer> {
+    text.as_deref().map(Pointer::new)
+}
 
 pub(super) fn check_pointer(pointer: &str, place: &str) -> Result<(), String> {
     if pointer.is_empty() || pointer.starts_with('/') {
@@ -37,7 +44,7 @@ fn matcher(raw: &RawMatch, place: &str) -> Result<Match, String> {
     check_pointer(&raw.pointer, place)?;
     let value = serde_json::to_value(&raw.equals).map_err(|e| format!("{place}: {e}"))?;
     Ok(Match {
-        pointer: raw.pointer.clone(),
+        pointer: Pointer::new(&raw.pointer),
         value,
     })
 }
@@ -56,10 +63,10 @@ pub(super) fn message_poll(raw: &RawCall) -> Result<MessagePoll, String> {
         check_pointer(p, "cursor")?;
     }
     Ok(MessagePoll {
-        items,
+        items: Pointer::new(&items),
         agent_items: matcher(agent_items, "agent_items")?,
-        cursor: raw.cursor.clone(),
-        item_cursor: raw.item_cursor.clone(),
+        cursor: opt(&raw.cursor),
+        item_cursor: opt(&raw.item_cursor),
     })
 }
 
@@ -89,20 +96,20 @@ pub(super) fn work_poll(raw: &RawCall) -> Result<WorkPoll, String> {
         Some(g) => {
             check_pointer(&g.items, "gone.items")?;
             check_pointer(&g.chat, "gone.chat")?;
-            Some((g.items.clone(), g.chat.clone()))
+            Some((Pointer::new(&g.items), Pointer::new(&g.chat)))
         }
         None => None,
     };
     Ok(WorkPoll {
-        items,
-        chat: work.chat.clone(),
-        offer: work.offer.clone(),
-        queue: work.queue.clone(),
-        transfers: work.transfers.clone(),
-        deadline: work.deadline.clone(),
-        offered_at: work.offered_at.clone(),
-        delivered_at: work.delivered_at.clone(),
-        server_time: work.server_time.clone(),
+        items: Pointer::new(&items),
+        chat: Pointer::new(&work.chat),
+        offer: opt(&work.offer),
+        queue: opt(&work.queue),
+        transfers: opt(&work.transfers),
+        deadline: opt(&work.deadline),
+        offered_at: opt(&work.offered_at),
+        delivered_at: opt(&work.delivered_at),
+        server_time: opt(&work.server_time),
         assignment: work
             .assignment
             .as_ref()
@@ -146,17 +153,21 @@ pub(super) fn view(raw: &RawCall) -> Result<View, String> {
             {
                 check_pointer(p, "view.legs")?;
             }
-            Some((l.items.clone(), l.answered_at.clone(), l.ended_at.clone()))
+            Some((
+                Pointer::new(&l.items),
+                Pointer::new(&l.answered_at),
+                opt(&l.ended_at),
+            ))
         }
         None => None,
     };
     Ok(View {
-        state: v.state.clone(),
-        created_at: v.created_at.clone(),
-        first_response_at: v.first_response_at.clone(),
-        closed_at: v.closed_at.clone(),
-        transfers: v.transfers.clone(),
-        csat: v.csat.clone(),
+        state: Pointer::new(&v.state),
+        created_at: opt(&v.created_at),
+        first_response_at: opt(&v.first_response_at),
+        closed_at: opt(&v.closed_at),
+        transfers: opt(&v.transfers),
+        csat: opt(&v.csat),
         legs,
         time,
     })
@@ -178,28 +189,30 @@ pub(super) fn stats_reading(raw: &RawCall) -> Result<StatsReading, String> {
         for p in &list {
             check_pointer(p, &format!("counts.{name}"))?;
         }
-        counts.push((name.clone(), list));
+        counts.push((
+            name.clone(),
+            list.iter().map(|p| Pointer::new(p)).collect::<Vec<_>>(),
+        ));
     }
     let check = raw.check.as_ref();
     let field = |f: fn(&super::raw::RawCheck) -> &Option<String>| check.and_then(|c| f(c).clone());
-    let reading = StatsReading {
-        counts,
-        time_scale: field(|c| &c.time_scale),
-        profile: field(|c| &c.profile),
-        queues: field(|c| &c.queues),
-        route_latency_buckets: raw.route_latency_buckets.clone(),
-    };
-    for p in [
-        &reading.time_scale,
-        &reading.profile,
-        &reading.queues,
-        &reading.route_latency_buckets,
-    ]
-    .into_iter()
-    .flatten()
-    {
+    let fields = [
+        field(|c| &c.time_scale),
+        field(|c| &c.profile),
+        field(|c| &c.queues),
+        raw.route_latency_buckets.clone(),
+    ];
+    for p in fields.iter().flatten() {
         check_pointer(p, "run.stats")?;
     }
+    let [time_scale, profile, queues, route_latency_buckets] = fields.map(|f| opt(&f));
+    let reading = StatsReading {
+        counts,
+        time_scale,
+        profile,
+        queues,
+        route_latency_buckets,
+    };
     Ok(reading)
 }
 

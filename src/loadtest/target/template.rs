@@ -217,7 +217,40 @@ impl JsonTemplate {
         })
     }
 
+    /// The body with `values`, written as JSON text into `out` (no intermediate value).
+    pub(crate) fn write_json(&self, values: &Values, out: &mut Vec<u8>) -> Result<(), Slot> {
+        match self {
+            JsonTemplate::Literal(v) => write_value(out, v),
+            JsonTemplate::Text(t) => write_value(out, t.render(values, false)?.as_str()),
+            JsonTemplate::Whole(slot) => write_value(out, values.get(*slot).ok_or(*slot)?),
+            JsonTemplate::Array(items) => {
+                out.push(b'[');
+                for (i, t) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    t.write_json(values, out)?;
+                }
+                out.push(b']');
+            }
+            JsonTemplate::Object(fields) => {
+                out.push(b'{');
+                for (i, (k, t)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_value(out, k.as_str());
+                    out.push(b':');
+                    t.write_json(values, out)?;
+                }
+                out.push(b'}');
+            }
+        }
+        Ok(())
+    }
+
     /// The body with `values`.
+    #[cfg(test)]
     pub(crate) fn render(&self, values: &Values) -> Result<Value, Slot> {
         Ok(match self {
             JsonTemplate::Literal(v) => v.clone(),
@@ -237,6 +270,12 @@ impl JsonTemplate {
             ),
         })
     }
+}
+
+/// Writes `value` as JSON text (strings escaped).
+fn write_value<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing strings, numbers and JSON values into a vector cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// A flow's variable values by slot (`None`: not set yet).
@@ -317,10 +356,11 @@ mod tests {
         let mut values = Values::new(2);
         values.set_str(0, "c1");
         values.set(1, serde_json::json!([{"name": "sales"}]));
-        assert_eq!(
-            t.render(&values).unwrap(),
-            serde_json::json!({"skills": [{"name": "sales"}], "label": "chat c1", "fixed": 3,
-                "list": ["7"]})
-        );
+        let expected = serde_json::json!({"skills": [{"name": "sales"}], "label": "chat c1",
+            "fixed": 3, "list": ["7"]});
+        assert_eq!(t.render(&values).unwrap(), expected);
+        let mut text = Vec::new();
+        t.write_json(&values, &mut text).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), expected);
     }
 }
