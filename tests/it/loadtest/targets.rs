@@ -16,7 +16,8 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// One queue served by one group that Chatwoot's auto-assignment routes alike: no offers
+/// One queue served by one group that Chatwoot's auto-assignment routes alike (the stand-in has
+/// 20 agents; the test puts 15 of them on duty): no offers
 /// (`accept = "auto"`), the least busy agent first, a cap of 2, and no first-response delay
 /// (the customer sees the agent's first message as its answer).
 const CHATWOOT_PROFILE: &str = r#"
@@ -132,8 +133,9 @@ fn the_chatwoot_target_drives_a_chatwoot_shaped_backend_and_balances_the_books()
         "30s",
         "--time-scale",
         "10",
+        // 30 slots for about 37 erlangs: chats queue, some customers give up.
         "--agents",
-        "20",
+        "15",
         "--drain",
         "40s",
     ]);
@@ -184,7 +186,7 @@ fn the_chatwoot_target_drives_a_chatwoot_shaped_backend_and_balances_the_books()
         count(&endpoints["create_conversation"]["requests"]),
         created
     );
-    assert_eq!(count(&endpoints["sign_in"]["requests"]), 20);
+    assert_eq!(count(&endpoints["sign_in"]["requests"]), 15);
 
     // Measured service level against the forecast (as in the chatcap e2e test: 3.5 sd of one
     // window plus an allowance). Chatwoot has no long poll: agents notice an assignment and
