@@ -308,6 +308,24 @@ pub(crate) struct WorkPoll {
     pub snapshot: bool,
 }
 
+impl WorkPoll {
+    /// The pointers read in each item.
+    pub(crate) fn item_pointers(&self) -> impl Iterator<Item = &Pointer> {
+        let optional = [
+            &self.offer,
+            &self.queue,
+            &self.transfers,
+            &self.deadline,
+            &self.offered_at,
+            &self.delivered_at,
+        ];
+        let matched = self.assignment.as_ref().map(|m| &m.pointer);
+        std::iter::once(&self.chat)
+            .chain(optional.into_iter().flatten())
+            .chain(matched)
+    }
+}
+
 /// How times are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TimeFormat {
@@ -328,6 +346,20 @@ pub(crate) struct View {
     /// Legs: items pointer, answered-at and ended-at pointers into each.
     pub legs: Option<(Pointer, Pointer, Option<Pointer>)>,
     pub time: TimeFormat,
+}
+
+impl View {
+    /// The pointers read in the answer (the legs' aside).
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &Pointer> {
+        let optional = [
+            &self.created_at,
+            &self.first_response_at,
+            &self.closed_at,
+            &self.transfers,
+            &self.csat,
+        ];
+        std::iter::once(&self.state).chain(optional.into_iter().flatten())
+    }
 }
 
 /// The backend's chat counts and settings.

@@ -31,6 +31,11 @@ impl Pointer {
         }
     }
 
+    /// As written.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// Its tokens, unescaped.
     pub(crate) fn tokens(&self) -> &[String] {
         &self.tokens

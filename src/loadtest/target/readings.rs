@@ -78,20 +78,6 @@ pub(super) fn work_poll(raw: &RawCall) -> Result<WorkPoll, String> {
     let work = raw.work.as_ref().ok_or(
         "the work poll does not say how to read an item; add work = { chat = \"/pointer/to/id\" }",
     )?;
-    let pointers = [
-        Some(&items),
-        Some(&work.chat),
-        work.offer.as_ref(),
-        work.queue.as_ref(),
-        work.transfers.as_ref(),
-        work.deadline.as_ref(),
-        work.offered_at.as_ref(),
-        work.delivered_at.as_ref(),
-        work.server_time.as_ref(),
-    ];
-    for p in pointers.into_iter().flatten() {
-        check_pointer(p, "work")?;
-    }
     let gone = match &raw.gone {
         Some(g) => {
             check_pointer(&g.items, "gone.items")?;
@@ -100,7 +86,7 @@ pub(super) fn work_poll(raw: &RawCall) -> Result<WorkPoll, String> {
         }
         None => None,
     };
-    Ok(WorkPoll {
+    let poll = WorkPoll {
         items: Pointer::new(&items),
         chat: Pointer::new(&work.chat),
         offer: opt(&work.offer),
@@ -117,24 +103,18 @@ pub(super) fn work_poll(raw: &RawCall) -> Result<WorkPoll, String> {
             .transpose()?,
         gone,
         snapshot: raw.snapshot,
-    })
+    };
+    check_pointer(poll.items.as_str(), "items")?;
+    for p in poll.item_pointers().chain(&poll.server_time) {
+        check_pointer(p.as_str(), "work")?;
+    }
+    Ok(poll)
 }
 
 pub(super) fn view(raw: &RawCall) -> Result<View, String> {
     let v = raw.view.as_ref().ok_or(
         "the final view does not say where its state is; add view = { state = \"/state\" }",
     )?;
-    let fields = [
-        Some(&v.state),
-        v.created_at.as_ref(),
-        v.first_response_at.as_ref(),
-        v.closed_at.as_ref(),
-        v.transfers.as_ref(),
-        v.csat.as_ref(),
-    ];
-    for p in fields.into_iter().flatten() {
-        check_pointer(p, "view")?;
-    }
     let time = match raw.time.as_deref() {
         None | Some("unix") => TimeFormat::Unix,
         Some("unix_ms") => TimeFormat::UnixMs,
@@ -161,7 +141,7 @@ pub(super) fn view(raw: &RawCall) -> Result<View, String> {
         }
         None => None,
     };
-    Ok(View {
+    let view = View {
         state: Pointer::new(&v.state),
         created_at: opt(&v.created_at),
         first_response_at: opt(&v.first_response_at),
@@ -170,7 +150,11 @@ pub(super) fn view(raw: &RawCall) -> Result<View, String> {
         csat: opt(&v.csat),
         legs,
         time,
-    })
+    };
+    for p in view.fields() {
+        check_pointer(p.as_str(), "view")?;
+    }
+    Ok(view)
 }
 
 pub(super) fn stats_reading(raw: &RawCall) -> Result<StatsReading, String> {

@@ -27,32 +27,14 @@ pub(super) fn of(captures: &[Capture], reading: &Reading) -> Option<Selection> {
             poll.cursor.iter().for_each(|p| sel.add(p));
         }
         Reading::Work(w) => {
-            let inside = [
-                Some(&w.chat),
-                w.offer.as_ref(),
-                w.queue.as_ref(),
-                w.transfers.as_ref(),
-                w.deadline.as_ref(),
-                w.offered_at.as_ref(),
-                w.delivered_at.as_ref(),
-                w.assignment.as_ref().map(|m| &m.pointer),
-            ];
-            sel.add_each(&w.items, inside.into_iter().flatten());
+            sel.add_each(&w.items, w.item_pointers());
             w.server_time.iter().for_each(|p| sel.add(p));
             if let Some((items, chat)) = &w.gone {
                 sel.add_each(items, [chat]);
             }
         }
         Reading::View(v) => {
-            let fields = [
-                Some(&v.state),
-                v.created_at.as_ref(),
-                v.first_response_at.as_ref(),
-                v.closed_at.as_ref(),
-                v.transfers.as_ref(),
-                v.csat.as_ref(),
-            ];
-            fields.into_iter().flatten().for_each(|p| sel.add(p));
+            v.fields().for_each(|p| sel.add(p));
             if let Some((items, answered, ended)) = &v.legs {
                 sel.add_each(
                     items,
