@@ -10,9 +10,10 @@
 //! agents stop helping" has a precise meaning: the paired difference is within noise.
 //!
 //! A candidate need not run on every replication to be judged: [`judge_early`] settles the
-//! verdict on the first few when the judgment on all of them is already certain at 99%, read
-//! from the paired differences to a candidate that ran on all (same random streams), so only
-//! candidates near the boundary pay for every replication.
+//! verdict on the first few when the judgment on all of them is already certain (a pass at
+//! 99%, a miss at the confidence the search asks for), read from the paired differences to a
+//! candidate that ran on all (same random streams), so only candidates near the boundary pay
+//! for every replication.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -260,18 +261,29 @@ impl Target {
     }
 }
 
-/// Two-sided confidence of an early verdict: a target is settled on the first replications
+/// Two-sided confidence of an early pass: a target is settled as met on the first replications
 /// only when the judgment on all of them would fall on the same side with this probability.
 const SETTLE_CONFIDENCE: f64 = 0.99;
 
+/// Two-sided confidence at which a miss may be settled on the first replications when one
+/// wrong miss costs little: lower than [`SETTLE_CONFIDENCE`] because the errors cost
+/// differently. A miss settled wrongly stops the search one step of its resolution above the
+/// fewest agents (and only when the candidate lies that close to the boundary), while a pass
+/// settled wrongly would leave an interval short. The search asks for it where a step is a
+/// small share of the agents ([`super::search`]).
+pub(crate) const CHEAP_MISS_CONFIDENCE: f64 = 0.90;
+
+/// The confidence at which a miss is settled when a wrong one is as costly as a wrong pass.
+pub(crate) const MISS_CONFIDENCE: f64 = SETTLE_CONFIDENCE;
+
 /// How far the mean over `total` replications may still move from what `n` samples predict,
-/// at [`SETTLE_CONFIDENCE`]: the replications still to run are independent of those seen, so
+/// at `confidence`: the replications still to run are independent of those seen, so
 /// the error is `sd · sqrt(1/n − 1/total)`; the Student quantile covers an sd estimated from
 /// few samples.
-fn final_mean_spread(sd: f64, n: usize, total: usize) -> f64 {
+fn final_mean_spread(sd: f64, n: usize, total: usize, confidence: f64) -> f64 {
     let df = (n.max(2) - 1) as f64;
     let quantile = StudentsT::new(0.0, 1.0, df)
-        .map(|t| t.inverse_cdf(0.5 + SETTLE_CONFIDENCE / 2.0))
+        .map(|t| t.inverse_cdf(0.5 + confidence / 2.0))
         .unwrap_or(f64::INFINITY);
     let share_left = (1.0 / n as f64 - 1.0 / total.max(n) as f64).max(0.0);
     quantile * sd * share_left.sqrt()
@@ -291,6 +303,7 @@ struct Prediction {
     mean: f64,
     sd: f64,
     spread: f64,
+    miss_spread: f64,
 }
 
 impl Target {
@@ -303,6 +316,7 @@ impl Target {
         reps: &[IntervalCounts],
         reference: Option<&[IntervalCounts]>,
         total: usize,
+        miss_confidence: f64,
     ) -> Option<Prediction> {
         let seen: Vec<f64> = reps.iter().map(|r| self.value(r)).collect();
         let n = seen.len();
@@ -315,7 +329,8 @@ impl Target {
                 mean,
                 // Few samples understate the sd of all.
                 sd: 1.5 * sd,
-                spread: final_mean_spread(sd, n, total),
+                spread: final_mean_spread(sd, n, total, SETTLE_CONFIDENCE),
+                miss_spread: final_mean_spread(sd, n, total, miss_confidence),
             });
         };
         let base: Vec<f64> = reference.iter().map(|r| self.value(r)).collect();
@@ -334,22 +349,24 @@ impl Target {
         Some(Prediction {
             mean,
             sd: sd.hypot(diff_sd),
-            spread: final_mean_spread(diff_sd, n, total),
+            spread: final_mean_spread(diff_sd, n, total, SETTLE_CONFIDENCE),
+            miss_spread: final_mean_spread(diff_sd, n, total, miss_confidence),
         })
     }
 
     /// Whether the judgment on all `total` replications is already certain from `reps` (the
     /// first of them): `Some(met)` when it is, `None` when more replications must decide.
-    /// `strict` judges on the 95% bound over all replications.
+    /// `strict` judges on the 95% bound over all replications; a pass is settled at
+    /// [`SETTLE_CONFIDENCE`], a miss at `miss_confidence`.
     fn settled(
         self,
         reps: &[IntervalCounts],
         reference: Option<&[IntervalCounts]>,
         total: usize,
         t: &IntervalTargets,
-        strict: bool,
+        (strict, miss_confidence): (bool, f64),
     ) -> Option<bool> {
-        let p = self.predict(reps, reference, total)?;
+        let p = self.predict(reps, reference, total, miss_confidence)?;
         let bound = if strict {
             student_t_975(total - 1) * p.sd / (total as f64).sqrt()
         } else {
@@ -358,8 +375,8 @@ impl Target {
         let goal = self.goal(t);
         // The judged figure at its worst and at its best.
         let (worst, best) = match goal {
-            Goal::AtLeast(_) => (p.mean - p.spread - bound, p.mean + p.spread - bound),
-            Goal::AtMost(_) => (p.mean + p.spread + bound, p.mean - p.spread + bound),
+            Goal::AtLeast(_) => (p.mean - p.spread - bound, p.mean + p.miss_spread - bound),
+            Goal::AtMost(_) => (p.mean + p.spread + bound, p.mean - p.miss_spread + bound),
         };
         if goal.met_by(worst) {
             Some(true)
@@ -372,27 +389,27 @@ impl Target {
 }
 
 /// The verdict `judge` would give on all `total` replications, when the first of them,
-/// `reps`, already settle it (see [`Target::predict`] for `reference`): every target certainly
-/// met, or one certainly missed (the failing queues and groups are then those the first
-/// replications miss). `None` when more replications are needed. Depends on the counts alone,
-/// never on the order they were run in.
+/// `reps`, already settle it (see [`Target::predict`] for `reference`): every target met at
+/// [`SETTLE_CONFIDENCE`], or one missed at `miss_confidence` (the failing queues and groups
+/// are then those the first replications miss). `None` when more replications are needed.
+/// Depends on the counts alone, never on the order they were run in.
 pub(crate) fn judge_early(
     reps: &[IntervalCounts],
     reference: Option<&[IntervalCounts]>,
     total: usize,
     targets: &IntervalTargets,
-    strict: bool,
+    (strict, miss_confidence): (bool, f64),
 ) -> Option<Verdict> {
     if reps.len() >= total || !measurable(reps) {
         return None;
     }
     let mut all_met = true;
     for target in targets.all() {
-        match target.settled(reps, reference, total, targets, strict) {
+        match target.settled(reps, reference, total, targets, (strict, miss_confidence)) {
             Some(true) => {}
             Some(false) => {
                 let verdict = judge(reps, targets, strict);
-                // A certain miss: infeasible whatever the mean of these few says.
+                // A settled miss: infeasible whatever the mean of these few says.
                 return Some(Verdict {
                     feasible: false,
                     ..verdict
