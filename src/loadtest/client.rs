@@ -75,17 +75,10 @@ impl<'a> Client<'a> {
                 return Ok(Outcome::Failed);
             }
         };
-        let mut builder = self
+        let builder = self
             .user
             .get_request_builder(&request.method, &request.path)?;
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        if let Some(body) = request.body.take() {
-            builder = builder
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
+        let builder = request.fill(builder);
         let goose_request = GooseRequest::builder()
             .method(request.method)
             .path(request.path.as_str())
@@ -140,6 +133,21 @@ pub(crate) struct Rendered {
     pub headers: Vec<(String, String)>,
     /// JSON text.
     pub body: Option<Vec<u8>>,
+}
+
+impl Rendered {
+    /// `builder` with the call's headers and its JSON body (taken out of the call).
+    pub(crate) fn fill(&mut self, mut builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = self.body.take() {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        builder
+    }
 }
 
 /// `call` with `values`; `Err` names a variable without a value.

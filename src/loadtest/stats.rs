@@ -126,7 +126,7 @@ pub(crate) async fn fetch_snapshot(
 
 /// One call's answer, `None` when it is not a success.
 async fn fetch(client: &reqwest::Client, host: &str, call: &Call) -> Result<Option<Value>, String> {
-    let request = render(call, &Values::new(0))?;
+    let mut request = render(call, &Values::new(0))?;
     let method = match call.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
@@ -134,16 +134,12 @@ async fn fetch(client: &reqwest::Client, host: &str, call: &Call) -> Result<Opti
         Method::Patch => reqwest::Method::PATCH,
         Method::Delete => reqwest::Method::DELETE,
     };
-    let mut builder = client.request(method, format!("{host}{}", request.path));
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    if let Some(body) = request.body {
-        builder = builder
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-    }
-    let response = builder.send().await.map_err(|e| transport_cause(&e))?;
+    let builder = client.request(method, format!("{host}{}", request.path));
+    let response = request
+        .fill(builder)
+        .send()
+        .await
+        .map_err(|e| transport_cause(&e))?;
     if !call.is_ok(response.status().as_u16()) {
         return Ok(None);
     }

@@ -52,7 +52,7 @@ impl Pointer {
 }
 
 /// An array index token: digits, no leading zero (RFC 6901).
-fn array_index(token: &str) -> Option<usize> {
+pub(super) fn array_index(token: &str) -> Option<usize> {
     let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
     if !digits || (token.len() > 1 && token.starts_with('0')) {
         return None;

@@ -25,7 +25,7 @@ const COUNTS: [&str; 9] = [
     "ended",
 ];
 
-/// A checked optional pointer.
+/// An optional pointer, compiled.
 fn opt(text: &Option<String>) -> Option<Pointer> {
     text.as_deref().map(Pointer::new)
 }

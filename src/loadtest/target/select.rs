@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::read::Pointer;
+use super::read::{Pointer, array_index};
 use super::{Capture, Reading};
 
 /// What a call with `captures` and `reading` reads of a successful answer (`None`: nothing).
@@ -259,12 +259,11 @@ impl<'de> Visitor<'de> for Parts<'_> {
         };
         let mut out = Vec::new();
         loop {
-            let by_index = (!fields.is_empty())
-                .then(|| {
-                    let index = out.len().to_string();
-                    fields.iter().find(|(k, _)| *k == index).map(|(_, s)| s)
-                })
-                .flatten();
+            let index = Some(out.len());
+            let by_index = fields
+                .iter()
+                .find(|(k, _)| array_index(k) == index)
+                .map(|(_, s)| s);
             let sel = by_index.or(each.as_deref());
             let element = match sel {
                 Some(sel) => seq.next_element_seed(sel)?,
